@@ -1,0 +1,3 @@
+//! Everything that speaks Odoo: the client the gateway uses, and the Odoo-compatible simulator.
+
+pub mod sim;
