@@ -1,0 +1,358 @@
+//! Connections: the API keys (and OAuth clients) through which AI clients act as one Odoo user.
+//!
+//! Status, scope and key handling are pure functions here; creation, rotation and revocation are
+//! the one place the CLI, the console and the MCP endpoint all go through.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::clock::{DAY_MS, HOUR_MS, Millis};
+use crate::secrets::{self, Keyring};
+use crate::store::{self, ConnectionRow, NewConnection, Store};
+
+/// Every API key starts with this, so secret scanners and people recognise it.
+pub const API_KEY_PREFIX: &str = "omg_";
+/// How much of a key is kept and shown to identify it: the prefix and 8 more characters.
+const DISPLAY_PREFIX_LEN: usize = API_KEY_PREFIX.len() + 8;
+const MAX_NAME_LEN: usize = 120;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no connection with id {0}")]
+    NotFound(i64),
+    #[error(
+        "the Odoo user '{0}' is not linked yet: run `odoo-mcp-gateway user link {0}` or sign in to the console first"
+    )]
+    UnknownUser(String),
+    #[error("a connection needs a name (1 to {MAX_NAME_LEN} characters)")]
+    BadName,
+    #[error("unknown scope '{0}': use 'full' or 'read-only'")]
+    BadScope(String),
+    #[error("connection {0} is not an API-key connection")]
+    NotAnApiKey(i64),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Secrets(#[from] secrets::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ApiKey,
+    OAuth,
+}
+
+impl Kind {
+    fn from_db(s: &str) -> Self {
+        if s == "oauth" { Self::OAuth } else { Self::ApiKey }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ApiKey => "API Key",
+            Self::OAuth => "OAuth Client",
+        }
+    }
+}
+
+/// What a connection may do in Odoo. Read Only hides and refuses every write tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Full,
+    ReadOnly,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "full" | "full-access" => Ok(Self::Full),
+            "read-only" | "readonly" | "read" => Ok(Self::ReadOnly),
+            _ => Err(Error::BadScope(s.to_owned())),
+        }
+    }
+
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::ReadOnly => "read_only",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Full => "Full Access",
+            Self::ReadOnly => "Read Only",
+        }
+    }
+}
+
+/// The colour-coded state of a connection, derived from its history and the idle threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Issued, never used (yellow).
+    Awaiting,
+    /// Used within the idle threshold (green).
+    Connected,
+    /// Silent longer than the idle threshold (grey).
+    Idle,
+    /// Revoked (red).
+    Revoked,
+}
+
+impl Status {
+    pub fn derive(
+        revoked_at: Option<Millis>,
+        last_used_at: Option<Millis>,
+        idle_after: Millis,
+        now: Millis,
+    ) -> Self {
+        match (revoked_at, last_used_at) {
+            (Some(_), _) => Self::Revoked,
+            (None, None) => Self::Awaiting,
+            (None, Some(used)) if now - used > idle_after => Self::Idle,
+            (None, Some(_)) => Self::Connected,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Awaiting => "Awaiting connection",
+            Self::Connected => "Connected",
+            Self::Idle => "Idle",
+            Self::Revoked => "Revoked",
+        }
+    }
+}
+
+/// "for 3 days, 4 hours": how long an Idle connection has been silent.
+pub fn idle_for(last_used_at: Millis, now: Millis) -> String {
+    let silent = (now - last_used_at).max(0);
+    let days = silent / DAY_MS;
+    let hours = (silent % DAY_MS) / HOUR_MS;
+    let unit = |n: i64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    format!("for {}, {}", unit(days, "day"), unit(hours, "hour"))
+}
+
+/// A connection as the rest of the gateway sees it.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub id: i64,
+    pub kind: Kind,
+    pub name: String,
+    pub odoo_user_id: Option<i64>,
+    pub user_login: Option<String>,
+    pub user_name: Option<String>,
+    pub scope: Scope,
+    pub key_prefix: Option<String>,
+    pub description: String,
+    pub policy: store::PolicyColumns,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+    pub request_count: i64,
+}
+
+impl Connection {
+    pub fn status(&self, idle_after: Millis, now: Millis) -> Status {
+        Status::derive(self.revoked_at, self.last_used_at, idle_after, now)
+    }
+}
+
+impl From<ConnectionRow> for Connection {
+    fn from(row: ConnectionRow) -> Self {
+        Self {
+            id: row.id,
+            kind: Kind::from_db(&row.kind),
+            name: row.name,
+            odoo_user_id: row.odoo_user_id,
+            user_login: row.user_login,
+            user_name: row.user_name,
+            // An unreadable scope narrows rather than widens.
+            scope: Scope::parse(&row.scope).unwrap_or(Scope::ReadOnly),
+            key_prefix: row.key_prefix,
+            description: row.description,
+            policy: row.policy,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+            last_used_at: row.last_used_at,
+            request_count: row.request_count,
+        }
+    }
+}
+
+/// A freshly issued key: shown once, then only its hash and prefix are kept.
+pub struct IssuedKey {
+    pub connection_id: i64,
+    pub key: SecretString,
+}
+
+impl fmt::Debug for IssuedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedKey")
+            .field("connection_id", &self.connection_id)
+            .finish_non_exhaustive()
+    }
+}
+
+struct KeyMaterial {
+    key: SecretString,
+    prefix: String,
+    hash: [u8; 32],
+}
+
+fn new_key(keyring: &Keyring) -> Result<KeyMaterial> {
+    let key = secrets::new_token(API_KEY_PREFIX)?;
+    let prefix = key.expose_secret()[..DISPLAY_PREFIX_LEN].to_owned();
+    let hash = keyring.token_hash(key.expose_secret()).0;
+    Ok(KeyMaterial { key, prefix, hash })
+}
+
+pub async fn create_api_key(
+    store: &Store,
+    keyring: &Keyring,
+    user_login: &str,
+    name: &str,
+    scope: Scope,
+    now: Millis,
+) -> Result<IssuedKey> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(Error::BadName);
+    }
+    let user = store
+        .find_odoo_user(user_login)
+        .await?
+        .ok_or_else(|| Error::UnknownUser(user_login.to_owned()))?;
+    let material = new_key(keyring)?;
+    let new = NewConnection {
+        kind: "api_key",
+        name,
+        odoo_user_id: user.id,
+        scope: scope.as_db(),
+        key_prefix: &material.prefix,
+        key_hash: &material.hash,
+        description: "",
+    };
+    let connection_id = store.insert_connection(&new, now).await?;
+    Ok(IssuedKey {
+        connection_id,
+        key: material.key,
+    })
+}
+
+/// Issues a new key; the old one stops working with this statement.
+pub async fn rotate_key(store: &Store, keyring: &Keyring, id: i64) -> Result<IssuedKey> {
+    let connection = get(store, id).await?;
+    if connection.kind != Kind::ApiKey {
+        return Err(Error::NotAnApiKey(id));
+    }
+    let material = new_key(keyring)?;
+    store
+        .replace_key(id, &material.prefix, &material.hash)
+        .await?;
+    Ok(IssuedKey {
+        connection_id: id,
+        key: material.key,
+    })
+}
+
+pub async fn revoke(store: &Store, id: i64, now: Millis) -> Result<()> {
+    set_revoked(store, id, Some(now)).await
+}
+
+pub async fn reactivate(store: &Store, id: i64) -> Result<()> {
+    set_revoked(store, id, None).await
+}
+
+async fn set_revoked(store: &Store, id: i64, at: Option<Millis>) -> Result<()> {
+    if store.set_revoked(id, at).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound(id))
+    }
+}
+
+pub async fn get(store: &Store, id: i64) -> Result<Connection> {
+    store
+        .get_connection(id)
+        .await?
+        .map(Connection::from)
+        .ok_or(Error::NotFound(id))
+}
+
+pub async fn list(store: &Store) -> Result<Vec<Connection>> {
+    Ok(store
+        .list_connections()
+        .await?
+        .into_iter()
+        .map(Connection::from)
+        .collect())
+}
+
+/// The connection a presented API key belongs to, if the key is current. Revoked connections
+/// are returned too, so the caller can tell "revoked" from "unknown" in the audit log.
+pub async fn find_by_api_key(
+    store: &Store,
+    keyring: &Keyring,
+    presented: &str,
+) -> Result<Option<Connection>> {
+    if !presented.starts_with(API_KEY_PREFIX) {
+        return Ok(None);
+    }
+    let hash = keyring.token_hash(presented);
+    let Some(row) = store.find_connection_by_key_hash(&hash.0).await? else {
+        return Ok(None);
+    };
+    // The index found the row by equality; checking again in constant time costs nothing
+    // and keeps the comparison safe should the lookup ever change.
+    let matches = row.key_hash.as_deref().is_some_and(|h| hash.ct_eq(h));
+    Ok(matches.then(|| Connection::from(row)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Millis = 100 * DAY_MS;
+    const WEEK: Millis = 7 * DAY_MS;
+
+    #[test]
+    fn status_follows_revocation_then_use() {
+        assert_eq!(Status::derive(None, None, WEEK, NOW), Status::Awaiting);
+        assert_eq!(Status::derive(None, Some(NOW - WEEK), WEEK, NOW), Status::Connected);
+        assert_eq!(Status::derive(None, Some(NOW - WEEK - 1), WEEK, NOW), Status::Idle);
+        assert_eq!(Status::derive(Some(NOW), Some(NOW), WEEK, NOW), Status::Revoked);
+        assert_eq!(Status::derive(Some(NOW), None, WEEK, NOW), Status::Revoked);
+    }
+
+    #[test]
+    fn idle_duration_reads_in_days_and_hours() {
+        assert_eq!(idle_for(NOW - 3 * DAY_MS - 4 * HOUR_MS - 5, NOW), "for 3 days, 4 hours");
+        assert_eq!(idle_for(NOW - DAY_MS - HOUR_MS, NOW), "for 1 day, 1 hour");
+    }
+
+    #[test]
+    fn scopes_parse_from_cli_console_and_store_spellings() {
+        for s in ["full", "Full Access", "full_access"] {
+            assert_eq!(Scope::parse(s).unwrap(), Scope::Full, "{s}");
+        }
+        for s in ["read-only", "read_only", "READONLY"] {
+            assert_eq!(Scope::parse(s).unwrap(), Scope::ReadOnly, "{s}");
+        }
+        assert!(matches!(Scope::parse("admin"), Err(Error::BadScope(_))));
+    }
+
+    #[test]
+    fn new_keys_are_prefixed_long_and_distinct() {
+        let keyring = Keyring::from_encoded(&Keyring::generate_encoded().unwrap()).unwrap();
+        let a = new_key(&keyring).unwrap();
+        let b = new_key(&keyring).unwrap();
+        assert!(a.key.expose_secret().starts_with(API_KEY_PREFIX));
+        assert_eq!(a.key.expose_secret().len(), API_KEY_PREFIX.len() + 43);
+        assert!(a.key.expose_secret().starts_with(&a.prefix));
+        assert_ne!(a.hash, b.hash);
+    }
+}

@@ -1,0 +1,165 @@
+//! SQL for connections: API keys (and, later, OAuth clients) with their policy columns and usage.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Result, Store, on_pool};
+use crate::clock::Millis;
+
+/// A connection joined with the login and name of the Odoo user it acts as.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConnectionRow {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub odoo_user_id: Option<i64>,
+    pub user_login: Option<String>,
+    pub user_name: Option<String>,
+    pub scope: String,
+    pub key_prefix: Option<String>,
+    pub key_hash: Option<Vec<u8>>,
+    pub description: String,
+    #[sqlx(flatten)]
+    pub policy: PolicyColumns,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+    pub request_count: i64,
+}
+
+/// The governance settings of one connection, as stored (lists are newline-separated text).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct PolicyColumns {
+    pub allowed_tools: String,
+    pub allowed_models: String,
+    pub approval_tools: String,
+    pub approver_user_id: Option<i64>,
+    pub approval_expiry_hours: Option<i64>,
+    pub allowed_ips: String,
+    pub blocked_ips: String,
+    pub rate_per_minute: Option<i64>,
+    pub rate_per_day: Option<i64>,
+}
+
+pub struct NewConnection<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub odoo_user_id: i64,
+    pub scope: &'a str,
+    pub key_prefix: &'a str,
+    pub key_hash: &'a [u8],
+    pub description: &'a str,
+}
+
+const SELECT: &str = "SELECT c.id, c.kind, c.name, c.odoo_user_id, u.login AS user_login,
+        u.name AS user_name, c.scope, c.key_prefix, c.key_hash, c.description,
+        c.allowed_tools, c.allowed_models, c.approval_tools, c.approver_user_id,
+        c.approval_expiry_hours, c.allowed_ips, c.blocked_ips, c.rate_per_minute, c.rate_per_day,
+        c.created_at, c.revoked_at, c.last_used_at, c.request_count
+    FROM connections c LEFT JOIN odoo_users u ON u.id = c.odoo_user_id";
+
+impl Store {
+    pub async fn insert_connection(&self, new: &NewConnection<'_>, now: Millis) -> Result<i64> {
+        let id: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "INSERT INTO connections (kind, name, odoo_user_id, scope, key_prefix, key_hash,
+                 description, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            .bind(new.kind)
+            .bind(new.name)
+            .bind(new.odoo_user_id)
+            .bind(new.scope)
+            .bind(new.key_prefix)
+            .bind(new.key_hash)
+            .bind(new.description)
+            .bind(now)
+            .fetch_one(pool)
+            .await)?;
+        Ok(id)
+    }
+
+    pub async fn get_connection(&self, id: i64) -> Result<Option<ConnectionRow>> {
+        let sql = format!("{SELECT} WHERE c.id = $1");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    /// The hot path of every MCP request: one indexed equality lookup on the keyed hash.
+    pub async fn find_connection_by_key_hash(&self, hash: &[u8]) -> Result<Option<ConnectionRow>> {
+        let sql = format!("{SELECT} WHERE c.key_hash = $1");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
+            .bind(hash)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    pub async fn list_connections(&self) -> Result<Vec<ConnectionRow>> {
+        let sql = format!("{SELECT} ORDER BY c.id");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// Replaces the key: the old hash is gone in the same statement, so the old key stops at once.
+    pub async fn replace_key(&self, id: i64, prefix: &str, hash: &[u8]) -> Result<bool> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE connections SET key_prefix = $2, key_hash = $3 WHERE id = $1")
+            .bind(id)
+            .bind(prefix)
+            .bind(hash)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Revokes (`Some(now)`) or reactivates (`None`). Returns whether the connection exists.
+    pub async fn set_revoked(&self, id: i64, revoked_at: Option<Millis>) -> Result<bool> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE connections SET revoked_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(revoked_at)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Counts one request and moves Last used forward (never backwards, across replicas).
+    pub async fn record_use(&self, id: i64, now: Millis) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE connections SET request_count = request_count + 1,
+                 last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2
+                                     THEN $2 ELSE last_used_at END
+             WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn update_policy(&self, id: i64, description: &str, p: &PolicyColumns) -> Result<bool> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE connections SET description = $2, allowed_tools = $3, allowed_models = $4,
+                 approval_tools = $5, approver_user_id = $6, approval_expiry_hours = $7,
+                 allowed_ips = $8, blocked_ips = $9, rate_per_minute = $10, rate_per_day = $11
+             WHERE id = $1")
+            .bind(id)
+            .bind(description)
+            .bind(&p.allowed_tools)
+            .bind(&p.allowed_models)
+            .bind(&p.approval_tools)
+            .bind(p.approver_user_id)
+            .bind(p.approval_expiry_hours)
+            .bind(&p.allowed_ips)
+            .bind(&p.blocked_ips)
+            .bind(p.rate_per_minute)
+            .bind(p.rate_per_day)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+}

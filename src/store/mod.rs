@@ -1,0 +1,120 @@
+//! The gateway's database: SQLite in the data directory by default, PostgreSQL when configured.
+//!
+//! Every statement is written once, with `$N` placeholders and portable column types, and runs
+//! on whichever engine the [`Store`] holds (the [`on_pool!`] macro expands one body per engine).
+//! Only this module contains SQL; one file per aggregate.
+
+mod connections;
+mod odoo_users;
+mod settings;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+pub use connections::{ConnectionRow, NewConnection, PolicyColumns};
+pub use odoo_users::{NewOdooUser, OdooUserRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (use postgres://… or sqlite:…)")]
+    UnsupportedUrl,
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A pool on one of the two engines. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same query-building body against whichever pool the store holds.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+impl Store {
+    /// Opens `database_url` when given (postgres:// or sqlite:), else `data_dir/gateway.db`,
+    /// and brings the schema up to date.
+    pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Self> {
+        let store = match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(16)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect(url)
+                        .await?,
+                )
+            }
+            Some(url) if url.starts_with("sqlite:") => {
+                Self::Sqlite(sqlite_pool(SqliteConnectOptions::from_str(url)?).await?)
+            }
+            Some(_) => return Err(Error::UnsupportedUrl),
+            None => {
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| Error::DataDir(data_dir.display().to_string(), e))?;
+                let options = SqliteConnectOptions::new().filename(data_dir.join("gateway.db"));
+                Self::Sqlite(sqlite_pool(options).await?)
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self {
+            Self::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Self::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Cheap round trip for `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await);
+    }
+}
+
+async fn sqlite_pool(options: SqliteConnectOptions) -> Result<SqlitePool> {
+    // WAL lets readers run beside the one writer; the busy timeout makes concurrent writers
+    // (server and CLI on the same file) wait instead of failing.
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    Ok(SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?)
+}
