@@ -1,0 +1,235 @@
+//! Command-line and environment configuration: one clap tree, so `--help` is the reference.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "odoo-mcp-gateway",
+    version,
+    about = "A governed Model Context Protocol gateway in front of any Odoo",
+    long_about = "Serves MCP to AI clients (claude.ai, ChatGPT, Claude Desktop, Claude Code, Cursor, \
+                  VS Code …) and acts in Odoo as each connection's Odoo user, under governance.\n\n\
+                  Every option can also be set with the environment variable shown beside it."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway against an Odoo server.
+    Serve(ServeArgs),
+    /// Run the whole product on this machine against the built-in Odoo simulator, with sample data.
+    Demo(DemoArgs),
+    /// Run only the Odoo-compatible simulator (a test double of Odoo 18/19, never a real Odoo).
+    Simulator(SimulatorArgs),
+    /// Manage linked Odoo users (whose credentials the gateway holds, encrypted).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage connections (API keys) from the command line.
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+    /// Print a fresh secret key for GATEWAY_SECRET_KEY (needed when replicas share a database).
+    GenerateSecretKey,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Log format: `json` for machines, `pretty` for people.
+    #[arg(long, env = "GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+    /// Log filter, in tracing's EnvFilter syntax (e.g. `info,odoo_mcp_gateway=debug`).
+    #[arg(long, env = "GATEWAY_LOG", default_value = "info", global = true)]
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Where the gateway keeps its state. The CLI and a running server must point at the same place.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite database and the generated secret key.
+    #[arg(long, env = "GATEWAY_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Use this database instead of SQLite in the data directory: `postgres://user:pass@host/db`.
+    #[arg(long, env = "GATEWAY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Master secret (32 bytes, base64url) for key hashes and credential encryption. Default: the
+    /// file `secret.key` in the data directory, created on first run. Replicas must share it.
+    #[arg(long, env = "GATEWAY_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OdooArgs {
+    /// Base URL of the Odoo server, e.g. `https://mycompany.odoo.com`.
+    #[arg(long, env = "ODOO_URL")]
+    pub odoo_url: String,
+    /// Odoo database name.
+    #[arg(long, env = "ODOO_DB")]
+    pub odoo_db: String,
+    /// Protocol towards Odoo: `auto` (JSON-2 on 19+ with an API key, else JSON-RPC), `json2`, `jsonrpc`.
+    #[arg(long, env = "ODOO_PROTOCOL", value_enum, default_value_t = OdooProtocol::Auto)]
+    pub odoo_protocol: OdooProtocol,
+    /// Timeout of one call to Odoo, in seconds.
+    #[arg(long, env = "ODOO_TIMEOUT_SECS", default_value_t = 30)]
+    pub odoo_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OdooProtocol {
+    Auto,
+    Json2,
+    Jsonrpc,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The URL clients use to reach the gateway (scheme, host, port, no path), e.g.
+    /// `https://mcp.example.com`. Default: `http://` + the listen address.
+    #[arg(long, env = "GATEWAY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Extra browser origins allowed to call /mcp (comma-separated), besides the public URL's,
+    /// claude.ai, claude.com, chatgpt.com, vscode.dev and localhost.
+    #[arg(long, env = "GATEWAY_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Largest accepted request body on /mcp, in bytes.
+    #[arg(long, env = "GATEWAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds to let in-flight requests finish on shutdown.
+    #[arg(long, env = "GATEWAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub odoo: OdooArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory for the demo's state; a fresh temporary one when not given.
+    #[arg(long, env = "GATEWAY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Which Odoo the simulator imitates.
+    #[arg(long, value_enum, default_value_t = SimVersion::V19)]
+    pub odoo_version: SimVersion,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulatorArgs {
+    /// Address to listen on (port 0 picks a free one; the URL is printed on the first line).
+    #[arg(long, default_value = "127.0.0.1:8069")]
+    pub listen: SocketAddr,
+    #[arg(long, value_enum, default_value_t = SimVersion::V19)]
+    pub odoo_version: SimVersion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimVersion {
+    #[value(name = "18")]
+    V18,
+    #[value(name = "19")]
+    V19,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Verify LOGIN's Odoo password or API key (read from standard input) and store it encrypted.
+    Link {
+        login: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        odoo: OdooArgs,
+    },
+    /// List linked users.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    /// Create an API-key connection; the key is printed once.
+    Create {
+        /// Login of the (linked) Odoo user the connection acts as.
+        #[arg(long)]
+        user: String,
+        /// Friendly label, e.g. "Cursor on Anna's laptop".
+        #[arg(long)]
+        name: String,
+        /// `full` or `read-only`.
+        #[arg(long, default_value = "full")]
+        scope: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List connections with status, last use and request count.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Issue a new key; the old one stops working at once.
+    Rotate {
+        id: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a connection: refused from its next request on.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Undo a revocation.
+    Reactivate {
+        id: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+impl HttpArgs {
+    /// The public base URL without a trailing slash.
+    pub fn public_base(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,283 @@
+//! The tool catalog: every tool's name, title, description, category, risk and MCP annotations,
+//! and its input schema derived from the argument type the tool parses.
+
+use std::sync::Arc;
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use schemars::JsonSchema;
+
+use super::tools::args;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Context,
+    Read,
+    Write,
+    Advanced,
+    Approvals,
+}
+
+impl Category {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Context => "context",
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Advanced => "advanced",
+            Self::Approvals => "approvals",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// One entry of the catalog.
+#[derive(Debug, Clone)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub category: Category,
+    pub risk: Risk,
+    /// Changes nothing in Odoo: visible to Read Only connections.
+    pub read_only: bool,
+    /// May destroy or overwrite data (MCP `destructiveHint`).
+    pub destructive: bool,
+    pub idempotent: bool,
+    schema: fn() -> Arc<JsonObject>,
+}
+
+impl ToolSpec {
+    pub fn input_schema(&self) -> Arc<JsonObject> {
+        (self.schema)()
+    }
+
+    /// The MCP description of the tool, with category and risk in `_meta` for clients that show them.
+    pub fn to_mcp(&self) -> Tool {
+        let annotations = ToolAnnotations::with_title(self.title)
+            .read_only(self.read_only)
+            .destructive(self.destructive)
+            .idempotent(self.idempotent)
+            .open_world(false);
+        let mut tool = Tool::new(self.name, self.description, self.input_schema());
+        tool.title = Some(self.title.to_owned());
+        tool.annotations = Some(annotations);
+        let mut meta = rmcp::model::MetaObject::new();
+        meta.insert("category".into(), self.category.label().into());
+        meta.insert("risk".into(), self.risk.label().into());
+        tool.meta = Some(meta);
+        tool
+    }
+}
+
+fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    rmcp::handler::server::tool::schema_for_type::<T>()
+}
+
+pub const GET_APPROVAL_STATUS: &str = "get_approval_status";
+
+/// The whole catalog, in the order `tools/list` shows it.
+pub static CATALOG: &[ToolSpec] = &[
+    ToolSpec {
+        name: "get_current_context",
+        title: "Who am I in Odoo",
+        description: "Returns the Odoo user this connection acts as (id, login, name, company, language, \
+                      time zone), the Odoo version and database, and the connection's scope. Call it first \
+                      to know whose rights apply.",
+        category: Category::Context,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        schema: schema::<args::NoArgs>,
+    },
+    ToolSpec {
+        name: "list_models",
+        title: "List Odoo models",
+        description: "Lists the Odoo models (technical name and label) the user can see, optionally filtered \
+                      by a word matched against both. Use it to find e.g. that invoices are `account.move`.",
+        category: Category::Context,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        schema: schema::<args::ListModels>,
+    },
+    ToolSpec {
+        name: "describe_model",
+        title: "Describe a model's fields",
+        description: "Returns the fields of one model: label, type, whether required or read-only, the related \
+                      model of relational fields and the allowed values of selections. Use it before \
+                      searching, creating or updating to learn the field names.",
+        category: Category::Context,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        schema: schema::<args::DescribeModel>,
+    },
+    ToolSpec {
+        name: "search_records",
+        title: "Search records",
+        description: "Finds records of a model matching an Odoo domain, e.g. [[\"is_company\",\"=\",true], \
+                      [\"country_id.code\",\"=\",\"BE\"]], and returns the requested fields (default: id and \
+                      display_name). Results are paged: limit defaults to 20 and cannot exceed 200; use \
+                      offset and order (e.g. \"name asc\") for more.",
+        category: Category::Read,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        schema: schema::<args::SearchRecords>,
+    },
+    ToolSpec {
+        name: "get_record",
+        title: "Read one record",
+        description: "Reads one record by id. Without `fields`, returns its stored, non-binary fields \
+                      (at most 40); name fields to get exactly those.",
+        category: Category::Read,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        schema: schema::<args::GetRecord>,
+    },
+    ToolSpec {
+        name: "count_records",
+        title: "Count records",
+        description: "Counts the records of a model matching an Odoo domain (all records when no domain).",
+        category: Category::Read,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        schema: schema::<args::CountRecords>,
+    },
+    ToolSpec {
+        name: "aggregate_records",
+        title: "Group and total records",
+        description: "Groups records (Odoo read_group) and computes totals: e.g. group_by [\"state\"] with \
+                      aggregates [\"amount_total:sum\"] on sale.order. Dates can be grouped by period, \
+                      e.g. \"date_order:month\". Each group has its record count.",
+        category: Category::Read,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        schema: schema::<args::AggregateRecords>,
+    },
+    ToolSpec {
+        name: "create_record",
+        title: "Create a record",
+        description: "Creates one record with the given field values and returns its id. With dry_run true, \
+                      checks the model, the field names and the user's right to create, and changes \
+                      nothing. (A dry run is never held for approval.)",
+        category: Category::Write,
+        risk: Risk::Medium,
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        schema: schema::<args::CreateRecord>,
+    },
+    ToolSpec {
+        name: "update_record",
+        title: "Update records",
+        description: "Writes the given field values on the records with the given ids. With dry_run true, \
+                      shows the current values that would change and changes nothing. (A dry run is never \
+                      held for approval.)",
+        category: Category::Write,
+        risk: Risk::Medium,
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        schema: schema::<args::UpdateRecord>,
+    },
+    ToolSpec {
+        name: "delete_record",
+        title: "Delete records",
+        description: "Deletes the records with the given ids. With dry_run true, lists what would be deleted \
+                      and changes nothing. (A dry run is never held for approval.)",
+        category: Category::Write,
+        risk: Risk::High,
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        schema: schema::<args::DeleteRecord>,
+    },
+    ToolSpec {
+        name: "execute_method",
+        title: "Run a model method",
+        description: "Calls a public business method of a model, such as sale.order action_confirm, on the \
+                      given ids with named arguments. Private methods (starting with _), the plain CRUD \
+                      methods (use the dedicated tools) and sensitive models and methods (system \
+                      parameters, API keys, access rules, scheduled actions, modules, sudo …) are refused.",
+        category: Category::Advanced,
+        risk: Risk::High,
+        read_only: false,
+        destructive: true,
+        idempotent: false,
+        schema: schema::<args::ExecuteMethod>,
+    },
+    ToolSpec {
+        name: GET_APPROVAL_STATUS,
+        title: "Check an approval",
+        description: "Returns the state of an approval request this connection filed (pending, approved, \
+                      executed, failed, rejected, expired) and, once the approved call ran, its result. \
+                      Poll it after a tool answered pending_approval.",
+        category: Category::Approvals,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        schema: schema::<args::GetApprovalStatus>,
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static ToolSpec> {
+    CATALOG.iter().find(|t| t.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_has_a_valid_name_and_an_object_schema() {
+        for tool in CATALOG {
+            assert!(
+                tool.name.len() <= 128
+                    && tool.name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)),
+                "{}",
+                tool.name
+            );
+            let schema = tool.input_schema();
+            assert_eq!(schema.get("type").and_then(|t| t.as_str()), Some("object"), "{}", tool.name);
+        }
+    }
+
+    #[test]
+    fn read_only_tools_are_never_destructive_and_writes_are_not_low_risk() {
+        for tool in CATALOG {
+            if tool.read_only {
+                assert!(!tool.destructive, "{}", tool.name);
+            } else {
+                assert!(tool.risk >= Risk::Medium, "{}", tool.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Why a tool call failed, and the one place that turns it into what the MCP client sees.
+//!
+//! Failures the model can act on (bad arguments, refusals, Odoo's own errors) become a tool
+//! result with `isError: true` and a readable message, so the model can correct itself; only an
+//! unknown tool is a JSON-RPC protocol error.
+
+use rmcp::ErrorData;
+use rmcp::model::{CallToolResult, Content};
+
+use crate::odoo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("Unknown tool '{0}'. Call tools/list to see the tools this connection offers.")]
+    UnknownTool(String),
+    #[error("Invalid arguments for {tool}: {reason}")]
+    InvalidArguments { tool: &'static str, reason: String },
+    /// The gateway's policy refuses the call; the message says which rule.
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{}", odoo_message(.0))]
+    Odoo(#[from] odoo::Error),
+    /// Our own fault; the cause is logged, the client gets a generic message.
+    #[error("The gateway failed to complete the call; the error was logged.")]
+    Internal(String),
+}
+
+impl ToolError {
+    pub fn invalid(tool: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidArguments {
+            tool,
+            reason: reason.into(),
+        }
+    }
+
+    /// A short outcome word for logs, metrics and the audit log.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Refused(_) => "denied",
+            _ => "error",
+        }
+    }
+
+    pub fn into_response(self) -> Result<CallToolResult, ErrorData> {
+        match self {
+            Self::UnknownTool(_) => Err(ErrorData::invalid_params(self.to_string(), None)),
+            Self::Internal(cause) => {
+                tracing::error!(%cause, "tool call failed inside the gateway");
+                Ok(CallToolResult::error(vec![Content::text(
+                    Self::Internal(String::new()).to_string(),
+                )]))
+            }
+            Self::Odoo(ref cause) if cause.kind().is_none() => {
+                // Transport trouble: the log gets the details (URL, status), the client does not.
+                tracing::warn!(%cause, "Odoo call failed");
+                Ok(CallToolResult::error(vec![Content::text(self.to_string())]))
+            }
+            other => Ok(CallToolResult::error(vec![Content::text(other.to_string())])),
+        }
+    }
+}
+
+fn odoo_message(error: &odoo::Error) -> String {
+    error.client_message()
+}

@@ -1,0 +1,143 @@
+//! The arguments each tool accepts: parsed with serde (unknown keys refused) and described to
+//! clients by the JSON Schema derived from the same types.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListModels {
+    /// A word matched against the technical name and the label, e.g. "invoice" or "sale".
+    pub query: Option<String>,
+    /// At most this many models (default 50, at most 200).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DescribeModel {
+    /// Technical model name, e.g. "res.partner".
+    pub model: String,
+    /// Only these fields (default: all).
+    pub fields: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRecords {
+    /// Technical model name, e.g. "res.partner".
+    pub model: String,
+    /// Odoo domain: a list of [field, operator, value] conditions, combined with AND unless
+    /// prefixed by "|" (OR), "&" (AND) or "!" (NOT). Dotted paths follow relations.
+    pub domain: Option<Vec<Value>>,
+    /// Field names to return (default: id and display_name).
+    pub fields: Option<Vec<String>>,
+    /// Page size (default 20, at most 200).
+    pub limit: Option<u32>,
+    /// Records to skip, for paging.
+    pub offset: Option<u32>,
+    /// Sort order, e.g. "name asc, id desc".
+    pub order: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetRecord {
+    /// Technical model name, e.g. "sale.order".
+    pub model: String,
+    /// The record's id.
+    pub id: i64,
+    /// Field names to return (default: stored, non-binary fields, at most 40).
+    pub fields: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountRecords {
+    /// Technical model name.
+    pub model: String,
+    /// Odoo domain (see search_records); all records when absent.
+    pub domain: Option<Vec<Value>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AggregateRecords {
+    /// Technical model name, e.g. "sale.order".
+    pub model: String,
+    /// Odoo domain (see search_records).
+    pub domain: Option<Vec<Value>>,
+    /// Fields to group by, e.g. ["state"] or ["date_order:month", "user_id"].
+    pub group_by: Vec<String>,
+    /// Totals to compute as "field:function" (sum, avg, min, max, count), e.g. ["amount_total:sum"].
+    pub aggregates: Option<Vec<String>>,
+    /// At most this many groups (default 80, at most 500).
+    pub limit: Option<u32>,
+    /// Groups to skip, for paging.
+    pub offset: Option<u32>,
+    /// Order of the groups, e.g. "amount_total desc".
+    pub order: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRecord {
+    /// Technical model name.
+    pub model: String,
+    /// Field values of the new record, e.g. {"name": "Acme", "is_company": true}.
+    pub values: Map<String, Value>,
+    /// Only check, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRecord {
+    /// Technical model name.
+    pub model: String,
+    /// Ids of the records to update.
+    pub ids: Vec<i64>,
+    /// Field values to write.
+    pub values: Map<String, Value>,
+    /// Only show what would change, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteRecord {
+    /// Technical model name.
+    pub model: String,
+    /// Ids of the records to delete.
+    pub ids: Vec<i64>,
+    /// Only list what would be deleted, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecuteMethod {
+    /// Technical model name, e.g. "sale.order".
+    pub model: String,
+    /// Public method name, e.g. "action_confirm".
+    pub method: String,
+    /// Ids of the records to call it on (omit for model-level methods).
+    pub ids: Option<Vec<i64>>,
+    /// Named arguments of the method.
+    pub arguments: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetApprovalStatus {
+    /// The approval_id a gated tool call returned.
+    pub approval_id: String,
+}

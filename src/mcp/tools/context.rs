@@ -1,0 +1,134 @@
+//! Context tools: who the connection acts as, which models exist, what fields a model has.
+
+use serde_json::{Map, Value, json};
+
+use super::args::{DescribeModel, ListModels};
+use super::{ToolContext, checked, kwargs, validate};
+use crate::mcp::error::ToolError;
+
+const FIELD_ATTRIBUTES: &[&str] = &["string", "type", "required", "readonly", "relation", "selection", "help"];
+const MAX_HELP_CHARS: usize = 200;
+
+pub async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
+    let principal = ctx.principal;
+    let users = ctx
+        .call(
+            "res.users",
+            "read",
+            Some(vec![principal.credential.uid]),
+            kwargs([("fields", Some(json!(["name", "login", "company_id", "lang", "tz"])))]),
+        )
+        .await?;
+    let user = users.get(0).cloned().unwrap_or(Value::Null);
+    let version = ctx.odoo.server_version().await.ok().map(|v| v.serie);
+    Ok(json!({
+        "user": user,
+        "odoo": { "version": version, "database": ctx.database },
+        "connection": {
+            "id": principal.connection.id,
+            "name": principal.connection.name,
+            "type": principal.connection.kind.label(),
+            "scope": principal.connection.scope.label(),
+        },
+    }))
+}
+
+pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Value, ToolError> {
+    const TOOL: &str = "list_models";
+    let limit = checked(TOOL, validate::limit(args.limit, 50, 200))?;
+    let mut domain = vec![json!(["transient", "=", false])];
+    if let Some(q) = args.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        domain.extend([json!("|"), json!(["model", "ilike", q]), json!(["name", "ilike", q])]);
+    }
+    let models = ctx
+        .call(
+            "ir.model",
+            "search_read",
+            None,
+            kwargs([
+                ("domain", Some(Value::Array(domain))),
+                ("fields", Some(json!(["model", "name"]))),
+                ("limit", Some(json!(limit))),
+                ("order", Some(json!("model"))),
+            ]),
+        )
+        .await?;
+    let models: Vec<Value> = models
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| json!({ "model": r["model"], "name": r["name"] }))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json!({ "count": models.len(), "models": models }))
+}
+
+pub async fn describe_model(ctx: &ToolContext<'_>, args: DescribeModel) -> Result<Value, ToolError> {
+    const TOOL: &str = "describe_model";
+    let model = checked(TOOL, validate::model(&args.model))?;
+    if let Some(fields) = &args.fields {
+        checked(TOOL, validate::fields(fields))?;
+    }
+    let described = ctx
+        .call(
+            model,
+            "fields_get",
+            None,
+            kwargs([
+                ("allfields", args.fields.map(|f| json!(f))),
+                ("attributes", Some(json!(FIELD_ATTRIBUTES))),
+            ]),
+        )
+        .await?;
+    let Value::Object(described) = described else {
+        return Err(ToolError::Internal("fields_get did not return an object".into()));
+    };
+    let mut names: Vec<&String> = described.keys().collect();
+    names.sort();
+    let fields: Map<String, Value> = names
+        .into_iter()
+        .map(|name| (name.clone(), compact_field(&described[name])))
+        .collect();
+    Ok(json!({ "model": model, "field_count": fields.len(), "fields": fields }))
+}
+
+/// Keeps what a model needs to use a field, and drops defaults (`false`) and long help texts.
+fn compact_field(meta: &Value) -> Value {
+    let mut out = Map::new();
+    if let Some(label) = meta.get("string") {
+        out.insert("label".into(), label.clone());
+    }
+    if let Some(kind) = meta.get("type") {
+        out.insert("type".into(), kind.clone());
+    }
+    for flag in ["required", "readonly"] {
+        if meta.get(flag) == Some(&Value::Bool(true)) {
+            out.insert(flag.into(), Value::Bool(true));
+        }
+    }
+    for key in ["relation", "selection"] {
+        if let Some(v) = meta.get(key).filter(|v| !v.is_null() && *v != &Value::Bool(false)) {
+            out.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(help) = meta.get("help").and_then(Value::as_str).filter(|h| !h.is_empty()) {
+        out.insert("help".into(), Value::String(validate::truncate(help, MAX_HELP_CHARS)));
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_metadata_is_compacted() {
+        let meta = json!({"string": "Customer", "type": "many2one", "required": false,
+                          "readonly": true, "relation": "res.partner", "selection": false, "help": ""});
+        assert_eq!(
+            compact_field(&meta),
+            json!({"label": "Customer", "type": "many2one", "readonly": true, "relation": "res.partner"})
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! execute_method: public business methods (buttons such as `action_confirm`), behind a deny
+//! list for private methods, plain CRUD (which has dedicated, separately governed tools) and
+//! models or methods that would let a client escalate its own rights.
+
+use serde_json::{Value, json};
+
+use super::args::ExecuteMethod;
+use super::{ToolContext, checked, validate};
+use crate::mcp::error::ToolError;
+
+/// Models whose methods can change security, configuration or code execution.
+const DENIED_MODELS: &[&str] = &[
+    "ir.config_parameter",
+    "res.users.apikeys",
+    "res.users.apikeys.description",
+    "res.users.identitycheck",
+    "res.users",
+    "res.groups",
+    "ir.rule",
+    "ir.model.access",
+    "ir.cron",
+    "ir.module.module",
+    "ir.actions.server",
+    "ir.model",
+    "ir.model.fields",
+    "ir.ui.view",
+    "ir.mail_server",
+    "base.automation",
+    "change.password.wizard",
+];
+
+/// Methods that are governed through their own tools, or escape the user's rights.
+const DENIED_METHODS: &[(&str, &str)] = &[
+    ("create", "create_record"),
+    ("write", "update_record"),
+    ("unlink", "delete_record"),
+    ("read", "get_record"),
+    ("search", "search_records"),
+    ("search_read", "search_records"),
+    ("search_count", "count_records"),
+    ("read_group", "aggregate_records"),
+    ("fields_get", "describe_model"),
+];
+const ESCALATING_METHODS: &[&str] = &["sudo", "with_user", "with_env", "with_context", "with_company", "load"];
+
+/// Why a model/method pair is refused, or `None` when it may be called.
+pub fn refusal(model: &str, method: &str) -> Option<String> {
+    if method.starts_with('_') {
+        return Some(format!("Private methods such as '{method}' cannot be called."));
+    }
+    if let Some((_, tool)) = DENIED_METHODS.iter().find(|(m, _)| *m == method) {
+        return Some(format!("Use the {tool} tool for '{method}', not execute_method."));
+    }
+    if ESCALATING_METHODS.contains(&method) {
+        return Some(format!("The method '{method}' is not allowed through the gateway."));
+    }
+    if DENIED_MODELS.contains(&model) {
+        return Some(format!(
+            "Methods of '{model}' are not allowed through the gateway (security-sensitive model)."
+        ));
+    }
+    None
+}
+
+pub async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, ToolError> {
+    const TOOL: &str = "execute_method";
+    let model = checked(TOOL, validate::model(&args.model))?;
+    checked(TOOL, validate::field_path(&args.method).map_err(|_| {
+        format!("'{}' is not a method name", validate::shorten(&args.method))
+    }))?;
+    if let Some(reason) = refusal(model, &args.method) {
+        return Err(ToolError::Refused(reason));
+    }
+    if let Some(ids) = &args.ids {
+        checked(TOOL, validate::ids(ids))?;
+    }
+    let result = ctx
+        .call(model, &args.method, args.ids.clone(), args.arguments.unwrap_or_default())
+        .await?;
+    Ok(json!({ "model": model, "method": args.method, "ids": args.ids, "result": result }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_methods_pass_and_dangerous_ones_are_named() {
+        assert_eq!(refusal("sale.order", "action_confirm"), None);
+        assert!(refusal("sale.order", "_action_confirm").unwrap().contains("Private"));
+        assert!(refusal("res.partner", "unlink").unwrap().contains("delete_record"));
+        assert!(refusal("res.partner", "sudo").is_some());
+        assert!(refusal("ir.config_parameter", "set_param").unwrap().contains("ir.config_parameter"));
+        assert!(refusal("ir.cron", "method_direct_trigger").is_some());
+    }
+}

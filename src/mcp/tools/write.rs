@@ -1,0 +1,150 @@
+//! Write tools: create, update, delete, each with a dry run that checks and previews without
+//! changing anything.
+
+use serde_json::{Map, Value, json};
+
+use super::args::{CreateRecord, DeleteRecord, UpdateRecord};
+use super::{ToolContext, checked, kwargs, validate};
+use crate::mcp::error::ToolError;
+use crate::odoo::ErrorKind;
+
+pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, ToolError> {
+    const TOOL: &str = "create_record";
+    let model = checked(TOOL, validate::model(&args.model))?;
+    check_values(TOOL, &args.values)?;
+    if args.dry_run {
+        let unknown = unknown_fields(ctx, model, &args.values).await?;
+        let access = access_check(ctx, model, "create").await?;
+        return Ok(json!({
+            "dry_run": true,
+            "would": "create",
+            "model": model,
+            "values": args.values,
+            "unknown_fields": unknown,
+            "access": access,
+        }));
+    }
+    let created = ctx
+        .call(model, "create", None, kwargs([("vals_list", Some(json!([args.values])))]))
+        .await?;
+    // JSON-2 and a list of values give [id]; older servers may answer a bare id.
+    let id = match &created {
+        Value::Array(ids) => ids.first().cloned().unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    Ok(json!({ "model": model, "id": id, "created": true }))
+}
+
+pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, ToolError> {
+    const TOOL: &str = "update_record";
+    let model = checked(TOOL, validate::model(&args.model))?;
+    checked(TOOL, validate::ids(&args.ids))?;
+    check_values(TOOL, &args.values)?;
+    if args.dry_run {
+        let unknown = unknown_fields(ctx, model, &args.values).await?;
+        let known: Vec<&String> = args.values.keys().filter(|k| !unknown.contains(k)).collect();
+        let mut fields = vec!["display_name".to_owned()];
+        fields.extend(known.iter().map(|k| (*k).clone()));
+        let current = ctx
+            .call(model, "read", Some(args.ids.clone()), kwargs([("fields", Some(json!(fields)))]))
+            .await?;
+        let access = access_check(ctx, model, "write").await?;
+        return Ok(json!({
+            "dry_run": true,
+            "would": "update",
+            "model": model,
+            "current": current,
+            "missing_ids": missing_ids(&args.ids, &current),
+            "new_values": args.values,
+            "unknown_fields": unknown,
+            "access": access,
+        }));
+    }
+    ctx.call(model, "write", Some(args.ids.clone()), kwargs([("vals", Some(Value::Object(args.values)))]))
+        .await?;
+    Ok(json!({ "model": model, "ids": args.ids, "updated": true }))
+}
+
+pub async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<Value, ToolError> {
+    const TOOL: &str = "delete_record";
+    let model = checked(TOOL, validate::model(&args.model))?;
+    checked(TOOL, validate::ids(&args.ids))?;
+    if args.dry_run {
+        let found = ctx
+            .call(model, "read", Some(args.ids.clone()), kwargs([("fields", Some(json!(["display_name"])))]))
+            .await?;
+        let access = access_check(ctx, model, "unlink").await?;
+        return Ok(json!({
+            "dry_run": true,
+            "would": "delete",
+            "model": model,
+            "records": found,
+            "missing_ids": missing_ids(&args.ids, &found),
+            "access": access,
+        }));
+    }
+    ctx.call(model, "unlink", Some(args.ids.clone()), Map::new()).await?;
+    Ok(json!({ "model": model, "ids": args.ids, "deleted": true }))
+}
+
+fn check_values(tool: &'static str, values: &Map<String, Value>) -> Result<(), ToolError> {
+    if values.is_empty() {
+        return Err(ToolError::invalid(tool, "values must set at least one field"));
+    }
+    values
+        .keys()
+        .try_for_each(|k| checked(tool, validate::field_path(k).map(|_| ())))
+}
+
+async fn unknown_fields(
+    ctx: &ToolContext<'_>,
+    model: &str,
+    values: &Map<String, Value>,
+) -> Result<Vec<String>, ToolError> {
+    let meta = ctx
+        .call(model, "fields_get", None, kwargs([("attributes", Some(json!(["type"])))]))
+        .await?;
+    Ok(values
+        .keys()
+        .filter(|k| meta.get(k.as_str()).is_none())
+        .cloned()
+        .collect())
+}
+
+/// "allowed", "denied", or "not checked" when this Odoo has no such check method.
+async fn access_check(ctx: &ToolContext<'_>, model: &str, operation: &str) -> Result<&'static str, ToolError> {
+    let asked = ctx
+        .call(
+            model,
+            "check_access_rights",
+            None,
+            kwargs([("operation", Some(json!(operation))), ("raise_exception", Some(json!(false)))]),
+        )
+        .await;
+    match asked {
+        Ok(Value::Bool(true)) => Ok("allowed"),
+        Ok(_) => Ok("denied"),
+        Err(ToolError::Odoo(e)) if e.kind() == Some(ErrorKind::AccessError) => Ok("denied"),
+        Err(ToolError::Odoo(e)) if e.kind() == Some(ErrorKind::UnknownMethod) => Ok("not checked"),
+        Err(other) => Err(other),
+    }
+}
+
+fn missing_ids(asked: &[i64], found: &Value) -> Vec<i64> {
+    let present: Vec<i64> = found
+        .as_array()
+        .map(|rows| rows.iter().filter_map(|r| r.get("id").and_then(Value::as_i64)).collect())
+        .unwrap_or_default();
+    asked.iter().copied().filter(|id| !present.contains(id)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_ids_are_those_not_read_back() {
+        let found = json!([{"id": 1, "display_name": "a"}, {"id": 3, "display_name": "c"}]);
+        assert_eq!(missing_ids(&[1, 2, 3, 4], &found), vec![2, 4]);
+    }
+}
