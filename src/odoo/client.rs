@@ -350,8 +350,9 @@ fn outcome_label(outcome: &Result<Value, Error>) -> &'static str {
 }
 
 fn parse_base_url(raw: &str) -> Result<Url, Error> {
+    // The URL itself is not echoed: a mistyped one may carry a password.
     let invalid =
-        |why: &str| Error::Unreachable(format!("the Odoo URL {raw:?} is not usable: {why}"));
+        |why: &str| Error::Unreachable(format!("the configured Odoo URL is not usable: {why}"));
     let mut url = Url::parse(raw.trim()).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("it must start with http:// or https://"));
