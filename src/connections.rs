@@ -47,7 +47,11 @@ pub enum Kind {
 
 impl Kind {
     fn from_db(s: &str) -> Self {
-        if s == "oauth" { Self::OAuth } else { Self::ApiKey }
+        if s == "oauth" {
+            Self::OAuth
+        } else {
+            Self::ApiKey
+        }
     }
 
     pub fn label(self) -> &'static str {
@@ -67,7 +71,12 @@ pub enum Scope {
 
 impl Scope {
     pub fn parse(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', ' '], "-")
+            .as_str()
+        {
             "full" | "full-access" => Ok(Self::Full),
             "read-only" | "readonly" | "read" => Ok(Self::ReadOnly),
             _ => Err(Error::BadScope(s.to_owned())),
@@ -322,15 +331,27 @@ mod tests {
     #[test]
     fn status_follows_revocation_then_use() {
         assert_eq!(Status::derive(None, None, WEEK, NOW), Status::Awaiting);
-        assert_eq!(Status::derive(None, Some(NOW - WEEK), WEEK, NOW), Status::Connected);
-        assert_eq!(Status::derive(None, Some(NOW - WEEK - 1), WEEK, NOW), Status::Idle);
-        assert_eq!(Status::derive(Some(NOW), Some(NOW), WEEK, NOW), Status::Revoked);
+        assert_eq!(
+            Status::derive(None, Some(NOW - WEEK), WEEK, NOW),
+            Status::Connected
+        );
+        assert_eq!(
+            Status::derive(None, Some(NOW - WEEK - 1), WEEK, NOW),
+            Status::Idle
+        );
+        assert_eq!(
+            Status::derive(Some(NOW), Some(NOW), WEEK, NOW),
+            Status::Revoked
+        );
         assert_eq!(Status::derive(Some(NOW), None, WEEK, NOW), Status::Revoked);
     }
 
     #[test]
     fn idle_duration_reads_in_days_and_hours() {
-        assert_eq!(idle_for(NOW - 3 * DAY_MS - 4 * HOUR_MS - 5, NOW), "for 3 days, 4 hours");
+        assert_eq!(
+            idle_for(NOW - 3 * DAY_MS - 4 * HOUR_MS - 5, NOW),
+            "for 3 days, 4 hours"
+        );
         assert_eq!(idle_for(NOW - DAY_MS - HOUR_MS, NOW), "for 1 day, 1 hour");
     }
 

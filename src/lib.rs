@@ -1,9 +1,16 @@
 //! odoo-mcp-gateway: a governed Model Context Protocol gateway in front of any Odoo.
 
-pub mod clock;
-pub mod config;
-pub mod connections;
-pub mod odoo;
-pub mod secrets;
-pub mod settings;
-pub mod store;
+pub mod app; // shared state, router, serving
+pub mod cli; // what each subcommand does
+pub mod clock; // time as a parameter
+pub mod config; // the clap tree: every setting a flag and an environment variable
+pub mod connections; // API keys and OAuth clients acting as Odoo users
+pub mod mcp; // the /mcp endpoint, tool catalog and tools
+pub mod metrics; // Prometheus registry
+pub mod odoo; // Odoo client and simulator
+pub mod policy; // governance decisions
+pub mod secrets; // keyed hashes and sealed credentials
+pub mod settings; // Server Settings
+pub mod store; // SQLite / PostgreSQL persistence
+pub mod telemetry; // logging set-up
+pub mod users; // linking Odoo users

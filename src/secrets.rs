@@ -66,7 +66,10 @@ impl fmt::Debug for Keyring {
 impl Keyring {
     /// Uses the configured key, else the one in `data_dir/secret.key`, creating it (mode 0600)
     /// on first run so a single-node install needs no setup.
-    pub fn load_or_create(configured: Option<&SecretString>, data_dir: &Path) -> Result<Self, Error> {
+    pub fn load_or_create(
+        configured: Option<&SecretString>,
+        data_dir: &Path,
+    ) -> Result<Self, Error> {
         if let Some(key) = configured {
             return Self::from_encoded(key.expose_secret());
         }
@@ -122,7 +125,10 @@ impl Keyring {
             msg: secret.expose_secret().as_bytes(),
             aad: context.as_bytes(),
         };
-        let sealed = self.sealer.encrypt(&nonce, payload).map_err(|_| Error::Random)?;
+        let sealed = self
+            .sealer
+            .encrypt(&nonce, payload)
+            .map_err(|_| Error::Random)?;
         Ok([nonce_bytes.as_slice(), &sealed].concat())
     }
 
@@ -186,7 +192,10 @@ mod tests {
         let keys = keyring();
         let sealed = keys.seal(&SecretString::from("hunter2"), "demo").unwrap();
         assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
-        assert_eq!(keys.open(&sealed, "demo").unwrap().expose_secret(), "hunter2");
+        assert_eq!(
+            keys.open(&sealed, "demo").unwrap().expose_secret(),
+            "hunter2"
+        );
         assert!(matches!(keys.open(&sealed, "admin"), Err(Error::Unseal)));
     }
 

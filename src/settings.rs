@@ -86,12 +86,27 @@ impl ServerSettings {
             ("rate_per_minute", self.rate_per_minute.to_string()),
             ("rate_per_day", self.rate_per_day.to_string()),
             ("idle_threshold_days", self.idle_threshold_days.to_string()),
-            ("dynamic_registration", self.dynamic_registration.to_string()),
-            ("access_token_minutes", self.access_token_minutes.to_string()),
+            (
+                "dynamic_registration",
+                self.dynamic_registration.to_string(),
+            ),
+            (
+                "access_token_minutes",
+                self.access_token_minutes.to_string(),
+            ),
             ("refresh_token_days", self.refresh_token_days.to_string()),
-            ("refresh_grace_seconds", self.refresh_grace_seconds.to_string()),
-            ("approval_expiry_hours", self.approval_expiry_hours.to_string()),
-            ("audit_retention_days", self.audit_retention_days.to_string()),
+            (
+                "refresh_grace_seconds",
+                self.refresh_grace_seconds.to_string(),
+            ),
+            (
+                "approval_expiry_hours",
+                self.approval_expiry_hours.to_string(),
+            ),
+            (
+                "audit_retention_days",
+                self.audit_retention_days.to_string(),
+            ),
             ("payload_logging", self.payload_logging.to_string()),
         ]
     }
@@ -135,5 +150,34 @@ mod tests {
         assert_eq!((s.rate_per_minute, s.rate_per_day), (60, 10_000));
         assert_eq!(s.idle_after(), 7 * DAY_MS);
         assert_eq!(s.approval_expiry(), 24 * HOUR_MS);
+    }
+}
+
+/// Settings as read at most [`SettingsCache::MAX_AGE`] ago: saves a query per request, and a change
+/// made on another replica takes effect within that time.
+#[derive(Debug, Default)]
+pub struct SettingsCache {
+    cached: tokio::sync::RwLock<Option<(ServerSettings, std::time::Instant)>>,
+}
+
+impl SettingsCache {
+    pub const MAX_AGE: std::time::Duration = std::time::Duration::from_millis(500);
+
+    pub async fn get(&self, store: &Store) -> Result<ServerSettings, store::Error> {
+        if let Some((settings, at)) = self.cached.read().await.as_ref()
+            && at.elapsed() < Self::MAX_AGE
+        {
+            return Ok(settings.clone());
+        }
+        let fresh = load(store).await?;
+        *self.cached.write().await = Some((fresh.clone(), std::time::Instant::now()));
+        Ok(fresh)
+    }
+
+    /// Saves and makes this replica see the change at once.
+    pub async fn save(&self, store: &Store, settings: &ServerSettings) -> Result<(), store::Error> {
+        save(store, settings).await?;
+        *self.cached.write().await = Some((settings.clone(), std::time::Instant::now()));
+        Ok(())
     }
 }

@@ -261,12 +261,20 @@ mod tests {
         for tool in CATALOG {
             assert!(
                 tool.name.len() <= 128
-                    && tool.name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)),
+                    && tool
+                        .name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)),
                 "{}",
                 tool.name
             );
             let schema = tool.input_schema();
-            assert_eq!(schema.get("type").and_then(|t| t.as_str()), Some("object"), "{}", tool.name);
+            assert_eq!(
+                schema.get("type").and_then(|t| t.as_str()),
+                Some("object"),
+                "{}",
+                tool.name
+            );
         }
     }
 

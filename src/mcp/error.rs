@@ -5,7 +5,7 @@
 //! unknown tool is a JSON-RPC protocol error.
 
 use rmcp::ErrorData;
-use rmcp::model::{CallToolResult, Content};
+use rmcp::model::{CallToolResult, ContentBlock};
 
 use crate::odoo;
 
@@ -48,16 +48,20 @@ impl ToolError {
             Self::UnknownTool(_) => Err(ErrorData::invalid_params(self.to_string(), None)),
             Self::Internal(cause) => {
                 tracing::error!(%cause, "tool call failed inside the gateway");
-                Ok(CallToolResult::error(vec![Content::text(
+                Ok(CallToolResult::error(vec![ContentBlock::text(
                     Self::Internal(String::new()).to_string(),
                 )]))
             }
             Self::Odoo(ref cause) if cause.kind().is_none() => {
                 // Transport trouble: the log gets the details (URL, status), the client does not.
                 tracing::warn!(%cause, "Odoo call failed");
-                Ok(CallToolResult::error(vec![Content::text(self.to_string())]))
+                Ok(CallToolResult::error(vec![ContentBlock::text(
+                    self.to_string(),
+                )]))
             }
-            other => Ok(CallToolResult::error(vec![Content::text(other.to_string())])),
+            other => Ok(CallToolResult::error(vec![ContentBlock::text(
+                other.to_string(),
+            )])),
         }
     }
 }

@@ -78,26 +78,32 @@ impl Store {
 
     pub async fn get_connection(&self, id: i64) -> Result<Option<ConnectionRow>> {
         let sql = format!("{SELECT} WHERE c.id = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// The hot path of every MCP request: one indexed equality lookup on the keyed hash.
     pub async fn find_connection_by_key_hash(&self, hash: &[u8]) -> Result<Option<ConnectionRow>> {
         let sql = format!("{SELECT} WHERE c.key_hash = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
             .bind(hash)
             .fetch_optional(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     pub async fn list_connections(&self) -> Result<Vec<ConnectionRow>> {
         let sql = format!("{SELECT} ORDER BY c.id");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
             .fetch_all(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Replaces the key: the old hash is gone in the same statement, so the old key stops at once.
@@ -140,7 +146,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn update_policy(&self, id: i64, description: &str, p: &PolicyColumns) -> Result<bool> {
+    pub async fn update_policy(
+        &self,
+        id: i64,
+        description: &str,
+        p: &PolicyColumns,
+    ) -> Result<bool> {
         let done = on_pool!(self, pool => sqlx::query(
             "UPDATE connections SET description = $2, allowed_tools = $3, allowed_models = $4,
                  approval_tools = $5, approver_user_id = $6, approval_expiry_hours = $7,

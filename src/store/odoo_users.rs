@@ -31,7 +31,11 @@ const COLUMNS: &str =
 
 impl Store {
     /// Links a user, or refreshes the credential of one already linked (a new password or key).
-    pub async fn upsert_odoo_user(&self, user: &NewOdooUser<'_>, now: Millis) -> Result<OdooUserRow> {
+    pub async fn upsert_odoo_user(
+        &self,
+        user: &NewOdooUser<'_>,
+        now: Millis,
+    ) -> Result<OdooUserRow> {
         let sql = format!(
             "INSERT INTO odoo_users (login, odoo_uid, name, protocol, secret_sealed, linked_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $6)
@@ -53,25 +57,31 @@ impl Store {
 
     pub async fn find_odoo_user(&self, login: &str) -> Result<Option<OdooUserRow>> {
         let sql = format!("SELECT {COLUMNS} FROM odoo_users WHERE login = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, OdooUserRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, OdooUserRow>(AssertSqlSafe(sql))
             .bind(login)
             .fetch_optional(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     pub async fn get_odoo_user(&self, id: i64) -> Result<Option<OdooUserRow>> {
         let sql = format!("SELECT {COLUMNS} FROM odoo_users WHERE id = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, OdooUserRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, OdooUserRow>(AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     pub async fn list_odoo_users(&self) -> Result<Vec<OdooUserRow>> {
         let sql = format!("SELECT {COLUMNS} FROM odoo_users ORDER BY login");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, OdooUserRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, OdooUserRow>(AssertSqlSafe(sql))
             .fetch_all(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Grants (`Some`) or removes (`None`) a console role. Returns whether the user exists.

@@ -4,10 +4,12 @@ use super::{Result, Store, on_pool};
 
 impl Store {
     pub async fn load_settings(&self) -> Result<Vec<(String, String)>> {
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, (String, String)>(
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, (String, String)>(
             "SELECT name, value FROM settings ORDER BY name")
             .fetch_all(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     pub async fn put_setting(&self, name: &str, value: &str) -> Result<()> {

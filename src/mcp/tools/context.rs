@@ -6,7 +6,15 @@ use super::args::{DescribeModel, ListModels};
 use super::{ToolContext, checked, kwargs, validate};
 use crate::mcp::error::ToolError;
 
-const FIELD_ATTRIBUTES: &[&str] = &["string", "type", "required", "readonly", "relation", "selection", "help"];
+const FIELD_ATTRIBUTES: &[&str] = &[
+    "string",
+    "type",
+    "required",
+    "readonly",
+    "relation",
+    "selection",
+    "help",
+];
 const MAX_HELP_CHARS: usize = 200;
 
 pub async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
@@ -16,7 +24,10 @@ pub async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
             "res.users",
             "read",
             Some(vec![principal.credential.uid]),
-            kwargs([("fields", Some(json!(["name", "login", "company_id", "lang", "tz"])))]),
+            kwargs([(
+                "fields",
+                Some(json!(["name", "login", "company_id", "lang", "tz"])),
+            )]),
         )
         .await?;
     let user = users.get(0).cloned().unwrap_or(Value::Null);
@@ -37,8 +48,17 @@ pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Valu
     const TOOL: &str = "list_models";
     let limit = checked(TOOL, validate::limit(args.limit, 50, 200))?;
     let mut domain = vec![json!(["transient", "=", false])];
-    if let Some(q) = args.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        domain.extend([json!("|"), json!(["model", "ilike", q]), json!(["name", "ilike", q])]);
+    if let Some(q) = args
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        domain.extend([
+            json!("|"),
+            json!(["model", "ilike", q]),
+            json!(["name", "ilike", q]),
+        ]);
     }
     let models = ctx
         .call(
@@ -64,7 +84,10 @@ pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Valu
     Ok(json!({ "count": models.len(), "models": models }))
 }
 
-pub async fn describe_model(ctx: &ToolContext<'_>, args: DescribeModel) -> Result<Value, ToolError> {
+pub async fn describe_model(
+    ctx: &ToolContext<'_>,
+    args: DescribeModel,
+) -> Result<Value, ToolError> {
     const TOOL: &str = "describe_model";
     let model = checked(TOOL, validate::model(&args.model))?;
     if let Some(fields) = &args.fields {
@@ -82,7 +105,9 @@ pub async fn describe_model(ctx: &ToolContext<'_>, args: DescribeModel) -> Resul
         )
         .await?;
     let Value::Object(described) = described else {
-        return Err(ToolError::Internal("fields_get did not return an object".into()));
+        return Err(ToolError::Internal(
+            "fields_get did not return an object".into(),
+        ));
     };
     let mut names: Vec<&String> = described.keys().collect();
     names.sort();
@@ -108,12 +133,22 @@ fn compact_field(meta: &Value) -> Value {
         }
     }
     for key in ["relation", "selection"] {
-        if let Some(v) = meta.get(key).filter(|v| !v.is_null() && *v != &Value::Bool(false)) {
+        if let Some(v) = meta
+            .get(key)
+            .filter(|v| !v.is_null() && *v != &Value::Bool(false))
+        {
             out.insert(key.into(), v.clone());
         }
     }
-    if let Some(help) = meta.get("help").and_then(Value::as_str).filter(|h| !h.is_empty()) {
-        out.insert("help".into(), Value::String(validate::truncate(help, MAX_HELP_CHARS)));
+    if let Some(help) = meta
+        .get("help")
+        .and_then(Value::as_str)
+        .filter(|h| !h.is_empty())
+    {
+        out.insert(
+            "help".into(),
+            Value::String(validate::truncate(help, MAX_HELP_CHARS)),
+        );
     }
     Value::Object(out)
 }

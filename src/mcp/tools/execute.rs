@@ -41,18 +41,31 @@ const DENIED_METHODS: &[(&str, &str)] = &[
     ("read_group", "aggregate_records"),
     ("fields_get", "describe_model"),
 ];
-const ESCALATING_METHODS: &[&str] = &["sudo", "with_user", "with_env", "with_context", "with_company", "load"];
+const ESCALATING_METHODS: &[&str] = &[
+    "sudo",
+    "with_user",
+    "with_env",
+    "with_context",
+    "with_company",
+    "load",
+];
 
 /// Why a model/method pair is refused, or `None` when it may be called.
 pub fn refusal(model: &str, method: &str) -> Option<String> {
     if method.starts_with('_') {
-        return Some(format!("Private methods such as '{method}' cannot be called."));
+        return Some(format!(
+            "Private methods such as '{method}' cannot be called."
+        ));
     }
     if let Some((_, tool)) = DENIED_METHODS.iter().find(|(m, _)| *m == method) {
-        return Some(format!("Use the {tool} tool for '{method}', not execute_method."));
+        return Some(format!(
+            "Use the {tool} tool for '{method}', not execute_method."
+        ));
     }
     if ESCALATING_METHODS.contains(&method) {
-        return Some(format!("The method '{method}' is not allowed through the gateway."));
+        return Some(format!(
+            "The method '{method}' is not allowed through the gateway."
+        ));
     }
     if DENIED_MODELS.contains(&model) {
         return Some(format!(
@@ -65,9 +78,11 @@ pub fn refusal(model: &str, method: &str) -> Option<String> {
 pub async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, ToolError> {
     const TOOL: &str = "execute_method";
     let model = checked(TOOL, validate::model(&args.model))?;
-    checked(TOOL, validate::field_path(&args.method).map_err(|_| {
-        format!("'{}' is not a method name", validate::shorten(&args.method))
-    }))?;
+    checked(
+        TOOL,
+        validate::field_path(&args.method)
+            .map_err(|_| format!("'{}' is not a method name", validate::shorten(&args.method))),
+    )?;
     if let Some(reason) = refusal(model, &args.method) {
         return Err(ToolError::Refused(reason));
     }
@@ -75,7 +90,12 @@ pub async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, To
         checked(TOOL, validate::ids(ids))?;
     }
     let result = ctx
-        .call(model, &args.method, args.ids.clone(), args.arguments.unwrap_or_default())
+        .call(
+            model,
+            &args.method,
+            args.ids.clone(),
+            args.arguments.unwrap_or_default(),
+        )
         .await?;
     Ok(json!({ "model": model, "method": args.method, "ids": args.ids, "result": result }))
 }
@@ -87,10 +107,22 @@ mod tests {
     #[test]
     fn business_methods_pass_and_dangerous_ones_are_named() {
         assert_eq!(refusal("sale.order", "action_confirm"), None);
-        assert!(refusal("sale.order", "_action_confirm").unwrap().contains("Private"));
-        assert!(refusal("res.partner", "unlink").unwrap().contains("delete_record"));
+        assert!(
+            refusal("sale.order", "_action_confirm")
+                .unwrap()
+                .contains("Private")
+        );
+        assert!(
+            refusal("res.partner", "unlink")
+                .unwrap()
+                .contains("delete_record")
+        );
         assert!(refusal("res.partner", "sudo").is_some());
-        assert!(refusal("ir.config_parameter", "set_param").unwrap().contains("ir.config_parameter"));
+        assert!(
+            refusal("ir.config_parameter", "set_param")
+                .unwrap()
+                .contains("ir.config_parameter")
+        );
         assert!(refusal("ir.cron", "method_direct_trigger").is_some());
     }
 }

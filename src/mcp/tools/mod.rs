@@ -74,8 +74,12 @@ pub async fn run(
     }
 }
 
-fn parse<T: DeserializeOwned>(tool: &'static str, arguments: Map<String, Value>) -> Result<T, ToolError> {
-    serde_json::from_value(Value::Object(arguments)).map_err(|e| ToolError::invalid(tool, e.to_string()))
+fn parse<T: DeserializeOwned>(
+    tool: &'static str,
+    arguments: Map<String, Value>,
+) -> Result<T, ToolError> {
+    serde_json::from_value(Value::Object(arguments))
+        .map_err(|e| ToolError::invalid(tool, e.to_string()))
 }
 
 /// Builds a kwargs map from `(name, value)` pairs, leaving out absent values.

@@ -23,7 +23,10 @@ pub async fn search(ctx: &ToolContext<'_>, args: SearchRecords) -> Result<Value,
     checked(TOOL, validate::domain(&domain))?;
     let fields = args.fields.unwrap_or_else(|| vec!["display_name".into()]);
     checked(TOOL, validate::fields(&fields))?;
-    let limit = checked(TOOL, validate::limit(args.limit, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT))?;
+    let limit = checked(
+        TOOL,
+        validate::limit(args.limit, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT),
+    )?;
     let offset = args.offset.unwrap_or(0);
     if let Some(order) = &args.order {
         checked(TOOL, validate::order(order))?;
@@ -65,7 +68,12 @@ pub async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value, ToolEr
         None => default_fields(ctx, model).await?,
     };
     let rows = ctx
-        .call(model, "read", Some(vec![args.id]), kwargs([("fields", Some(json!(fields)))]))
+        .call(
+            model,
+            "read",
+            Some(vec![args.id]),
+            kwargs([("fields", Some(json!(fields)))]),
+        )
         .await?;
     match rows.as_array().and_then(|r| r.first()) {
         Some(record) => Ok(json!({ "model": model, "record": record })),
@@ -79,10 +87,17 @@ pub async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value, ToolEr
 /// Stored, non-bulky fields, the usual identifying ones first, at most [`RECORD_DEFAULT_FIELDS`].
 async fn default_fields(ctx: &ToolContext<'_>, model: &str) -> Result<Vec<String>, ToolError> {
     let meta = ctx
-        .call(model, "fields_get", None, kwargs([("attributes", Some(json!(["type", "store"])))]))
+        .call(
+            model,
+            "fields_get",
+            None,
+            kwargs([("attributes", Some(json!(["type", "store"])))]),
+        )
         .await?;
     let Value::Object(meta) = meta else {
-        return Err(ToolError::Internal("fields_get did not return an object".into()));
+        return Err(ToolError::Internal(
+            "fields_get did not return an object".into(),
+        ));
     };
     let mut names: Vec<String> = meta
         .iter()
@@ -111,7 +126,12 @@ pub async fn count(ctx: &ToolContext<'_>, args: CountRecords) -> Result<Value, T
     let domain = args.domain.unwrap_or_default();
     checked(TOOL, validate::domain(&domain))?;
     let count = ctx
-        .call(model, "search_count", None, kwargs([("domain", Some(json!(domain)))]))
+        .call(
+            model,
+            "search_count",
+            None,
+            kwargs([("domain", Some(json!(domain)))]),
+        )
         .await?;
     Ok(json!({ "model": model, "count": count }))
 }
@@ -124,7 +144,10 @@ pub async fn aggregate(ctx: &ToolContext<'_>, args: AggregateRecords) -> Result<
     let domain = args.domain.unwrap_or_default();
     checked(TOOL, validate::domain(&domain))?;
     if args.group_by.is_empty() {
-        return Err(ToolError::invalid(TOOL, "group_by needs at least one field"));
+        return Err(ToolError::invalid(
+            TOOL,
+            "group_by needs at least one field",
+        ));
     }
     for g in &args.group_by {
         checked(TOOL, validate::qualified_field(g, PERIODS))?;
@@ -133,7 +156,10 @@ pub async fn aggregate(ctx: &ToolContext<'_>, args: AggregateRecords) -> Result<
     for a in &aggregates {
         checked(TOOL, validate::qualified_field(a, FUNCTIONS))?;
     }
-    let limit = checked(TOOL, validate::limit(args.limit, GROUPS_DEFAULT_LIMIT, GROUPS_MAX_LIMIT))?;
+    let limit = checked(
+        TOOL,
+        validate::limit(args.limit, GROUPS_DEFAULT_LIMIT, GROUPS_MAX_LIMIT),
+    )?;
     if let Some(order) = &args.order {
         checked(TOOL, validate::order(order))?;
     }
@@ -181,6 +207,9 @@ mod tests {
     fn groups_keep_their_values_and_count_only() {
         let g = json!({"state": "sale", "amount_total": 10.0, "__count": 2,
                        "__domain": [["state", "=", "sale"]], "__fold": false});
-        assert_eq!(compact_group(&g), json!({"state": "sale", "amount_total": 10.0, "__count": 2}));
+        assert_eq!(
+            compact_group(&g),
+            json!({"state": "sale", "amount_total": 10.0, "__count": 2})
+        );
     }
 }

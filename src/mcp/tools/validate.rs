@@ -30,10 +30,7 @@ pub fn field_path(path: &str) -> Result<&str, String> {
     let ok = !path.is_empty()
         && path.len() <= 256
         && path.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
     if ok {
         Ok(path)
@@ -70,7 +67,9 @@ pub fn ids(ids: &[i64]) -> Result<(), String> {
         return Err(format!("at most {MAX_IDS} ids per call"));
     }
     match ids.iter().find(|id| **id <= 0) {
-        Some(bad) => Err(format!("{bad} is not a record id (ids are positive integers)")),
+        Some(bad) => Err(format!(
+            "{bad} is not a record id (ids are positive integers)"
+        )),
         None => Ok(()),
     }
 }
@@ -79,8 +78,26 @@ pub fn ids(ids: &[i64]) -> Result<(), String> {
 /// and returns the field paths it names, for the models check.
 pub fn domain(domain: &[Value]) -> Result<Vec<&str>, String> {
     const OPERATORS: &[&str] = &[
-        "=", "!=", "<>", ">", ">=", "<", "<=", "=?", "like", "not like", "ilike", "not ilike",
-        "=like", "=ilike", "in", "not in", "child_of", "parent_of", "any", "not any",
+        "=",
+        "!=",
+        "<>",
+        ">",
+        ">=",
+        "<",
+        "<=",
+        "=?",
+        "like",
+        "not like",
+        "ilike",
+        "not ilike",
+        "=like",
+        "=ilike",
+        "in",
+        "not in",
+        "child_of",
+        "parent_of",
+        "any",
+        "not any",
     ];
     let mut paths = Vec::new();
     let mut needed: usize = 1;
@@ -100,7 +117,10 @@ pub fn domain(domain: &[Value]) -> Result<Vec<&str>, String> {
                     .as_str()
                     .ok_or_else(|| format!("domain term {i}: the operator must be a string"))?;
                 if !OPERATORS.contains(&op.to_ascii_lowercase().as_str()) {
-                    return Err(format!("domain term {i}: unknown operator '{}'", shorten(op)));
+                    return Err(format!(
+                        "domain term {i}: unknown operator '{}'",
+                        shorten(op)
+                    ));
                 }
                 paths.push(field_path(field).map_err(|e| format!("domain term {i}: {e}"))?);
                 needed -= 1;
@@ -137,7 +157,10 @@ pub fn order(order: &str) -> Result<&str, String> {
             && !dir.eq_ignore_ascii_case("asc")
             && !dir.eq_ignore_ascii_case("desc")
         {
-            return Err(format!("order direction must be asc or desc, not '{}'", shorten(dir)));
+            return Err(format!(
+                "order direction must be asc or desc, not '{}'",
+                shorten(dir)
+            ));
         }
         if words.next().is_some() {
             return Err(format!("cannot read the order '{}'", shorten(order)));
@@ -176,7 +199,13 @@ mod tests {
 
     #[test]
     fn domains_return_their_field_paths() {
-        let d = json!(["|", ["name", "ilike", "az"], "!", ["partner_id.country_id.code", "=", "BE"], ["id", ">", 1]]);
+        let d = json!([
+            "|",
+            ["name", "ilike", "az"],
+            "!",
+            ["partner_id.country_id.code", "=", "BE"],
+            ["id", ">", 1]
+        ]);
         let paths = domain(d.as_array().unwrap()).unwrap();
         assert_eq!(paths, ["name", "partner_id.country_id.code", "id"]);
     }

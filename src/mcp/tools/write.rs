@@ -25,7 +25,12 @@ pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, 
         }));
     }
     let created = ctx
-        .call(model, "create", None, kwargs([("vals_list", Some(json!([args.values])))]))
+        .call(
+            model,
+            "create",
+            None,
+            kwargs([("vals_list", Some(json!([args.values])))]),
+        )
         .await?;
     // JSON-2 and a list of values give [id]; older servers may answer a bare id.
     let id = match &created {
@@ -42,11 +47,20 @@ pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, 
     check_values(TOOL, &args.values)?;
     if args.dry_run {
         let unknown = unknown_fields(ctx, model, &args.values).await?;
-        let known: Vec<&String> = args.values.keys().filter(|k| !unknown.contains(k)).collect();
+        let known: Vec<&String> = args
+            .values
+            .keys()
+            .filter(|k| !unknown.contains(k))
+            .collect();
         let mut fields = vec!["display_name".to_owned()];
         fields.extend(known.iter().map(|k| (*k).clone()));
         let current = ctx
-            .call(model, "read", Some(args.ids.clone()), kwargs([("fields", Some(json!(fields)))]))
+            .call(
+                model,
+                "read",
+                Some(args.ids.clone()),
+                kwargs([("fields", Some(json!(fields)))]),
+            )
             .await?;
         let access = access_check(ctx, model, "write").await?;
         return Ok(json!({
@@ -60,8 +74,13 @@ pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, 
             "access": access,
         }));
     }
-    ctx.call(model, "write", Some(args.ids.clone()), kwargs([("vals", Some(Value::Object(args.values)))]))
-        .await?;
+    ctx.call(
+        model,
+        "write",
+        Some(args.ids.clone()),
+        kwargs([("vals", Some(Value::Object(args.values)))]),
+    )
+    .await?;
     Ok(json!({ "model": model, "ids": args.ids, "updated": true }))
 }
 
@@ -71,7 +90,12 @@ pub async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<Value, 
     checked(TOOL, validate::ids(&args.ids))?;
     if args.dry_run {
         let found = ctx
-            .call(model, "read", Some(args.ids.clone()), kwargs([("fields", Some(json!(["display_name"])))]))
+            .call(
+                model,
+                "read",
+                Some(args.ids.clone()),
+                kwargs([("fields", Some(json!(["display_name"])))]),
+            )
             .await?;
         let access = access_check(ctx, model, "unlink").await?;
         return Ok(json!({
@@ -83,13 +107,17 @@ pub async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<Value, 
             "access": access,
         }));
     }
-    ctx.call(model, "unlink", Some(args.ids.clone()), Map::new()).await?;
+    ctx.call(model, "unlink", Some(args.ids.clone()), Map::new())
+        .await?;
     Ok(json!({ "model": model, "ids": args.ids, "deleted": true }))
 }
 
 fn check_values(tool: &'static str, values: &Map<String, Value>) -> Result<(), ToolError> {
     if values.is_empty() {
-        return Err(ToolError::invalid(tool, "values must set at least one field"));
+        return Err(ToolError::invalid(
+            tool,
+            "values must set at least one field",
+        ));
     }
     values
         .keys()
@@ -102,7 +130,12 @@ async fn unknown_fields(
     values: &Map<String, Value>,
 ) -> Result<Vec<String>, ToolError> {
     let meta = ctx
-        .call(model, "fields_get", None, kwargs([("attributes", Some(json!(["type"])))]))
+        .call(
+            model,
+            "fields_get",
+            None,
+            kwargs([("attributes", Some(json!(["type"])))]),
+        )
         .await?;
     Ok(values
         .keys()
@@ -112,13 +145,20 @@ async fn unknown_fields(
 }
 
 /// "allowed", "denied", or "not checked" when this Odoo has no such check method.
-async fn access_check(ctx: &ToolContext<'_>, model: &str, operation: &str) -> Result<&'static str, ToolError> {
+async fn access_check(
+    ctx: &ToolContext<'_>,
+    model: &str,
+    operation: &str,
+) -> Result<&'static str, ToolError> {
     let asked = ctx
         .call(
             model,
             "check_access_rights",
             None,
-            kwargs([("operation", Some(json!(operation))), ("raise_exception", Some(json!(false)))]),
+            kwargs([
+                ("operation", Some(json!(operation))),
+                ("raise_exception", Some(json!(false))),
+            ]),
         )
         .await;
     match asked {
@@ -133,9 +173,17 @@ async fn access_check(ctx: &ToolContext<'_>, model: &str, operation: &str) -> Re
 fn missing_ids(asked: &[i64], found: &Value) -> Vec<i64> {
     let present: Vec<i64> = found
         .as_array()
-        .map(|rows| rows.iter().filter_map(|r| r.get("id").and_then(Value::as_i64)).collect())
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r.get("id").and_then(Value::as_i64))
+                .collect()
+        })
         .unwrap_or_default();
-    asked.iter().copied().filter(|id| !present.contains(id)).collect()
+    asked
+        .iter()
+        .copied()
+        .filter(|id| !present.contains(id))
+        .collect()
 }
 
 #[cfg(test)]

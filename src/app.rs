@@ -1,0 +1,231 @@
+//! The application: shared state built in one place, the router and its middleware order, and
+//! serving until shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::odoo::OdooClient;
+use crate::secrets::Keyring;
+use crate::settings::SettingsCache;
+use crate::store::Store;
+
+/// The URLs the gateway is reached at, derived once from the public base URL.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    /// Scheme, host and port, no trailing slash.
+    pub public: String,
+    pub mcp: String,
+    pub resource_metadata: String,
+    /// Host names rmcp accepts in `Host` (DNS-rebinding guard).
+    pub allowed_hosts: Vec<String>,
+    pub extra_origins: Vec<String>,
+}
+
+impl Urls {
+    pub fn new(public: &str, extra_origins: Vec<String>) -> Self {
+        let public = public.trim_end_matches('/').to_owned();
+        let mut allowed_hosts = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
+        if let Some(authority) = public.split("://").nth(1) {
+            let authority = authority.split('/').next().unwrap_or(authority);
+            allowed_hosts.push(authority.to_owned());
+            if let Some((host, _port)) = authority.rsplit_once(':')
+                && !host.ends_with(']')
+            {
+                allowed_hosts.push(host.to_owned());
+            }
+        }
+        Self {
+            mcp: format!("{public}/mcp"),
+            resource_metadata: format!("{public}/.well-known/oauth-protected-resource/mcp"),
+            public,
+            allowed_hosts,
+            extra_origins,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub keyring: Arc<Keyring>,
+    pub odoo: OdooClient,
+    pub odoo_database: Arc<str>,
+    pub clock: Clock,
+    pub settings: Arc<SettingsCache>,
+    pub metrics: Arc<Metrics>,
+    pub urls: Arc<Urls>,
+    pub limits: Limits,
+    /// Cancelled on shutdown; background work and open streams watch it.
+    pub shutdown: CancellationToken,
+}
+
+/// Everything needed to build the app; the CLI and the tests fill it in.
+pub struct AppConfig {
+    pub listen: SocketAddr,
+    /// Public base URL; `None` means `http://<bound address>`.
+    pub public_url: Option<String>,
+    pub extra_origins: Vec<String>,
+    pub max_body_bytes: usize,
+    pub store: Store,
+    pub keyring: Keyring,
+    pub odoo: OdooClient,
+    pub odoo_database: String,
+    pub clock: Clock,
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl App {
+    /// Binds the listener first, so port 0 works and the public URL can name the real port.
+    pub async fn build(config: AppConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let bound = listener.local_addr()?;
+        let public = config
+            .public_url
+            .unwrap_or_else(|| format!("http://{bound}"));
+        let state = AppState {
+            store: config.store,
+            keyring: Arc::new(config.keyring),
+            odoo: config.odoo,
+            odoo_database: config.odoo_database.into(),
+            clock: config.clock,
+            settings: Arc::new(SettingsCache::default()),
+            metrics: Arc::new(Metrics::default()),
+            urls: Arc::new(Urls::new(&public, config.extra_origins)),
+            limits: Limits {
+                max_body_bytes: config.max_body_bytes,
+            },
+            shutdown: CancellationToken::new(),
+        };
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish for up to `grace`.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        grace: Duration,
+    ) -> std::io::Result<()> {
+        let token = self.state.shutdown.clone();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let stop = token.clone();
+        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.cancel();
+        });
+        let drained = async {
+            token.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = server => served,
+            () = drained => {
+                tracing::warn!("shutdown grace period over; dropping remaining connections");
+                Ok(())
+            }
+        }
+    }
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state.clone())
+        .merge(crate::mcp::routes(state))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::COOKIE,
+        ]))
+        .layer(CatchPanicLayer::new())
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_derive_from_the_public_base() {
+        let urls = Urls::new("https://mcp.example.com:8443/", vec![]);
+        assert_eq!(urls.mcp, "https://mcp.example.com:8443/mcp");
+        assert_eq!(
+            urls.resource_metadata,
+            "https://mcp.example.com:8443/.well-known/oauth-protected-resource/mcp"
+        );
+        assert!(
+            urls.allowed_hosts
+                .contains(&"mcp.example.com:8443".to_owned())
+        );
+        assert!(urls.allowed_hosts.contains(&"mcp.example.com".to_owned()));
+    }
+}

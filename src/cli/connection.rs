@@ -1,0 +1,79 @@
+//! `connection create|list|rotate|revoke|reactivate`: API-key connections from the command line.
+
+use secrecy::ExposeSecret;
+
+use crate::clock::format_utc;
+use crate::config::ConnectionCommand;
+use crate::connections::{self, Scope};
+use crate::settings;
+
+pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
+    match cmd {
+        ConnectionCommand::Create {
+            user,
+            name,
+            scope,
+            store,
+        } => {
+            let scope = Scope::parse(&scope)?;
+            let (store, keyring) = super::open_store(&store).await?;
+            let issued = connections::create_api_key(
+                &store,
+                &keyring,
+                &user,
+                &name,
+                scope,
+                super::clock().now(),
+            )
+            .await?;
+            println!(
+                "Created connection {} for {user} ({}).",
+                issued.connection_id,
+                scope.label()
+            );
+            println!("API key (shown once; store it now):");
+            println!("{}", issued.key.expose_secret());
+        }
+        ConnectionCommand::List { store } => {
+            let (store, _) = super::open_store(&store).await?;
+            let now = super::clock().now();
+            let idle_after = settings::load(&store).await?.idle_after();
+            println!(
+                "{:>4}  {:<12} {:<24} {:<16} {:<11} {:<20} {:<21} {:>8}",
+                "ID", "TYPE", "NAME", "USER", "SCOPE", "STATUS", "LAST USED", "REQUESTS"
+            );
+            for c in connections::list(&store).await? {
+                println!(
+                    "{:>4}  {:<12} {:<24} {:<16} {:<11} {:<20} {:<21} {:>8}",
+                    c.id,
+                    c.kind.label(),
+                    c.name,
+                    c.user_login.as_deref().unwrap_or("-"),
+                    c.scope.label(),
+                    c.status(idle_after, now).label(),
+                    c.last_used_at
+                        .map_or_else(|| "never".to_owned(), format_utc),
+                    c.request_count
+                );
+            }
+        }
+        ConnectionCommand::Rotate { id, store } => {
+            let (store, keyring) = super::open_store(&store).await?;
+            let issued = connections::rotate_key(&store, &keyring, id).await?;
+            println!("Rotated connection {id}: the old key no longer works.");
+            println!("New API key (shown once; store it now):");
+            println!("{}", issued.key.expose_secret());
+        }
+        ConnectionCommand::Revoke { id, store } => {
+            let (store, _) = super::open_store(&store).await?;
+            connections::revoke(&store, id, super::clock().now()).await?;
+            println!("Revoked connection {id}: its next request is refused.");
+        }
+        ConnectionCommand::Reactivate { id, store } => {
+            let (store, _) = super::open_store(&store).await?;
+            connections::reactivate(&store, id).await?;
+            println!("Reactivated connection {id}.");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! What each subcommand does. `main` parses the command line and calls [`run`].
+
+mod connection;
+mod demo;
+mod serve;
+mod user;
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::clock::Clock;
+use crate::config::{Command, OdooArgs, OdooProtocol, StoreArgs};
+use crate::odoo::{OdooClient, OdooConfig, ProtocolChoice};
+use crate::secrets::Keyring;
+use crate::store::Store;
+
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Simulator(args) => demo::run_simulator(args).await,
+        Command::User(cmd) => user::run(cmd).await,
+        Command::Connection(cmd) => connection::run(cmd).await,
+        Command::GenerateSecretKey => {
+            println!("{}", Keyring::generate_encoded()?);
+            Ok(())
+        }
+    }
+}
+
+/// The store and keyring a command works on: the same ones a server with these settings uses.
+pub async fn open_store(args: &StoreArgs) -> anyhow::Result<(Store, Keyring)> {
+    let store = Store::open(args.database_url.as_deref(), &args.data_dir)
+        .await
+        .context("opening the database")?;
+    let keyring = Keyring::load_or_create(args.secret_key.as_ref(), &args.data_dir)?;
+    Ok((store, keyring))
+}
+
+pub fn odoo_client(args: &OdooArgs) -> anyhow::Result<OdooClient> {
+    let protocol = match args.odoo_protocol {
+        OdooProtocol::Auto => ProtocolChoice::Auto,
+        OdooProtocol::Json2 => ProtocolChoice::Json2,
+        OdooProtocol::Jsonrpc => ProtocolChoice::JsonRpc,
+    };
+    Ok(OdooClient::new(OdooConfig {
+        url: args.odoo_url.clone(),
+        database: args.odoo_db.clone(),
+        protocol,
+        timeout: Duration::from_secs(args.odoo_timeout_secs),
+    })?)
+}
+
+fn clock() -> Clock {
+    Clock::system()
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown requested");
+}

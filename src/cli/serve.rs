@@ -1,0 +1,33 @@
+//! `serve`: the gateway against a real Odoo.
+
+use std::time::Duration;
+
+use crate::app::{App, AppConfig};
+use crate::config::ServeArgs;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let (store, keyring) = super::open_store(&args.store).await?;
+    let odoo = super::odoo_client(&args.odoo)?;
+    let app = App::build(AppConfig {
+        listen: args.http.listen,
+        public_url: args.http.public_url.clone(),
+        extra_origins: args.http.allowed_origins.clone(),
+        max_body_bytes: args.http.max_body_bytes,
+        store,
+        keyring,
+        odoo,
+        odoo_database: args.odoo.odoo_db.clone(),
+        clock: super::clock(),
+    })
+    .await?;
+    tracing::info!(
+        listen = %app.local_addr(),
+        mcp = %app.state().urls.mcp,
+        database = app.state().store.engine(),
+        odoo = %args.odoo.odoo_url,
+        "odoo-mcp-gateway serving"
+    );
+    let grace = Duration::from_secs(args.http.shutdown_grace_secs);
+    app.run(super::shutdown_signal(), grace).await?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `user link|list`: linking Odoo users from the command line.
+
+use std::io::Read;
+
+use anyhow::Context;
+use secrecy::SecretString;
+
+use crate::clock::format_utc;
+use crate::config::UserCommand;
+use crate::users;
+
+pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Link { login, store, odoo } => {
+            let (store, keyring) = super::open_store(&store).await?;
+            let client = super::odoo_client(&odoo)?;
+            let secret = read_secret()?;
+            let user = users::link(
+                &store,
+                &keyring,
+                &client,
+                &login,
+                &secret,
+                super::clock().now(),
+            )
+            .await?;
+            println!(
+                "Linked {} (Odoo uid {}, \"{}\") using {}.",
+                user.login, user.odoo_uid, user.name, user.protocol
+            );
+        }
+        UserCommand::List { store } => {
+            let (store, _) = super::open_store(&store).await?;
+            println!(
+                "LOGIN                       UID  NAME                         PROTOCOL ROLE   LINKED"
+            );
+            for u in store.list_odoo_users().await? {
+                println!(
+                    "{:<24} {:>6}  {:<28} {:<8} {:<6} {}",
+                    u.login,
+                    u.odoo_uid,
+                    u.name,
+                    u.protocol,
+                    u.role.as_deref().unwrap_or("-"),
+                    format_utc(u.linked_at)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The secret comes from standard input (first line), never from the command line, where it
+/// would sit in the shell history and the process list.
+fn read_secret() -> anyhow::Result<SecretString> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprint!("Odoo password or API key (input is read from stdin): ");
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("reading the secret from standard input")?;
+    let secret = input
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('\r')
+        .to_owned();
+    Ok(SecretString::from(secret))
+}

@@ -1,0 +1,84 @@
+//! The `/mcp` endpoint: rmcp's Streamable HTTP service (stateless, JSON responses) behind our
+//! CORS, Accept normalisation and governance guard.
+
+pub mod catalog;
+mod error;
+mod guard;
+mod principal;
+mod server;
+pub mod tools;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, Method, header};
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use error::ToolError;
+pub use principal::Principal;
+
+use crate::app::AppState;
+
+/// Browser origins that may call `/mcp` besides the gateway's own: the hosted AI clients
+/// and local tools (Inspector, VS Code web) on any port.
+const KNOWN_ORIGINS: &[&str] = &[
+    "https://claude.ai",
+    "https://claude.com",
+    "https://chatgpt.com",
+    "https://vscode.dev",
+    "http://localhost:*",
+    "http://127.0.0.1:*",
+];
+
+pub fn routes(state: AppState) -> Router {
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .with_max_request_body_bytes(state.limits.max_body_bytes)
+        .with_allowed_hosts(state.urls.allowed_hosts.clone())
+        .with_allowed_origins(allowed_origins(&state))
+        .with_cancellation_token(state.shutdown.child_token());
+    let factory_state = state.clone();
+    let service = StreamableHttpService::new(
+        move || Ok(server::GatewayServer::new(factory_state.clone())),
+        Arc::new(NeverSessionManager::default()),
+        config,
+    );
+    Router::new()
+        .nest_service("/mcp", service)
+        .layer(axum::middleware::from_fn_with_state(state, guard::guard))
+        .layer(axum::middleware::from_fn(guard::normalize_accept))
+        .layer(cors())
+}
+
+fn allowed_origins(state: &AppState) -> Vec<String> {
+    let mut origins: Vec<String> = KNOWN_ORIGINS.iter().map(|o| (*o).to_owned()).collect();
+    origins.push(state.urls.public.clone());
+    origins.extend(state.urls.extra_origins.iter().cloned());
+    origins
+}
+
+/// Preflights are answered here, before authentication, as browsers send them without tokens.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("mcp-protocol-version"),
+            HeaderName::from_static("mcp-session-id"),
+            HeaderName::from_static("mcp-method"),
+            HeaderName::from_static("mcp-name"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            header::WWW_AUTHENTICATE,
+            HeaderName::from_static("mcp-session-id"),
+            HeaderName::from_static("mcp-protocol-version"),
+        ])
+}

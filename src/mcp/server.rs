@@ -1,0 +1,128 @@
+//! The MCP server behind `/mcp`: lists the tools a connection may use and runs a call through
+//! the in-call part of the governance pipeline (tool known → policy → run as the Odoo user).
+//! The HTTP part (master switch, authentication) ran before, in `mcp::guard`.
+
+use std::time::Instant;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::Map;
+
+use super::catalog::{self, CATALOG};
+use super::error::ToolError;
+use super::principal::Principal;
+use super::tools::{self, ToolContext};
+use crate::app::AppState;
+use crate::policy;
+
+const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so Odoo's own access \
+rights apply. Start with get_current_context; use list_models and describe_model to learn names \
+before searching or writing; pass explicit field lists to keep results small. Write tools accept \
+dry_run to preview a change.";
+
+#[derive(Clone)]
+pub struct GatewayServer {
+    state: AppState,
+}
+
+impl GatewayServer {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    async fn run_tool(
+        &self,
+        principal: &Principal,
+        name: &str,
+        arguments: Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Value, ToolError> {
+        let spec =
+            catalog::find(name).ok_or_else(|| ToolError::UnknownTool(validate_name(name)))?;
+        policy::tool_decision(&principal.connection, spec)
+            .map_err(|denial| ToolError::Refused(denial.to_string()))?;
+        let ctx = ToolContext {
+            odoo: &self.state.odoo,
+            principal,
+            database: &self.state.odoo_database,
+        };
+        tools::run(spec, &ctx, arguments).await
+    }
+}
+
+fn validate_name(name: &str) -> String {
+    tools::validate::shorten(name)
+}
+
+/// The principal the guard attached to this HTTP request.
+fn principal(ctx: &RequestContext<RoleServer>) -> Result<&Principal, ErrorData> {
+    ctx.extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Principal>())
+        .ok_or_else(|| {
+            ErrorData::internal_error("request reached the MCP server unauthenticated", None)
+        })
+}
+
+impl ServerHandler for GatewayServer {
+    fn get_info(&self) -> InitializeResult {
+        let capabilities = ServerCapabilities::builder().enable_tools().build();
+        InitializeResult::new(capabilities)
+            .with_server_info(
+                Implementation::new("odoo-mcp-gateway", env!("CARGO_PKG_VERSION"))
+                    .with_title("Odoo MCP Gateway"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let principal = principal(&ctx)?;
+        let tools = CATALOG
+            .iter()
+            .filter(|spec| policy::tool_decision(&principal.connection, spec).is_ok())
+            .map(catalog::ToolSpec::to_mcp)
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let principal = principal(&ctx)?;
+        let started = Instant::now();
+        let outcome = self
+            .run_tool(
+                principal,
+                &request.name,
+                request.arguments.unwrap_or_default(),
+            )
+            .await;
+        let elapsed = started.elapsed();
+        let label = match &outcome {
+            Ok(_) => "success",
+            Err(e) => e.outcome(),
+        };
+        self.state.metrics.tool_call(&request.name, label, elapsed);
+        tracing::info!(
+            tool = %tools::validate::shorten(&request.name),
+            connection = principal.connection.id,
+            outcome = label,
+            ms = elapsed.as_secs_f64() * 1e3,
+            "tools/call"
+        );
+        let result = match outcome {
+            Ok(value) => Ok(CallToolResult::structured(value)),
+            Err(error) => error.into_response(),
+        };
+        result.map(CallToolResponse::Complete)
+    }
+}

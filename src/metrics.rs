@@ -1,0 +1,110 @@
+//! Prometheus metrics, kept in a registry owned by the app (no global recorder), served at `/metrics`.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::mcp::catalog;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ToolLabels {
+    tool: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RefusalLabels {
+    reason: &'static str,
+}
+
+fn duration_histogram() -> Histogram {
+    // 0.25 ms … ~4 s
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    tool_calls: Family<ToolLabels, Counter>,
+    tool_seconds: Family<ToolLabels, Histogram, fn() -> Histogram>,
+    refusals: Family<RefusalLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("omg");
+        let tool_calls = Family::<ToolLabels, Counter>::default();
+        let tool_seconds = Family::<ToolLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            duration_histogram,
+        );
+        let refusals = Family::<RefusalLabels, Counter>::default();
+        registry.register(
+            "tool_calls",
+            "MCP tools/call requests by tool and outcome",
+            tool_calls.clone(),
+        );
+        registry.register(
+            "tool_call_seconds",
+            "Duration of MCP tools/call requests",
+            tool_seconds.clone(),
+        );
+        registry.register(
+            "mcp_refusals",
+            "MCP requests refused before reaching a tool",
+            refusals.clone(),
+        );
+        Self {
+            registry,
+            tool_calls,
+            tool_seconds,
+            refusals,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn tool_call(&self, tool: &str, outcome: &'static str, elapsed: Duration) {
+        // Only catalog names become labels, so clients cannot inflate the series count.
+        let tool = catalog::find(tool).map_or("unknown", |t| t.name);
+        let labels = ToolLabels { tool, outcome };
+        self.tool_calls.get_or_create(&labels).inc();
+        self.tool_seconds
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn refusal(&self, reason: &'static str) {
+        self.refusals.get_or_create(&RefusalLabels { reason }).inc();
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_tool_names_share_one_label() {
+        let m = Metrics::default();
+        m.tool_call("search_records", "success", Duration::from_millis(2));
+        m.tool_call("x".repeat(500).as_str(), "error", Duration::from_millis(1));
+        m.refusal("unauthenticated");
+        let text = m.render();
+        assert!(
+            text.contains(r#"omg_tool_calls_total{tool="search_records",outcome="success"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"tool="unknown""#));
+        assert!(text.contains(r#"omg_mcp_refusals_total{reason="unauthenticated"} 1"#));
+    }
+}

@@ -1,0 +1,89 @@
+//! Governance decisions: pure functions of a connection's settings and the call at hand.
+//!
+//! The same decision filters `tools/list` and gates `tools/call`, so a tool a connection cannot
+//! call is also a tool it cannot see.
+
+use crate::connections::{Connection, Scope};
+use crate::mcp::catalog::ToolSpec;
+
+/// Why a call is refused. The message names the rule and the tool or model, never the lists.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    #[error("The tool '{0}' changes data, and this connection's scope is Read Only.")]
+    ReadOnlyScope(String),
+    #[error("The tool '{0}' is not among this connection's allowed tools.")]
+    ToolNotAllowed(String),
+}
+
+/// Whether `connection` may see and call `tool`.
+pub fn tool_decision(connection: &Connection, tool: &ToolSpec) -> Result<(), Denial> {
+    if connection.scope == Scope::ReadOnly && !tool.read_only {
+        return Err(Denial::ReadOnlyScope(tool.name.to_owned()));
+    }
+    let allowed = lines(&connection.policy.allowed_tools);
+    if !allowed.is_empty() && !allowed.contains(&tool.name) {
+        return Err(Denial::ToolNotAllowed(tool.name.to_owned()));
+    }
+    Ok(())
+}
+
+/// The entries of a newline-separated list setting, trimmed, blank lines and `#` comments left out.
+pub fn lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connections::Kind;
+    use crate::mcp::catalog;
+    use crate::store::PolicyColumns;
+
+    fn connection(scope: Scope, allowed_tools: &str) -> Connection {
+        Connection {
+            id: 1,
+            kind: Kind::ApiKey,
+            name: "t".into(),
+            odoo_user_id: Some(1),
+            user_login: Some("demo".into()),
+            user_name: Some("Marc Demo".into()),
+            scope,
+            key_prefix: None,
+            description: String::new(),
+            policy: PolicyColumns {
+                allowed_tools: allowed_tools.into(),
+                ..PolicyColumns::default()
+            },
+            created_at: 0,
+            revoked_at: None,
+            last_used_at: None,
+            request_count: 0,
+        }
+    }
+
+    fn tool(name: &str) -> &'static ToolSpec {
+        catalog::find(name).unwrap()
+    }
+
+    #[test]
+    fn read_only_scope_refuses_every_write_tool_and_no_read_tool() {
+        let c = connection(Scope::ReadOnly, "");
+        for t in catalog::CATALOG {
+            assert_eq!(tool_decision(&c, t).is_ok(), t.read_only, "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn an_allow_list_admits_only_its_tools() {
+        let c = connection(Scope::Full, "search_records\n# reads only\nget_record  \n");
+        assert!(tool_decision(&c, tool("search_records")).is_ok());
+        assert!(tool_decision(&c, tool("get_record")).is_ok());
+        assert_eq!(
+            tool_decision(&c, tool("delete_record")),
+            Err(Denial::ToolNotAllowed("delete_record".into()))
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Logging set-up: JSON lines for machines or a readable format for people, filtered by level.
+
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogArgs, LogFormat};
+
+/// Installs the process's subscriber. Called once, by `main`; library code only emits events.
+pub fn init(args: &LogArgs) {
+    let filter = EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests) is harmless, so its error is ignored.
+    let _ = match args.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}
