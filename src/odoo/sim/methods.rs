@@ -1,0 +1,480 @@
+//! The public model methods: their signatures, binding JSON-RPC and JSON-2 arguments to them, and running them.
+
+use serde_json::{Map, Value, json};
+
+use super::OdooVersion;
+use super::access::Operation;
+use super::fault::{Fault, Kind, python_repr};
+use super::group::GroupQuery;
+use super::orm::{Env, ids_of};
+use super::schema::{self, Model};
+use super::store::Db;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Protocol {
+    JsonRpc,
+    Json2,
+}
+
+/// A method's Python signature.
+struct Spec {
+    /// `@api.model`: called without ids.
+    model_level: bool,
+    params: &'static [&'static str],
+    required: usize,
+    /// Where unexpected keywords end up, as Python names it in the TypeError.
+    sink: &'static str,
+    mutates: bool,
+}
+
+fn spec(method: &str, model: &str, version: OdooVersion) -> Option<Spec> {
+    let s = |model_level, params, required, sink, mutates| Spec {
+        model_level,
+        params,
+        required,
+        sink,
+        mutates,
+    };
+    Some(match method {
+        "search_read" => s(
+            true,
+            &["domain", "fields", "offset", "limit", "order"],
+            0,
+            "BaseModel._read_format",
+            false,
+        ),
+        "search" => s(
+            true,
+            &["domain", "offset", "limit", "order"],
+            1,
+            "BaseModel.search",
+            false,
+        ),
+        "search_count" => s(
+            true,
+            &["domain", "limit"],
+            1,
+            "BaseModel.search_count",
+            false,
+        ),
+        "read" => s(false, &["fields", "load"], 0, "BaseModel.read", false),
+        "create" => s(true, &["vals_list"], 1, "BaseModel.create", true),
+        "write" => s(false, &["vals"], 1, "BaseModel.write", true),
+        "unlink" => s(false, &[], 0, "BaseModel.unlink", true),
+        "exists" => s(false, &[], 0, "BaseModel.exists", false),
+        "fields_get" => s(
+            true,
+            &["allfields", "attributes"],
+            0,
+            "BaseModel.fields_get",
+            false,
+        ),
+        "read_group" => s(
+            true,
+            &[
+                "domain", "fields", "groupby", "offset", "limit", "orderby", "lazy",
+            ],
+            3,
+            "BaseModel.read_group",
+            false,
+        ),
+        "name_search" => s(
+            true,
+            &["name", "domain", "operator", "limit"],
+            0,
+            "BaseModel.name_search",
+            false,
+        ),
+        "default_get" => match version {
+            OdooVersion::V18 => s(true, &["fields_list"], 1, "BaseModel.default_get", false),
+            OdooVersion::V19 => s(true, &["fields"], 1, "BaseModel.default_get", false),
+        },
+        "check_access_rights" => s(
+            true,
+            &["operation", "raise_exception"],
+            1,
+            "BaseModel.check_access_rights",
+            false,
+        ),
+        "check_access" => s(false, &["operation"], 1, "BaseModel.check_access", false),
+        "has_access" => s(false, &["operation"], 1, "BaseModel.has_access", false),
+        "context_get" if model == "res.users" => s(true, &[], 0, "Users.context_get", false),
+        _ => return None,
+    })
+}
+
+/// A bound call: ids (for record methods), named arguments, context.
+pub struct Call {
+    pub ids: Value,
+    pub args: Map<String, Value>,
+    pub context: Map<String, Value>,
+}
+
+/// Does this method change data (so the caller snapshots the tables to roll back on error)?
+pub fn mutates(method: &str, model: &str, version: OdooVersion) -> bool {
+    spec(method, model, version).is_some_and(|s| s.mutates)
+}
+
+/// Checks common to both protocols: private, then unknown methods.
+pub fn resolve_method(model: &str, method: &str, version: OdooVersion) -> Result<(), Fault> {
+    if method.starts_with('_') {
+        return Err(Fault::private_method(model, method));
+    }
+    spec(method, model, version)
+        .map(|_| ())
+        .ok_or_else(|| Fault::no_such_method(model, method))
+}
+
+fn take_context(value: Option<Value>) -> Map<String, Value> {
+    match value {
+        Some(Value::Object(context)) => context,
+        _ => Map::new(),
+    }
+}
+
+/// JSON-RPC `execute_kw`: positional `args` (ids first for record methods) and `kwargs`.
+pub fn bind_jsonrpc(
+    model: &str,
+    method: &str,
+    version: OdooVersion,
+    args: &[Value],
+    kwargs: Map<String, Value>,
+) -> Result<Call, Fault> {
+    let spec = spec(method, model, version).ok_or_else(|| Fault::no_such_method(model, method))?;
+    let mut kwargs = kwargs;
+    let context = take_context(kwargs.remove("context"));
+    let (ids, positional) = if spec.model_level {
+        (Value::Null, args)
+    } else {
+        match args.split_first() {
+            Some((ids, rest)) => (ids.clone(), rest),
+            None => return Err(Fault::new(Kind::IndexError, "list index out of range")),
+        }
+    };
+    if positional.len() > spec.params.len() {
+        return Err(Fault::type_error(format!(
+            "{}() takes from 1 to {} positional arguments but {} were given",
+            spec.sink,
+            spec.params.len() + 1,
+            positional.len() + 1
+        )));
+    }
+    let mut bound = Map::new();
+    for (name, value) in spec.params.iter().zip(positional) {
+        bound.insert((*name).to_owned(), value.clone());
+    }
+    for (name, value) in kwargs {
+        if bound.contains_key(&name) {
+            return Err(Fault::type_error(format!(
+                "{}() got multiple values for argument '{name}'",
+                spec.sink
+            )));
+        }
+        bound.insert(name, value);
+    }
+    finish_binding(&spec, ids, bound, context)
+}
+
+/// JSON-2: every argument is named; `ids` only for record methods.
+pub fn bind_json2(
+    model: &str,
+    method: &str,
+    version: OdooVersion,
+    body: Map<String, Value>,
+) -> Result<Call, Fault> {
+    let spec = spec(method, model, version).ok_or_else(|| {
+        Fault::new(
+            Kind::NotFound,
+            format!("The method '{model}.{method}' does not exist"),
+        )
+    })?;
+    let mut body = body;
+    let context = take_context(body.remove("context"));
+    let ids = body.remove("ids").unwrap_or(Value::Null);
+    if spec.model_level && !ids.is_null() {
+        return Err(Fault::new(
+            Kind::UnprocessableEntity,
+            format!("cannot call {model}.{method} with ids"),
+        ));
+    }
+    let ids = if spec.model_level || !ids.is_null() {
+        ids
+    } else {
+        json!([])
+    };
+    finish_binding(&spec, ids, body, context)
+}
+
+fn finish_binding(
+    spec: &Spec,
+    ids: Value,
+    bound: Map<String, Value>,
+    context: Map<String, Value>,
+) -> Result<Call, Fault> {
+    if let Some(unknown) = bound.keys().find(|k| !spec.params.contains(&k.as_str())) {
+        return Err(Fault::type_error(format!(
+            "{}() got an unexpected keyword argument '{unknown}'",
+            spec.sink
+        )));
+    }
+    let missing: Vec<&str> = spec.params[..spec.required]
+        .iter()
+        .copied()
+        .filter(|p| !bound.contains_key(*p))
+        .collect();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|m| format!("'{m}'")).collect();
+        return Err(Fault::type_error(format!(
+            "{}() missing {} required positional argument{}: {}",
+            spec.sink,
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            names.join(" and ")
+        )));
+    }
+    Ok(Call {
+        ids,
+        args: bound,
+        context,
+    })
+}
+
+fn arg<'a>(call: &'a Call, name: &str) -> &'a Value {
+    call.args.get(name).unwrap_or(&Value::Null)
+}
+
+fn strings(value: &Value, what: &str) -> Result<Vec<String>, Fault> {
+    match value {
+        Value::Null | Value::Bool(false) => Ok(vec![]),
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    Fault::type_error(format!(
+                        "{what} must be a list of strings, got {}",
+                        python_repr(value)
+                    ))
+                })
+            })
+            .collect(),
+        other => Err(Fault::type_error(format!(
+            "{what} must be a list of strings, got {}",
+            python_repr(other)
+        ))),
+    }
+}
+
+fn count(value: &Value, name: &str) -> Result<Option<usize>, Fault> {
+    match value {
+        Value::Null | Value::Bool(false) => Ok(None),
+        Value::Number(n) => n
+            .as_u64()
+            .map(|n| Some(n as usize))
+            .ok_or_else(|| Fault::value_error(format!("Invalid {name}: {n}"))),
+        other => Err(Fault::type_error(format!(
+            "'{name}' must be an integer, got {}",
+            python_repr(other)
+        ))),
+    }
+}
+
+fn text<'a>(value: &'a Value, name: &str) -> Result<Option<&'a str>, Fault> {
+    match value {
+        Value::Null | Value::Bool(false) => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        other => Err(Fault::type_error(format!(
+            "'{name}' must be a string, got {}",
+            python_repr(other)
+        ))),
+    }
+}
+
+fn record_ids(call: &Call) -> Result<Vec<i64>, Fault> {
+    match &call.ids {
+        Value::Number(_) | Value::Array(_) | Value::Null => {}
+        other => {
+            return Err(Fault::type_error(format!(
+                "Invalid ids {}",
+                python_repr(other)
+            )));
+        }
+    }
+    if let Value::Array(items) = &call.ids
+        && items.iter().any(|v| v.as_i64().is_none())
+    {
+        return Err(Fault::type_error(format!(
+            "Invalid ids {}",
+            python_repr(&call.ids)
+        )));
+    }
+    Ok(ids_of(&call.ids))
+}
+
+fn operation(call: &Call) -> Result<Operation, Fault> {
+    let name = text(arg(call, "operation"), "operation")?.unwrap_or_default();
+    Operation::parse(name).ok_or_else(|| {
+        Fault::value_error(format!(
+            "Invalid access mode: {}",
+            python_repr(arg(call, "operation"))
+        ))
+    })
+}
+
+/// Run a bound method.
+pub fn run(
+    db: &mut Db,
+    uid: i64,
+    model: &Model,
+    method: &str,
+    call: Call,
+    protocol: Protocol,
+) -> Result<Value, Fault> {
+    let env = Env {
+        uid,
+        context: call.context.clone(),
+    };
+    let domain = || match arg(&call, "domain") {
+        Value::Null => json!([]),
+        other => other.clone(),
+    };
+    Ok(match method {
+        "search" | "search_read" => {
+            let offset = count(arg(&call, "offset"), "offset")?.unwrap_or(0);
+            let limit = count(arg(&call, "limit"), "limit")?;
+            let order = text(arg(&call, "order"), "order")?;
+            let ids = db.search(&env, model, &domain(), order, offset, limit)?;
+            if method == "search" {
+                json!(ids)
+            } else {
+                let fields = strings(arg(&call, "fields"), "fields")?;
+                Value::Array(db.read(&env, model, &ids, &fields)?)
+            }
+        }
+        "search_count" => {
+            let limit = count(arg(&call, "limit"), "limit")?;
+            json!(db.search(&env, model, &domain(), None, 0, limit)?.len())
+        }
+        "read" => Value::Array(db.read(
+            &env,
+            model,
+            &record_ids(&call)?,
+            &strings(arg(&call, "fields"), "fields")?,
+        )?),
+        "exists" => {
+            let ids: Vec<i64> = record_ids(&call)?
+                .into_iter()
+                .filter(|id| db.exists(model.name, *id))
+                .collect();
+            json!(ids)
+        }
+        "create" => match arg(&call, "vals_list") {
+            Value::Array(list) => {
+                let mut ids = Vec::with_capacity(list.len());
+                for vals in list {
+                    ids.push(db.create(&env, model, vals)?);
+                }
+                json!(ids)
+            }
+            vals => {
+                let id = db.create(&env, model, vals)?;
+                if protocol == Protocol::Json2 {
+                    json!([id])
+                } else {
+                    json!(id)
+                }
+            }
+        },
+        "write" => {
+            db.write(&env, model, &record_ids(&call)?, arg(&call, "vals"))?;
+            json!(true)
+        }
+        "unlink" => {
+            db.unlink(&env, model, &record_ids(&call)?)?;
+            json!(true)
+        }
+        "fields_get" => {
+            db.check_access(&env, model, Operation::Read)?;
+            db.fields_get(
+                model,
+                &strings(arg(&call, "allfields"), "allfields")?,
+                &strings(arg(&call, "attributes"), "attributes")?,
+            )
+        }
+        "read_group" => {
+            let fields = strings(arg(&call, "fields"), "fields")?;
+            let groupby = strings(arg(&call, "groupby"), "groupby")?;
+            let lazy = !matches!(arg(&call, "lazy"), Value::Bool(false));
+            let query = GroupQuery {
+                domain: &domain(),
+                fields: &fields,
+                groupby: &groupby,
+                offset: count(arg(&call, "offset"), "offset")?.unwrap_or(0),
+                limit: count(arg(&call, "limit"), "limit")?,
+                orderby: text(arg(&call, "orderby"), "orderby")?,
+                lazy,
+            };
+            db.read_group(&env, model, query)?
+        }
+        "name_search" => {
+            let name = text(arg(&call, "name"), "name")?.unwrap_or_default();
+            let operator = text(arg(&call, "operator"), "operator")?.unwrap_or("ilike");
+            let limit = count(arg(&call, "limit"), "limit")?.or(Some(100));
+            db.name_search(&env, model, name, &domain(), operator, limit)?
+        }
+        "default_get" => {
+            let name = if db.version == OdooVersion::V18 {
+                "fields_list"
+            } else {
+                "fields"
+            };
+            let mut out = Map::new();
+            for field in strings(arg(&call, name), name)? {
+                let from_context = call.context.get(&format!("default_{field}")).cloned();
+                if let Some(value) =
+                    from_context.or_else(|| schema::default_value(model.name, &field))
+                {
+                    out.insert(field, value);
+                }
+            }
+            Value::Object(out)
+        }
+        "check_access_rights" => {
+            let raise = !matches!(arg(&call, "raise_exception"), Value::Bool(false));
+            match db.check_access(&env, model, operation(&call)?) {
+                Ok(()) => json!(true),
+                Err(fault) if raise => return Err(fault),
+                Err(_) => json!(false),
+            }
+        }
+        "check_access" => {
+            let op = operation(&call)?;
+            db.check_access(&env, model, op)?;
+            let ids: Vec<i64> = record_ids(&call)?
+                .into_iter()
+                .filter(|id| db.exists(model.name, *id))
+                .collect();
+            db.check_rules(&env, model, &ids, method_name(op))?;
+            Value::Null
+        }
+        "has_access" => {
+            let op = operation(&call)?;
+            let ids: Vec<i64> = record_ids(&call)?;
+            json!(
+                db.check_access(&env, model, op).is_ok()
+                    && db.check_rules(&env, model, &ids, method_name(op)).is_ok()
+            )
+        }
+        "context_get" => json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": uid}),
+        _ => return Err(Fault::no_such_method(model.name, method)),
+    })
+}
+
+fn method_name(op: Operation) -> &'static str {
+    match op {
+        Operation::Read => "read",
+        Operation::Write => "write",
+        Operation::Create => "create",
+        Operation::Unlink => "unlink",
+    }
+}

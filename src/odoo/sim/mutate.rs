@@ -1,0 +1,580 @@
+//! ORM writes: create, write, unlink, with Odoo's validation (required fields, types, constraints, cascades).
+
+use serde_json::{Map, Value, json};
+
+use super::OdooVersion;
+use super::access::Operation;
+use super::fault::{Fault, python_repr};
+use super::orm::{Env, ids_of};
+use super::schema::{self, Field, Model, Type};
+use super::store::{Db, Record};
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+impl Db {
+    pub fn create(&mut self, env: &Env, model: &Model, vals: &Value) -> Result<i64, Fault> {
+        self.check_access(env, model, Operation::Create)?;
+        let Value::Object(vals) = vals else {
+            return Err(Fault::type_error(format!(
+                "Invalid values {} for create on {}: expected a dict",
+                python_repr(vals),
+                model.name
+            )));
+        };
+        let vals = self.prepare_create(env, model, vals)?;
+        let (mut record, commands) = self.convert(env, model, &vals)?;
+        for field in &model.fields {
+            if field.store
+                && !record.contains_key(field.name)
+                && let Some(default) = schema::default_value(model.name, field.name)
+            {
+                record.insert(field.name.into(), default);
+            }
+        }
+        self.check_required(model, &record)?;
+        let stamp = now();
+        record.insert("create_date".into(), json!(stamp));
+        record.insert("write_date".into(), json!(stamp));
+        record.insert("create_uid".into(), json!(env.uid));
+        record.insert("write_uid".into(), json!(env.uid));
+        let table = self
+            .tables
+            .get_mut(model.name)
+            .ok_or_else(|| Fault::user_error("no table"))?;
+        let id = table.next_id;
+        table.next_id += 1;
+        table.rows.insert(id, record);
+        self.apply_one2many(env, model, id, commands)?;
+        self.check_constraints(model, &[id])?;
+        Ok(id)
+    }
+
+    /// Model-specific defaults and checks Odoo's `create` overrides do.
+    fn prepare_create(
+        &mut self,
+        env: &Env,
+        model: &Model,
+        vals: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Fault> {
+        let mut vals = vals.clone();
+        match model.name {
+            "res.users" => {
+                let login = vals.get("login").cloned().unwrap_or(Value::Bool(false));
+                let taken = self.tables["res.users"]
+                    .rows
+                    .values()
+                    .any(|u| u.get("login") == Some(&login));
+                if login.is_string() && taken {
+                    return Err(Fault::validation(
+                        "The operation cannot be completed: You can not have two users with the same login!",
+                    ));
+                }
+                if !vals.contains_key("partner_id") {
+                    let partner_model = self.model_or_fault("res.partner")?.clone();
+                    let name = vals.get("name").cloned().unwrap_or_else(|| login.clone());
+                    let email = vals.get("email").cloned().unwrap_or(Value::Bool(false));
+                    let partner =
+                        self.create(env, &partner_model, &json!({"name": name, "email": email}))?;
+                    vals.insert("partner_id".into(), json!(partner));
+                }
+                if !vals.contains_key(self.groups_field) {
+                    vals.insert(
+                        self.groups_field.into(),
+                        json!([super::access::Group::Internal.id()]),
+                    );
+                }
+            }
+            "sale.order" => {
+                let next = self.tables["sale.order"].next_id;
+                vals.entry("name")
+                    .or_insert_with(|| json!(format!("S{next:05}")));
+                vals.entry("date_order").or_insert_with(|| json!(now()));
+                vals.entry("user_id").or_insert_with(|| json!(env.uid));
+            }
+            "sale.order.line" => {
+                if let Some(product) = vals.get("product_id").and_then(Value::as_i64) {
+                    let name = self.display_name("product.product", product);
+                    let price = self.value("product.product", product, "list_price");
+                    vals.entry("name").or_insert_with(|| json!(name));
+                    vals.entry("price_unit").or_insert(price);
+                }
+            }
+            "mail.activity" => self.prepare_activity(env, &mut vals)?,
+            _ => {}
+        }
+        Ok(vals)
+    }
+
+    /// An activity must point at an existing model and record, and at a valid user.
+    fn prepare_activity(&self, env: &Env, vals: &mut Map<String, Value>) -> Result<(), Fault> {
+        let by_id = vals.get("res_model_id").and_then(Value::as_i64);
+        let by_name = vals
+            .get("res_model")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let res_model = match (by_id, by_name) {
+            (Some(id), _) => self
+                .row("ir.model", id)
+                .and_then(|m| m.get("model"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| Fault::missing("ir.model", &[id], env.uid))?,
+            (None, Some(name)) => {
+                self.model_or_fault(&name)?;
+                name
+            }
+            (None, None) => String::new(),
+        };
+        if !res_model.is_empty() {
+            self.model_or_fault(&res_model)?;
+            vals.insert("res_model".into(), json!(res_model));
+            vals.insert("res_model_id".into(), json!(self.model_id(&res_model)));
+            if let Some(res_id) = vals.get("res_id").and_then(Value::as_i64)
+                && !self.exists(&res_model, res_id)
+            {
+                return Err(Fault::missing(&res_model, &[res_id], env.uid));
+            }
+        }
+        vals.entry("user_id").or_insert_with(|| json!(env.uid));
+        vals.entry("date_deadline")
+            .or_insert_with(|| json!(chrono::Utc::now().format("%Y-%m-%d").to_string()));
+        vals.entry("activity_type_id").or_insert(json!(4));
+        Ok(())
+    }
+
+    pub fn write(
+        &mut self,
+        env: &Env,
+        model: &Model,
+        ids: &[i64],
+        vals: &Value,
+    ) -> Result<(), Fault> {
+        self.check_access(env, model, Operation::Write)?;
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.exists(model.name, *id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Fault::missing(model.name, &missing, env.uid));
+        }
+        self.check_rules(env, model, ids, "write")?;
+        let Value::Object(vals) = vals else {
+            return Err(Fault::type_error(format!(
+                "Invalid values {} for write: expected a dict",
+                python_repr(vals)
+            )));
+        };
+        if model.name == "res.users"
+            && let Some(login) = vals.get("login")
+            && self.tables["res.users"]
+                .rows
+                .iter()
+                .any(|(id, u)| !ids.contains(id) && u.get("login") == Some(login))
+        {
+            return Err(Fault::validation(
+                "The operation cannot be completed: You can not have two users with the same login!",
+            ));
+        }
+        let (changes, commands) = self.convert(env, model, vals)?;
+        let stamp = now();
+        for id in ids {
+            let Some(row) = self
+                .tables
+                .get_mut(model.name)
+                .and_then(|t| t.rows.get_mut(id))
+            else {
+                continue;
+            };
+            for (key, value) in &changes {
+                row.insert(key.clone(), value.clone());
+            }
+            row.insert("write_date".into(), json!(stamp));
+            row.insert("write_uid".into(), json!(env.uid));
+            let snapshot = row.clone();
+            self.check_required(model, &snapshot)?;
+            self.apply_one2many(env, model, *id, commands.clone())?;
+        }
+        self.check_constraints(model, ids)
+    }
+
+    pub fn unlink(&mut self, env: &Env, model: &Model, ids: &[i64]) -> Result<(), Fault> {
+        self.check_access(env, model, Operation::Unlink)?;
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.exists(model.name, *id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Fault::missing(model.name, &missing, env.uid));
+        }
+        for id in ids {
+            self.remove(model.name, *id)?;
+        }
+        Ok(())
+    }
+
+    /// Delete one record and follow the references to it: cascade, restrict or set null.
+    fn remove(&mut self, model: &str, id: i64) -> Result<(), Fault> {
+        if self
+            .tables
+            .get_mut(model)
+            .and_then(|t| t.rows.remove(&id))
+            .is_none()
+        {
+            return Ok(());
+        }
+        let mut cascades = Vec::new();
+        for other in &self.models {
+            for field in other
+                .fields
+                .iter()
+                .filter(|f| f.store && f.relation == Some(model))
+            {
+                let Some(table) = self.tables.get(other.name) else {
+                    continue;
+                };
+                for (rid, row) in &table.rows {
+                    let points = match field.ty {
+                        Type::Many2one => row.get(field.name).and_then(Value::as_i64) == Some(id),
+                        Type::Many2many => {
+                            ids_of(row.get(field.name).unwrap_or(&Value::Null)).contains(&id)
+                        }
+                        _ => false,
+                    };
+                    if points {
+                        cascades.push((other.name, *rid, field.name, field.ty, field.required));
+                    }
+                }
+            }
+        }
+        for (other, rid, field, ty, required) in cascades {
+            let cascade = matches!(
+                (other, field),
+                ("sale.order.line", "order_id") | ("ir.model.fields", "model_id")
+            );
+            if cascade {
+                self.remove(other, rid)?;
+            } else if required && ty == Type::Many2one && other != model {
+                return Err(self.restrict_fault(other, field));
+            } else if let Some(row) = self
+                .tables
+                .get_mut(other)
+                .and_then(|t| t.rows.get_mut(&rid))
+            {
+                let cleared = match row.get(field) {
+                    Some(Value::Array(items)) => Value::Array(
+                        items
+                            .iter()
+                            .filter(|v| v.as_i64() != Some(id))
+                            .cloned()
+                            .collect(),
+                    ),
+                    _ => Value::Bool(false),
+                };
+                row.insert(field.into(), cleared);
+            }
+        }
+        // mail.thread removes the activities of deleted documents.
+        let activities: Vec<i64> = self.tables["mail.activity"]
+            .rows
+            .iter()
+            .filter(|(_, a)| {
+                a.get("res_model").and_then(Value::as_str) == Some(model)
+                    && a.get("res_id").and_then(Value::as_i64) == Some(id)
+            })
+            .map(|(aid, _)| *aid)
+            .collect();
+        for aid in activities {
+            self.remove("mail.activity", aid)?;
+        }
+        Ok(())
+    }
+
+    fn restrict_fault(&self, model: &str, field: &str) -> Fault {
+        let description = self.model(model).map_or(model, |m| m.description);
+        let constraint = format!("{}_{field}_fkey", model.replace('.', "_"));
+        Fault::validation(match self.version {
+            OdooVersion::V18 => format!(
+                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {description} ({model})\nConstraint: {constraint}\n"
+            ),
+            OdooVersion::V19 => format!(
+                "The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\nModel: '{description}' ({model})\nConstraint: {constraint}\n"
+            ),
+        })
+    }
+
+    /// Check and convert `vals` into stored values; one2many commands are returned apart.
+    fn convert(
+        &self,
+        env: &Env,
+        model: &Model,
+        vals: &Map<String, Value>,
+    ) -> Result<(Record, Vec<(String, Value)>), Fault> {
+        let mut record = Record::new();
+        let mut commands = Vec::new();
+        for (name, value) in vals {
+            let field = model.field(name).ok_or_else(|| {
+                Fault::value_error(format!(
+                    "Invalid field {} on model {}",
+                    super::fault::python_str(name),
+                    super::fault::python_str(model.name)
+                ))
+            })?;
+            // Odoo ignores values for computed fields without an inverse, and the magic columns.
+            if !field.store
+                || matches!(
+                    field.name,
+                    "id" | "create_date" | "create_uid" | "write_date" | "write_uid"
+                )
+            {
+                continue;
+            }
+            if field.ty == Type::One2many {
+                commands.push((name.clone(), value.clone()));
+                continue;
+            }
+            let converted = self.convert_value(env, model, field, value)?;
+            record.insert(name.clone(), converted);
+        }
+        Ok((record, commands))
+    }
+
+    fn convert_value(
+        &self,
+        env: &Env,
+        model: &Model,
+        field: &Field,
+        value: &Value,
+    ) -> Result<Value, Fault> {
+        let wrong = || {
+            Fault::value_error(format!(
+                "Wrong value for {}.{}: {}",
+                model.name,
+                field.name,
+                python_repr(value)
+            ))
+        };
+        if matches!(value, Value::Null | Value::Bool(false)) && field.ty != Type::Many2many {
+            return Ok(match field.ty {
+                Type::Boolean => json!(false),
+                _ => Value::Bool(false),
+            });
+        }
+        Ok(match field.ty {
+            Type::Char | Type::Text | Type::Html | Type::Date | Type::Datetime | Type::Binary => {
+                match value {
+                    Value::String(_) => value.clone(),
+                    Value::Number(n) => json!(n.to_string()),
+                    _ => return Err(wrong()),
+                }
+            }
+            Type::Integer => json!(
+                value
+                    .as_i64()
+                    .or_else(|| value.as_f64().map(|f| f as i64))
+                    .ok_or_else(wrong)?
+            ),
+            Type::Float | Type::Monetary => json!(value.as_f64().ok_or_else(wrong)?),
+            Type::Boolean => json!(match value {
+                Value::Bool(b) => *b,
+                Value::Number(n) => n.as_f64() != Some(0.0),
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            }),
+            Type::Selection => {
+                let key = value.as_str().ok_or_else(wrong)?;
+                if !field.selection.iter().any(|(k, _)| *k == key) {
+                    return Err(wrong());
+                }
+                value.clone()
+            }
+            Type::Many2one => {
+                let id = value.as_i64().ok_or_else(wrong)?;
+                let relation = field.relation.unwrap_or_default();
+                if !self.exists(relation, id) {
+                    return Err(self.foreign_key_fault(model, field));
+                }
+                json!(id)
+            }
+            Type::Many2many => self.many2many(env, model, field, value)?,
+            Type::One2many => value.clone(),
+        })
+    }
+
+    fn foreign_key_fault(&self, model: &Model, field: &Field) -> Fault {
+        let constraint = format!("{}_{}_fkey", model.name.replace('.', "_"), field.name);
+        Fault::validation(match self.version {
+            OdooVersion::V18 => format!(
+                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {} ({})\nConstraint: {constraint}\n",
+                model.description, model.name
+            ),
+            OdooVersion::V19 => format!(
+                "The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\nModel: '{}' ({})\nConstraint: {constraint}\n",
+                model.description, model.name
+            ),
+        })
+    }
+
+    /// Many2many values: a list of ids, or x2many commands (3, 4, 5, 6).
+    fn many2many(
+        &self,
+        _env: &Env,
+        model: &Model,
+        field: &Field,
+        value: &Value,
+    ) -> Result<Value, Fault> {
+        let wrong = || {
+            Fault::value_error(format!(
+                "Wrong value for {}.{}: {}",
+                model.name,
+                field.name,
+                python_repr(value)
+            ))
+        };
+        let Value::Array(items) = value else {
+            return if matches!(value, Value::Bool(false) | Value::Null) {
+                Ok(json!([]))
+            } else {
+                Err(wrong())
+            };
+        };
+        let mut ids: Vec<i64> = Vec::new();
+        for item in items {
+            match item {
+                Value::Number(n) => ids.push(n.as_i64().ok_or_else(wrong)?),
+                Value::Array(command) => match command.first().and_then(Value::as_i64) {
+                    Some(3) => {
+                        let id = command.get(1).and_then(Value::as_i64).ok_or_else(wrong)?;
+                        ids.retain(|i| *i != id);
+                    }
+                    Some(4) => ids.push(command.get(1).and_then(Value::as_i64).ok_or_else(wrong)?),
+                    Some(5) => ids.clear(),
+                    Some(6) => ids = ids_of(command.get(2).ok_or_else(wrong)?),
+                    _ => return Err(wrong()),
+                },
+                _ => return Err(wrong()),
+            }
+        }
+        let relation = field.relation.unwrap_or_default();
+        if ids.iter().any(|id| !self.exists(relation, *id)) {
+            return Err(self.foreign_key_fault(model, field));
+        }
+        ids.dedup();
+        Ok(json!(ids))
+    }
+
+    /// One2many commands: (0, 0, vals) create, (1, id, vals) update, (2, id) delete, (4, id) link, (6, 0, ids) set.
+    fn apply_one2many(
+        &mut self,
+        env: &Env,
+        model: &Model,
+        id: i64,
+        commands: Vec<(String, Value)>,
+    ) -> Result<(), Fault> {
+        for (name, value) in commands {
+            let Some(field) = model.field(&name) else {
+                continue;
+            };
+            let (Some(relation), Some(inverse)) = (field.relation, field.inverse) else {
+                continue;
+            };
+            let comodel = self.model_or_fault(relation)?.clone();
+            let wrong = || {
+                Fault::value_error(format!(
+                    "Wrong value for {}.{}: {}",
+                    model.name,
+                    name,
+                    python_repr(&value)
+                ))
+            };
+            let Value::Array(items) = &value else {
+                return Err(wrong());
+            };
+            for item in items {
+                let command = item.as_array().ok_or_else(wrong)?;
+                let target = command.get(1).and_then(Value::as_i64).unwrap_or(0);
+                match command.first().and_then(Value::as_i64) {
+                    Some(0) => {
+                        let mut vals = command.get(2).cloned().unwrap_or_else(|| json!({}));
+                        if let Value::Object(map) = &mut vals {
+                            map.insert(inverse.into(), json!(id));
+                        }
+                        self.create(env, &comodel, &vals)?;
+                    }
+                    Some(1) => self.write(
+                        env,
+                        &comodel,
+                        &[target],
+                        command.get(2).unwrap_or(&json!({})),
+                    )?,
+                    Some(2) => self.unlink(env, &comodel, &[target])?,
+                    Some(4) => self.write(env, &comodel, &[target], &json!({inverse: id}))?,
+                    Some(6) => {
+                        for linked in ids_of(command.get(2).unwrap_or(&Value::Null)) {
+                            self.write(env, &comodel, &[linked], &json!({inverse: id}))?;
+                        }
+                    }
+                    _ => return Err(wrong()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_required(&self, model: &Model, record: &Record) -> Result<(), Fault> {
+        let missing = model.fields.iter().find(|f| {
+            f.required
+                && f.store
+                && matches!(
+                    record.get(f.name),
+                    None | Some(Value::Bool(false)) | Some(Value::Null)
+                )
+        });
+        let Some(field) = missing else { return Ok(()) };
+        Err(Fault::validation(match self.version {
+            OdooVersion::V18 => format!(
+                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {} ({})\nField: {} ({})\n",
+                model.description, model.name, field.string, field.name
+            ),
+            OdooVersion::V19 => format!(
+                "The operation cannot be completed: Missing required value for the field '{}' ({}).\nModel: '{}' ({})\n- create/update: a mandatory field is not set\n- delete: another model requires the record being deleted, you can archive it instead\n",
+                field.string, field.name, model.description, model.name
+            ),
+        }))
+    }
+
+    /// `@api.constrains`: no recursive hierarchies.
+    fn check_constraints(&self, model: &Model, ids: &[i64]) -> Result<(), Fault> {
+        if model.field("parent_id").and_then(|f| f.relation) != Some(model.name) {
+            return Ok(());
+        }
+        for id in ids {
+            let mut seen = vec![*id];
+            let mut current = self
+                .row(model.name, *id)
+                .and_then(|r| r.get("parent_id"))
+                .and_then(Value::as_i64);
+            while let Some(parent) = current {
+                if seen.contains(&parent) {
+                    let what = match model.name {
+                        "res.partner" => "Partner hierarchies",
+                        "product.category" => "categories",
+                        _ => "hierarchies",
+                    };
+                    return Err(Fault::validation(format!(
+                        "You cannot create recursive {what}."
+                    )));
+                }
+                seen.push(parent);
+                current = self
+                    .row(model.name, parent)
+                    .and_then(|r| r.get("parent_id"))
+                    .and_then(Value::as_i64);
+            }
+        }
+        Ok(())
+    }
+}
