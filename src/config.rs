@@ -46,7 +46,12 @@ pub struct LogArgs {
     #[arg(long, env = "GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
     /// Log filter, in tracing's EnvFilter syntax (e.g. `info,odoo_mcp_gateway=debug`).
-    #[arg(long, env = "GATEWAY_LOG", default_value = "info", global = true)]
+    #[arg(
+        long,
+        env = "GATEWAY_LOG",
+        default_value = "info,rmcp=warn",
+        global = true
+    )]
     pub log_level: String,
 }
 

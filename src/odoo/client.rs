@@ -137,8 +137,13 @@ impl OdooClient {
             secret: secret.clone(),
             protocol,
         };
-        let name =
-            wire::parse_user_name(&self.call(&credential, &wire::user_name_call(uid)).await?)?;
+        // Portal and other restricted users may not read their own user record; the login
+        // then stands in for the name rather than failing the whole sign-in.
+        let name = match self.call(&credential, &wire::user_name_call(uid)).await {
+            Ok(rows) => wire::parse_user_name(&rows)?,
+            Err(e) if e.kind() == Some(ErrorKind::AccessError) => login.to_owned(),
+            Err(e) => return Err(e),
+        };
         tracing::debug!(uid, %protocol, "odoo credential verified");
         Ok(Identity {
             uid,
