@@ -1,0 +1,159 @@
+//! TestApp: the real gateway on 127.0.0.1:0 against a spawned Odoo simulator and a temporary
+//! SQLite database, with helpers to talk to it the way clients do.
+
+use std::time::Duration;
+
+use odoo_mcp_gateway::app::{App, AppConfig, AppState};
+use odoo_mcp_gateway::clock::Clock;
+use odoo_mcp_gateway::connections::{self, Scope};
+use odoo_mcp_gateway::odoo::sim::{OdooVersion, RunningSimulator, SimOptions};
+use odoo_mcp_gateway::odoo::{OdooClient, OdooConfig, ProtocolChoice};
+use odoo_mcp_gateway::secrets::Keyring;
+use odoo_mcp_gateway::store::Store;
+use odoo_mcp_gateway::users;
+use rmcp::RoleClient;
+use rmcp::service::RunningService;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+pub const START: i64 = 1_800_000_000_000;
+pub const PROTOCOL: &str = "2025-06-18";
+
+pub struct TestApp {
+    pub base: String,
+    pub mcp_url: String,
+    pub sim: RunningSimulator,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(OdooVersion::V19).await
+    }
+
+    pub async fn spawn_with(version: OdooVersion) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sim = odoo_mcp_gateway::odoo::sim::Simulator::spawn(SimOptions {
+            version,
+            database: "demo".into(),
+        })
+        .await
+        .expect("simulator starts");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(None, dir.path()).await.expect("store opens");
+        let keyring = Keyring::load_or_create(None, dir.path()).unwrap();
+        let odoo = OdooClient::new(OdooConfig {
+            url: sim.url.clone(),
+            database: "demo".into(),
+            protocol: ProtocolChoice::Auto,
+            timeout: Duration::from_secs(10),
+        })
+        .unwrap();
+        let app = App::build(AppConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            public_url: None,
+            extra_origins: vec![],
+            max_body_bytes: 64 * 1024,
+            store,
+            keyring,
+            odoo,
+            odoo_database: "demo".into(),
+            clock: Clock::manual(START),
+        })
+        .await
+        .unwrap();
+        let base = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run(
+            async move {
+                let _ = stopped.await;
+            },
+            Duration::from_secs(1),
+        ));
+        Self {
+            mcp_url: format!("{base}/mcp"),
+            base,
+            sim,
+            state,
+            http: reqwest::Client::new(),
+            _dir: dir,
+            _stop: stop,
+        }
+    }
+
+    /// Links `login` with its demo password (the login itself), as `user link` does.
+    pub async fn link(&self, login: &str) {
+        self.link_with(login, login).await;
+    }
+
+    pub async fn link_with(&self, login: &str, secret: &str) {
+        let s = &self.state;
+        users::link(&s.store, &s.keyring, &s.odoo, login, &SecretString::from(secret), s.clock.now())
+            .await
+            .expect("user links");
+    }
+
+    /// A new API key for `login` (linked first if needed); returns (connection id, key).
+    pub async fn api_key(&self, login: &str, scope: Scope) -> (i64, String) {
+        if self.state.store.find_odoo_user(login).await.unwrap().is_none() {
+            self.link(login).await;
+        }
+        let s = &self.state;
+        let issued = connections::create_api_key(&s.store, &s.keyring, login, "test key", scope, s.clock.now())
+            .await
+            .unwrap();
+        (issued.connection_id, issued.key.expose_secret().to_owned())
+    }
+
+    /// A real MCP client (rmcp's) connected with `key`.
+    pub async fn mcp_client(&self, key: &str) -> RunningService<RoleClient, ()> {
+        let transport = StreamableHttpClientTransport::from_config(
+            StreamableHttpClientTransportConfig::with_uri(self.mcp_url.as_str()).auth_header(key),
+        );
+        rmcp::ServiceExt::serve((), transport).await.expect("MCP client connects")
+    }
+
+    /// A raw JSON-RPC POST to /mcp, as a minimal client would send it.
+    pub fn post(&self, key: Option<&str>, body: &str) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .post(&self.mcp_url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", PROTOCOL)
+            .body(body.to_owned());
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request
+    }
+
+    /// `tools/call` over raw HTTP; returns the JSON-RPC response body.
+    pub async fn call(&self, key: &str, tool: &str, arguments: Value) -> Value {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                                      "params": {"name": tool, "arguments": arguments}});
+        let response = self.post(Some(key), &body.to_string()).send().await.unwrap();
+        assert_eq!(response.status(), 200, "tools/call {tool}");
+        response.json().await.unwrap()
+    }
+}
+
+/// The structured result of a successful tool call, or a panic naming the error text.
+pub fn ok_result(response: &Value) -> &Value {
+    let result = &response["result"];
+    assert_eq!(result["isError"], false, "tool failed: {response}");
+    &result["structuredContent"]
+}
+
+/// The error text of a tool call that failed with `isError: true`.
+pub fn error_text(response: &Value) -> String {
+    let result = &response["result"];
+    assert_eq!(result["isError"], true, "expected a tool error: {response}");
+    result["content"][0]["text"].as_str().unwrap_or_default().to_owned()
+}
