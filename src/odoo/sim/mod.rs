@@ -167,9 +167,13 @@ impl Simulator {
     /// Test inspection without HTTP: the stored record (all stored fields and `id`), or `None`.
     pub fn record(&self, model: &str, id: i64) -> Option<Value> {
         let db = self.db();
-        let mut row = db.row(model, id)?.clone();
-        row.insert("id".into(), json!(id));
-        Some(Value::Object(row))
+        db.row(model, id)?;
+        let meta = db.model(model)?;
+        let mut record = serde_json::Map::new();
+        for field in meta.fields.iter().filter(|f| f.store) {
+            record.insert(field.name.to_owned(), db.value(model, id, field.name));
+        }
+        Some(Value::Object(record))
     }
 
     /// How many RPC requests the simulator has served.
