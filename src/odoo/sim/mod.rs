@@ -12,6 +12,8 @@ mod jsonrpc;
 mod methods;
 mod mutate;
 mod orm;
+#[cfg(test)]
+mod orm_tests;
 mod schema;
 mod seed;
 mod store;
