@@ -193,6 +193,7 @@ fn object(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault>
 
 /// `/web/webclient/version_info`: the same payload as `common.version`.
 pub async fn version_info(State(sim): State<Simulator>, body: Bytes) -> Response {
+    sim.count_call();
     let id = parse(&body).map(|r| r.id).unwrap_or(Value::Null);
     jsonrpc_result(&id, &sim.version_info())
 }

@@ -472,3 +472,96 @@ fn admin_reads_the_technical_models() {
         json!([3, "YourCompany, Mitchell Admin"])
     );
 }
+
+#[test]
+fn odd_arguments_never_panic() {
+    let odd = [
+        json!(null),
+        json!(true),
+        json!(-1),
+        json!(1.5),
+        json!("x"),
+        json!([]),
+        json!([[]]),
+        json!([["name"]]),
+        json!([["name", "in", "x"]]),
+        json!(["|"]),
+        json!(["!", "!"]),
+        json!([[1, 2, 3]]),
+        json!([["partner_id.nope", "=", 1]]),
+        json!([["child_ids", "any", [["name", "=", 1]]]]),
+        json!({"a": [1, {"b": null}]}),
+        json!([{"name": 1}, 7]),
+        json!([0, 0, {"x": 1}]),
+        json!([[0, 0, {"name": null}]]),
+        json!({"order_line": [[9]], "partner_id": "x"}),
+    ];
+    let methods = [
+        "search_read",
+        "search",
+        "search_count",
+        "read",
+        "create",
+        "write",
+        "unlink",
+        "fields_get",
+        "read_group",
+        "name_search",
+        "default_get",
+        "check_access_rights",
+        "check_access",
+        "has_access",
+        "exists",
+    ];
+    for version in [OdooVersion::V18, OdooVersion::V19] {
+        let mut db = Db::new(version);
+        for model in ["res.partner", "sale.order", "mail.activity", "res.users"] {
+            for method in methods {
+                for first in &odd {
+                    for second in &odd {
+                        let _ = call(
+                            &mut db,
+                            ADMIN,
+                            model,
+                            method,
+                            json!([first, second]),
+                            json!({}),
+                        );
+                        let _ = call(
+                            &mut db,
+                            ADMIN,
+                            model,
+                            method,
+                            json!([[1], first]),
+                            json!({"limit": second}),
+                        );
+                        let kwargs = json!({"fields": first, "groupby": second, "order": second, "domain": first});
+                        let _ = call(&mut db, DEMO, model, method, json!([]), kwargs);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn users_created_with_a_password_can_log_in() {
+    let mut db = Db::new(OdooVersion::V19);
+    let vals = json!({"name": "New User", "login": "new", "password": "secret"});
+    let uid = call(
+        &mut db,
+        ADMIN,
+        "res.users",
+        "create",
+        json!([vals]),
+        json!({}),
+    )
+    .unwrap()
+    .as_i64()
+    .unwrap();
+    assert_eq!(db.secrets[&uid].password, "secret");
+    let partner = db.row("res.users", uid).unwrap()["partner_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(db.display_name("res.partner", partner), "New User");
+}
