@@ -903,3 +903,104 @@ async fn calls_served_counts_rpc_requests() {
     odoo.call("common", "version", json!([])).await.result();
     assert_eq!(odoo.running.sim.calls_served(), 1);
 }
+
+impl Odoo {
+    async fn xmlrpc(&self, service: &str, xml: String) -> Answer {
+        let url = format!("{}/xmlrpc/2/{service}", self.running.url);
+        let answer = self
+            .send(
+                self.client
+                    .post(url)
+                    .header("content-type", "text/xml")
+                    .body(xml),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.content_type, "text/xml; charset=utf-8");
+        answer
+    }
+
+    fn execute_kw_xml(
+        &self,
+        uid: i64,
+        password: &str,
+        model: &str,
+        method: &str,
+        args: &str,
+    ) -> String {
+        let param = |value: String| format!("<param>\n<value>{value}</value>\n</param>\n");
+        let mut xml = String::from(
+            "<?xml version='1.0'?>\n<methodCall>\n<methodName>execute_kw</methodName>\n<params>\n",
+        );
+        xml.push_str(&param(format!("<string>{}</string>", self.db())));
+        xml.push_str(&param(format!("<int>{uid}</int>")));
+        xml.push_str(&param(format!("<string>{password}</string>")));
+        xml.push_str(&param(format!("<string>{model}</string>")));
+        xml.push_str(&param(format!("<string>{method}</string>")));
+        xml.push_str(&param(args.to_owned()));
+        xml.push_str("</params>\n</methodCall>\n");
+        xml
+    }
+}
+
+fn fault_xml(code: i64, text: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?>\n<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>{code}</int></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>{text}</string></value>\n</member>\n</struct></value>\n</fault>\n\n</methodResponse>\n"
+    )
+}
+
+#[tokio::test]
+async fn xmlrpc_samples_37_to_41() {
+    for version in VERSIONS {
+        let odoo = Odoo::start(version).await;
+        let major = if version == OdooVersion::V18 { 18 } else { 19 };
+        let call = "<?xml version='1.0'?>\n<methodCall>\n<methodName>version</methodName>\n<params>\n</params>\n</methodCall>\n";
+        let answer = odoo.xmlrpc("common", call.to_owned()).await;
+        assert!(answer.raw.starts_with(
+            "<?xml version=\"1.0\"?>\n<methodResponse>\n<params>\n<param>\n<value><struct>\n"
+        ));
+        let info = format!(
+            "<name>server_version_info</name>\n<value><array><data>\n<value><int>{major}</int></value>\n<value><int>0</int></value>\n<value><int>0</int></value>\n<value><string>final</string></value>\n<value><int>0</int></value>\n<value><string></string></value>\n</data></array></value>"
+        );
+        assert!(answer.raw.contains(&info), "{}", answer.raw);
+
+        let demo = odoo.demo_uid().await;
+        let empty_domain =
+            "<array><data>\n<value><array><data>\n</data></array></value>\n</data></array>";
+        let xml = odoo.execute_kw_xml(
+            demo,
+            "demo",
+            "ir.config_parameter",
+            "search_read",
+            empty_domain,
+        );
+        let group = odoo.pick("Administration/Settings", "Role / Administrator");
+        let message = format!(
+            "You are not allowed to access 'System Parameter' (ir.config_parameter) records.\n\nThis operation is allowed for the following groups:\n\t- {group}\n\nContact your administrator to request access if necessary."
+        );
+        assert_eq!(odoo.xmlrpc("object", xml).await.raw, fault_xml(4, &message));
+
+        let xml = odoo.execute_kw_xml(2, "wrong-password", "res.partner", "search", empty_domain);
+        assert_eq!(
+            odoo.xmlrpc("object", xml).await.raw,
+            fault_xml(3, "Access Denied")
+        );
+
+        let write = "<array><data>\n<value><array><data>\n<value><int>1</int></value>\n</data></array></value>\n<value><struct>\n<member>\n<name>parent_id</name>\n<value><int>1</int></value>\n</member>\n</struct></value>\n</data></array>";
+        let xml = odoo.execute_kw_xml(2, "admin", "res.partner", "write", write);
+        assert_eq!(
+            odoo.xmlrpc("object", xml).await.raw,
+            fault_xml(2, "You cannot create recursive Partner hierarchies.")
+        );
+
+        let xml = odoo.execute_kw_xml(2, "admin", "no.such.model", "search", empty_domain);
+        assert_eq!(
+            odoo.xmlrpc("object", xml).await.raw,
+            fault_xml(2, "Object no.such.model doesn't exist")
+        );
+
+        let xml = odoo.execute_kw_xml(2, "admin", "res.partner", "search_count", empty_domain);
+        let count = odoo.xmlrpc("object", xml).await.raw;
+        assert!(count.contains("<param>\n<value><int>"), "{count}");
+    }
+}

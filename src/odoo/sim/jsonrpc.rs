@@ -103,7 +103,7 @@ fn arity(function: &str, args: &[Value], expected: usize) -> Result<(), Fault> {
     )))
 }
 
-fn common(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault> {
+pub(super) fn common(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault> {
     match method {
         "version" => Ok(sim.version_info()),
         "about" => Ok(json!("See http://openerp.com")),
@@ -133,7 +133,7 @@ fn unknown_database(name: &str) -> Fault {
     )
 }
 
-fn db_service(sim: &Simulator, method: &str) -> Result<Value, Fault> {
+pub(super) fn db_service(sim: &Simulator, method: &str) -> Result<Value, Fault> {
     match method {
         "list" => Ok(json!([sim.database()])),
         "server_version" => Ok(sim.version_info()["server_version"].clone()),
@@ -145,7 +145,7 @@ fn db_service(sim: &Simulator, method: &str) -> Result<Value, Fault> {
 }
 
 /// `object.execute_kw(db, uid, password, model, method, args, kwargs=None)` and `execute(…, *args)`.
-fn object(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault> {
+pub(super) fn object(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault> {
     if method != "execute_kw" && method != "execute" {
         return Err(Fault::new(
             Kind::AttributeError,

@@ -1,7 +1,7 @@
 //! An in-memory, Odoo-compatible HTTP server: the test double for real Odoo 18 and 19.
 //!
 //! `Simulator` holds the shared state; `router()` serves `/jsonrpc`, `/json/2/<model>/<method>` (19 only),
-//! `/web/session/authenticate`, `/web/dataset/call_kw` and `/web/webclient/version_info`.
+//! `/xmlrpc/2/<service>`, `/web/session/authenticate`, `/web/dataset/call_kw` and `/web/webclient/version_info`.
 
 mod access;
 mod domain;
@@ -17,6 +17,7 @@ mod orm_tests;
 mod schema;
 mod seed;
 mod store;
+mod xmlrpc;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -108,6 +109,8 @@ impl Simulator {
             .route("/web/dataset/call_kw", post(jsonrpc::call_kw))
             .route("/web/dataset/call_kw/{*path}", post(jsonrpc::call_kw))
             .route("/json/2/{model}/{method}", any(json2::handle))
+            .route("/xmlrpc/2/{service}", post(xmlrpc::handle))
+            .route("/xmlrpc/{service}", post(xmlrpc::handle))
             .fallback(not_found)
             .with_state(self.clone())
     }
