@@ -1004,3 +1004,88 @@ async fn xmlrpc_samples_37_to_41() {
         assert!(count.contains("<param>\n<value><int>"), "{count}");
     }
 }
+
+#[tokio::test]
+async fn api_key_wizard_samples_31_to_36() {
+    for version in VERSIONS {
+        let odoo = Odoo::start(version).await;
+        let db = odoo.db().to_owned();
+        let login = json!({"jsonrpc": "2.0", "method": "call", "id": 1, "params": {"db": db, "login": "admin", "password": "admin"}});
+        let answer = odoo.post("/web/session/authenticate", login).await;
+        let session = answer
+            .set_cookie
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let web = |path: &str, model: &str, method: &str, args: Value, kwargs: Value| {
+            let url = format!("{}/web/dataset/{path}", odoo.running.url);
+            let body = json!({"jsonrpc": "2.0", "method": "call", "id": 30, "params": {"model": model, "method": method, "args": args, "kwargs": kwargs}});
+            odoo.client
+                .post(url)
+                .header("cookie", session.clone())
+                .json(&body)
+        };
+        let description = odoo
+            .send(web(
+                "call_kw",
+                "res.users.apikeys.description",
+                "create",
+                json!([{"name": "external-client-test"}]),
+                json!({}),
+            ))
+            .await
+            .result();
+        let action = odoo
+            .send(web(
+                "call_button",
+                "res.users.apikeys.description",
+                "make_key",
+                json!([[description]]),
+                json!({}),
+            ))
+            .await
+            .result();
+        assert_eq!(action["res_model"], "res.users.identitycheck");
+        assert_eq!(action["name"], "Security Control");
+        let check = action["res_id"].clone();
+        let written = odoo
+            .send(web(
+                "call_kw",
+                "res.users.identitycheck",
+                "write",
+                json!([[check], {"password": "admin"}]),
+                json!({}),
+            ))
+            .await
+            .result();
+        assert_eq!(written, true);
+        let ready = odoo
+            .send(web(
+                "call_button",
+                "res.users.identitycheck",
+                "run_check",
+                json!([[check]]),
+                json!({"context": {"password": "admin"}}),
+            ))
+            .await
+            .result();
+        assert_eq!(ready["res_model"], "res.users.apikeys.show");
+        assert_eq!(ready["name"], "API Key Ready");
+        let key = ready["context"]["default_key"].as_str().unwrap().to_owned();
+        assert_eq!(key.len(), 40);
+
+        let count = odoo
+            .execute_kw(2, &key, "res.partner", "search_count", json!([[]]), None)
+            .await
+            .result();
+        assert!(count.is_i64());
+        assert_eq!(
+            odoo.call("common", "authenticate", json!([db, "admin", key, {}]))
+                .await
+                .result(),
+            2
+        );
+    }
+}

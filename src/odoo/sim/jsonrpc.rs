@@ -270,7 +270,7 @@ fn session_uid(sim: &Simulator, headers: &HeaderMap) -> Option<i64> {
     sim.sessions().get(session).copied()
 }
 
-/// `/web/dataset/call_kw[/<model>/<method>]` with a session cookie.
+/// `/web/dataset/call_kw[/<model>/<method>]` and `call_button`, with a session cookie.
 pub async fn call_kw(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
     sim.count_call();
     let request = match parse(&body) {
@@ -305,6 +305,9 @@ pub async fn call_kw(State(sim): State<Simulator>, headers: HeaderMap, body: Byt
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    if let Some(outcome) = super::wizard::call(&sim, uid, &model, &method, &args, &kwargs) {
+        return reply(&sim, &request.id, outcome);
+    }
     let outcome = sim.execute(
         uid,
         &model,

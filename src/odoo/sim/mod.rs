@@ -17,6 +17,7 @@ mod orm_tests;
 mod schema;
 mod seed;
 mod store;
+mod wizard;
 mod xmlrpc;
 
 use std::collections::HashMap;
@@ -75,6 +76,7 @@ struct Inner {
     db: Mutex<Db>,
     /// Web sessions: session id → uid.
     sessions: Mutex<HashMap<String, i64>>,
+    wizards: Mutex<wizard::Wizards>,
     calls: AtomicU64,
 }
 
@@ -93,6 +95,7 @@ impl Simulator {
                 options: opts,
                 db: Mutex::new(db),
                 sessions: Mutex::new(HashMap::new()),
+                wizards: Mutex::new(wizard::Wizards::default()),
                 calls: AtomicU64::new(0),
             }),
         }
@@ -108,6 +111,8 @@ impl Simulator {
             )
             .route("/web/dataset/call_kw", post(jsonrpc::call_kw))
             .route("/web/dataset/call_kw/{*path}", post(jsonrpc::call_kw))
+            .route("/web/dataset/call_button", post(jsonrpc::call_kw))
+            .route("/web/dataset/call_button/{*path}", post(jsonrpc::call_kw))
             .route("/json/2/{model}/{method}", any(json2::handle))
             .route("/xmlrpc/2/{service}", post(xmlrpc::handle))
             .route("/xmlrpc/{service}", post(xmlrpc::handle))
@@ -203,6 +208,29 @@ impl Simulator {
             .sessions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn wizards(&self) -> MutexGuard<'_, wizard::Wizards> {
+        self.inner
+            .wizards
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The password itself (not an API key): what the identity check asks for.
+    fn password_matches(&self, uid: i64, password: &str) -> bool {
+        let db = self.db();
+        db.secrets
+            .get(&uid)
+            .is_some_and(|s| !s.password.is_empty() && s.password == password)
+    }
+
+    fn login_of(&self, uid: i64) -> Option<String> {
+        let db = self.db();
+        db.row("res.users", uid)?
+            .get("login")?
+            .as_str()
+            .map(str::to_owned)
     }
 
     fn version_info(&self) -> Value {
