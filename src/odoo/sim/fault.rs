@@ -145,7 +145,7 @@ impl Fault {
     }
 
     /// A short traceback-like text, shaped like the samples' (trimmed) ones; never anything secret.
-    fn debug(&self, version: OdooVersion) -> String {
+    pub fn debug(&self, version: OdooVersion) -> String {
         if version == OdooVersion::V19 && self.kind == Kind::AccessDenied {
             return "odoo.exceptions.AccessDenied: Access Denied\n".to_owned();
         }

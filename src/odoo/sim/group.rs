@@ -359,7 +359,11 @@ fn period_start(date: NaiveDate, granularity: &str) -> NaiveDate {
         "year" => first_of(1),
         "quarter" => first_of((date.month0() / 3) * 3 + 1),
         "month" => first_of(date.month()),
-        "week" => date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday())),
+        "week" => date
+            .checked_sub_days(chrono::Days::new(u64::from(
+                date.weekday().num_days_from_monday(),
+            )))
+            .unwrap_or(date),
         _ => date,
     }
 }
@@ -377,7 +381,9 @@ fn period_end(start: NaiveDate, granularity: &str) -> NaiveDate {
             .unwrap_or(start);
     }
     let days = if granularity == "week" { 7 } else { 1 };
-    start + chrono::Days::new(days)
+    start
+        .checked_add_days(chrono::Days::new(days))
+        .unwrap_or(start)
 }
 
 fn period_label(start: NaiveDate, granularity: &str) -> String {

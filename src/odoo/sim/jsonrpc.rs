@@ -103,7 +103,7 @@ fn arity(function: &str, args: &[Value], expected: usize) -> Result<(), Fault> {
     )))
 }
 
-fn common(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault> {
+pub(super) fn common(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault> {
     match method {
         "version" => Ok(sim.version_info()),
         "about" => Ok(json!("See http://openerp.com")),
@@ -133,7 +133,7 @@ fn unknown_database(name: &str) -> Fault {
     )
 }
 
-fn db_service(sim: &Simulator, method: &str) -> Result<Value, Fault> {
+pub(super) fn db_service(sim: &Simulator, method: &str) -> Result<Value, Fault> {
     match method {
         "list" => Ok(json!([sim.database()])),
         "server_version" => Ok(sim.version_info()["server_version"].clone()),
@@ -145,7 +145,7 @@ fn db_service(sim: &Simulator, method: &str) -> Result<Value, Fault> {
 }
 
 /// `object.execute_kw(db, uid, password, model, method, args, kwargs=None)` and `execute(…, *args)`.
-fn object(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault> {
+pub(super) fn object(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault> {
     if method != "execute_kw" && method != "execute" {
         return Err(Fault::new(
             Kind::AttributeError,
@@ -193,6 +193,7 @@ fn object(sim: &Simulator, method: &str, args: &[Value]) -> Result<Value, Fault>
 
 /// `/web/webclient/version_info`: the same payload as `common.version`.
 pub async fn version_info(State(sim): State<Simulator>, body: Bytes) -> Response {
+    sim.count_call();
     let id = parse(&body).map(|r| r.id).unwrap_or(Value::Null);
     jsonrpc_result(&id, &sim.version_info())
 }
@@ -269,7 +270,7 @@ fn session_uid(sim: &Simulator, headers: &HeaderMap) -> Option<i64> {
     sim.sessions().get(session).copied()
 }
 
-/// `/web/dataset/call_kw[/<model>/<method>]` with a session cookie.
+/// `/web/dataset/call_kw[/<model>/<method>]` and `call_button`, with a session cookie.
 pub async fn call_kw(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
     sim.count_call();
     let request = match parse(&body) {
@@ -304,6 +305,9 @@ pub async fn call_kw(State(sim): State<Simulator>, headers: HeaderMap, body: Byt
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
+    if let Some(outcome) = super::wizard::call(&sim, uid, &model, &method, &args, &kwargs) {
+        return reply(&sim, &request.id, outcome);
+    }
     let outcome = sim.execute(
         uid,
         &model,

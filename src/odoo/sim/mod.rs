@@ -1,7 +1,7 @@
 //! An in-memory, Odoo-compatible HTTP server: the test double for real Odoo 18 and 19.
 //!
 //! `Simulator` holds the shared state; `router()` serves `/jsonrpc`, `/json/2/<model>/<method>` (19 only),
-//! `/web/session/authenticate`, `/web/dataset/call_kw` and `/web/webclient/version_info`.
+//! `/xmlrpc/2/<service>`, `/web/session/authenticate`, `/web/dataset/call_kw` and `/web/webclient/version_info`.
 
 mod access;
 mod domain;
@@ -12,9 +12,13 @@ mod jsonrpc;
 mod methods;
 mod mutate;
 mod orm;
+#[cfg(test)]
+mod orm_tests;
 mod schema;
 mod seed;
 mod store;
+mod wizard;
+mod xmlrpc;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -72,6 +76,7 @@ struct Inner {
     db: Mutex<Db>,
     /// Web sessions: session id → uid.
     sessions: Mutex<HashMap<String, i64>>,
+    wizards: Mutex<wizard::Wizards>,
     calls: AtomicU64,
 }
 
@@ -90,6 +95,7 @@ impl Simulator {
                 options: opts,
                 db: Mutex::new(db),
                 sessions: Mutex::new(HashMap::new()),
+                wizards: Mutex::new(wizard::Wizards::default()),
                 calls: AtomicU64::new(0),
             }),
         }
@@ -105,7 +111,11 @@ impl Simulator {
             )
             .route("/web/dataset/call_kw", post(jsonrpc::call_kw))
             .route("/web/dataset/call_kw/{*path}", post(jsonrpc::call_kw))
+            .route("/web/dataset/call_button", post(jsonrpc::call_kw))
+            .route("/web/dataset/call_button/{*path}", post(jsonrpc::call_kw))
             .route("/json/2/{model}/{method}", any(json2::handle))
+            .route("/xmlrpc/2/{service}", post(xmlrpc::handle))
+            .route("/xmlrpc/{service}", post(xmlrpc::handle))
             .fallback(not_found)
             .with_state(self.clone())
     }
@@ -167,9 +177,13 @@ impl Simulator {
     /// Test inspection without HTTP: the stored record (all stored fields and `id`), or `None`.
     pub fn record(&self, model: &str, id: i64) -> Option<Value> {
         let db = self.db();
-        let mut row = db.row(model, id)?.clone();
-        row.insert("id".into(), json!(id));
-        Some(Value::Object(row))
+        db.row(model, id)?;
+        let meta = db.model(model)?;
+        let mut record = serde_json::Map::new();
+        for field in meta.fields.iter().filter(|f| f.store) {
+            record.insert(field.name.to_owned(), db.value(model, id, field.name));
+        }
+        Some(Value::Object(record))
     }
 
     /// How many RPC requests the simulator has served.
@@ -194,6 +208,29 @@ impl Simulator {
             .sessions
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn wizards(&self) -> MutexGuard<'_, wizard::Wizards> {
+        self.inner
+            .wizards
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The password itself (not an API key): what the identity check asks for.
+    fn password_matches(&self, uid: i64, password: &str) -> bool {
+        let db = self.db();
+        db.secrets
+            .get(&uid)
+            .is_some_and(|s| !s.password.is_empty() && s.password == password)
+    }
+
+    fn login_of(&self, uid: i64) -> Option<String> {
+        let db = self.db();
+        db.row("res.users", uid)?
+            .get("login")?
+            .as_str()
+            .map(str::to_owned)
     }
 
     fn version_info(&self) -> Value {

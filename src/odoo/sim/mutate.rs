@@ -9,6 +9,18 @@ use super::orm::{Env, ids_of};
 use super::schema::{self, Field, Model, Type};
 use super::store::{Db, Record};
 
+/// `res.users.password` is not stored on the record: Odoo hashes it into a separate column.
+fn take_password(model: &Model, vals: &Map<String, Value>) -> (Map<String, Value>, Option<String>) {
+    let mut vals = vals.clone();
+    let password = match model.name {
+        "res.users" => vals
+            .remove("password")
+            .and_then(|p| p.as_str().map(str::to_owned)),
+        _ => None,
+    };
+    (vals, password)
+}
+
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -23,7 +35,8 @@ impl Db {
                 model.name
             )));
         };
-        let vals = self.prepare_create(env, model, vals)?;
+        let (vals, password) = take_password(model, vals);
+        let vals = self.prepare_create(env, model, &vals)?;
         let (mut record, commands) = self.convert(env, model, &vals)?;
         for field in &model.fields {
             if field.store
@@ -48,6 +61,9 @@ impl Db {
         table.rows.insert(id, record);
         self.apply_one2many(env, model, id, commands)?;
         self.check_constraints(model, &[id])?;
+        if let Some(password) = password {
+            self.secrets.entry(id).or_default().password = password;
+        }
         Ok(id)
     }
 
@@ -178,7 +194,13 @@ impl Db {
                 "The operation cannot be completed: You can not have two users with the same login!",
             ));
         }
-        let (changes, commands) = self.convert(env, model, vals)?;
+        let (vals, password) = take_password(model, vals);
+        let (changes, commands) = self.convert(env, model, &vals)?;
+        if let Some(password) = password {
+            for id in ids {
+                self.secrets.entry(*id).or_default().password = password.clone();
+            }
+        }
         let stamp = now();
         for id in ids {
             let Some(row) = self

@@ -289,14 +289,20 @@ pub fn records(version: OdooVersion) -> Vec<(&'static str, Value)> {
         );
     }
 
-    for (key, value) in [
+    for (id, (key, value)) in [
         ("database.create_date", INSTALLED_AT),
         ("database.uuid", "8f4c3e1e-5b1a-4c55-9d5e-0a1b2c3d4e5f"),
         ("database.secret", "simulated-not-a-real-secret"),
         ("web.base.url", "http://localhost:8069"),
         ("mail.catchall.domain", "example.com"),
-    ] {
-        add("ir.config_parameter", json!({"key": key, "value": value}));
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        add(
+            "ir.config_parameter",
+            json!({"id": id + 1, "key": key, "value": value}),
+        );
     }
     out
 }
