@@ -24,6 +24,8 @@ enum Refusal {
     Revoked,
     NoLinkedUser,
     TooLarge(usize),
+    WrongContentType,
+    Malformed(String),
     Internal(String),
 }
 
@@ -36,6 +38,8 @@ impl Refusal {
             Self::Revoked => "revoked",
             Self::NoLinkedUser => "no_linked_user",
             Self::TooLarge(_) => "too_large",
+            Self::WrongContentType => "wrong_content_type",
+            Self::Malformed(_) => "malformed",
             Self::Internal(_) => "internal",
         }
     }
@@ -67,6 +71,14 @@ impl Refusal {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("The request body exceeds the limit of {max} bytes."),
             ),
+            Self::WrongContentType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "MCP requests must be sent with 'Content-Type: application/json'.".into(),
+            ),
+            Self::Malformed(reason) => (
+                StatusCode::BAD_REQUEST,
+                format!("Parse error: the body is not valid JSON ({reason})."),
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The gateway could not check this request; the error was logged.".into(),
@@ -80,8 +92,10 @@ impl Refusal {
             tracing::error!(%cause, "MCP request check failed");
         }
         let (status, message) = self.status_and_message();
-        let code = match status {
-            StatusCode::UNAUTHORIZED => -32001,
+        let code = match self {
+            Self::MissingToken | Self::UnknownToken | Self::Revoked | Self::NoLinkedUser => -32001,
+            Self::Malformed(_) => -32700,
+            Self::WrongContentType => -32600,
             _ => -32000,
         };
         let body =
@@ -106,13 +120,42 @@ impl Refusal {
 }
 
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    match admit(&state, &mut request).await {
-        Ok(()) => next.run(request).await,
+    let checked = match admit(&state, &mut request).await {
+        Ok(()) => checked_body(&state, request).await,
+        Err(refusal) => Err(refusal),
+    };
+    match checked {
+        Ok(request) => next.run(request).await,
         Err(refusal) => {
             state.metrics.refusal(refusal.reason());
             refusal.into_response(&state.urls.resource_metadata)
         }
     }
+}
+
+/// A POST body must be JSON, within the size limit (also when sent without a length), and
+/// parse; otherwise the client gets a JSON-RPC error instead of rmcp's plain-text one.
+async fn checked_body(state: &AppState, request: Request) -> Result<Request, Refusal> {
+    if request.method() != axum::http::Method::POST {
+        return Ok(request);
+    }
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(Refusal::WrongContentType);
+    }
+    let max = state.limits.max_body_bytes;
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| Refusal::TooLarge(max))?;
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+        .map_err(|e| Refusal::Malformed(e.to_string()))?;
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 async fn admit(state: &AppState, request: &mut Request<Body>) -> Result<(), Refusal> {

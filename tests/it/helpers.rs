@@ -94,20 +94,41 @@ impl TestApp {
 
     pub async fn link_with(&self, login: &str, secret: &str) {
         let s = &self.state;
-        users::link(&s.store, &s.keyring, &s.odoo, login, &SecretString::from(secret), s.clock.now())
-            .await
-            .expect("user links");
+        users::link(
+            &s.store,
+            &s.keyring,
+            &s.odoo,
+            login,
+            &SecretString::from(secret),
+            s.clock.now(),
+        )
+        .await
+        .expect("user links");
     }
 
     /// A new API key for `login` (linked first if needed); returns (connection id, key).
     pub async fn api_key(&self, login: &str, scope: Scope) -> (i64, String) {
-        if self.state.store.find_odoo_user(login).await.unwrap().is_none() {
+        if self
+            .state
+            .store
+            .find_odoo_user(login)
+            .await
+            .unwrap()
+            .is_none()
+        {
             self.link(login).await;
         }
         let s = &self.state;
-        let issued = connections::create_api_key(&s.store, &s.keyring, login, "test key", scope, s.clock.now())
-            .await
-            .unwrap();
+        let issued = connections::create_api_key(
+            &s.store,
+            &s.keyring,
+            login,
+            "test key",
+            scope,
+            s.clock.now(),
+        )
+        .await
+        .unwrap();
         (issued.connection_id, issued.key.expose_secret().to_owned())
     }
 
@@ -116,18 +137,44 @@ impl TestApp {
         let transport = StreamableHttpClientTransport::from_config(
             StreamableHttpClientTransportConfig::with_uri(self.mcp_url.as_str()).auth_header(key),
         );
-        rmcp::ServiceExt::serve((), transport).await.expect("MCP client connects")
+        rmcp::ServiceExt::serve((), transport)
+            .await
+            .expect("MCP client connects")
     }
 
     /// A raw JSON-RPC POST to /mcp, as a minimal client would send it.
     pub fn post(&self, key: Option<&str>, body: &str) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .post(&self.mcp_url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", PROTOCOL)
-            .body(body.to_owned());
+        self.post_with(key, body, &[])
+    }
+
+    /// Like [`TestApp::post`], with some of the default headers replaced (or removed, with "").
+    pub fn post_with(
+        &self,
+        key: Option<&str>,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let defaults = [
+            ("content-type", "application/json"),
+            ("accept", "application/json, text/event-stream"),
+            ("mcp-protocol-version", PROTOCOL),
+        ];
+        let mut request = self.http.post(&self.mcp_url).body(body.to_owned());
+        for (name, default) in defaults {
+            let value = headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(default, |(_, v)| *v);
+            if !value.is_empty() {
+                request = request.header(name, value);
+            }
+        }
+        for (name, value) in headers
+            .iter()
+            .filter(|(n, _)| !defaults.iter().any(|(d, _)| d == n))
+        {
+            request = request.header(*name, *value);
+        }
         if let Some(key) = key {
             request = request.bearer_auth(key);
         }
@@ -138,7 +185,11 @@ impl TestApp {
     pub async fn call(&self, key: &str, tool: &str, arguments: Value) -> Value {
         let body = serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
                                       "params": {"name": tool, "arguments": arguments}});
-        let response = self.post(Some(key), &body.to_string()).send().await.unwrap();
+        let response = self
+            .post(Some(key), &body.to_string())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200, "tools/call {tool}");
         response.json().await.unwrap()
     }
@@ -155,5 +206,8 @@ pub fn ok_result(response: &Value) -> &Value {
 pub fn error_text(response: &Value) -> String {
     let result = &response["result"];
     assert_eq!(result["isError"], true, "expected a tool error: {response}");
-    result["content"][0]["text"].as_str().unwrap_or_default().to_owned()
+    result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
