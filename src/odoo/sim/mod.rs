@@ -17,6 +17,7 @@ mod orm_tests;
 mod schema;
 mod seed;
 mod store;
+mod values;
 mod wizard;
 mod xmlrpc;
 
