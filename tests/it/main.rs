@@ -2,4 +2,6 @@
 
 mod helpers;
 mod mcp;
+mod python_sdk;
 mod sim_samples;
+mod store;

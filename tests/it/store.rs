@@ -1,0 +1,965 @@
+//! Store conformance: one set of test bodies, run against SQLite always and against PostgreSQL
+//! when `TEST_POSTGRES_URL` names a server (`scripts/test` sets it up).
+//!
+//! Each body is an `async fn(Store)` in [`cases`]; [`conformance!`] turns every one of them into
+//! `store::sqlite::<case>` and `store::postgres::<case>`. Every PostgreSQL test runs in a fresh
+//! database of its own (`omg_test_<random>`, dropped afterwards), so tests run in parallel.
+//! Without `TEST_POSTGRES_URL` the PostgreSQL variants print a skip notice, except under `CI` or
+//! `REQUIRE_POSTGRES`, where they fail: a CI run must never pass by skipping the real server.
+
+use std::future::Future;
+use std::path::Path;
+
+use odoo_mcp_gateway::store::Store;
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use tempfile::TempDir;
+
+const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::on_sqlite(super::cases::$case).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::on_postgres(super::cases::$case).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrations_apply_once_and_reopening_is_idempotent,
+    upsert_odoo_user_inserts_then_updates_in_place,
+    users_are_found_by_login_and_id_and_listed_by_login,
+    set_role_grants_and_removes_a_role,
+    sealed_credentials_come_back_byte_identical,
+    insert_connection_then_get_joins_the_user,
+    connection_needs_an_existing_user,
+    find_connection_by_key_hash,
+    key_hash_is_unique,
+    replace_key_makes_the_old_hash_unfindable,
+    revoke_and_reactivate,
+    record_use_counts_and_never_moves_last_used_back,
+    concurrent_record_use_counts_every_request,
+    update_policy_round_trips_every_column,
+    list_connections_in_creation_order,
+    settings_put_load_and_overwrite,
+    server_settings_defaults_and_round_trip,
+    connections_domain_lifecycle,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------------------------
+
+/// Opens a store twice on the same location (the second open must find nothing to migrate)
+/// and hands the second one to the test.
+async fn open_twice(url: Option<&str>, dir: &Path) -> Store {
+    let first = Store::open(url, dir).await.expect("first open migrates");
+    first.close().await;
+    Store::open(url, dir).await.expect("second open is a no-op")
+}
+
+async fn on_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = TempDir::new().unwrap();
+    let store = open_twice(None, dir.path()).await;
+    assert_eq!(store.engine(), "sqlite");
+    case(store.clone()).await;
+    store.close().await;
+}
+
+async fn on_postgres<F, Fut>(case: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(admin_url) = postgres_admin_url() else {
+        return;
+    };
+    let name = format!("omg_test_{}", uuid::Uuid::new_v4().simple());
+    let url = database_url(&admin_url, &name);
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}={admin_url}: {e}"));
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create the test database");
+
+    let store = open_twice(Some(&url), Path::new("/nonexistent")).await;
+    assert_eq!(store.engine(), "postgres");
+    // Run the body as its own task so a failing assertion still lets us drop the database.
+    let outcome = tokio::spawn(case(store.clone())).await;
+    store.close().await;
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("drop the test database");
+    let _ = admin.close().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// The admin URL, or `None` (after a one-line notice) when PostgreSQL tests may be skipped.
+fn postgres_admin_url() -> Option<String> {
+    if let Some(url) = std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        return Some(url);
+    }
+    let required = ["CI", "REQUIRE_POSTGRES"]
+        .into_iter()
+        .find(|var| std::env::var(var).is_ok_and(|v| !v.is_empty()));
+    if let Some(var) = required {
+        panic!(
+            "{POSTGRES_URL_VAR} is not set but {var} is: the PostgreSQL store tests must run \
+             here. Run scripts/test (it starts PostgreSQL via .ci/setup) or set \
+             {POSTGRES_URL_VAR}=postgres://user:password@host:port/db"
+        );
+    }
+    eprintln!("skipped: PostgreSQL store test ({POSTGRES_URL_VAR} is not set)");
+    None
+}
+
+/// The admin URL pointed at another database on the same server.
+fn database_url(admin_url: &str, database: &str) -> String {
+    let mut url = reqwest::Url::parse(admin_url)
+        .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR} is not a URL ({e}): {admin_url}"));
+    url.set_path(&format!("/{database}"));
+    url.to_string()
+}
+
+/// Opens the database `store` holds once more, as a restarted gateway would.
+async fn reopen(store: &Store) -> Store {
+    match store {
+        Store::Sqlite(pool) => {
+            let file = pool.connect_options().get_filename().to_owned();
+            Store::open(None, file.parent().unwrap()).await.unwrap()
+        }
+        Store::Postgres(pool) => {
+            let database = pool.connect_options().get_database().unwrap().to_owned();
+            let admin = std::env::var(POSTGRES_URL_VAR).unwrap();
+            Store::open(
+                Some(&database_url(&admin, &database)),
+                Path::new("/nonexistent"),
+            )
+            .await
+            .unwrap()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cases
+// ---------------------------------------------------------------------------------------------
+
+mod cases {
+    use std::collections::HashSet;
+
+    use odoo_mcp_gateway::clock::{DAY_MS, HOUR_MS, Millis};
+    use odoo_mcp_gateway::connections::{self, Error, Kind, Scope, Status};
+    use odoo_mcp_gateway::secrets::Keyring;
+    use odoo_mcp_gateway::settings::{self, ServerSettings};
+    use odoo_mcp_gateway::store::{NewConnection, NewOdooUser, OdooUserRow, PolicyColumns, Store};
+    use secrecy::{ExposeSecret, SecretString};
+
+    /// 2026-01-01 00:00 UTC.
+    const T0: Millis = 1_767_225_600_000;
+
+    fn keyring() -> Keyring {
+        Keyring::from_encoded(&Keyring::generate_encoded().unwrap()).unwrap()
+    }
+
+    async fn link(store: &Store, login: &str, uid: i64, name: &str) -> OdooUserRow {
+        let sealed = format!("sealed:{login}");
+        let user = NewOdooUser {
+            login,
+            odoo_uid: uid,
+            name,
+            protocol: "json2",
+            secret_sealed: sealed.as_bytes(),
+        };
+        store.upsert_odoo_user(&user, T0).await.unwrap()
+    }
+
+    fn api_key<'a>(name: &'a str, user_id: i64, hash: &'a [u8]) -> NewConnection<'a> {
+        NewConnection {
+            kind: "api_key",
+            name,
+            odoo_user_id: user_id,
+            scope: "full",
+            key_prefix: "omg_abcdefgh",
+            key_hash: hash,
+            description: "",
+        }
+    }
+
+    async fn applied_migrations(store: &Store) -> i64 {
+        let sql = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
+        match store {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    fn migration_files(engine: &str) -> i64 {
+        let dir = format!("{}/migrations/{engine}", env!("CARGO_MANIFEST_DIR"));
+        let files = std::fs::read_dir(dir).unwrap();
+        files
+            .filter(|f| {
+                f.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|e| e == "sql")
+            })
+            .count() as i64
+    }
+
+    pub async fn migrations_apply_once_and_reopening_is_idempotent(store: Store) {
+        let expected = migration_files(store.engine());
+        assert!(expected >= 1);
+        assert_eq!(applied_migrations(&store).await, expected);
+        store.ping().await.unwrap();
+        assert!(store.list_odoo_users().await.unwrap().is_empty());
+        assert!(store.list_connections().await.unwrap().is_empty());
+        assert!(store.load_settings().await.unwrap().is_empty());
+
+        // Data written before a restart is there after it, and nothing is migrated twice.
+        let user = link(&store, "admin", 2, "Mitchell Admin").await;
+        let again = super::reopen(&store).await;
+        assert_eq!(applied_migrations(&again).await, expected);
+        let found = again.find_odoo_user("admin").await.unwrap().unwrap();
+        assert_eq!((found.id, found.name.as_str()), (user.id, "Mitchell Admin"));
+        again.close().await;
+    }
+
+    pub async fn upsert_odoo_user_inserts_then_updates_in_place(store: Store) {
+        let first = store
+            .upsert_odoo_user(
+                &NewOdooUser {
+                    login: "demo",
+                    odoo_uid: 6,
+                    name: "Marc Demo",
+                    protocol: "jsonrpc",
+                    secret_sealed: b"v1",
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        assert!(first.id > 0);
+        assert_eq!(first.login, "demo");
+        assert_eq!(first.odoo_uid, 6);
+        assert_eq!(first.name, "Marc Demo");
+        assert_eq!(first.protocol, "jsonrpc");
+        assert_eq!(first.secret_sealed, b"v1");
+        assert_eq!(first.role, None);
+        assert_eq!((first.linked_at, first.updated_at), (T0, T0));
+
+        assert!(store.set_role("demo", Some("user"), T0).await.unwrap());
+        let second = store
+            .upsert_odoo_user(
+                &NewOdooUser {
+                    login: "demo",
+                    odoo_uid: 7,
+                    name: "Marc Demo (new)",
+                    protocol: "json2",
+                    secret_sealed: b"v2",
+                },
+                T0 + HOUR_MS,
+            )
+            .await
+            .unwrap();
+        assert_eq!(second.id, first.id, "an upsert keeps the row");
+        assert_eq!(second.odoo_uid, 7);
+        assert_eq!(second.name, "Marc Demo (new)");
+        assert_eq!(second.protocol, "json2");
+        assert_eq!(second.secret_sealed, b"v2");
+        assert_eq!(
+            second.role.as_deref(),
+            Some("user"),
+            "re-linking keeps the role"
+        );
+        assert_eq!(second.linked_at, T0, "linked_at is the first link");
+        assert_eq!(second.updated_at, T0 + HOUR_MS);
+        assert_eq!(store.list_odoo_users().await.unwrap().len(), 1);
+    }
+
+    pub async fn users_are_found_by_login_and_id_and_listed_by_login(store: Store) {
+        let zed = link(&store, "zed", 9, "Zed").await;
+        let admin = link(&store, "admin", 2, "Mitchell Admin").await;
+        let mia = link(&store, "mia@example.com", 5, "Mia").await;
+
+        let found = store
+            .find_odoo_user("mia@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (found.id, found.odoo_uid, found.name.as_str()),
+            (mia.id, 5, "Mia")
+        );
+        assert!(
+            store
+                .find_odoo_user("MIA@example.com")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.find_odoo_user("nobody").await.unwrap().is_none());
+
+        let got = store.get_odoo_user(zed.id).await.unwrap().unwrap();
+        assert_eq!(got.login, "zed");
+        assert_eq!(got.secret_sealed, b"sealed:zed");
+        assert!(
+            store
+                .get_odoo_user(zed.id + mia.id + admin.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let logins: Vec<_> = store
+            .list_odoo_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.login)
+            .collect();
+        assert_eq!(logins, ["admin", "mia@example.com", "zed"]);
+    }
+
+    pub async fn set_role_grants_and_removes_a_role(store: Store) {
+        link(&store, "demo", 6, "Marc Demo").await;
+        assert!(store.set_role("demo", Some("admin"), T0 + 1).await.unwrap());
+        let user = store.find_odoo_user("demo").await.unwrap().unwrap();
+        assert_eq!(user.role.as_deref(), Some("admin"));
+        assert_eq!(user.updated_at, T0 + 1);
+
+        assert!(store.set_role("demo", None, T0 + 2).await.unwrap());
+        let user = store.find_odoo_user("demo").await.unwrap().unwrap();
+        assert_eq!(user.role, None);
+        assert_eq!(user.updated_at, T0 + 2);
+
+        assert!(!store.set_role("nobody", Some("admin"), T0).await.unwrap());
+    }
+
+    pub async fn sealed_credentials_come_back_byte_identical(store: Store) {
+        let keys = keyring();
+        let sealed = keys
+            .seal(&SecretString::from("odoo-api-key-0123456789"), "demo")
+            .unwrap();
+        let user = store
+            .upsert_odoo_user(
+                &NewOdooUser {
+                    login: "demo",
+                    odoo_uid: 6,
+                    name: "Marc Demo",
+                    protocol: "json2",
+                    secret_sealed: &sealed,
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(user.secret_sealed, sealed);
+        let stored = store.get_odoo_user(user.id).await.unwrap().unwrap();
+        assert_eq!(stored.secret_sealed, sealed);
+        let opened = keys.open(&stored.secret_sealed, "demo").unwrap();
+        assert_eq!(opened.expose_secret(), "odoo-api-key-0123456789");
+
+        // Every byte value, NUL and invalid UTF-8 included, survives the round trip.
+        let all_bytes: Vec<u8> = (0..=255u8).rev().chain(0..=255u8).collect();
+        let user = store
+            .upsert_odoo_user(
+                &NewOdooUser {
+                    login: "bytes",
+                    odoo_uid: 8,
+                    name: "Bytes",
+                    protocol: "json2",
+                    secret_sealed: &all_bytes,
+                },
+                T0,
+            )
+            .await
+            .unwrap();
+        let stored = store.find_odoo_user("bytes").await.unwrap().unwrap();
+        assert_eq!(stored.id, user.id);
+        assert_eq!(stored.secret_sealed, all_bytes);
+    }
+
+    pub async fn insert_connection_then_get_joins_the_user(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let hash = [7u8; 32];
+        let new = NewConnection {
+            kind: "api_key",
+            name: "Claude Code",
+            odoo_user_id: user.id,
+            scope: "read_only",
+            key_prefix: "omg_12345678",
+            key_hash: &hash,
+            description: "laptop",
+        };
+        let id = store.insert_connection(&new, T0).await.unwrap();
+        let row = store.get_connection(id).await.unwrap().unwrap();
+        assert_eq!(row.id, id);
+        assert_eq!(row.kind, "api_key");
+        assert_eq!(row.name, "Claude Code");
+        assert_eq!(row.odoo_user_id, Some(user.id));
+        assert_eq!(row.user_login.as_deref(), Some("demo"));
+        assert_eq!(row.user_name.as_deref(), Some("Marc Demo"));
+        assert_eq!(row.scope, "read_only");
+        assert_eq!(row.key_prefix.as_deref(), Some("omg_12345678"));
+        assert_eq!(row.key_hash.as_deref(), Some(hash.as_slice()));
+        assert_eq!(row.description, "laptop");
+        assert_eq!(row.created_at, T0);
+        assert_eq!(row.revoked_at, None);
+        assert_eq!(row.last_used_at, None);
+        assert_eq!(row.request_count, 0);
+        // A new connection has no policy: every column at its empty default.
+        let p = &row.policy;
+        assert_eq!(
+            (
+                p.allowed_tools.as_str(),
+                p.allowed_models.as_str(),
+                p.approval_tools.as_str()
+            ),
+            ("", "", "")
+        );
+        assert_eq!((p.allowed_ips.as_str(), p.blocked_ips.as_str()), ("", ""));
+        assert_eq!((p.approver_user_id, p.approval_expiry_hours), (None, None));
+        assert_eq!((p.rate_per_minute, p.rate_per_day), (None, None));
+
+        // The join follows the user's current name.
+        link(&store, "demo", 6, "Marc Demo Renamed").await;
+        let row = store.get_connection(id).await.unwrap().unwrap();
+        assert_eq!(row.user_name.as_deref(), Some("Marc Demo Renamed"));
+
+        assert!(store.get_connection(id + 1000).await.unwrap().is_none());
+    }
+
+    pub async fn connection_needs_an_existing_user(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let hash = [1u8; 32];
+        let result = store
+            .insert_connection(&api_key("orphan", user.id + 1000, &hash), T0)
+            .await;
+        assert!(result.is_err(), "the foreign key to odoo_users is enforced");
+        assert!(store.list_connections().await.unwrap().is_empty());
+    }
+
+    pub async fn find_connection_by_key_hash(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let (a, b) = ([0xA1u8; 32], [0xB2u8; 32]);
+        let id_a = store
+            .insert_connection(&api_key("a", user.id, &a), T0)
+            .await
+            .unwrap();
+        let id_b = store
+            .insert_connection(&api_key("b", user.id, &b), T0)
+            .await
+            .unwrap();
+
+        let found = store
+            .find_connection_by_key_hash(&a)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.id, found.name.as_str()), (id_a, "a"));
+        assert_eq!(found.user_login.as_deref(), Some("demo"));
+        let found = store
+            .find_connection_by_key_hash(&b)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, id_b);
+
+        assert!(
+            store
+                .find_connection_by_key_hash(&[0u8; 32])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .find_connection_by_key_hash(&a[..31])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .find_connection_by_key_hash(&[])
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    pub async fn key_hash_is_unique(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let hash = [0x55u8; 32];
+        let first = store
+            .insert_connection(&api_key("first", user.id, &hash), T0)
+            .await
+            .unwrap();
+        let second = store
+            .insert_connection(&api_key("second", user.id, &hash), T0)
+            .await;
+        assert!(
+            second.is_err(),
+            "a second connection with the same key hash is refused"
+        );
+
+        let rows = store.list_connections().await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].id, first);
+        let found = store
+            .find_connection_by_key_hash(&hash)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.name, "first");
+
+        // Replacing a key with one another connection holds is refused too.
+        let other = store
+            .insert_connection(&api_key("other", user.id, &[0x66u8; 32]), T0)
+            .await
+            .unwrap();
+        assert!(store.replace_key(other, "omg_x", &hash).await.is_err());
+    }
+
+    pub async fn replace_key_makes_the_old_hash_unfindable(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let (old, new) = ([0x01u8; 32], [0x02u8; 32]);
+        let id = store
+            .insert_connection(&api_key("k", user.id, &old), T0)
+            .await
+            .unwrap();
+
+        assert!(store.replace_key(id, "omg_newnewnn", &new).await.unwrap());
+        assert!(
+            store
+                .find_connection_by_key_hash(&old)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let row = store
+            .find_connection_by_key_hash(&new)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.id, id);
+        assert_eq!(row.key_prefix.as_deref(), Some("omg_newnewnn"));
+        assert_eq!(row.key_hash.as_deref(), Some(new.as_slice()));
+
+        assert!(
+            !store
+                .replace_key(id + 1000, "omg_x", &[0x03u8; 32])
+                .await
+                .unwrap()
+        );
+    }
+
+    pub async fn revoke_and_reactivate(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let hash = [0x10u8; 32];
+        let id = store
+            .insert_connection(&api_key("k", user.id, &hash), T0)
+            .await
+            .unwrap();
+
+        assert!(store.set_revoked(id, Some(T0 + DAY_MS)).await.unwrap());
+        let row = store.get_connection(id).await.unwrap().unwrap();
+        assert_eq!(row.revoked_at, Some(T0 + DAY_MS));
+        // A revoked connection is still found by its hash, so "revoked" can be told apart.
+        let found = store
+            .find_connection_by_key_hash(&hash)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.revoked_at, Some(T0 + DAY_MS));
+
+        assert!(store.set_revoked(id, None).await.unwrap());
+        assert_eq!(
+            store.get_connection(id).await.unwrap().unwrap().revoked_at,
+            None
+        );
+
+        assert!(!store.set_revoked(id + 1000, Some(T0)).await.unwrap());
+        assert!(!store.set_revoked(id + 1000, None).await.unwrap());
+    }
+
+    pub async fn record_use_counts_and_never_moves_last_used_back(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let id = store
+            .insert_connection(&api_key("k", user.id, &[0x20u8; 32]), T0)
+            .await
+            .unwrap();
+        let other = store
+            .insert_connection(&api_key("other", user.id, &[0x21u8; 32]), T0)
+            .await
+            .unwrap();
+
+        let used = |at| {
+            let store = store.clone();
+            async move {
+                store.record_use(id, at).await.unwrap();
+                let row = store.get_connection(id).await.unwrap().unwrap();
+                (row.request_count, row.last_used_at)
+            }
+        };
+        assert_eq!(used(T0 + 10).await, (1, Some(T0 + 10)));
+        assert_eq!(used(T0 + 20).await, (2, Some(T0 + 20)));
+        // A request that finished later but started earlier (or a replica whose clock is
+        // behind) counts, but does not move Last used backwards.
+        assert_eq!(used(T0 + 5).await, (3, Some(T0 + 20)));
+        assert_eq!(used(T0 + 20).await, (4, Some(T0 + 20)));
+        assert_eq!(used(T0 + 30).await, (5, Some(T0 + 30)));
+
+        let untouched = store.get_connection(other).await.unwrap().unwrap();
+        assert_eq!((untouched.request_count, untouched.last_used_at), (0, None));
+
+        // Unknown ids are not an error (the connection may just have been deleted).
+        store.record_use(id + 1000, T0).await.unwrap();
+    }
+
+    pub async fn concurrent_record_use_counts_every_request(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let id = store
+            .insert_connection(&api_key("busy", user.id, &[0x30u8; 32]), T0)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.record_use(id, T0 + i).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await
+                .unwrap()
+                .expect("a concurrent record_use succeeds");
+        }
+        let row = store.get_connection(id).await.unwrap().unwrap();
+        assert_eq!(row.request_count, 50, "no increment is lost");
+        assert_eq!(row.last_used_at, Some(T0 + 49), "the latest time wins");
+    }
+
+    pub async fn update_policy_round_trips_every_column(store: Store) {
+        let owner = link(&store, "demo", 6, "Marc Demo").await;
+        let approver = link(&store, "admin", 2, "Mitchell Admin").await;
+        let id = store
+            .insert_connection(&api_key("k", owner.id, &[0x40u8; 32]), T0)
+            .await
+            .unwrap();
+
+        let full = PolicyColumns {
+            allowed_tools: "search_records\nget_record".into(),
+            allowed_models: "res.partner\nsale.order".into(),
+            approval_tools: "delete_record".into(),
+            approver_user_id: Some(approver.id),
+            approval_expiry_hours: Some(48),
+            allowed_ips: "192.168.1.0/24\n# office\n2001:db8::/32".into(),
+            blocked_ips: "10.0.0.7".into(),
+            rate_per_minute: Some(0),
+            rate_per_day: Some(i64::from(u32::MAX)),
+        };
+        assert!(
+            store
+                .update_policy(id, "ünïcode ✓ note\nline 2", &full)
+                .await
+                .unwrap()
+        );
+        let row = store.get_connection(id).await.unwrap().unwrap();
+        assert_eq!(row.description, "ünïcode ✓ note\nline 2");
+        assert_policy(&row.policy, &full);
+
+        // Back to no policy at all: empty lists and NULL overrides.
+        let cleared = PolicyColumns::default();
+        assert!(store.update_policy(id, "", &cleared).await.unwrap());
+        let row = store.get_connection(id).await.unwrap().unwrap();
+        assert_eq!(row.description, "");
+        assert_policy(&row.policy, &cleared);
+        assert_eq!(row.policy.approver_user_id, None);
+        assert_eq!(row.policy.rate_per_day, None);
+
+        // The rest of the row is untouched.
+        assert_eq!(row.name, "k");
+        assert_eq!(row.key_hash.as_deref(), Some([0x40u8; 32].as_slice()));
+        assert_eq!(row.created_at, T0);
+
+        assert!(!store.update_policy(id + 1000, "", &full).await.unwrap());
+    }
+
+    fn assert_policy(got: &PolicyColumns, want: &PolicyColumns) {
+        assert_eq!(got.allowed_tools, want.allowed_tools);
+        assert_eq!(got.allowed_models, want.allowed_models);
+        assert_eq!(got.approval_tools, want.approval_tools);
+        assert_eq!(got.approver_user_id, want.approver_user_id);
+        assert_eq!(got.approval_expiry_hours, want.approval_expiry_hours);
+        assert_eq!(got.allowed_ips, want.allowed_ips);
+        assert_eq!(got.blocked_ips, want.blocked_ips);
+        assert_eq!(got.rate_per_minute, want.rate_per_minute);
+        assert_eq!(got.rate_per_day, want.rate_per_day);
+    }
+
+    pub async fn list_connections_in_creation_order(store: Store) {
+        let zed = link(&store, "zed", 9, "Zed").await;
+        let admin = link(&store, "admin", 2, "Mitchell Admin").await;
+        let mut ids = Vec::new();
+        for (i, (name, user)) in [("c", &zed), ("a", &admin), ("b", &zed)]
+            .into_iter()
+            .enumerate()
+        {
+            let hash = [i as u8 + 1; 32];
+            ids.push(
+                store
+                    .insert_connection(&api_key(name, user.id, &hash), T0)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
+
+        let rows = store.list_connections().await.unwrap();
+        let listed: Vec<_> = rows
+            .iter()
+            .map(|r| (r.id, r.name.as_str(), r.user_login.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (ids[0], "c", "zed"),
+                (ids[1], "a", "admin"),
+                (ids[2], "b", "zed")
+            ]
+        );
+    }
+
+    pub async fn settings_put_load_and_overwrite(store: Store) {
+        assert!(store.load_settings().await.unwrap().is_empty());
+        store.put_setting("rate_per_minute", "30").await.unwrap();
+        store.put_setting("mcp_enabled", "false").await.unwrap();
+        store.put_setting("rate_per_minute", "45").await.unwrap();
+        store.put_setting("note", "").await.unwrap();
+        let pairs = store.load_settings().await.unwrap();
+        let pairs: Vec<_> = pairs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("mcp_enabled", "false"),
+                ("note", ""),
+                ("rate_per_minute", "45")
+            ],
+            "one row per name, ordered by name, last write wins"
+        );
+    }
+
+    pub async fn server_settings_defaults_and_round_trip(store: Store) {
+        assert_eq!(
+            settings::load(&store).await.unwrap(),
+            ServerSettings::default()
+        );
+
+        let changed = ServerSettings {
+            mcp_enabled: false,
+            rate_per_minute: 5,
+            rate_per_day: 500,
+            idle_threshold_days: 3,
+            dynamic_registration: false,
+            access_token_minutes: 15,
+            refresh_token_days: 7,
+            refresh_grace_seconds: 10,
+            approval_expiry_hours: 2,
+            audit_retention_days: 30,
+            payload_logging: true,
+        };
+        settings::save(&store, &changed).await.unwrap();
+        assert_eq!(settings::load(&store).await.unwrap(), changed);
+
+        // Saving again overwrites rather than adding rows.
+        settings::save(&store, &ServerSettings::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            settings::load(&store).await.unwrap(),
+            ServerSettings::default()
+        );
+        assert_eq!(
+            store.load_settings().await.unwrap().len(),
+            ServerSettings::default().to_pairs().len()
+        );
+
+        // A hand-edited unparsable value keeps its default; the rest is read.
+        store.put_setting("rate_per_day", "lots").await.unwrap();
+        store
+            .put_setting("idle_threshold_days", "14")
+            .await
+            .unwrap();
+        let loaded = settings::load(&store).await.unwrap();
+        assert_eq!(
+            (loaded.rate_per_day, loaded.idle_threshold_days),
+            (10_000, 14)
+        );
+    }
+
+    pub async fn connections_domain_lifecycle(store: Store) {
+        let keys = keyring();
+        let result =
+            connections::create_api_key(&store, &keys, "ghost", "Cursor", Scope::Full, T0).await;
+        assert!(
+            matches!(&result, Err(Error::UnknownUser(login)) if login == "ghost"),
+            "{result:?}"
+        );
+
+        link(&store, "demo", 6, "Marc Demo").await;
+        for bad in ["", "   ", &"x".repeat(121)] {
+            let result =
+                connections::create_api_key(&store, &keys, "demo", bad, Scope::Full, T0).await;
+            assert!(matches!(result, Err(Error::BadName)), "{bad:?}: {result:?}");
+        }
+        assert!(store.list_connections().await.unwrap().is_empty());
+
+        let issued =
+            connections::create_api_key(&store, &keys, "demo", "  Cursor  ", Scope::ReadOnly, T0)
+                .await
+                .unwrap();
+        let key = issued.key.expose_secret().to_owned();
+        assert!(key.starts_with(connections::API_KEY_PREFIX));
+
+        let found = connections::find_by_api_key(&store, &keys, &key)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, issued.connection_id);
+        assert_eq!(found.kind, Kind::ApiKey);
+        assert_eq!(found.name, "Cursor", "the name is trimmed");
+        assert_eq!(found.scope, Scope::ReadOnly);
+        assert_eq!(found.user_login.as_deref(), Some("demo"));
+        assert_eq!(found.key_prefix.as_deref(), Some(&key[..12]));
+        assert_eq!(found.created_at, T0);
+        assert_eq!(found.status(7 * DAY_MS, T0), Status::Awaiting);
+        // The store keeps the keyed hash only, never the key.
+        let row = store.get_connection(found.id).await.unwrap().unwrap();
+        assert_eq!(
+            row.key_hash.as_deref(),
+            Some(keys.token_hash(&key).0.as_slice())
+        );
+
+        // Unknown, foreign-prefixed and other-keyring keys are not found.
+        let none = |k: String| {
+            let store = store.clone();
+            let keys = &keys;
+            async move {
+                connections::find_by_api_key(&store, keys, &k)
+                    .await
+                    .unwrap()
+                    .is_none()
+            }
+        };
+        assert!(none(format!("{key}x")).await);
+        assert!(none(key.replacen("omg_", "xyz_", 1)).await);
+        assert!(
+            connections::find_by_api_key(&store, &keyring(), &key)
+                .await
+                .unwrap()
+                .is_none(),
+            "a key hashed with another server secret does not match"
+        );
+
+        // Rotate: the old key dies at once, the new one works on the same connection.
+        let rotated = connections::rotate_key(&store, &keys, issued.connection_id)
+            .await
+            .unwrap();
+        let new_key = rotated.key.expose_secret().to_owned();
+        assert_eq!(rotated.connection_id, issued.connection_id);
+        assert_ne!(new_key, key);
+        assert!(
+            none(key.clone()).await,
+            "the old key is not found after rotation"
+        );
+        let found = connections::find_by_api_key(&store, &keys, &new_key)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, issued.connection_id);
+        assert_eq!(found.key_prefix.as_deref(), Some(&new_key[..12]));
+
+        // Revoke: still found (so the caller can tell revoked from unknown), with revoked_at.
+        connections::revoke(&store, issued.connection_id, T0 + HOUR_MS)
+            .await
+            .unwrap();
+        let revoked = connections::get(&store, issued.connection_id)
+            .await
+            .unwrap();
+        assert_eq!(revoked.revoked_at, Some(T0 + HOUR_MS));
+        assert_eq!(revoked.status(7 * DAY_MS, T0 + HOUR_MS), Status::Revoked);
+        let found = connections::find_by_api_key(&store, &keys, &new_key)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.revoked_at, Some(T0 + HOUR_MS));
+
+        connections::reactivate(&store, issued.connection_id)
+            .await
+            .unwrap();
+        let active = connections::get(&store, issued.connection_id)
+            .await
+            .unwrap();
+        assert_eq!(active.revoked_at, None);
+        assert_eq!(active.status(7 * DAY_MS, T0 + HOUR_MS), Status::Awaiting);
+
+        let missing = issued.connection_id + 1000;
+        assert!(
+            matches!(connections::revoke(&store, missing, T0).await, Err(Error::NotFound(id)) if id == missing)
+        );
+        assert!(matches!(
+            connections::reactivate(&store, missing).await,
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            connections::rotate_key(&store, &keys, missing).await,
+            Err(Error::NotFound(_))
+        ));
+
+        // Keys are distinct across connections, and the list shows every one once.
+        let second = connections::create_api_key(&store, &keys, "demo", "VS Code", Scope::Full, T0)
+            .await
+            .unwrap();
+        let ids: HashSet<_> = connections::list(&store)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(
+            ids,
+            HashSet::from([issued.connection_id, second.connection_id])
+        );
+    }
+}

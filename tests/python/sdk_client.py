@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Drives the gateway's /mcp endpoint with the official Python MCP SDK (mcp 2.x).
+
+Run with the venv python that .ci/setup creates (scripts/test exports it as $PYTHON_MCP):
+
+    $PYTHON_MCP tests/python/sdk_client.py --url http://127.0.0.1:PORT/mcp --key omg_...
+
+Normal mode: streamable HTTP, the legacy `initialize` handshake, `tools/list`, then
+`search_records` and `get_current_context`. Prints ONE JSON object on stdout:
+
+    {"protocol_version": "...", "tools": [names], "search": <structuredContent, else the
+     parsed text of the result>, "search_is_error": bool, "context": ..., "context_is_error": bool}
+
+and exits 0. Any failure (connection refused, HTTP error, JSON-RPC error, timeout) exits 1
+with a one-line reason on stderr and nothing on stdout.
+
+`--expect-unauthorized`: connects with the given key and exits 0 only if the server answered
+the first request with HTTP 401; prints what it saw (status, WWW-Authenticate) as JSON on
+stdout either way, and a reason on stderr when it was not a 401.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+USAGE_ERROR = 2
+FAILED = 1
+
+SEARCH_ARGS = {
+    "model": "res.partner",
+    "domain": [["is_company", "=", True]],
+    "fields": ["name"],
+    "limit": 5,
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True, help="the gateway's MCP URL, e.g. http://127.0.0.1:8080/mcp")
+    parser.add_argument("--key", required=True, help="API key, sent as 'Authorization: Bearer <key>'")
+    parser.add_argument(
+        "--expect-unauthorized",
+        action="store_true",
+        help="succeed only if the server answers 401 to this key",
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="overall timeout in seconds (default 60)")
+    args = parser.parse_args(argv)
+    if not args.url.startswith(("http://", "https://")):
+        parser.error(f"--url must be an http(s) URL, got {args.url!r}")
+    if not args.key.strip():
+        parser.error("--key must not be empty")
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    return args
+
+
+class Failure(Exception):
+    """A failure with a message meant for a person reading the test log."""
+
+
+class HttpLog:
+    """Records every HTTP response the SDK's transport receives (the SDK hides statuses)."""
+
+    def __init__(self) -> None:
+        self.responses: list[dict[str, Any]] = []
+
+    async def on_response(self, response: Any) -> None:
+        self.responses.append(
+            {
+                "method": response.request.method,
+                "status": response.status_code,
+                "www_authenticate": response.headers.get("www-authenticate"),
+                "content_type": response.headers.get("content-type"),
+            }
+        )
+
+    def first_error(self) -> dict[str, Any] | None:
+        return next((r for r in self.responses if r["status"] >= 400), None)
+
+
+def tool_payload(result: Any) -> Any:
+    """structuredContent when the server sent it, else the text content parsed as JSON if it is."""
+    if result.structured_content is not None:
+        return result.structured_content
+    texts = [block.text for block in result.content if getattr(block, "type", None) == "text"]
+    text = "\n".join(texts)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def describe(exc: BaseException) -> str:
+    """The innermost meaningful message of an exception (task groups wrap them in groups)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    message = str(exc) or repr(exc)
+    return f"{type(exc).__name__}: {message}"
+
+
+async def run(args: argparse.Namespace, log: HttpLog) -> dict[str, Any]:
+    import anyio
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    http = httpx2.AsyncClient(
+        headers={"Authorization": f"Bearer {args.key}"},
+        timeout=httpx2.Timeout(30.0, read=args.timeout),
+        event_hooks={"response": [log.on_response]},
+    )
+    async with http:
+        transport = streamable_http_client(args.url, http_client=http)
+        with anyio.fail_after(args.timeout):
+            # mode="legacy": the initialize handshake of protocol revisions up to 2025-11-25;
+            # cache=None: every list and call really reaches the gateway.
+            async with Client(transport, mode="legacy", cache=None) as client:
+                protocol_version = client.protocol_version
+                if args.expect_unauthorized:
+                    return {"protocol_version": protocol_version}
+                tools: list[str] = []
+                cursor = None
+                while True:
+                    page = await client.list_tools(cursor=cursor)
+                    tools.extend(tool.name for tool in page.tools)
+                    cursor = page.next_cursor
+                    if not cursor:
+                        break
+                search = await client.call_tool("search_records", SEARCH_ARGS)
+                context = await client.call_tool("get_current_context", {})
+                return {
+                    "protocol_version": protocol_version,
+                    "tools": tools,
+                    "search": tool_payload(search),
+                    "search_is_error": search.is_error,
+                    "context": tool_payload(context),
+                    "context_is_error": context.is_error,
+                }
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        import anyio
+    except ImportError as e:
+        print(f"sdk_client: the MCP SDK is not installed in {sys.executable} ({e}); run .ci/setup", file=sys.stderr)
+        return FAILED
+
+    log = HttpLog()
+    outcome: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        outcome = anyio.run(run, args, log)
+    except TimeoutError:
+        error = f"no answer from {args.url} within {args.timeout:g}s"
+    except Exception as e:  # noqa: BLE001 - every failure becomes one clear line
+        error = describe(e)
+
+    if args.expect_unauthorized:
+        seen = log.first_error()
+        report = {"responses": log.responses, "error": error}
+        print(json.dumps(report))
+        if seen is not None and seen["status"] == 401:
+            return 0
+        if error is None:
+            reason = "the server accepted the key"
+        elif seen is not None:
+            reason = f"the server answered HTTP {seen['status']}, not 401"
+        else:
+            reason = error
+        print(f"sdk_client: expected HTTP 401 from {args.url}, but {reason}", file=sys.stderr)
+        return FAILED
+
+    if error is not None:
+        seen = log.first_error()
+        http = f" (HTTP {seen['status']} to {seen['method']})" if seen else ""
+        print(f"sdk_client: MCP session with {args.url} failed{http}: {error}", file=sys.stderr)
+        return FAILED
+    print(json.dumps(outcome))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
