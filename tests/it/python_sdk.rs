@@ -41,9 +41,17 @@ async fn the_python_sdk_lists_tools_and_reads_partners_then_is_refused_after_rev
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "python client failed: {stderr}");
     let seen: Value = serde_json::from_slice(&output.stdout).expect("one JSON object on stdout");
-    let tools: Vec<&str> = seen["tools"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let tools: Vec<&str> = seen["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(tools.contains(&"search_records"), "{tools:?}");
-    assert!(!tools.contains(&"create_record"), "read-only key sees no write tool: {tools:?}");
+    assert!(
+        !tools.contains(&"create_record"),
+        "read-only key sees no write tool: {tools:?}"
+    );
     assert_eq!(seen["search_is_error"], false, "{seen}");
     let names: Vec<&str> = seen["search"]["records"]
         .as_array()
@@ -55,7 +63,9 @@ async fn the_python_sdk_lists_tools_and_reads_partners_then_is_refused_after_rev
     assert_eq!(seen["context"]["user"]["login"], "demo", "{seen}");
 
     let s = &app.state;
-    connections::revoke(&s.store, id, s.clock.now()).await.unwrap();
+    connections::revoke(&s.store, id, s.clock.now())
+        .await
+        .unwrap();
     let refused = run_client(&python, &app.mcp_url, &key, &["--expect-unauthorized"]).await;
     assert!(
         refused.status.success(),
