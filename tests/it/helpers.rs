@@ -27,7 +27,7 @@ pub struct TestApp {
     pub sim: RunningSimulator,
     pub state: AppState,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -82,7 +82,7 @@ impl TestApp {
             sim,
             state,
             http: reqwest::Client::new(),
-            _dir: dir,
+            data_dir: dir,
             _stop: stop,
         }
     }
