@@ -3,6 +3,8 @@
 //! The same decision filters `tools/list` and gates `tools/call`, so a tool a connection cannot
 //! call is also a tool it cannot see.
 
+pub mod ip;
+
 use crate::connections::{Connection, Scope};
 use crate::mcp::catalog::ToolSpec;
 
