@@ -17,8 +17,12 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::audit::AuditLog;
 use crate::clock::Clock;
+use crate::mcp::relations::RelationCache;
 use crate::metrics::Metrics;
+use crate::policy::ip::IpList;
+use crate::policy::rate_limit::RateLimiter;
 use crate::odoo::OdooClient;
 use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
@@ -80,6 +84,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub urls: Arc<Urls>,
     pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<IpList>,
+    pub rate_limiter: Arc<RateLimiter>,
+    pub relations: Arc<RelationCache>,
+    pub audit: AuditLog,
     /// Cancelled on shutdown; background work and open streams watch it.
     pub shutdown: CancellationToken,
 }
@@ -91,6 +100,7 @@ pub struct AppConfig {
     pub public_url: Option<String>,
     pub extra_origins: Vec<String>,
     pub max_body_bytes: usize,
+    pub trusted_proxies: IpList,
     pub store: Store,
     pub keyring: Keyring,
     pub odoo: OdooClient,
@@ -113,6 +123,8 @@ impl App {
             .public_url
             .unwrap_or_else(|| format!("http://{bound}"));
         let state = AppState {
+            rate_limiter: Arc::new(RateLimiter::for_store(&config.store)),
+            audit: AuditLog::start(config.store.clone()),
             store: config.store,
             keyring: Arc::new(config.keyring),
             odoo: config.odoo,
@@ -124,6 +136,8 @@ impl App {
             limits: Limits {
                 max_body_bytes: config.max_body_bytes,
             },
+            trusted_proxies: Arc::new(config.trusted_proxies),
+            relations: Arc::new(RelationCache::default()),
             shutdown: CancellationToken::new(),
         };
         let router = router(state.clone());
@@ -151,6 +165,7 @@ impl App {
         grace: Duration,
     ) -> std::io::Result<()> {
         let token = self.state.shutdown.clone();
+        let jobs = tokio::spawn(crate::jobs::run(self.state.clone()));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -163,13 +178,17 @@ impl App {
             token.cancelled().await;
             tokio::time::sleep(grace).await;
         };
-        tokio::select! {
+        let served = tokio::select! {
             served = server => served,
             () = drained => {
                 tracing::warn!("shutdown grace period over; dropping remaining connections");
                 Ok(())
             }
-        }
+        };
+        // Every answered request's audit event is committed before the process ends.
+        self.state.audit.flush().await;
+        jobs.abort();
+        served
     }
 }
 

@@ -112,6 +112,10 @@ pub struct HttpArgs {
     /// claude.ai, claude.com, chatgpt.com, vscode.dev and localhost.
     #[arg(long, env = "GATEWAY_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies (IPs or CIDR blocks, comma-separated) whose `X-Forwarded-For` is trusted
+    /// to name the client address; from anyone else the socket peer is the client.
+    #[arg(long, env = "GATEWAY_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
     /// Largest accepted request body on /mcp, in bytes.
     #[arg(long, env = "GATEWAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -14,6 +14,7 @@ use crate::config::{DemoArgs, SimVersion, SimulatorArgs};
 use crate::connections::{self, Scope};
 use crate::odoo::sim::{OdooVersion, SimOptions, Simulator};
 use crate::odoo::{OdooClient, OdooConfig, ProtocolChoice};
+use crate::policy::ip::IpList;
 use crate::secrets::Keyring;
 use crate::store::Store;
 use crate::users;
@@ -74,6 +75,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         public_url: None,
         extra_origins: Vec::new(),
         max_body_bytes: 1024 * 1024,
+        trusted_proxies: IpList::default(),
         store,
         keyring,
         odoo,

@@ -4,8 +4,13 @@ use std::time::Duration;
 
 use crate::app::{App, AppConfig};
 use crate::config::ServeArgs;
+use crate::policy::ip::IpList;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let trusted_proxies = IpList::parse(&args.http.trusted_proxies.join("\n")).map_err(|bad| {
+        let lines: Vec<String> = bad.iter().map(|b| format!("'{}'", b.text)).collect();
+        anyhow::anyhow!("--trusted-proxies: not an IP address or CIDR block: {}", lines.join(", "))
+    })?;
     let (store, keyring) = super::open_store(&args.store).await?;
     let odoo = super::odoo_client(&args.odoo)?;
     let app = App::build(AppConfig {
@@ -13,6 +18,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         public_url: args.http.public_url.clone(),
         extra_origins: args.http.allowed_origins.clone(),
         max_body_bytes: args.http.max_body_bytes,
+        trusted_proxies,
         store,
         keyring,
         odoo,

@@ -38,8 +38,8 @@ impl ToolError {
     /// A short outcome word for logs, metrics and the audit log.
     pub fn outcome(&self) -> &'static str {
         match self {
-            Self::Refused(_) => "denied",
-            _ => "error",
+            Self::Refused(_) => crate::audit::outcome::DENIED,
+            _ => crate::audit::outcome::ERROR,
         }
     }
 

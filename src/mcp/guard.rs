@@ -1,211 +1,198 @@
-//! The HTTP part of the governance pipeline, run on every `/mcp` request before rmcp sees it:
-//! master switch → bearer authentication → (IP lists, rate limits: governance issue) → principal.
-//! Refusals are JSON-RPC error bodies with the HTTP status MCP clients act on.
+//! The `/mcp` HTTP guard: reads and checks the body, runs the request stage of the governance
+//! pipeline ([`pipeline::admit_request`]), attaches the principal for the MCP server, and
+//! records one audit event per request — refusals included. Refusals are JSON-RPC error
+//! bodies with the HTTP status MCP clients act on; this file is their one mapping.
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::pipeline::{self, Refusal};
 use super::principal::Principal;
 use crate::app::AppState;
-use crate::connections::{self, Connection};
+use crate::audit::{outcome, redact};
+use crate::connections::Connection;
 use crate::odoo::{Credential, Protocol};
+use crate::policy::client_ip::client_ip;
+use crate::policy::ip::IpRefusal;
+use crate::store::AuditRow;
 
-/// Why a request was refused before reaching a tool.
+/// What the MCP server learned about a tool call, handed back to the guard for the audit entry.
+#[derive(Debug, Clone, Default)]
+pub struct CallNote(Arc<Mutex<Option<Noted>>>);
+
+#[derive(Debug, Clone)]
+pub struct Noted {
+    pub outcome: &'static str,
+    pub error: Option<String>,
+}
+
+impl CallNote {
+    pub fn set(&self, outcome: &'static str, error: Option<String>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Noted { outcome, error });
+    }
+
+    fn take(&self) -> Option<Noted> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// Problems with the request itself, reported after the governance checks so that they are
+/// audited against the connection.
 #[derive(Debug)]
-enum Refusal {
-    Disabled,
-    MissingToken,
-    UnknownToken,
-    Revoked,
-    NoLinkedUser,
+enum BadRequest {
     TooLarge(usize),
     WrongContentType,
     Malformed(String),
-    Internal(String),
 }
 
-impl Refusal {
-    fn reason(&self) -> &'static str {
-        match self {
-            Self::Disabled => "disabled",
-            Self::MissingToken => "missing_token",
-            Self::UnknownToken => "unknown_token",
-            Self::Revoked => "revoked",
-            Self::NoLinkedUser => "no_linked_user",
-            Self::TooLarge(_) => "too_large",
-            Self::WrongContentType => "wrong_content_type",
-            Self::Malformed(_) => "malformed",
-            Self::Internal(_) => "internal",
-        }
-    }
-
-    fn status_and_message(&self) -> (StatusCode, String) {
-        match self {
-            Self::Disabled => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The MCP server is switched off by an administrator (Server Settings).".into(),
-            ),
-            Self::MissingToken => (
-                StatusCode::UNAUTHORIZED,
-                "Authentication required: send 'Authorization: Bearer <API key or access token>'."
-                    .into(),
-            ),
-            Self::UnknownToken => (
-                StatusCode::UNAUTHORIZED,
-                "The bearer token is not valid (unknown, mistyped or rotated away).".into(),
-            ),
-            Self::Revoked => (
-                StatusCode::UNAUTHORIZED,
-                "This connection has been revoked.".into(),
-            ),
-            Self::NoLinkedUser => (
-                StatusCode::UNAUTHORIZED,
-                "This connection is not bound to a linked Odoo user yet.".into(),
-            ),
-            Self::TooLarge(max) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("The request body exceeds the limit of {max} bytes."),
-            ),
-            Self::WrongContentType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "MCP requests must be sent with 'Content-Type: application/json'.".into(),
-            ),
-            Self::Malformed(reason) => (
-                StatusCode::BAD_REQUEST,
-                format!("Parse error: the body is not valid JSON ({reason})."),
-            ),
-            Self::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "The gateway could not check this request; the error was logged.".into(),
-            ),
-        }
-    }
-
-    /// The one mapping from a refusal to its HTTP response.
-    fn into_response(self, resource_metadata: &str) -> Response {
-        if let Self::Internal(cause) = &self {
-            tracing::error!(%cause, "MCP request check failed");
-        }
-        let (status, message) = self.status_and_message();
-        let code = match self {
-            Self::MissingToken | Self::UnknownToken | Self::Revoked | Self::NoLinkedUser => -32001,
-            Self::Malformed(_) => -32700,
-            Self::WrongContentType => -32600,
-            _ => -32000,
-        };
-        let body =
-            json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
-        let mut response = (status, axum::Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            let mut challenge = format!("Bearer resource_metadata=\"{resource_metadata}\"");
-            if !matches!(self, Self::MissingToken) {
-                // RFC 6750 §3: a presented but unusable token is invalid_token.
-                challenge.push_str(&format!(
-                    ", error=\"invalid_token\", error_description=\"{message}\""
-                ));
-            }
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
-            }
-        }
-        response
-    }
+/// The JSON-RPC facts of a request body, for the audit entry.
+#[derive(Debug, Default)]
+struct Envelope {
+    method: Option<String>,
+    tool: Option<String>,
+    model: Option<String>,
+    body: Option<Value>,
 }
 
-pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let checked = match admit(&state, &mut request).await {
-        Ok(()) => checked_body(&state, request).await,
-        Err(refusal) => Err(refusal),
-    };
-    match checked {
-        Ok(request) => next.run(request).await,
-        Err(refusal) => {
-            state.metrics.refusal(refusal.reason());
-            refusal.into_response(&state.urls.resource_metadata)
-        }
-    }
-}
-
-/// A POST body must be JSON, within the size limit (also when sent without a length), and
-/// parse; otherwise the client gets a JSON-RPC error instead of rmcp's plain-text one.
-async fn checked_body(state: &AppState, request: Request) -> Result<Request, Refusal> {
-    if request.method() != axum::http::Method::POST {
-        return Ok(request);
-    }
-    let is_json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(Refusal::WrongContentType);
-    }
-    let max = state.limits.max_body_bytes;
+pub async fn guard(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let at = state.clock.now();
+    let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = client_ip(peer.ip(), forwarded, &state.trusted_proxies);
+    let token = bearer_token(request.headers()).map(str::to_owned);
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, max)
+    let (body, envelope) = read_body(&state, &parts.method, &parts.headers, body).await;
+
+    let mut event = AuditRow {
+        at,
+        method: envelope.method.clone().unwrap_or_else(|| parts.method.to_string()),
+        tool: envelope.tool.clone(),
+        model: envelope.model.clone(),
+        client_ip: Some(ip.to_string()),
+        ..AuditRow::default()
+    };
+    let payload_logging = state
+        .settings
+        .get(&state.store)
         .await
-        .map_err(|_| Refusal::TooLarge(max))?;
-    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
-        .map_err(|e| Refusal::Malformed(e.to_string()))?;
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+        .map(|s| s.payload_logging)
+        .unwrap_or(false);
+    if payload_logging {
+        event.request_payload = envelope.body.as_ref().map(|b| redact(b).to_string());
+    }
+
+    let admitted = admit(&state, token.as_deref(), ip, body).await;
+    let response = match admitted {
+        Ok((connection, principal, bytes)) => {
+            event.connection_id = Some(connection.id);
+            event.user_login = Some(principal.login.clone());
+            let note = CallNote::default();
+            let mut request = Request::from_parts(parts, Body::from(bytes));
+            request.extensions_mut().insert(principal);
+            request.extensions_mut().insert(note.clone());
+            let response = next.run(request).await;
+            match note.take() {
+                Some(noted) => {
+                    event.outcome = noted.outcome.to_owned();
+                    event.error = noted.error;
+                }
+                None if response.status().is_success() => event.outcome = outcome::SUCCESS.into(),
+                None => {
+                    event.outcome = outcome::ERROR.into();
+                    event.error = Some(format!("HTTP {}", response.status().as_u16()));
+                }
+            }
+            response
+        }
+        Err((refusal, connection)) => {
+            if let Some(c) = connection {
+                event.connection_id = Some(c.id);
+                event.user_login = c.user_login;
+            }
+            let (status, message) = refusal.status_and_message();
+            state.metrics.refusal(refusal.reason());
+            event.outcome = refusal.outcome().into();
+            event.error = Some(message.clone());
+            refusal.into_response(status, message, &state.urls.resource_metadata, state.clock.now())
+        }
+    };
+    let response = if payload_logging {
+        let (response, logged) = capture_response(response).await;
+        event.response_payload = logged;
+        response
+    } else {
+        response
+    };
+    event.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    state.audit.record(event).await;
+    response
 }
 
-async fn admit(state: &AppState, request: &mut Request<Body>) -> Result<(), Refusal> {
-    if let Some(length) = content_length(request.headers())
-        && length > state.limits.max_body_bytes
-    {
-        return Err(Refusal::TooLarge(state.limits.max_body_bytes));
-    }
-    let settings = state.settings.get(&state.store).await.map_err(internal)?;
-    if !settings.mcp_enabled {
-        return Err(Refusal::Disabled);
-    }
-    let token = bearer_token(request.headers()).ok_or(Refusal::MissingToken)?;
-    let connection = connections::find_by_api_key(&state.store, &state.keyring, token)
-        .await
-        .map_err(internal)?
-        .ok_or(Refusal::UnknownToken)?;
-    if connection.revoked_at.is_some() {
-        return Err(Refusal::Revoked);
-    }
-    let principal = principal_for(state, connection).await?;
-    let now = state.clock.now();
-    state
-        .store
-        .record_use(principal.connection.id, now)
-        .await
-        .map_err(internal)?;
-    request.extensions_mut().insert(principal);
-    Ok(())
+/// Why the request went no further, including the connection when one was identified.
+type Stopped = (Stop, Option<Connection>);
+
+#[derive(Debug)]
+enum Stop {
+    Governance(Refusal),
+    Bad(BadRequest),
+    NoLinkedUser,
 }
 
-async fn principal_for(state: &AppState, connection: Connection) -> Result<Principal, Refusal> {
-    let user_id = connection.odoo_user_id.ok_or(Refusal::NoLinkedUser)?;
+async fn admit(
+    state: &AppState,
+    token: Option<&str>,
+    ip: IpAddr,
+    body: Result<Bytes, BadRequest>,
+) -> Result<(Connection, Principal, Bytes), Stopped> {
+    // A body too large to read stops everything: nothing more can be known.
+    if let Err(BadRequest::TooLarge(max)) = body {
+        return Err((Stop::Bad(BadRequest::TooLarge(max)), None));
+    }
+    let connection = pipeline::admit_request(state, token, ip)
+        .await
+        .map_err(|(refusal, connection)| (Stop::Governance(refusal), connection))?;
+    let bytes = match body {
+        Ok(bytes) => bytes,
+        Err(bad) => return Err((Stop::Bad(bad), Some(connection))),
+    };
+    match principal_for(state, &connection).await {
+        Ok(principal) => Ok((connection, principal, bytes)),
+        Err(stop) => Err((stop, Some(connection))),
+    }
+}
+
+async fn principal_for(state: &AppState, connection: &Connection) -> Result<Principal, Stop> {
+    let user_id = connection.odoo_user_id.ok_or(Stop::NoLinkedUser)?;
     let user = state
         .store
         .get_odoo_user(user_id)
         .await
-        .map_err(internal)?
-        .ok_or(Refusal::NoLinkedUser)?;
-    let secret: SecretString = state
+        .map_err(|e| Stop::Governance(Refusal::Internal(e.to_string())))?
+        .ok_or(Stop::NoLinkedUser)?;
+    let secret = state
         .keyring
         .open(&user.secret_sealed, &user.login)
-        .map_err(internal)?;
+        .map_err(|e| Stop::Governance(Refusal::Internal(e.to_string())))?;
     let protocol = if user.protocol == Protocol::Json2.as_str() {
         Protocol::Json2
     } else {
         Protocol::JsonRpc
     };
     Ok(Principal {
-        connection,
+        connection: connection.clone(),
         login: user.login,
         credential: Credential {
             uid: user.odoo_uid,
@@ -215,17 +202,181 @@ async fn principal_for(state: &AppState, connection: Connection) -> Result<Princ
     })
 }
 
-fn internal(error: impl std::fmt::Display) -> Refusal {
-    Refusal::Internal(error.to_string())
+/// Reads a POST body within the size limit (also without a Content-Length) and checks it is
+/// JSON; other methods pass through untouched for rmcp to answer (GET → 405).
+async fn read_body(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Body,
+) -> (Result<Bytes, BadRequest>, Envelope) {
+    let max = state.limits.max_body_bytes;
+    if method != Method::POST {
+        return (Ok(Bytes::new()), Envelope::default());
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > max) {
+        return (Err(BadRequest::TooLarge(max)), Envelope::default());
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, max).await else {
+        return (Err(BadRequest::TooLarge(max)), Envelope::default());
+    };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return (Err(BadRequest::WrongContentType), Envelope::default());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(value) => {
+            let envelope = envelope(value);
+            (Ok(bytes), envelope)
+        }
+        Err(e) => (Err(BadRequest::Malformed(e.to_string())), Envelope::default()),
+    }
 }
 
-fn content_length(headers: &HeaderMap) -> Option<usize> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+fn envelope(body: Value) -> Envelope {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(|s| s.chars().take(128).collect());
+    let params = body.get("params");
+    Envelope {
+        method: text(body.get("method")).or_else(|| body.is_array().then(|| "batch".to_owned())),
+        tool: text(params.and_then(|p| p.get("name"))),
+        model: text(params.and_then(|p| p.get("arguments")).and_then(|a| a.get("model"))),
+        body: Some(body),
+    }
+}
+
+/// Keeps a copy of a JSON response body for the payload log, and hands the response on intact.
+async fn capture_response(response: Response) -> (Response, Option<String>) {
+    let (parts, body) = response.into_parts();
+    match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
+        Ok(bytes) => {
+            let logged = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .map(|v| redact(&v).to_string());
+            (Response::from_parts(parts, Body::from(bytes)), logged)
+        }
+        Err(_) => (Response::from_parts(parts, Body::empty()), None),
+    }
+}
+
+impl Stop {
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Governance(Refusal::Disabled) => "disabled",
+            Self::Governance(Refusal::MissingToken) => "missing_token",
+            Self::Governance(Refusal::UnknownToken) => "unknown_token",
+            Self::Governance(Refusal::Revoked) => "revoked",
+            Self::Governance(Refusal::Ip(_)) => "ip",
+            Self::Governance(Refusal::RateLimited(_)) => "rate_limited",
+            Self::Governance(Refusal::Internal(_)) => "internal",
+            Self::Bad(BadRequest::TooLarge(_)) => "too_large",
+            Self::Bad(BadRequest::WrongContentType) => "wrong_content_type",
+            Self::Bad(BadRequest::Malformed(_)) => "malformed",
+            Self::NoLinkedUser => "no_linked_user",
+        }
+    }
+
+    fn outcome(&self) -> &'static str {
+        match self {
+            Self::Governance(Refusal::RateLimited(_)) => outcome::RATE_LIMITED,
+            Self::Governance(Refusal::Internal(_)) | Self::Bad(_) => outcome::ERROR,
+            _ => outcome::DENIED,
+        }
+    }
+
+    fn status_and_message(&self) -> (StatusCode, String) {
+        match self {
+            Self::Governance(refusal) => match refusal {
+                Refusal::Disabled => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The MCP server is switched off by an administrator (Server Settings).".into(),
+                ),
+                Refusal::MissingToken => (
+                    StatusCode::UNAUTHORIZED,
+                    "Authentication required: send 'Authorization: Bearer <API key or access token>'.".into(),
+                ),
+                Refusal::UnknownToken => (
+                    StatusCode::UNAUTHORIZED,
+                    "The bearer token is not valid (unknown, mistyped or rotated away).".into(),
+                ),
+                Refusal::Revoked => (StatusCode::UNAUTHORIZED, "This connection has been revoked.".into()),
+                Refusal::Ip(IpRefusal::Blocked) => (
+                    StatusCode::FORBIDDEN,
+                    "Requests from this address are blocked for this connection.".into(),
+                ),
+                Refusal::Ip(IpRefusal::NotAllowed) => (
+                    StatusCode::FORBIDDEN,
+                    "This connection does not accept requests from this address.".into(),
+                ),
+                Refusal::RateLimited(exceeded) => (StatusCode::TOO_MANY_REQUESTS, exceeded.message()),
+                Refusal::Internal(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The gateway could not check this request; the error was logged.".into(),
+                ),
+            },
+            Self::NoLinkedUser => (
+                StatusCode::UNAUTHORIZED,
+                "This connection is not bound to a linked Odoo user yet.".into(),
+            ),
+            Self::Bad(BadRequest::TooLarge(max)) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The request body exceeds the limit of {max} bytes."),
+            ),
+            Self::Bad(BadRequest::WrongContentType) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "MCP requests must be sent with 'Content-Type: application/json'.".into(),
+            ),
+            Self::Bad(BadRequest::Malformed(reason)) => (
+                StatusCode::BAD_REQUEST,
+                format!("Parse error: the body is not valid JSON ({reason})."),
+            ),
+        }
+    }
+
+    /// The one mapping from a refusal to its HTTP response.
+    fn into_response(
+        self,
+        status: StatusCode,
+        message: String,
+        resource_metadata: &str,
+        now: crate::clock::Millis,
+    ) -> Response {
+        if let Self::Governance(Refusal::Internal(cause)) = &self {
+            tracing::error!(%cause, "MCP request check failed");
+        }
+        let code = match &self {
+            Self::Governance(Refusal::MissingToken | Refusal::UnknownToken | Refusal::Revoked) | Self::NoLinkedUser => {
+                -32001
+            }
+            Self::Bad(BadRequest::Malformed(_)) => -32700,
+            Self::Bad(BadRequest::WrongContentType) => -32600,
+            _ => -32000,
+        };
+        let body = json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            let mut challenge = format!("Bearer resource_metadata=\"{resource_metadata}\"");
+            if !matches!(self, Self::Governance(Refusal::MissingToken)) {
+                // RFC 6750 §3: a presented but unusable token is invalid_token.
+                challenge.push_str(&format!(", error=\"invalid_token\", error_description=\"{message}\""));
+            }
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        if let Self::Governance(Refusal::RateLimited(exceeded)) = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(exceeded.retry_after_secs(now)));
+        }
+        response
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
@@ -273,22 +424,31 @@ mod tests {
         assert_eq!(bearer_token(&HeaderMap::new()), None);
     }
 
+    fn response_of(stop: Stop) -> Response {
+        let (status, message) = stop.status_and_message();
+        stop.into_response(status, message, "https://gw/.well-known/oauth-protected-resource/mcp", 0)
+    }
+
     #[test]
     fn unauthorized_refusals_carry_the_resource_metadata_challenge() {
-        let r = Refusal::UnknownToken
-            .into_response("https://gw/.well-known/oauth-protected-resource/mcp");
+        let r = response_of(Stop::Governance(Refusal::UnknownToken));
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let challenge = r.headers()[header::WWW_AUTHENTICATE].to_str().unwrap();
         assert!(challenge.starts_with(
             "Bearer resource_metadata=\"https://gw/.well-known/oauth-protected-resource/mcp\""
         ));
         assert!(challenge.contains("error=\"invalid_token\""));
-        let missing = Refusal::MissingToken.into_response("x");
-        assert!(
-            !missing.headers()[header::WWW_AUTHENTICATE]
-                .to_str()
-                .unwrap()
-                .contains("error=")
-        );
+        let missing = response_of(Stop::Governance(Refusal::MissingToken));
+        assert!(!missing.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().contains("error="));
+    }
+
+    #[test]
+    fn the_envelope_names_method_tool_and_model() {
+        let e = envelope(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "search_records", "arguments": {"model": "res.partner"}}}));
+        assert_eq!(e.method.as_deref(), Some("tools/call"));
+        assert_eq!(e.tool.as_deref(), Some("search_records"));
+        assert_eq!(e.model.as_deref(), Some("res.partner"));
+        assert_eq!(envelope(json!([1])).method.as_deref(), Some("batch"));
     }
 }

@@ -4,7 +4,9 @@
 pub mod catalog;
 mod error;
 mod guard;
+mod pipeline;
 mod principal;
+pub mod relations;
 mod server;
 pub mod tools;
 

@@ -14,10 +14,12 @@ use serde_json::Map;
 
 use super::catalog::{self, CATALOG};
 use super::error::ToolError;
+use super::guard::CallNote;
+use super::pipeline;
 use super::principal::Principal;
 use super::tools::{self, ToolContext};
 use crate::app::AppState;
-use crate::policy;
+use crate::{audit, policy};
 
 const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so Odoo's own access \
 rights apply. Start with get_current_context; use list_models and describe_model to learn names \
@@ -40,27 +42,25 @@ impl GatewayServer {
         name: &str,
         arguments: Map<String, serde_json::Value>,
     ) -> Result<serde_json::Value, ToolError> {
-        let spec =
-            catalog::find(name).ok_or_else(|| ToolError::UnknownTool(validate_name(name)))?;
-        policy::tool_decision(&principal.connection, spec)
-            .map_err(|denial| ToolError::Refused(denial.to_string()))?;
+        let spec = catalog::find(name)
+            .ok_or_else(|| ToolError::UnknownTool(tools::validate::shorten(name)))?;
         let ctx = ToolContext {
             odoo: &self.state.odoo,
             principal,
             database: &self.state.odoo_database,
         };
+        pipeline::admit_call(&self.state, &ctx, principal, spec, &arguments).await?;
         tools::run(spec, &ctx, arguments).await
     }
 }
 
-fn validate_name(name: &str) -> String {
-    tools::validate::shorten(name)
+fn parts(ctx: &RequestContext<RoleServer>) -> Option<&http::request::Parts> {
+    ctx.extensions.get::<http::request::Parts>()
 }
 
 /// The principal the guard attached to this HTTP request.
 fn principal(ctx: &RequestContext<RoleServer>) -> Result<&Principal, ErrorData> {
-    ctx.extensions
-        .get::<http::request::Parts>()
+    parts(ctx)
         .and_then(|parts| parts.extensions.get::<Principal>())
         .ok_or_else(|| {
             ErrorData::internal_error("request reached the MCP server unauthenticated", None)
@@ -108,9 +108,12 @@ impl ServerHandler for GatewayServer {
             .await;
         let elapsed = started.elapsed();
         let label = match &outcome {
-            Ok(_) => "success",
+            Ok(_) => audit::outcome::SUCCESS,
             Err(e) => e.outcome(),
         };
+        if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<CallNote>()) {
+            note.set(label, outcome.as_ref().err().map(ToString::to_string));
+        }
         self.state.metrics.tool_call(&request.name, label, elapsed);
         tracing::info!(
             tool = %tools::validate::shorten(&request.name),

@@ -3,7 +3,10 @@
 //! The same decision filters `tools/list` and gates `tools/call`, so a tool a connection cannot
 //! call is also a tool it cannot see.
 
+pub mod client_ip;
 pub mod ip;
+pub mod models;
+pub mod rate_limit;
 
 use crate::connections::{Connection, Scope};
 use crate::mcp::catalog::ToolSpec;

@@ -133,16 +133,22 @@ impl Store {
 
     /// Counts one request and moves Last used forward (never backwards, across replicas).
     pub async fn record_use(&self, id: i64, now: Millis) -> Result<()> {
+        self.record_uses(id, 1, now).await
+    }
+
+    /// Counts `count` requests whose latest was at `last`.
+    pub async fn record_uses(&self, id: i64, count: i64, last: Millis) -> Result<()> {
         on_pool!(self, pool => sqlx::query(
-            "UPDATE connections SET request_count = request_count + 1,
+            "UPDATE connections SET request_count = request_count + $3,
                  last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2
                                      THEN $2 ELSE last_used_at END
              WHERE id = $1")
             .bind(id)
-            .bind(now)
+            .bind(last)
+            .bind(count)
             .execute(pool)
             .await
-            .map(|done| done.rows_affected()))?;
+            .map(|_| ()))?;
         Ok(())
     }
 

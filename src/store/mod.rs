@@ -4,8 +4,10 @@
 //! on whichever engine the [`Store`] holds (the [`on_pool!`] macro expands one body per engine).
 //! Only this module contains SQL; one file per aggregate.
 
+mod audit;
 mod connections;
 mod odoo_users;
+mod rate;
 mod settings;
 
 use std::path::Path;
@@ -15,6 +17,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use audit::{AuditFilter, AuditRow};
 pub use connections::{ConnectionRow, NewConnection, PolicyColumns};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
 

@@ -59,6 +59,7 @@ impl TestApp {
             public_url: None,
             extra_origins: vec![],
             max_body_bytes: 64 * 1024,
+            trusted_proxies: odoo_mcp_gateway::policy::ip::IpList::parse("127.0.0.1/32").unwrap(),
             store,
             keyring,
             odoo,

@@ -1,0 +1,200 @@
+//! The audit log: one event per MCP (and OAuth) request, refusals included, written off the
+//! request's hot path by one background writer.
+//!
+//! Guarantee: an event is handed to the writer before its response is sent (the hand-off waits
+//! when the queue is full, it never drops). The writer commits what is queued in batches, as
+//! fast as the database takes them; graceful shutdown drains the queue before exiting. A crash
+//! loses only events queued but not yet committed — at most one batch in flight.
+//! The writer also counts each request against its connection (Requests, Last used), so the hot
+//! path does no write of its own.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::Millis;
+use crate::store::{AuditRow, Store};
+
+/// How many events the queue holds before request handlers wait for the writer.
+const QUEUE: usize = 8192;
+/// Most events written in one transaction.
+const BATCH: usize = 512;
+
+/// The outcome words of PRODUCT.md's audit log.
+pub mod outcome {
+    pub const SUCCESS: &str = "success";
+    pub const ERROR: &str = "error";
+    pub const DENIED: &str = "denied";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const PENDING_APPROVAL: &str = "pending_approval";
+}
+
+enum Command {
+    Record(Box<AuditRow>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The handle request handlers record through. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AuditLog {
+    tx: mpsc::Sender<Command>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("audit command")
+    }
+}
+
+impl AuditLog {
+    /// Starts the writer on `store`; it runs until every handle is dropped.
+    pub fn start(store: Store) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_loop(store, rx));
+        Self { tx }
+    }
+
+    pub async fn record(&self, event: AuditRow) {
+        if self.tx.send(Command::Record(Box::new(event))).await.is_err() {
+            tracing::error!("audit writer is gone; an audit event was not recorded");
+        }
+    }
+
+    /// Waits until everything recorded before this call is committed.
+    pub async fn flush(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Command::Flush(ack)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+}
+
+async fn write_loop(store: Store, mut rx: mpsc::Receiver<Command>) {
+    let mut batch: Vec<AuditRow> = Vec::with_capacity(BATCH);
+    let mut acks = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                Command::Record(event) => batch.push(*event),
+                Command::Flush(ack) => acks.push(ack),
+            }
+            if batch.len() < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        commit(&store, &mut batch).await;
+        for ack in acks.drain(..) {
+            let _ = ack.send(());
+        }
+    }
+}
+
+async fn commit(store: &Store, batch: &mut Vec<AuditRow>) {
+    if batch.is_empty() {
+        return;
+    }
+    // Retried once: a busy SQLite file or a PostgreSQL failover should not cost the log.
+    let mut result = store.insert_audit_events(batch).await;
+    if result.is_err() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        result = store.insert_audit_events(batch).await;
+    }
+    if let Err(e) = result {
+        tracing::error!(error = %e, lost = batch.len(), "audit events could not be written");
+    }
+    for (connection_id, (count, last)) in usage(batch) {
+        if let Err(e) = store.record_uses(connection_id, count, last).await {
+            tracing::error!(error = %e, connection_id, "request count could not be updated");
+        }
+    }
+    batch.clear();
+}
+
+/// Requests and latest time per connection in a batch (refusals before authentication have
+/// no connection and don't count).
+fn usage(batch: &[AuditRow]) -> HashMap<i64, (i64, Millis)> {
+    let mut per: HashMap<i64, (i64, Millis)> = HashMap::new();
+    for e in batch {
+        if let Some(id) = e.connection_id {
+            let entry = per.entry(id).or_insert((0, e.at));
+            entry.0 += 1;
+            entry.1 = entry.1.max(e.at);
+        }
+    }
+    per
+}
+
+/// Keys whose values are secrets wherever they appear.
+const SECRET_KEYS: &[&str] = &[
+    "password", "passwd", "secret", "token", "api_key", "apikey", "key", "authorization",
+    "client_secret", "refresh_token", "access_token", "code", "code_verifier", "credential",
+];
+/// Endings that mark a secret too (`new_password`, `x_api_token`), without catching business
+/// fields such as `default_code`.
+const SECRET_SUFFIXES: &[&str] = &["_password", "_secret", "_token", "_apikey", "_api_key"];
+
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_KEYS.contains(&key.as_str()) || SECRET_SUFFIXES.iter().any(|s| key.ends_with(s))
+}
+
+/// A copy of `value` safe to store: values under secret-looking keys, and strings that look like
+/// our own tokens, are replaced.
+pub fn redact(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if is_secret_key(k) && !v.is_null() {
+                        Value::String("[redacted]".into())
+                    } else {
+                        redact(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        Value::String(s) if s.starts_with("omg_") => Value::String("[redacted]".into()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_sit() {
+        let payload = json!({
+            "params": {"name": "create_record", "arguments": {"model": "res.users",
+                "values": {"login": "x", "password": "hunter2", "new_password": "p", "note": "omg_abc"}}},
+            "refresh_token": "r", "keys": ["omg_x", "plain"], "code": null,
+        });
+        let clean = redact(&payload);
+        let text = clean.to_string();
+        for secret in ["hunter2", "\"p\"", "omg_abc", "omg_x", "\"r\""] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert_eq!(clean["params"]["arguments"]["values"]["login"], "x");
+        assert_eq!(redact(&json!({"default_code": "FURN_01"}))["default_code"], "FURN_01");
+        assert_eq!(clean["keys"][1], "plain");
+        assert_eq!(clean["code"], Value::Null);
+    }
+
+    #[test]
+    fn usage_is_summed_per_connection() {
+        let row = |id: Option<i64>, at| AuditRow {
+            connection_id: id,
+            at,
+            ..AuditRow::default()
+        };
+        let per = usage(&[row(Some(1), 5), row(Some(1), 9), row(None, 3), row(Some(2), 1)]);
+        assert_eq!(per[&1], (2, 9));
+        assert_eq!(per[&2], (1, 1));
+        assert_eq!(per.len(), 2);
+    }
+}

@@ -1,0 +1,42 @@
+//! Background jobs: each a single step of `(state, now)` that tests call directly, repeated by
+//! one ticker until shutdown. Every step is idempotent, so all replicas may run them.
+
+use std::time::Duration;
+
+use crate::app::AppState;
+use crate::clock::{DAY_MS, Millis};
+use crate::store;
+
+/// Deletes audit events older than the retention period. Returns how many went.
+pub async fn audit_retention(state: &AppState, now: Millis) -> Result<u64, store::Error> {
+    let days = state.settings.get(&state.store).await?.audit_retention_days;
+    state
+        .store
+        .delete_audit_before(now - Millis::from(days) * DAY_MS)
+        .await
+}
+
+/// Forgets rate-limit windows that are over (yesterday's day window and older).
+pub async fn rate_windows(state: &AppState, now: Millis) -> Result<u64, store::Error> {
+    state.rate_limiter.forget_before(now);
+    state.store.delete_rate_windows_before(now - 2 * DAY_MS).await
+}
+
+/// Runs every job once a minute until the app shuts down.
+pub async fn run(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = state.shutdown.cancelled() => return,
+        }
+        let now = state.clock.now();
+        if let Err(e) = audit_retention(&state, now).await {
+            tracing::warn!(error = %e, "audit retention job failed");
+        }
+        if let Err(e) = rate_windows(&state, now).await {
+            tracing::warn!(error = %e, "rate window cleanup failed");
+        }
+    }
+}

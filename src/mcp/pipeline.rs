@@ -1,0 +1,144 @@
+//! The governance pipeline of every MCP request, in the order of PRODUCT.md "Governance":
+//!
+//! 1. master switch (Server Settings) → 503
+//! 2. authenticate the bearer token → its connection; unknown or revoked → 401
+//! 3. IP restrictions (blocked wins; a non-empty allow list is exclusive) → 403
+//! 4. rate limits (Bearer connections; per minute, per day) → 429
+//! 5. allowed tools — the same decision filters `tools/list`
+//! 6. allowed models — the model argument and every model a dotted path reaches
+//! 7. approvals (the approvals issue plugs in here)
+//! 8. run the tool as the connection's Odoo user; the audit entry is recorded and Last used /
+//!    Requests are counted by the audit writer.
+//!
+//! Steps 1–4 need HTTP (statuses, headers) and run in [`admit_request`], called by the `/mcp`
+//! guard; steps 5–7 need the parsed tool call and run in [`admit_call`], called by the MCP
+//! server. Both are here so the order reads top to bottom in one place.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+use super::catalog::ToolSpec;
+use super::error::ToolError;
+use super::principal::Principal;
+use super::tools::ToolContext;
+use crate::app::AppState;
+use crate::connections::{self, Connection, Kind};
+use crate::policy::ip::{IpList, IpRefusal};
+use crate::policy::rate_limit::{Exceeded, Limits};
+use crate::policy::{self, models};
+
+/// Why a request is refused before it reaches a tool.
+#[derive(Debug)]
+pub enum Refusal {
+    Disabled,
+    MissingToken,
+    UnknownToken,
+    Revoked,
+    Ip(IpRefusal),
+    RateLimited(Exceeded),
+    Internal(String),
+}
+
+/// Steps 1–4. Returns the admitted connection, or the refusal with the connection when the
+/// token identified one (so the refusal is audited against it).
+pub async fn admit_request(
+    state: &AppState,
+    token: Option<&str>,
+    client_ip: IpAddr,
+) -> Result<Connection, (Refusal, Option<Connection>)> {
+    let settings = state.settings.get(&state.store).await.map_err(|e| (internal(e), None))?;
+    if !settings.mcp_enabled {
+        return Err((Refusal::Disabled, None));
+    }
+    let token = token.ok_or((Refusal::MissingToken, None))?;
+    let connection = connections::find_by_api_key(&state.store, &state.keyring, token)
+        .await
+        .map_err(|e| (internal(e), None))?
+        .ok_or((Refusal::UnknownToken, None))?;
+    let refused = |refusal| Err((refusal, Some(connection.clone())));
+    if connection.revoked_at.is_some() {
+        return refused(Refusal::Revoked);
+    }
+    if let Err(refusal) = check_ip(&connection, client_ip) {
+        return refused(refusal);
+    }
+    if connection.kind == Kind::ApiKey {
+        let limits = Limits::effective(&connection.policy, &settings);
+        match state
+            .rate_limiter
+            .take(&state.store, connection.id, limits, state.clock.now())
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(exceeded)) => return refused(Refusal::RateLimited(exceeded)),
+            Err(e) => return refused(internal(e)),
+        }
+    }
+    Ok(connection)
+}
+
+fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {
+    let policy = &connection.policy;
+    if policy.allowed_ips.trim().is_empty() && policy.blocked_ips.trim().is_empty() {
+        return Ok(());
+    }
+    // Lists are validated when saved; an unreadable stored list fails closed.
+    let parse = |text: &str| IpList::parse(text).map_err(|_| internal("a stored IP list does not parse"));
+    let allowed = parse(&policy.allowed_ips)?;
+    let blocked = parse(&policy.blocked_ips)?;
+    policy::ip::check(client_ip, &allowed, &blocked).map_err(Refusal::Ip)
+}
+
+/// Steps 5–7 for one `tools/call`.
+pub async fn admit_call(
+    state: &AppState,
+    ctx: &ToolContext<'_>,
+    principal: &Principal,
+    spec: &ToolSpec,
+    arguments: &Map<String, Value>,
+) -> Result<(), ToolError> {
+    policy::tool_decision(&principal.connection, spec)
+        .map_err(|denial| ToolError::Refused(denial.to_string()))?;
+    check_models(state, ctx, principal, arguments).await?;
+    // Step 7, approvals: gated tools are held here once the approvals issue lands.
+    Ok(())
+}
+
+async fn check_models(
+    state: &AppState,
+    ctx: &ToolContext<'_>,
+    principal: &Principal,
+    arguments: &Map<String, Value>,
+) -> Result<(), ToolError> {
+    let allowed_models = policy::lines(&principal.connection.policy.allowed_models);
+    if allowed_models.is_empty() {
+        return Ok(());
+    }
+    let touched = models::touches(arguments);
+    let Some(model) = touched.model else {
+        return Ok(());
+    };
+    let refuse = |m: &str| {
+        ToolError::Refused(format!("The model '{m}' is not among this connection's allowed models."))
+    };
+    if !models::allowed(&model, &allowed_models) {
+        return Err(refuse(&model));
+    }
+    for path in &touched.dotted_paths {
+        let forbidden = state
+            .relations
+            .first_forbidden(ctx, &model, path, |m| models::allowed(m, &allowed_models))
+            .await?;
+        if let Some(other) = forbidden {
+            return Err(ToolError::Refused(format!(
+                "The field path '{path}' reaches the model '{other}', which is not among this connection's allowed models."
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn internal(error: impl std::fmt::Display) -> Refusal {
+    Refusal::Internal(error.to_string())
+}
