@@ -56,7 +56,12 @@ impl AuditLog {
     }
 
     pub async fn record(&self, event: AuditRow) {
-        if self.tx.send(Command::Record(Box::new(event))).await.is_err() {
+        if self
+            .tx
+            .send(Command::Record(Box::new(event)))
+            .await
+            .is_err()
+        {
             tracing::error!("audit writer is gone; an audit event was not recorded");
         }
     }
@@ -128,8 +133,20 @@ fn usage(batch: &[AuditRow]) -> HashMap<i64, (i64, Millis)> {
 
 /// Keys whose values are secrets wherever they appear.
 const SECRET_KEYS: &[&str] = &[
-    "password", "passwd", "secret", "token", "api_key", "apikey", "key", "authorization",
-    "client_secret", "refresh_token", "access_token", "code", "code_verifier", "credential",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "key",
+    "authorization",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "code",
+    "code_verifier",
+    "credential",
 ];
 /// Endings that mark a secret too (`new_password`, `x_api_token`), without catching business
 /// fields such as `default_code`.
@@ -157,9 +174,34 @@ pub fn redact(value: &Value) -> Value {
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        Value::String(s) if s.starts_with("omg_") => Value::String("[redacted]".into()),
+        // MCP text content often carries the same result serialised as JSON.
+        Value::String(s) if s.starts_with(['{', '[']) => match serde_json::from_str::<Value>(s) {
+            Ok(inner) => Value::String(redact(&inner).to_string()),
+            Err(_) => Value::String(scrub_tokens(s)),
+        },
+        Value::String(s) => Value::String(scrub_tokens(s)),
         other => other.clone(),
     }
+}
+
+/// Replaces anything shaped like one of our tokens (`omg_` and at least 16 token characters).
+fn scrub_tokens(text: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("omg_") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let len = tail.find(|c| !is_token_char(c)).unwrap_or(tail.len());
+        if len >= "omg_".len() + 16 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(&tail[..len]);
+        }
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -171,16 +213,32 @@ mod tests {
     fn secrets_are_redacted_wherever_they_sit() {
         let payload = json!({
             "params": {"name": "create_record", "arguments": {"model": "res.users",
-                "values": {"login": "x", "password": "hunter2", "new_password": "p", "note": "omg_abc"}}},
-            "refresh_token": "r", "keys": ["omg_x", "plain"], "code": null,
+                "values": {"login": "x", "password": "hunter2", "new_password": "p", "note": "omg_abcdefghijklmnopqrstuvwx"}}},
+            "refresh_token": "r", "keys": ["omg_0123456789abcdefghij", "plain"], "code": null,
         });
         let clean = redact(&payload);
         let text = clean.to_string();
-        for secret in ["hunter2", "\"p\"", "omg_abc", "omg_x", "\"r\""] {
+        for secret in [
+            "hunter2",
+            "\"p\"",
+            "omg_abcdefghij",
+            "omg_0123456789",
+            "\"r\"",
+        ] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
         assert_eq!(clean["params"]["arguments"]["values"]["login"], "x");
-        assert_eq!(redact(&json!({"default_code": "FURN_01"}))["default_code"], "FURN_01");
+        assert_eq!(
+            redact(&json!({"default_code": "FURN_01"}))["default_code"],
+            "FURN_01"
+        );
+        let text = json!({"text": "{\"comment\":\"see omg_abcdefghijklmnopqrstuvwx now\",\"new_password\":\"s3\"}"});
+        let scrubbed = redact(&text).to_string();
+        assert!(
+            !scrubbed.contains("omg_abcdefghijklmnopqrstuvwx") && !scrubbed.contains("s3"),
+            "{scrubbed}"
+        );
+        assert_eq!(scrub_tokens("a omg_short b"), "a omg_short b");
         assert_eq!(clean["keys"][1], "plain");
         assert_eq!(clean["code"], Value::Null);
     }
@@ -192,7 +250,12 @@ mod tests {
             at,
             ..AuditRow::default()
         };
-        let per = usage(&[row(Some(1), 5), row(Some(1), 9), row(None, 3), row(Some(2), 1)]);
+        let per = usage(&[
+            row(Some(1), 5),
+            row(Some(1), 9),
+            row(None, 3),
+            row(Some(2), 1),
+        ]);
         assert_eq!(per[&1], (2, 9));
         assert_eq!(per[&2], (1, 1));
         assert_eq!(per.len(), 2);

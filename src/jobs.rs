@@ -19,7 +19,10 @@ pub async fn audit_retention(state: &AppState, now: Millis) -> Result<u64, store
 /// Forgets rate-limit windows that are over (yesterday's day window and older).
 pub async fn rate_windows(state: &AppState, now: Millis) -> Result<u64, store::Error> {
     state.rate_limiter.forget_before(now);
-    state.store.delete_rate_windows_before(now - 2 * DAY_MS).await
+    state
+        .store
+        .delete_rate_windows_before(now - 2 * DAY_MS)
+        .await
 }
 
 /// Runs every job once a minute until the app shuts down.

@@ -9,7 +9,10 @@ use crate::policy::ip::IpList;
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let trusted_proxies = IpList::parse(&args.http.trusted_proxies.join("\n")).map_err(|bad| {
         let lines: Vec<String> = bad.iter().map(|b| format!("'{}'", b.text)).collect();
-        anyhow::anyhow!("--trusted-proxies: not an IP address or CIDR block: {}", lines.join(", "))
+        anyhow::anyhow!(
+            "--trusted-proxies: not an IP address or CIDR block: {}",
+            lines.join(", ")
+        )
     })?;
     let (store, keyring) = super::open_store(&args.store).await?;
     let odoo = super::odoo_client(&args.odoo)?;

@@ -70,7 +70,10 @@ pub async fn guard(
 ) -> Response {
     let started = Instant::now();
     let at = state.clock.now();
-    let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let forwarded = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
     let ip = client_ip(peer.ip(), forwarded, &state.trusted_proxies);
     let token = bearer_token(request.headers()).map(str::to_owned);
     let (parts, body) = request.into_parts();
@@ -78,7 +81,10 @@ pub async fn guard(
 
     let mut event = AuditRow {
         at,
-        method: envelope.method.clone().unwrap_or_else(|| parts.method.to_string()),
+        method: envelope
+            .method
+            .clone()
+            .unwrap_or_else(|| parts.method.to_string()),
         tool: envelope.tool.clone(),
         model: envelope.model.clone(),
         client_ip: Some(ip.to_string()),
@@ -126,7 +132,12 @@ pub async fn guard(
             state.metrics.refusal(refusal.reason());
             event.outcome = refusal.outcome().into();
             event.error = Some(message.clone());
-            refusal.into_response(status, message, &state.urls.resource_metadata, state.clock.now())
+            refusal.into_response(
+                status,
+                message,
+                &state.urls.resource_metadata,
+                state.clock.now(),
+            )
         }
     };
     let response = if payload_logging {
@@ -142,7 +153,7 @@ pub async fn guard(
 }
 
 /// Why the request went no further, including the connection when one was identified.
-type Stopped = (Stop, Option<Connection>);
+type Stopped = (Stop, Option<Box<Connection>>);
 
 #[derive(Debug)]
 enum Stop {
@@ -166,11 +177,11 @@ async fn admit(
         .map_err(|(refusal, connection)| (Stop::Governance(refusal), connection))?;
     let bytes = match body {
         Ok(bytes) => bytes,
-        Err(bad) => return Err((Stop::Bad(bad), Some(connection))),
+        Err(bad) => return Err((Stop::Bad(bad), Some(Box::new(connection)))),
     };
     match principal_for(state, &connection).await {
         Ok(principal) => Ok((connection, principal, bytes)),
-        Err(stop) => Err((stop, Some(connection))),
+        Err(stop) => Err((stop, Some(Box::new(connection)))),
     }
 }
 
@@ -237,17 +248,27 @@ async fn read_body(
             let envelope = envelope(value);
             (Ok(bytes), envelope)
         }
-        Err(e) => (Err(BadRequest::Malformed(e.to_string())), Envelope::default()),
+        Err(e) => (
+            Err(BadRequest::Malformed(e.to_string())),
+            Envelope::default(),
+        ),
     }
 }
 
 fn envelope(body: Value) -> Envelope {
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(|s| s.chars().take(128).collect());
+    let text = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .map(|s| s.chars().take(128).collect())
+    };
     let params = body.get("params");
     Envelope {
         method: text(body.get("method")).or_else(|| body.is_array().then(|| "batch".to_owned())),
         tool: text(params.and_then(|p| p.get("name"))),
-        model: text(params.and_then(|p| p.get("arguments")).and_then(|a| a.get("model"))),
+        model: text(
+            params
+                .and_then(|p| p.get("arguments"))
+                .and_then(|a| a.get("model")),
+        ),
         body: Some(body),
     }
 }
@@ -352,28 +373,33 @@ impl Stop {
             tracing::error!(%cause, "MCP request check failed");
         }
         let code = match &self {
-            Self::Governance(Refusal::MissingToken | Refusal::UnknownToken | Refusal::Revoked) | Self::NoLinkedUser => {
-                -32001
-            }
+            Self::Governance(Refusal::MissingToken | Refusal::UnknownToken | Refusal::Revoked)
+            | Self::NoLinkedUser => -32001,
             Self::Bad(BadRequest::Malformed(_)) => -32700,
             Self::Bad(BadRequest::WrongContentType) => -32600,
             _ => -32000,
         };
-        let body = json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+        let body =
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         if status == StatusCode::UNAUTHORIZED {
             let mut challenge = format!("Bearer resource_metadata=\"{resource_metadata}\"");
             if !matches!(self, Self::Governance(Refusal::MissingToken)) {
                 // RFC 6750 §3: a presented but unusable token is invalid_token.
-                challenge.push_str(&format!(", error=\"invalid_token\", error_description=\"{message}\""));
+                challenge.push_str(&format!(
+                    ", error=\"invalid_token\", error_description=\"{message}\""
+                ));
             }
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 headers.insert(header::WWW_AUTHENTICATE, value);
             }
         }
         if let Self::Governance(Refusal::RateLimited(exceeded)) = &self {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(exceeded.retry_after_secs(now)));
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(exceeded.retry_after_secs(now)),
+            );
         }
         response
     }
@@ -426,7 +452,12 @@ mod tests {
 
     fn response_of(stop: Stop) -> Response {
         let (status, message) = stop.status_and_message();
-        stop.into_response(status, message, "https://gw/.well-known/oauth-protected-resource/mcp", 0)
+        stop.into_response(
+            status,
+            message,
+            "https://gw/.well-known/oauth-protected-resource/mcp",
+            0,
+        )
     }
 
     #[test]
@@ -439,7 +470,12 @@ mod tests {
         ));
         assert!(challenge.contains("error=\"invalid_token\""));
         let missing = response_of(Stop::Governance(Refusal::MissingToken));
-        assert!(!missing.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().contains("error="));
+        assert!(
+            !missing.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .contains("error=")
+        );
     }
 
     #[test]

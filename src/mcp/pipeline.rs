@@ -46,8 +46,12 @@ pub async fn admit_request(
     state: &AppState,
     token: Option<&str>,
     client_ip: IpAddr,
-) -> Result<Connection, (Refusal, Option<Connection>)> {
-    let settings = state.settings.get(&state.store).await.map_err(|e| (internal(e), None))?;
+) -> Result<Connection, (Refusal, Option<Box<Connection>>)> {
+    let settings = state
+        .settings
+        .get(&state.store)
+        .await
+        .map_err(|e| (internal(e), None))?;
     if !settings.mcp_enabled {
         return Err((Refusal::Disabled, None));
     }
@@ -56,7 +60,7 @@ pub async fn admit_request(
         .await
         .map_err(|e| (internal(e), None))?
         .ok_or((Refusal::UnknownToken, None))?;
-    let refused = |refusal| Err((refusal, Some(connection.clone())));
+    let refused = |refusal| Err((refusal, Some(Box::new(connection.clone()))));
     if connection.revoked_at.is_some() {
         return refused(Refusal::Revoked);
     }
@@ -84,7 +88,8 @@ fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {
         return Ok(());
     }
     // Lists are validated when saved; an unreadable stored list fails closed.
-    let parse = |text: &str| IpList::parse(text).map_err(|_| internal("a stored IP list does not parse"));
+    let parse =
+        |text: &str| IpList::parse(text).map_err(|_| internal("a stored IP list does not parse"));
     let allowed = parse(&policy.allowed_ips)?;
     let blocked = parse(&policy.blocked_ips)?;
     policy::ip::check(client_ip, &allowed, &blocked).map_err(Refusal::Ip)
@@ -120,7 +125,9 @@ async fn check_models(
         return Ok(());
     };
     let refuse = |m: &str| {
-        ToolError::Refused(format!("The model '{m}' is not among this connection's allowed models."))
+        ToolError::Refused(format!(
+            "The model '{m}' is not among this connection's allowed models."
+        ))
     };
     if !models::allowed(&model, &allowed_models) {
         return Err(refuse(&model));

@@ -38,16 +38,28 @@ mod tests {
     #[test]
     fn untrusted_peers_cannot_claim_another_address() {
         let proxies = IpList::parse("10.0.0.0/8").unwrap();
-        assert_eq!(client_ip(ip("203.0.113.9"), Some("192.168.1.5"), &proxies), ip("203.0.113.9"));
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), Some("192.168.1.5"), &proxies),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
     fn the_rightmost_untrusted_hop_behind_trusted_proxies_is_the_client() {
         let proxies = IpList::parse("10.0.0.0/8").unwrap();
         let xff = "1.1.1.1, 198.51.100.7, 10.0.0.3";
-        assert_eq!(client_ip(ip("10.0.0.2"), Some(xff), &proxies), ip("198.51.100.7"));
-        assert_eq!(client_ip(ip("::ffff:10.0.0.2"), Some("2001:db8::5"), &proxies), ip("2001:db8::5"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), Some(xff), &proxies),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip(ip("::ffff:10.0.0.2"), Some("2001:db8::5"), &proxies),
+            ip("2001:db8::5")
+        );
         assert_eq!(client_ip(ip("10.0.0.2"), None, &proxies), ip("10.0.0.2"));
-        assert_eq!(client_ip(ip("10.0.0.2"), Some("junk, 10.0.0.9"), &proxies), ip("10.0.0.9"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), Some("junk, 10.0.0.9"), &proxies),
+            ip("10.0.0.9")
+        );
     }
 }

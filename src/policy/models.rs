@@ -13,7 +13,10 @@ pub struct Touches {
 }
 
 pub fn touches(arguments: &Map<String, Value>) -> Touches {
-    let model = arguments.get("model").and_then(Value::as_str).map(str::to_owned);
+    let model = arguments
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let mut paths: Vec<String> = Vec::new();
     let mut add = |path: &str| {
         let path = path.split(':').next().unwrap_or("").trim();
@@ -29,7 +32,12 @@ pub fn touches(arguments: &Map<String, Value>) -> Touches {
         }
     }
     for key in ["fields", "group_by", "aggregates"] {
-        for field in arguments.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for field in arguments
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(field) = field.as_str() {
                 add(field);
             }
@@ -72,7 +80,12 @@ mod tests {
         assert_eq!(t.model.as_deref(), Some("sale.order"));
         assert_eq!(
             t.dotted_paths,
-            ["partner_id.country_id.code", "user_id.login", "company_id.currency_id", "partner_id.name"]
+            [
+                "partner_id.country_id.code",
+                "user_id.login",
+                "company_id.currency_id",
+                "partner_id.name"
+            ]
         );
     }
 

@@ -52,7 +52,9 @@ impl Limits {
             per_minute: policy
                 .rate_per_minute
                 .unwrap_or(i64::from(settings.rate_per_minute)),
-            per_day: policy.rate_per_day.unwrap_or(i64::from(settings.rate_per_day)),
+            per_day: policy
+                .rate_per_day
+                .unwrap_or(i64::from(settings.rate_per_day)),
         }
     }
 }
@@ -114,10 +116,15 @@ impl RateLimiter {
         limits: Limits,
         now: Millis,
     ) -> Result<Result<(), Exceeded>, store::Error> {
-        for (window, limit) in [(Window::Minute, limits.per_minute), (Window::Day, limits.per_day)] {
+        for (window, limit) in [
+            (Window::Minute, limits.per_minute),
+            (Window::Day, limits.per_day),
+        ] {
             let start = window.start(now);
             let counted = match self {
-                Self::Local(counters) => Ok(take_local(counters, connection_id, window, start, limit)),
+                Self::Local(counters) => {
+                    Ok(take_local(counters, connection_id, window, start, limit))
+                }
                 Self::Shared => store
                     .take_rate_slot(connection_id, window.kind(), start, limit)
                     .await
@@ -179,7 +186,13 @@ mod tests {
     fn connection_overrides_win_over_server_defaults() {
         let settings = ServerSettings::default();
         let none = PolicyColumns::default();
-        assert_eq!(Limits::effective(&none, &settings), Limits { per_minute: 60, per_day: 10_000 });
+        assert_eq!(
+            Limits::effective(&none, &settings),
+            Limits {
+                per_minute: 60,
+                per_day: 10_000
+            }
+        );
         let own = PolicyColumns {
             rate_per_minute: Some(5),
             ..PolicyColumns::default()
@@ -213,10 +226,18 @@ mod tests {
             RateLimiter::Local(c) => c,
             RateLimiter::Shared => unreachable!(),
         };
-        let passed = (0..5).filter(|_| take_local(counters, 1, Window::Minute, NOON, 3)).count();
+        let passed = (0..5)
+            .filter(|_| take_local(counters, 1, Window::Minute, NOON, 3))
+            .count();
         assert_eq!(passed, 3);
-        assert!(take_local(counters, 1, Window::Minute, NOON + MINUTE_MS, 3), "a new window");
-        assert!(take_local(counters, 2, Window::Minute, NOON, 3), "another connection");
+        assert!(
+            take_local(counters, 1, Window::Minute, NOON + MINUTE_MS, 3),
+            "a new window"
+        );
+        assert!(
+            take_local(counters, 2, Window::Minute, NOON, 3),
+            "another connection"
+        );
         limiter.forget_before(NOON + MINUTE_MS);
         assert_eq!(counters.lock().unwrap().len(), 1);
     }

@@ -83,7 +83,8 @@ impl Store {
                AND ($7 IS NULL OR at < $7)
              ORDER BY at DESC, id DESC LIMIT $8 OFFSET $9"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
             .bind(&f.outcome)
             .bind(&f.tool)
             .bind(&f.model)
@@ -94,23 +95,28 @@ impl Store {
             .bind(f.limit)
             .bind(f.offset)
             .fetch_all(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     pub async fn get_audit_event(&self, id: i64) -> Result<Option<AuditRow>> {
         let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE id = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// The retention rule: events older than `before` go. Returns how many.
     pub async fn delete_audit_before(&self, before: Millis) -> Result<u64> {
-        Ok(on_pool!(self, pool => sqlx::query("DELETE FROM audit_events WHERE at < $1")
+        Ok(
+            on_pool!(self, pool => sqlx::query("DELETE FROM audit_events WHERE at < $1")
             .bind(before)
             .execute(pool)
             .await
-            .map(|done| done.rows_affected()))?)
+            .map(|done| done.rows_affected()))?,
+        )
     }
 }

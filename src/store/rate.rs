@@ -30,10 +30,12 @@ impl Store {
 
     /// Forgets windows that ended before `before`.
     pub async fn delete_rate_windows_before(&self, before: Millis) -> Result<u64> {
-        Ok(on_pool!(self, pool => sqlx::query("DELETE FROM rate_counters WHERE window_start < $1")
+        Ok(
+            on_pool!(self, pool => sqlx::query("DELETE FROM rate_counters WHERE window_start < $1")
             .bind(before)
             .execute(pool)
             .await
-            .map(|done| done.rows_affected()))?)
+            .map(|done| done.rows_affected()))?,
+        )
     }
 }

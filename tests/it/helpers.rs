@@ -28,7 +28,8 @@ pub struct TestApp {
     pub state: AppState,
     pub http: reqwest::Client,
     pub data_dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestApp {
@@ -71,7 +72,7 @@ impl TestApp {
         let base = format!("http://{}", app.local_addr());
         let state = app.state().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run(
+        let served = tokio::spawn(app.run(
             async move {
                 let _ = stopped.await;
             },
@@ -84,8 +85,47 @@ impl TestApp {
             state,
             http: reqwest::Client::new(),
             data_dir: dir,
-            _stop: stop,
+            stop,
+            served,
         }
+    }
+
+    /// Shuts the gateway down gracefully and waits until it has finished.
+    pub async fn stop(self) -> AppState {
+        let _ = self.stop.send(());
+        self.served
+            .await
+            .expect("server task")
+            .expect("server stopped cleanly");
+        self.state
+    }
+
+    /// Replaces the governance settings of a connection, as the console's form does.
+    pub async fn set_policy(
+        &self,
+        id: i64,
+        edit: impl FnOnce(&mut odoo_mcp_gateway::store::PolicyColumns),
+    ) {
+        let connection = connections::get(&self.state.store, id).await.unwrap();
+        let mut policy = connection.policy.clone();
+        edit(&mut policy);
+        assert!(
+            self.state
+                .store
+                .update_policy(id, &connection.description, &policy)
+                .await
+                .unwrap()
+        );
+    }
+
+    /// The audit log, newest first, after the writer caught up.
+    pub async fn audit(&self) -> Vec<odoo_mcp_gateway::store::AuditRow> {
+        self.state.audit.flush().await;
+        let filter = odoo_mcp_gateway::store::AuditFilter {
+            limit: 1000,
+            ..Default::default()
+        };
+        self.state.store.list_audit_events(&filter).await.unwrap()
     }
 
     /// Links `login` with its demo password (the login itself), as `user link` does.

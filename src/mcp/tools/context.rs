@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use super::args::{DescribeModel, ListModels};
 use super::{ToolContext, checked, kwargs, validate};
 use crate::mcp::error::ToolError;
+use crate::policy;
 
 const FIELD_ATTRIBUTES: &[&str] = &[
     "string",
@@ -48,6 +49,11 @@ pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Valu
     const TOOL: &str = "list_models";
     let limit = checked(TOOL, validate::limit(args.limit, 50, 200))?;
     let mut domain = vec![json!(["transient", "=", false])];
+    // A connection limited to some models is shown only those.
+    let allowed = policy::lines(&ctx.principal.connection.policy.allowed_models);
+    if !allowed.is_empty() {
+        domain.push(json!(["model", "in", allowed]));
+    }
     if let Some(q) = args
         .query
         .as_deref()

@@ -1,0 +1,469 @@
+//! Governance on every MCP call, each rule at its boundary: IP lists, rate limits, allowed tools
+//! and models, the master switch, and the audit entry of every refusal.
+
+use odoo_mcp_gateway::clock::MINUTE_MS;
+use odoo_mcp_gateway::connections::Scope;
+use odoo_mcp_gateway::jobs;
+use odoo_mcp_gateway::settings::ServerSettings;
+use odoo_mcp_gateway::store::AuditRow;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_text, ok_result};
+
+const LIST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+
+async fn from_ip(app: &TestApp, key: &str, ip: &str) -> reqwest::Response {
+    app.post_with(Some(key), LIST, &[("x-forwarded-for", ip)])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn latest<'a>(events: &'a [AuditRow], outcome: &str) -> &'a AuditRow {
+    events
+        .iter()
+        .find(|e| e.outcome == outcome)
+        .unwrap_or_else(|| panic!("no {outcome} event in {events:?}"))
+}
+
+#[tokio::test]
+async fn ip_allow_and_block_lists_hold_at_their_boundaries() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(id, |p| {
+        p.allowed_ips = "# office\n192.168.1.0/24\n2001:db8::/32".into();
+        p.blocked_ips = "192.168.1.66\n2001:db8:bad::/48".into();
+    })
+    .await;
+
+    assert_eq!(from_ip(&app, &key, "192.168.1.20").await.status(), 200);
+    assert_eq!(
+        from_ip(&app, &key, "::ffff:192.168.1.21").await.status(),
+        200,
+        "IPv4-mapped IPv6"
+    );
+    assert_eq!(from_ip(&app, &key, "2001:db8:1::9").await.status(), 200);
+
+    let outside = from_ip(&app, &key, "192.168.2.1").await;
+    assert_eq!(outside.status(), 403, "just outside the /24");
+    let body: Value = outside.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "This connection does not accept requests from this address."
+    );
+    assert!(
+        !body.to_string().contains("192.168.1.0"),
+        "the lists are not revealed"
+    );
+
+    let blocked = from_ip(&app, &key, "192.168.1.66").await;
+    assert_eq!(blocked.status(), 403);
+    let body: Value = blocked.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "Requests from this address are blocked for this connection."
+    );
+    assert_eq!(
+        from_ip(&app, &key, "2001:db8:bad::1").await.status(),
+        403,
+        "IPv6 block"
+    );
+
+    // Blocked wins even when nothing is allow-listed.
+    app.set_policy(id, |p| p.allowed_ips.clear()).await;
+    assert_eq!(from_ip(&app, &key, "2001:db8:bad:1::1").await.status(), 403);
+    assert_eq!(from_ip(&app, &key, "8.8.8.8").await.status(), 200);
+
+    let events = app.audit().await;
+    let denied = latest(&events, "denied");
+    assert_eq!(denied.connection_id, Some(id));
+    assert_eq!(denied.client_ip.as_deref(), Some("2001:db8:bad:1::1"));
+    assert_eq!(
+        denied.error.as_deref(),
+        Some("Requests from this address are blocked for this connection.")
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limit_admits_exactly_n_per_minute_and_names_the_reset() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(id, |p| p.rate_per_minute = Some(3)).await;
+    // Start at the beginning of a minute so the window cannot roll over mid-test.
+    let now = app.state.clock.now();
+    app.state.clock.advance(MINUTE_MS - now % MINUTE_MS);
+
+    for i in 0..3 {
+        assert_eq!(
+            app.post(Some(&key), LIST).send().await.unwrap().status(),
+            200,
+            "request {i}"
+        );
+    }
+    let refused = app.post(Some(&key), LIST).send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "60");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -32000);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Rate limit exceeded: this connection may make 3 requests per minute."),
+        "{message}"
+    );
+    assert!(message.contains("The limit resets at"), "{message}");
+
+    app.state.clock.advance(MINUTE_MS);
+    assert_eq!(
+        app.post(Some(&key), LIST).send().await.unwrap().status(),
+        200,
+        "the next minute"
+    );
+
+    let events = app.audit().await;
+    let limited = latest(&events, "rate_limited");
+    assert_eq!(limited.connection_id, Some(id));
+    assert_eq!(limited.error.as_deref(), Some(message));
+}
+
+#[tokio::test]
+async fn the_day_limit_and_server_defaults_apply_and_concurrency_is_exact() {
+    let app = TestApp::spawn().await;
+    let settings = ServerSettings {
+        rate_per_minute: 1000,
+        rate_per_day: 10,
+        ..ServerSettings::default()
+    };
+    app.state
+        .settings
+        .save(&app.state.store, &settings)
+        .await
+        .unwrap();
+    let (_, key) = app.api_key("demo", Scope::Full).await;
+
+    let requests = (0..30).map(|_| async {
+        app.post(Some(&key), LIST)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    let statuses = futures::future::join_all(requests).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 20);
+    let body: Value = app
+        .post(Some(&key), LIST)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("10 requests per day (UTC)"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn allowed_tools_hide_and_refuse_the_others() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(id, |p| {
+        p.allowed_tools = "search_records\nget_current_context".into()
+    })
+    .await;
+
+    let listed: Value = app
+        .post(Some(&key), LIST)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["get_current_context", "search_records"]);
+
+    let calls_before = app.sim.sim.calls_served();
+    let refused = app
+        .call(&key, "count_records", json!({"model": "res.partner"}))
+        .await;
+    assert_eq!(
+        error_text(&refused),
+        "The tool 'count_records' is not among this connection's allowed tools."
+    );
+    assert_eq!(app.sim.sim.calls_served(), calls_before);
+
+    let events = app.audit().await;
+    let denied = latest(&events, "denied");
+    assert_eq!(
+        (denied.tool.as_deref(), denied.model.as_deref()),
+        (Some("count_records"), Some("res.partner"))
+    );
+    assert_eq!(denied.user_login.as_deref(), Some("demo"));
+}
+
+#[tokio::test]
+async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_grouping() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(id, |p| p.allowed_models = "sale.order\nres.partner".into())
+        .await;
+
+    let ok = app
+        .call(
+            &key,
+            "search_records",
+            json!({"model": "sale.order", "domain": [["partner_id.name", "ilike", "a"]]}),
+        )
+        .await;
+    ok_result(&ok);
+
+    let calls_before = app.sim.sim.calls_served();
+    let root = app
+        .call(&key, "search_records", json!({"model": "res.users"}))
+        .await;
+    assert_eq!(
+        error_text(&root),
+        "The model 'res.users' is not among this connection's allowed models."
+    );
+    assert_eq!(
+        app.sim.sim.calls_served(),
+        calls_before,
+        "a forbidden model is never queried"
+    );
+
+    let cases = [
+        (
+            json!({"model": "sale.order", "domain": [["partner_id.country_id.code", "=", "BE"]]}),
+            "partner_id.country_id.code",
+            "res.country",
+        ),
+        (
+            json!({"model": "sale.order", "fields": ["name", "user_id.login"]}),
+            "user_id.login",
+            "res.users",
+        ),
+        (
+            json!({"model": "res.partner", "order": "company_id.name desc"}),
+            "company_id.name",
+            "res.company",
+        ),
+    ];
+    for (args, path, model) in cases {
+        let text = error_text(&app.call(&key, "search_records", args.clone()).await);
+        assert_eq!(
+            text,
+            format!(
+                "The field path '{path}' reaches the model '{model}', which is not among this connection's allowed models."
+            ),
+            "{args}"
+        );
+    }
+    let grouped = app
+        .call(
+            &key,
+            "aggregate_records",
+            json!({"model": "sale.order", "group_by": ["user_id.company_id"]}),
+        )
+        .await;
+    assert!(
+        error_text(&grouped).contains("reaches the model 'res.users'"),
+        "{grouped}"
+    );
+    let listed = app.call(&key, "list_models", json!({})).await;
+    let names: Vec<&str> = ok_result(&listed)["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["model"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["res.partner", "sale.order"],
+        "list_models shows only the allowed models"
+    );
+    let method = app
+        .call(
+            &key,
+            "execute_method",
+            json!({"model": "res.country", "method": "name_search"}),
+        )
+        .await;
+    assert!(error_text(&method).contains("'res.country' is not among"));
+}
+
+#[tokio::test]
+async fn the_master_switch_refuses_every_request_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.api_key("demo", Scope::Full).await;
+    let off = ServerSettings {
+        mcp_enabled: false,
+        ..ServerSettings::default()
+    };
+    app.state
+        .settings
+        .save(&app.state.store, &off)
+        .await
+        .unwrap();
+    for auth in [Some(key.as_str()), None] {
+        let response = app.post(auth, LIST).send().await.unwrap();
+        assert_eq!(response.status(), 503);
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("switched off"),
+            "{body}"
+        );
+    }
+    app.state
+        .settings
+        .save(&app.state.store, &ServerSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.post(Some(&key), LIST).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn every_request_is_audited_with_its_facts_and_payloads_only_when_enabled() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    let found = app
+        .call(
+            &key,
+            "search_records",
+            json!({"model": "res.partner", "limit": 2}),
+        )
+        .await;
+    ok_result(&found);
+    let failed = app
+        .call(
+            &key,
+            "search_records",
+            json!({"model": "ir.config_parameter"}),
+        )
+        .await;
+    error_text(&failed);
+    app.post(None, LIST).send().await.unwrap();
+
+    let events = app.audit().await;
+    assert_eq!(events.len(), 3, "{events:?}");
+    let [unauthenticated, error, success] = &events[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        (success.method.as_str(), success.outcome.as_str()),
+        ("tools/call", "success")
+    );
+    assert_eq!(success.tool.as_deref(), Some("search_records"));
+    assert_eq!(success.model.as_deref(), Some("res.partner"));
+    assert_eq!(success.connection_id, Some(id));
+    assert_eq!(success.user_login.as_deref(), Some("demo"));
+    assert_eq!(success.client_ip.as_deref(), Some("127.0.0.1"));
+    assert!(success.request_payload.is_none() && success.response_payload.is_none());
+    assert_eq!(error.outcome, "error");
+    assert!(
+        error
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("Odoo refused: You are not allowed"),
+        "{error:?}"
+    );
+    assert_eq!(
+        (
+            unauthenticated.outcome.as_str(),
+            unauthenticated.connection_id
+        ),
+        ("denied", None)
+    );
+
+    let logging = ServerSettings {
+        payload_logging: true,
+        ..ServerSettings::default()
+    };
+    app.state
+        .settings
+        .save(&app.state.store, &logging)
+        .await
+        .unwrap();
+    let secret_values = json!({"name": "Payload Co", "comment": &key, "x_api_token": "tok-123"});
+    app.call(
+        &key,
+        "create_record",
+        json!({"model": "res.partner", "values": secret_values, "dry_run": true}),
+    )
+    .await;
+    let logged = &app.audit().await[0];
+    let request = logged.request_payload.as_deref().unwrap();
+    let response = logged.response_payload.as_deref().unwrap();
+    assert!(
+        request.contains("Payload Co") && response.contains("Payload Co"),
+        "{request}"
+    );
+    for secret in [key.as_str(), "tok-123"] {
+        assert!(
+            !request.contains(secret) && !response.contains(secret),
+            "{secret} in the payload log"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_retention_job_removes_only_old_events() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.api_key("demo", Scope::Full).await;
+    app.post(Some(&key), LIST).send().await.unwrap();
+    assert_eq!(app.audit().await.len(), 1);
+    let now = app.state.clock.now();
+    assert_eq!(jobs::audit_retention(&app.state, now).await.unwrap(), 0);
+    let ninety_one_days = 91 * 24 * 3_600_000;
+    assert_eq!(
+        jobs::audit_retention(&app.state, now + ninety_one_days)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(app.audit().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_graceful_shutdown_commits_every_answered_requests_audit_event() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    let requests =
+        (0..40).map(|_| async { app.post(Some(&key), LIST).send().await.unwrap().status() });
+    let statuses = futures::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 200));
+    let state = app.stop().await;
+    let filter = odoo_mcp_gateway::store::AuditFilter {
+        limit: 1000,
+        ..Default::default()
+    };
+    assert_eq!(
+        state.store.list_audit_events(&filter).await.unwrap().len(),
+        40
+    );
+    let connection = odoo_mcp_gateway::connections::get(&state.store, id)
+        .await
+        .unwrap();
+    assert_eq!(connection.request_count, 40);
+}
