@@ -154,6 +154,7 @@ async fn the_cli_links_a_user_and_manages_keys_that_a_running_gateway_honours_at
         app.post(Some(&key), list).send().await.unwrap().status(),
         200
     );
+    app.state.audit.flush().await;
     let listed = cli(dir, odoo, &["connection", "list"], "").await;
     assert!(listed.stdout.contains("Connected"), "{}", listed.stdout);
 

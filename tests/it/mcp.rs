@@ -263,6 +263,7 @@ async fn usage_is_counted_and_status_follows() {
         .await
         .unwrap();
     }
+    s.audit.flush().await;
     let used = connections::get(&s.store, id).await.unwrap();
     assert_eq!(used.request_count, 3);
     assert_eq!(used.last_used_at, Some(s.clock.now()));
@@ -489,6 +490,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         "no bad request reached Odoo"
     );
     // The refused requests that authenticated still count as requests of the connection.
+    app.state.audit.flush().await;
     assert!(
         connections::get(&app.state.store, id)
             .await
