@@ -11,10 +11,9 @@ use std::future::Future;
 use std::path::Path;
 
 use odoo_mcp_gateway::store::Store;
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tempfile::TempDir;
 
-const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
+use crate::pg::{self, POSTGRES_URL_VAR, database_url};
 
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -56,6 +55,8 @@ conformance!(
     settings_put_load_and_overwrite,
     server_settings_defaults_and_round_trip,
     connections_domain_lifecycle,
+    rate_slots_admit_exactly_the_limit_under_concurrency,
+    audit_events_append_filter_and_expire,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -87,64 +88,18 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(admin_url) = postgres_admin_url() else {
+    let Some(database) = pg::TempDatabase::create().await else {
         return;
     };
-    let name = format!("omg_test_{}", uuid::Uuid::new_v4().simple());
-    let url = database_url(&admin_url, &name);
-    let mut admin = PgConnection::connect(&admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_URL_VAR}={admin_url}: {e}"));
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create the test database");
-
-    let store = open_twice(Some(&url), Path::new("/nonexistent")).await;
+    let store = open_twice(Some(&database.url), Path::new("/nonexistent")).await;
     assert_eq!(store.engine(), "postgres");
     // Run the body as its own task so a failing assertion still lets us drop the database.
     let outcome = tokio::spawn(case(store.clone())).await;
     store.close().await;
-    sqlx::query(AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .expect("drop the test database");
-    let _ = admin.close().await;
+    database.remove().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
-}
-
-/// The admin URL, or `None` (after a one-line notice) when PostgreSQL tests may be skipped.
-fn postgres_admin_url() -> Option<String> {
-    if let Some(url) = std::env::var(POSTGRES_URL_VAR)
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        return Some(url);
-    }
-    let required = ["CI", "REQUIRE_POSTGRES"]
-        .into_iter()
-        .find(|var| std::env::var(var).is_ok_and(|v| !v.is_empty()));
-    if let Some(var) = required {
-        panic!(
-            "{POSTGRES_URL_VAR} is not set but {var} is: the PostgreSQL store tests must run \
-             here. Run scripts/test (it starts PostgreSQL via .ci/setup) or set \
-             {POSTGRES_URL_VAR}=postgres://user:password@host:port/db"
-        );
-    }
-    eprintln!("skipped: PostgreSQL store test ({POSTGRES_URL_VAR} is not set)");
-    None
-}
-
-/// The admin URL pointed at another database on the same server.
-fn database_url(admin_url: &str, database: &str) -> String {
-    let mut url = reqwest::Url::parse(admin_url)
-        .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR} is not a URL ({e}): {admin_url}"));
-    url.set_path(&format!("/{database}"));
-    url.to_string()
 }
 
 /// Opens the database `store` holds once more, as a restarted gateway would.
@@ -961,5 +916,76 @@ mod cases {
             ids,
             HashSet::from([issued.connection_id, second.connection_id])
         );
+    }
+
+    pub async fn rate_slots_admit_exactly_the_limit_under_concurrency(store: Store) {
+        let slots = (0..40).map(|_| store.take_rate_slot(7, "minute", T0, 25));
+        let taken = futures::future::join_all(slots).await;
+        let counts: Vec<i64> = taken.into_iter().filter_map(|t| t.unwrap()).collect();
+        assert_eq!(counts.len(), 25, "exactly the limit passes");
+        let distinct: HashSet<i64> = counts.iter().copied().collect();
+        assert_eq!(distinct, (1..=25).collect(), "each slot is handed out once");
+        assert_eq!(store.take_rate_slot(7, "minute", T0 + 60_000, 25).await.unwrap(), Some(1), "next window");
+        assert_eq!(store.take_rate_slot(8, "minute", T0, 25).await.unwrap(), Some(1), "other connection");
+        assert_eq!(store.take_rate_slot(7, "day", T0, 25).await.unwrap(), Some(1), "other window kind");
+        assert_eq!(store.delete_rate_windows_before(T0 + 1).await.unwrap(), 3);
+        assert_eq!(store.take_rate_slot(7, "minute", T0, 25).await.unwrap(), Some(1), "forgotten");
+    }
+
+    pub async fn audit_events_append_filter_and_expire(store: Store) {
+        use odoo_mcp_gateway::store::{AuditFilter, AuditRow};
+        let event = |at: Millis, outcome: &str, tool: Option<&str>, connection: Option<i64>| AuditRow {
+            at,
+            method: "tools/call".into(),
+            tool: tool.map(str::to_owned),
+            model: Some("res.partner".into()),
+            user_login: Some("demo".into()),
+            connection_id: connection,
+            client_ip: Some("2001:db8::1".into()),
+            outcome: outcome.into(),
+            duration_ms: 3,
+            error: (outcome != "success").then(|| "nope".to_owned()),
+            request_payload: Some("{\"a\":1}".into()),
+            response_payload: None,
+            ..AuditRow::default()
+        };
+        let events = [
+            event(T0, "success", Some("search_records"), Some(1)),
+            event(T0 + HOUR_MS, "denied", Some("delete_record"), Some(1)),
+            event(T0 + 2 * HOUR_MS, "success", Some("get_record"), Some(2)),
+            event(T0 + 3 * HOUR_MS, "rate_limited", None, None),
+        ];
+        store.insert_audit_events(&events).await.unwrap();
+        store.insert_audit_events(&[]).await.unwrap();
+        let all = |f: AuditFilter| AuditFilter { limit: 100, ..f };
+        let listed = store.list_audit_events(&all(AuditFilter::default())).await.unwrap();
+        assert_eq!(listed.len(), 4);
+        assert_eq!(listed[0].outcome, "rate_limited", "newest first");
+        let first = &listed[3];
+        assert_eq!(
+            (first.tool.as_deref(), first.client_ip.as_deref(), first.request_payload.as_deref()),
+            (Some("search_records"), Some("2001:db8::1"), Some("{\"a\":1}"))
+        );
+        assert_eq!(store.get_audit_event(first.id).await.unwrap().as_ref(), Some(first));
+
+        let by = |f: AuditFilter| {
+            let store = store.clone();
+            async move { store.list_audit_events(&all(f)).await.unwrap().len() }
+        };
+        assert_eq!(by(AuditFilter { outcome: Some("success".into()), ..Default::default() }).await, 2);
+        assert_eq!(by(AuditFilter { tool: Some("delete_record".into()), ..Default::default() }).await, 1);
+        assert_eq!(by(AuditFilter { connection_id: Some(1), ..Default::default() }).await, 2);
+        assert_eq!(by(AuditFilter { user_login: Some("demo".into()), ..Default::default() }).await, 4);
+        assert_eq!(by(AuditFilter { model: Some("sale.order".into()), ..Default::default() }).await, 0);
+        let period = AuditFilter { since: Some(T0 + HOUR_MS), until: Some(T0 + 3 * HOUR_MS), ..Default::default() };
+        assert_eq!(by(period).await, 2);
+        let page = store
+            .list_audit_events(&AuditFilter { limit: 2, offset: 1, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(page.iter().map(|e| e.at).collect::<Vec<_>>(), [T0 + 2 * HOUR_MS, T0 + HOUR_MS]);
+
+        assert_eq!(store.delete_audit_before(T0 + 2 * HOUR_MS).await.unwrap(), 2);
+        assert_eq!(by(AuditFilter::default()).await, 2);
     }
 }
