@@ -6,5 +6,6 @@ mod helpers;
 mod mcp;
 mod pg;
 mod python_sdk;
+mod replicas;
 mod sim_samples;
 mod store;

@@ -8,7 +8,10 @@ pub const POSTGRES_URL_VAR: &str = "TEST_POSTGRES_URL";
 
 /// The admin URL, or `None` (after a one-line notice) when PostgreSQL tests may be skipped.
 pub fn admin_url() -> Option<String> {
-    if let Some(url) = std::env::var(POSTGRES_URL_VAR).ok().filter(|u| !u.is_empty()) {
+    if let Some(url) = std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         return Some(url);
     }
     let required = ["CI", "REQUIRE_POSTGRES"]
@@ -59,10 +62,13 @@ impl TempDatabase {
     }
 
     pub async fn remove(mut self) {
-        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-            .execute(&mut self.admin)
-            .await
-            .expect("drop the test database");
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut self.admin)
+        .await
+        .expect("drop the test database");
         let _ = self.admin.close().await;
     }
 }

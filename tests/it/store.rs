@@ -925,30 +925,50 @@ mod cases {
         assert_eq!(counts.len(), 25, "exactly the limit passes");
         let distinct: HashSet<i64> = counts.iter().copied().collect();
         assert_eq!(distinct, (1..=25).collect(), "each slot is handed out once");
-        assert_eq!(store.take_rate_slot(7, "minute", T0 + 60_000, 25).await.unwrap(), Some(1), "next window");
-        assert_eq!(store.take_rate_slot(8, "minute", T0, 25).await.unwrap(), Some(1), "other connection");
-        assert_eq!(store.take_rate_slot(7, "day", T0, 25).await.unwrap(), Some(1), "other window kind");
+        assert_eq!(
+            store
+                .take_rate_slot(7, "minute", T0 + 60_000, 25)
+                .await
+                .unwrap(),
+            Some(1),
+            "next window"
+        );
+        assert_eq!(
+            store.take_rate_slot(8, "minute", T0, 25).await.unwrap(),
+            Some(1),
+            "other connection"
+        );
+        assert_eq!(
+            store.take_rate_slot(7, "day", T0, 25).await.unwrap(),
+            Some(1),
+            "other window kind"
+        );
         assert_eq!(store.delete_rate_windows_before(T0 + 1).await.unwrap(), 3);
-        assert_eq!(store.take_rate_slot(7, "minute", T0, 25).await.unwrap(), Some(1), "forgotten");
+        assert_eq!(
+            store.take_rate_slot(7, "minute", T0, 25).await.unwrap(),
+            Some(1),
+            "forgotten"
+        );
     }
 
     pub async fn audit_events_append_filter_and_expire(store: Store) {
         use odoo_mcp_gateway::store::{AuditFilter, AuditRow};
-        let event = |at: Millis, outcome: &str, tool: Option<&str>, connection: Option<i64>| AuditRow {
-            at,
-            method: "tools/call".into(),
-            tool: tool.map(str::to_owned),
-            model: Some("res.partner".into()),
-            user_login: Some("demo".into()),
-            connection_id: connection,
-            client_ip: Some("2001:db8::1".into()),
-            outcome: outcome.into(),
-            duration_ms: 3,
-            error: (outcome != "success").then(|| "nope".to_owned()),
-            request_payload: Some("{\"a\":1}".into()),
-            response_payload: None,
-            ..AuditRow::default()
-        };
+        let event =
+            |at: Millis, outcome: &str, tool: Option<&str>, connection: Option<i64>| AuditRow {
+                at,
+                method: "tools/call".into(),
+                tool: tool.map(str::to_owned),
+                model: Some("res.partner".into()),
+                user_login: Some("demo".into()),
+                connection_id: connection,
+                client_ip: Some("2001:db8::1".into()),
+                outcome: outcome.into(),
+                duration_ms: 3,
+                error: (outcome != "success").then(|| "nope".to_owned()),
+                request_payload: Some("{\"a\":1}".into()),
+                response_payload: None,
+                ..AuditRow::default()
+            };
         let events = [
             event(T0, "success", Some("search_records"), Some(1)),
             event(T0 + HOUR_MS, "denied", Some("delete_record"), Some(1)),
@@ -958,34 +978,97 @@ mod cases {
         store.insert_audit_events(&events).await.unwrap();
         store.insert_audit_events(&[]).await.unwrap();
         let all = |f: AuditFilter| AuditFilter { limit: 100, ..f };
-        let listed = store.list_audit_events(&all(AuditFilter::default())).await.unwrap();
+        let listed = store
+            .list_audit_events(&all(AuditFilter::default()))
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 4);
         assert_eq!(listed[0].outcome, "rate_limited", "newest first");
         let first = &listed[3];
         assert_eq!(
-            (first.tool.as_deref(), first.client_ip.as_deref(), first.request_payload.as_deref()),
-            (Some("search_records"), Some("2001:db8::1"), Some("{\"a\":1}"))
+            (
+                first.tool.as_deref(),
+                first.client_ip.as_deref(),
+                first.request_payload.as_deref()
+            ),
+            (
+                Some("search_records"),
+                Some("2001:db8::1"),
+                Some("{\"a\":1}")
+            )
         );
-        assert_eq!(store.get_audit_event(first.id).await.unwrap().as_ref(), Some(first));
+        assert_eq!(
+            store.get_audit_event(first.id).await.unwrap().as_ref(),
+            Some(first)
+        );
 
         let by = |f: AuditFilter| {
             let store = store.clone();
             async move { store.list_audit_events(&all(f)).await.unwrap().len() }
         };
-        assert_eq!(by(AuditFilter { outcome: Some("success".into()), ..Default::default() }).await, 2);
-        assert_eq!(by(AuditFilter { tool: Some("delete_record".into()), ..Default::default() }).await, 1);
-        assert_eq!(by(AuditFilter { connection_id: Some(1), ..Default::default() }).await, 2);
-        assert_eq!(by(AuditFilter { user_login: Some("demo".into()), ..Default::default() }).await, 4);
-        assert_eq!(by(AuditFilter { model: Some("sale.order".into()), ..Default::default() }).await, 0);
-        let period = AuditFilter { since: Some(T0 + HOUR_MS), until: Some(T0 + 3 * HOUR_MS), ..Default::default() };
+        assert_eq!(
+            by(AuditFilter {
+                outcome: Some("success".into()),
+                ..Default::default()
+            })
+            .await,
+            2
+        );
+        assert_eq!(
+            by(AuditFilter {
+                tool: Some("delete_record".into()),
+                ..Default::default()
+            })
+            .await,
+            1
+        );
+        assert_eq!(
+            by(AuditFilter {
+                connection_id: Some(1),
+                ..Default::default()
+            })
+            .await,
+            2
+        );
+        assert_eq!(
+            by(AuditFilter {
+                user_login: Some("demo".into()),
+                ..Default::default()
+            })
+            .await,
+            4
+        );
+        assert_eq!(
+            by(AuditFilter {
+                model: Some("sale.order".into()),
+                ..Default::default()
+            })
+            .await,
+            0
+        );
+        let period = AuditFilter {
+            since: Some(T0 + HOUR_MS),
+            until: Some(T0 + 3 * HOUR_MS),
+            ..Default::default()
+        };
         assert_eq!(by(period).await, 2);
         let page = store
-            .list_audit_events(&AuditFilter { limit: 2, offset: 1, ..Default::default() })
+            .list_audit_events(&AuditFilter {
+                limit: 2,
+                offset: 1,
+                ..Default::default()
+            })
             .await
             .unwrap();
-        assert_eq!(page.iter().map(|e| e.at).collect::<Vec<_>>(), [T0 + 2 * HOUR_MS, T0 + HOUR_MS]);
+        assert_eq!(
+            page.iter().map(|e| e.at).collect::<Vec<_>>(),
+            [T0 + 2 * HOUR_MS, T0 + HOUR_MS]
+        );
 
-        assert_eq!(store.delete_audit_before(T0 + 2 * HOUR_MS).await.unwrap(), 2);
+        assert_eq!(
+            store.delete_audit_before(T0 + 2 * HOUR_MS).await.unwrap(),
+            2
+        );
         assert_eq!(by(AuditFilter::default()).await, 2);
     }
 }
