@@ -4,6 +4,7 @@ mod cli;
 mod governance;
 mod helpers;
 mod mcp;
+mod ops;
 mod pg;
 mod python_sdk;
 mod replicas;
