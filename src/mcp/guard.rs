@@ -15,11 +15,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::pipeline::{self, Refusal};
-use super::principal::Principal;
+use super::principal::{Principal, PrincipalError};
 use crate::app::AppState;
 use crate::audit::{outcome, redact};
 use crate::connections::Connection;
-use crate::odoo::{Credential, Protocol};
 use crate::policy::client_ip::client_ip;
 use crate::policy::ip::IpRefusal;
 use crate::store::AuditRow;
@@ -186,30 +185,9 @@ async fn admit(
 }
 
 async fn principal_for(state: &AppState, connection: &Connection) -> Result<Principal, Stop> {
-    let user_id = connection.odoo_user_id.ok_or(Stop::NoLinkedUser)?;
-    let user = state
-        .store
-        .get_odoo_user(user_id)
-        .await
-        .map_err(|e| Stop::Governance(Refusal::Internal(e.to_string())))?
-        .ok_or(Stop::NoLinkedUser)?;
-    let secret = state
-        .keyring
-        .open(&user.secret_sealed, &user.login)
-        .map_err(|e| Stop::Governance(Refusal::Internal(e.to_string())))?;
-    let protocol = if user.protocol == Protocol::Json2.as_str() {
-        Protocol::Json2
-    } else {
-        Protocol::JsonRpc
-    };
-    Ok(Principal {
-        connection: connection.clone(),
-        login: user.login,
-        credential: Credential {
-            uid: user.odoo_uid,
-            secret,
-            protocol,
-        },
+    Principal::load(state, connection.clone()).await.map_err(|e| match e {
+        PrincipalError::NoLinkedUser => Stop::NoLinkedUser,
+        PrincipalError::Internal(cause) => Stop::Governance(Refusal::Internal(cause)),
     })
 }
 

@@ -19,7 +19,7 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub use error::ToolError;
-pub use principal::Principal;
+pub use principal::{Principal, PrincipalError};
 
 use crate::app::AppState;
 

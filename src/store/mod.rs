@@ -4,6 +4,7 @@
 //! on whichever engine the [`Store`] holds (the [`on_pool!`] macro expands one body per engine).
 //! Only this module contains SQL; one file per aggregate.
 
+mod approvals;
 mod audit;
 mod connections;
 mod odoo_users;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use approvals::ApprovalRow;
 pub use audit::{AuditFilter, AuditRow};
 pub use connections::{ConnectionRow, NewConnection, PolicyColumns};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
