@@ -320,6 +320,7 @@ async fn run(a: RunArgs) -> Result<()> {
         a.warmup.as_secs()
     );
     println!("{}", machine());
+    println!("{}", loadavg());
     println!();
     println!(
         "{:<32} {:>4} {:>9} {:>9} {:>9} {:>10} {:>7}",
@@ -344,6 +345,7 @@ async fn run(a: RunArgs) -> Result<()> {
         results.push((w.name, c, s));
     }
 
+    println!("{}", loadavg());
     let (gw_rss, gw_hwm) = rss_kb(a.gw_pid)?;
     let (sim_rss, _) = rss_kb(a.sim_pid)?;
     println!("\ngateway RSS after load: VmRSS {gw_rss} kB, VmHWM {gw_hwm} kB");
@@ -645,6 +647,13 @@ fn machine() -> String {
         .unwrap_or_else(|| "unknown CPU".into());
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("machine: {cpus} CPUs, {model}")
+}
+
+/// The machine is shared: say how busy it was, as the figures depend on it.
+fn loadavg() -> String {
+    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let l: Vec<&str> = l.split_whitespace().take(3).collect();
+    format!("load average (1/5/15 min): {}", l.join(" "))
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
