@@ -1,1 +1,676 @@
-fn main() {}
+//! Load benchmark of the gateway against the built-in Odoo simulator.
+//!
+//! Boots `odoo-mcp-gateway simulator` and `odoo-mcp-gateway serve` as child processes on
+//! free local ports, links the simulator's `demo` user, creates an API-key connection, then
+//! drives each workload for a fixed duration at concurrency 1 and 32:
+//!
+//! * `direct search_read`: JSON-RPC `execute_kw` straight to the simulator (the baseline);
+//! * `gw tools/call`: `search_records` through the gateway (which uses JSON-RPC too);
+//! * `gw tools/list`;
+//! * a cost ladder at c=32 (`/healthz`, an unknown key on `/mcp`, `ping`) that splits the
+//!   gateway's own per-request cost into axum, the guard's key lookup and the rest.
+//!
+//! It prints p50/p99 latency, throughput and failures per workload, the derived figures
+//! against their targets, and a markdown table for the README.
+//!
+//! Environment: `BENCH_SECS` (measured seconds per workload, default 5), `BENCH_WARMUP_SECS`
+//! (default 1), `BENCH_CONCURRENCY` (the high level, default 32), `BENCH_TMPDIR` (parent of
+//! the temporary data directory, default the system temp dir), `BENCH_ONLY` (comma-separated
+//! words; run only the workloads whose name contains one), `BENCH_GW_LOG` (the gateway's log
+//! filter, default `warn`; e.g. `info` to see each tool call's Odoo time on stderr).
+//!
+//! Run with `cargo bench --bench gateway`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_odoo-mcp-gateway");
+const PROTOCOL_VERSION: &str = "2025-06-18";
+
+// Targets (see the README's performance section).
+const TARGET_ADDED_P50_US: f64 = 500.0;
+const TARGET_RATIO_C32: f64 = 0.40;
+const TARGET_LIST_RPS: f64 = 10_000.0;
+const TARGET_RSS_KB: u64 = 64 * 1024;
+
+/// Kills and reaps every child on drop, so a panic or an early error never leaves a
+/// simulator or gateway running.
+#[derive(Default)]
+struct Children(Vec<(&'static str, Child)>);
+
+impl Children {
+    fn push(&mut self, name: &'static str, child: Child) -> u32 {
+        let pid = child.id();
+        self.0.push((name, child));
+        pid
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (name, child) in self.0.iter_mut().rev() {
+            if let Err(e) = child.kill() {
+                eprintln!("could not kill {name} (pid {}): {e}", child.id());
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    // Under `cargo bench` libtest-style arguments (`--bench`) are passed; none are used.
+    let secs = env_u64("BENCH_SECS", 5);
+    let warmup = env_u64("BENCH_WARMUP_SECS", 1);
+    let high = env_u64("BENCH_CONCURRENCY", 32) as usize;
+    let measure = Duration::from_secs(secs);
+    let warmup = Duration::from_secs(warmup);
+
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .map_err(|_| anyhow::anyhow!("a rustls crypto provider was already installed"))?;
+
+    // Declared before `children` so it is dropped after the processes using it are gone.
+    let data_dir = match std::env::var_os("BENCH_TMPDIR") {
+        Some(parent) => tempfile::Builder::new()
+            .prefix("omg-bench-")
+            .tempdir_in(parent)?,
+        None => tempfile::Builder::new().prefix("omg-bench-").tempdir()?,
+    };
+    let mut children = Children::default();
+    let data = data_dir.path().to_str().context("non-UTF-8 temp path")?;
+
+    // 1. The simulator: its URL is the first line of its stdout.
+    let mut sim = Command::new(BIN)
+        .args([
+            "--log-level",
+            "warn",
+            "simulator",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--odoo-version", "19"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting the simulator")?;
+    let sim_stdout = sim.stdout.take().context("simulator stdout")?;
+    let sim_pid = children.push("simulator", sim);
+    let mut lines = BufReader::new(sim_stdout);
+    let mut odoo_url = String::new();
+    lines.read_line(&mut odoo_url)?;
+    let odoo_url = odoo_url.trim().to_owned();
+    ensure!(
+        odoo_url.starts_with("http://"),
+        "simulator printed {odoo_url:?}"
+    );
+    // Keep draining its stdout so it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+
+    // 2. Link demo and create a connection.
+    let odoo_flags = ["--odoo-url", &odoo_url, "--odoo-db", "demo"];
+    let mut link = Command::new(BIN)
+        .args([
+            "--log-level",
+            "warn",
+            "user",
+            "link",
+            "demo",
+            "--data-dir",
+            data,
+        ])
+        .args(odoo_flags)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("running user link")?;
+    link.stdin.take().context("stdin")?.write_all(b"demo\n")?;
+    let out = link.wait_with_output()?;
+    ensure!(out.status.success(), "user link failed: {:?}", out.status);
+
+    let out = Command::new(BIN)
+        .args(["--log-level", "warn", "connection", "create"])
+        .args(["--user", "demo", "--name", "bench", "--data-dir", data])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running connection create")?;
+    ensure!(out.status.success(), "connection create failed");
+    let api_key = String::from_utf8(out.stdout)?
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .context("connection create printed nothing")?
+        .trim()
+        .to_owned();
+
+    // 3. The gateway on a free port.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let gw_log = std::env::var("BENCH_GW_LOG").unwrap_or_else(|_| "warn".into());
+    let gw = Command::new(BIN)
+        .args(["--log-level", &gw_log, "serve", "--listen", &listen])
+        .args(["--data-dir", data])
+        .args(odoo_flags)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting the gateway")?;
+    let gw_pid = children.push("gateway", gw);
+    let gw_url = format!("http://{listen}");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(run(RunArgs {
+        odoo_url,
+        gw_url,
+        api_key,
+        gw_pid,
+        sim_pid,
+        measure,
+        warmup,
+        high,
+    }));
+    drop(rt);
+    drop(children);
+    drop(data_dir);
+    report
+}
+
+struct RunArgs {
+    odoo_url: String,
+    gw_url: String,
+    api_key: String,
+    gw_pid: u32,
+    sim_pid: u32,
+    measure: Duration,
+    warmup: Duration,
+    high: usize,
+}
+
+async fn run(a: RunArgs) -> Result<()> {
+    wait_healthy(&a.gw_url).await?;
+
+    // The demo user's uid, for the direct baseline.
+    let probe = client(1)?;
+    let auth: Value = probe
+        .post(format!("{}/jsonrpc", a.odoo_url))
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "call", "params": {
+            "service": "common", "method": "authenticate",
+            "args": ["demo", "demo", "demo", {}]}}),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+    let uid = auth["result"]
+        .as_i64()
+        .with_context(|| format!("authenticate answered {auth}"))?;
+
+    let direct_body = json!({"jsonrpc": "2.0", "id": 1, "method": "call", "params": {
+        "service": "object", "method": "execute_kw",
+        "args": ["demo", uid, "demo", "res.partner", "search_read", [],
+                 {"domain": [], "fields": ["name"], "limit": 5}]}})
+    .to_string();
+    let call_body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "search_records",
+        "arguments": {"model": "res.partner", "fields": ["name"], "limit": 5}}})
+    .to_string();
+    let list_body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    let ping_body = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
+
+    let direct = Workload {
+        name: "direct search_read",
+        method: reqwest::Method::POST,
+        url: format!("{}/jsonrpc", a.odoo_url),
+        bearer: None,
+        mcp: false,
+        body: Some(direct_body),
+        check: Check::JsonRpcResult,
+    };
+    let gw_mcp = format!("{}/mcp", a.gw_url);
+    let call = Workload {
+        name: "gw tools/call search_records",
+        method: reqwest::Method::POST,
+        url: gw_mcp.clone(),
+        bearer: Some(a.api_key.clone()),
+        mcp: true,
+        body: Some(call_body),
+        check: Check::ToolOk,
+    };
+    let list = Workload {
+        name: "gw tools/list",
+        body: Some(list_body),
+        check: Check::JsonRpcResult,
+        ..call.clone()
+    };
+    let ping = Workload {
+        name: "gw ping (guard + rmcp)",
+        body: Some(ping_body.clone()),
+        check: Check::JsonRpcResult,
+        ..call.clone()
+    };
+    let bad_key = Workload {
+        name: "gw unknown key (401)",
+        bearer: Some("omg_bench_not_a_real_key_0000000000000000".into()),
+        body: Some(ping_body),
+        check: Check::Status(401),
+        ..call.clone()
+    };
+    let healthz = Workload {
+        name: "gw GET /healthz (axum)",
+        method: reqwest::Method::GET,
+        url: format!("{}/healthz", a.gw_url),
+        bearer: None,
+        mcp: false,
+        body: None,
+        check: Check::Status(200),
+    };
+
+    // Validate each workload once, loudly, before measuring anything.
+    for w in [&direct, &call, &list, &ping, &bad_key, &healthz] {
+        let (status, text) = w
+            .send(&probe, |s, b| (s, String::from_utf8_lossy(b).into_owned()))
+            .await?;
+        if !w.check.full(status, &text) {
+            bail!(
+                "{}: unexpected first response {status}: {}",
+                w.name,
+                shorten(&text)
+            );
+        }
+    }
+
+    let plan: Vec<(&Workload, usize)> = vec![
+        (&direct, 1),
+        (&direct, a.high),
+        (&call, 1),
+        (&call, a.high),
+        (&list, 1),
+        (&list, a.high),
+        (&healthz, a.high),
+        (&bad_key, a.high),
+        (&ping, a.high),
+    ];
+    // `BENCH_ONLY=list,ping` keeps the workloads whose name contains one of the words.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| {
+        only.is_empty()
+            || only
+                .split(',')
+                .any(|word| !word.is_empty() && name.contains(word))
+    };
+    let plan: Vec<_> = plan.into_iter().filter(|(w, _)| wanted(w.name)).collect();
+    eprintln!("pids: gateway {} simulator {}", a.gw_pid, a.sim_pid);
+    println!(
+        "\nodoo-mcp-gateway load benchmark: {} s per workload after {} s warm-up",
+        a.measure.as_secs(),
+        a.warmup.as_secs()
+    );
+    println!("{}", machine());
+    println!("{}", loadavg());
+    println!();
+    println!(
+        "{:<32} {:>4} {:>9} {:>9} {:>9} {:>10} {:>7}",
+        "workload", "c", "requests", "p50 µs", "p99 µs", "req/s", "errors"
+    );
+    let mut results = Vec::new();
+    for (w, c) in plan {
+        let http = client(c)?;
+        let _ = load(&http, w, c, a.warmup).await;
+        let s = load(&http, w, c, a.measure).await;
+        println!(
+            "{:<32} {:>4} {:>9} {:>9} {:>9} {:>10.0} {:>7}{}",
+            w.name,
+            c,
+            s.requests,
+            s.p50_us,
+            s.p99_us,
+            s.rps,
+            s.errors,
+            if s.errors > 0 { "  <-- FAILURES" } else { "" }
+        );
+        results.push((w.name, c, s));
+    }
+
+    println!("{}", loadavg());
+    let (gw_rss, gw_hwm) = rss_kb(a.gw_pid)?;
+    let (sim_rss, _) = rss_kb(a.sim_pid)?;
+    println!("\ngateway RSS after load: VmRSS {gw_rss} kB, VmHWM {gw_hwm} kB");
+    println!("(simulator VmRSS {sim_rss} kB, for reference)");
+
+    let find = |name: &str, c: usize| {
+        results
+            .iter()
+            .find(|(n, cc, _)| *n == name && *cc == c)
+            .map(|(_, _, s)| s)
+    };
+    let total_errors: u64 = results.iter().map(|(_, _, s)| s.errors).sum();
+
+    // (what, measured, goal, met); a target whose workloads were filtered out is skipped.
+    let mut targets: Vec<(String, String, &str, bool)> = Vec::new();
+    if let (Some(d1), Some(g1)) = (find(direct.name, 1), find(call.name, 1)) {
+        let added = g1.p50_us as f64 - d1.p50_us as f64;
+        targets.push((
+            "gateway added p50 at c=1".into(),
+            format!("{added:.0} µs"),
+            "≤ 500 µs",
+            added <= TARGET_ADDED_P50_US,
+        ));
+    }
+    if let (Some(dh), Some(gh)) = (find(direct.name, a.high), find(call.name, a.high)) {
+        let ratio = gh.rps / dh.rps;
+        targets.push((
+            format!("gateway/direct throughput at c={}", a.high),
+            format!("{:.0} %", ratio * 100.0),
+            "≥ 40 %",
+            ratio >= TARGET_RATIO_C32,
+        ));
+    }
+    if let Some(lh) = find(list.name, a.high) {
+        targets.push((
+            format!("tools/list throughput at c={}", a.high),
+            format!("{:.0} req/s", lh.rps),
+            "> 10,000 req/s",
+            lh.rps > TARGET_LIST_RPS,
+        ));
+    }
+    targets.push((
+        "gateway RSS after load (VmHWM)".into(),
+        format!("{:.1} MB", gw_hwm as f64 / 1024.0),
+        "< 64 MB",
+        gw_hwm < TARGET_RSS_KB,
+    ));
+    let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+    println!();
+    for (what, value, target, ok) in &targets {
+        println!(
+            "{:<5} {what:<40} {value:>14}   target {target}",
+            verdict(*ok)
+        );
+    }
+    if total_errors > 0 {
+        println!("\n!!! {total_errors} FAILED REQUESTS: the figures above are NOT valid !!!");
+    }
+
+    println!("\n--- markdown ---\n");
+    println!("| Workload | c | p50 (µs) | p99 (µs) | req/s | errors |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (name, c, s) in &results {
+        println!(
+            "| {name} | {c} | {} | {} | {:.0} | {} |",
+            s.p50_us, s.p99_us, s.rps, s.errors
+        );
+    }
+    println!();
+    println!("| Target | Measured | Goal | |");
+    println!("| --- | ---: | --- | --- |");
+    for (what, value, target, ok) in &targets {
+        println!("| {what} | {value} | {target} | {} |", verdict(*ok));
+    }
+    println!(
+        "\nGateway memory after load: VmRSS {:.1} MB, VmHWM {:.1} MB.",
+        gw_rss as f64 / 1024.0,
+        gw_hwm as f64 / 1024.0
+    );
+    if total_errors > 0 {
+        bail!("{total_errors} requests failed");
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+struct Workload {
+    name: &'static str,
+    method: reqwest::Method,
+    url: String,
+    bearer: Option<String>,
+    /// Send the MCP headers (Accept, protocol version).
+    mcp: bool,
+    body: Option<String>,
+    check: Check,
+}
+
+#[derive(Clone, Copy)]
+enum Check {
+    /// 200 and a JSON-RPC `result` (no `error`).
+    JsonRpcResult,
+    /// As above, and a tool result with `isError: false`.
+    ToolOk,
+    /// Just this status.
+    Status(u16),
+}
+
+impl Check {
+    /// The thorough check, on the first response: parses the whole body.
+    fn full(self, status: u16, body: &str) -> bool {
+        match self {
+            Check::Status(s) => status == s,
+            Check::JsonRpcResult | Check::ToolOk => {
+                let Ok(v) = serde_json::from_str::<Value>(json_part(body)) else {
+                    return false;
+                };
+                let ok = status == 200 && v.get("error").is_none() && v.get("result").is_some();
+                match self {
+                    Check::ToolOk => ok && v["result"]["isError"] == json!(false),
+                    _ => ok,
+                }
+            }
+        }
+    }
+
+    /// The cheap check used under load (the client shares the CPUs with the servers): the
+    /// JSON-RPC envelope's first key after `id` is `result`, and the tool said no error.
+    fn fast(self, status: u16, body: &[u8]) -> bool {
+        match self {
+            Check::Status(s) => status == s,
+            Check::JsonRpcResult | Check::ToolOk => {
+                let Ok(text) = std::str::from_utf8(body) else {
+                    return false;
+                };
+                let head = &text[..text.len().min(96)];
+                let ok =
+                    status == 200 && head.contains("\"result\"") && !head.contains("\"error\"");
+                match self {
+                    Check::ToolOk => ok && text.contains("\"isError\":false"),
+                    _ => ok,
+                }
+            }
+        }
+    }
+}
+
+/// The JSON of a body that may be an SSE frame (`data: {...}`).
+fn json_part(body: &str) -> &str {
+    body.lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .map(str::trim)
+        .unwrap_or(body)
+}
+
+impl Workload {
+    /// Sends one request and hands the status and body to `inspect`.
+    async fn send<T>(
+        &self,
+        http: &reqwest::Client,
+        inspect: impl FnOnce(u16, &[u8]) -> T,
+    ) -> Result<T> {
+        let mut req = http.request(self.method.clone(), &self.url);
+        if let Some(key) = &self.bearer {
+            req = req.bearer_auth(key);
+        }
+        if self.mcp {
+            req = req
+                .header("Accept", "application/json, text/event-stream")
+                .header("MCP-Protocol-Version", PROTOCOL_VERSION);
+        }
+        if let Some(body) = &self.body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.clone());
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await?;
+        Ok(inspect(status, &body))
+    }
+}
+
+struct Stats {
+    requests: u64,
+    errors: u64,
+    p50_us: u64,
+    p99_us: u64,
+    rps: f64,
+}
+
+/// Runs `w` from `concurrency` tasks on one client until `duration` has passed.
+async fn load(
+    http: &reqwest::Client,
+    w: &Workload,
+    concurrency: usize,
+    duration: Duration,
+) -> Stats {
+    let w = Arc::new(w.clone());
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let http = http.clone();
+        let w = Arc::clone(&w);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::with_capacity(1 << 16);
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                let ok = w
+                    .send(&http, |status, body| w.check.fast(status, body))
+                    .await
+                    .unwrap_or(false);
+                let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                if ok {
+                    latencies.push(us);
+                } else {
+                    errors += 1;
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        match t.await {
+            Ok((l, e)) => {
+                all.extend(l);
+                errors += e;
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let pct = |p: f64| -> u64 {
+        if all.is_empty() {
+            0
+        } else {
+            let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
+            u64::from(all[i])
+        }
+    };
+    Stats {
+        requests: all.len() as u64 + errors,
+        errors,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        rps: all.len() as f64 / elapsed,
+    }
+}
+
+fn client(concurrency: usize) -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency.max(1) * 2)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+async fn wait_healthy(gw_url: &str) -> Result<()> {
+    let http = client(1)?;
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = http.get(format!("{gw_url}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            bail!("the gateway did not answer /healthz within 20 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// (VmRSS, VmHWM) in kB from /proc/<pid>/status.
+fn rss_kb(pid: u32) -> Result<(u64, u64)> {
+    let mut status = String::new();
+    std::fs::File::open(format!("/proc/{pid}/status"))?.read_to_string(&mut status)?;
+    let field = |name: &str| -> Result<u64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .with_context(|| format!("{name} missing in /proc/{pid}/status"))
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("machine: {cpus} CPUs, {model}")
+}
+
+/// The machine is shared: say how busy it was, as the figures depend on it.
+fn loadavg() -> String {
+    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let l: Vec<&str> = l.split_whitespace().take(3).collect();
+    format!("load average (1/5/15 min): {}", l.join(" "))
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn shorten(s: &str) -> String {
+    if s.len() <= 300 {
+        s.to_owned()
+    } else {
+        let mut end = 300;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}
