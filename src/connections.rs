@@ -308,17 +308,32 @@ pub async fn find_by_api_key(
     keyring: &Keyring,
     presented: &str,
 ) -> Result<Option<Connection>> {
+    Ok(find_key_holder(store, keyring, presented)
+        .await?
+        .map(|holder| Connection::from(holder.connection)))
+}
+
+/// Like [`find_by_api_key`], with the sealed credential of the connection's Odoo user.
+pub async fn find_key_holder(
+    store: &Store,
+    keyring: &Keyring,
+    presented: &str,
+) -> Result<Option<store::KeyHolderRow>> {
     if !presented.starts_with(API_KEY_PREFIX) {
         return Ok(None);
     }
     let hash = keyring.token_hash(presented);
-    let Some(row) = store.find_connection_by_key_hash(&hash.0).await? else {
+    let Some(row) = store.find_key_holder(&hash.0).await? else {
         return Ok(None);
     };
     // The index found the row by equality; checking again in constant time costs nothing
     // and keeps the comparison safe should the lookup ever change.
-    let matches = row.key_hash.as_deref().is_some_and(|h| hash.ct_eq(h));
-    Ok(matches.then(|| Connection::from(row)))
+    let matches = row
+        .connection
+        .key_hash
+        .as_deref()
+        .is_some_and(|h| hash.ct_eq(h));
+    Ok(matches.then_some(row))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::pipeline::{self, Refusal};
-use super::principal::{Principal, PrincipalError};
+use super::principal::Principal;
 use crate::app::AppState;
 use crate::audit::{outcome, redact};
 use crate::connections::Connection;
@@ -101,8 +101,8 @@ pub async fn guard(
 
     let admitted = admit(&state, token.as_deref(), ip, body).await;
     let response = match admitted {
-        Ok((connection, principal, bytes)) => {
-            event.connection_id = Some(connection.id);
+        Ok((principal, bytes)) => {
+            event.connection_id = Some(principal.connection.id);
             event.user_login = Some(principal.login.clone());
             let note = CallNote::default();
             let mut request = Request::from_parts(parts, Body::from(bytes));
@@ -158,7 +158,6 @@ type Stopped = (Stop, Option<Box<Connection>>);
 enum Stop {
     Governance(Refusal),
     Bad(BadRequest),
-    NoLinkedUser,
 }
 
 async fn admit(
@@ -166,29 +165,18 @@ async fn admit(
     token: Option<&str>,
     ip: IpAddr,
     body: Result<Bytes, BadRequest>,
-) -> Result<(Connection, Principal, Bytes), Stopped> {
+) -> Result<(Principal, Bytes), Stopped> {
     // A body too large to read stops everything: nothing more can be known.
     if let Err(BadRequest::TooLarge(max)) = body {
         return Err((Stop::Bad(BadRequest::TooLarge(max)), None));
     }
-    let connection = pipeline::admit_request(state, token, ip)
+    let principal = pipeline::admit_request(state, token, ip)
         .await
         .map_err(|(refusal, connection)| (Stop::Governance(refusal), connection))?;
-    let bytes = match body {
-        Ok(bytes) => bytes,
-        Err(bad) => return Err((Stop::Bad(bad), Some(Box::new(connection)))),
-    };
-    match principal_for(state, &connection).await {
-        Ok(principal) => Ok((connection, principal, bytes)),
-        Err(stop) => Err((stop, Some(Box::new(connection)))),
+    match body {
+        Ok(bytes) => Ok((principal, bytes)),
+        Err(bad) => Err((Stop::Bad(bad), Some(Box::new(principal.connection)))),
     }
-}
-
-async fn principal_for(state: &AppState, connection: &Connection) -> Result<Principal, Stop> {
-    Principal::load(state, connection.clone()).await.map_err(|e| match e {
-        PrincipalError::NoLinkedUser => Stop::NoLinkedUser,
-        PrincipalError::Internal(cause) => Stop::Governance(Refusal::Internal(cause)),
-    })
 }
 
 /// Reads a POST body within the size limit (also without a Content-Length) and checks it is
@@ -272,13 +260,13 @@ impl Stop {
             Self::Governance(Refusal::MissingToken) => "missing_token",
             Self::Governance(Refusal::UnknownToken) => "unknown_token",
             Self::Governance(Refusal::Revoked) => "revoked",
+            Self::Governance(Refusal::NoLinkedUser) => "no_linked_user",
             Self::Governance(Refusal::Ip(_)) => "ip",
             Self::Governance(Refusal::RateLimited(_)) => "rate_limited",
             Self::Governance(Refusal::Internal(_)) => "internal",
             Self::Bad(BadRequest::TooLarge(_)) => "too_large",
             Self::Bad(BadRequest::WrongContentType) => "wrong_content_type",
             Self::Bad(BadRequest::Malformed(_)) => "malformed",
-            Self::NoLinkedUser => "no_linked_user",
         }
     }
 
@@ -306,6 +294,10 @@ impl Stop {
                     "The bearer token is not valid (unknown, mistyped or rotated away).".into(),
                 ),
                 Refusal::Revoked => (StatusCode::UNAUTHORIZED, "This connection has been revoked.".into()),
+                Refusal::NoLinkedUser => (
+                    StatusCode::UNAUTHORIZED,
+                    "This connection is not bound to a linked Odoo user yet.".into(),
+                ),
                 Refusal::Ip(IpRefusal::Blocked) => (
                     StatusCode::FORBIDDEN,
                     "Requests from this address are blocked for this connection.".into(),
@@ -320,10 +312,6 @@ impl Stop {
                     "The gateway could not check this request; the error was logged.".into(),
                 ),
             },
-            Self::NoLinkedUser => (
-                StatusCode::UNAUTHORIZED,
-                "This connection is not bound to a linked Odoo user yet.".into(),
-            ),
             Self::Bad(BadRequest::TooLarge(max)) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("The request body exceeds the limit of {max} bytes."),
@@ -351,8 +339,12 @@ impl Stop {
             tracing::error!(%cause, "MCP request check failed");
         }
         let code = match &self {
-            Self::Governance(Refusal::MissingToken | Refusal::UnknownToken | Refusal::Revoked)
-            | Self::NoLinkedUser => -32001,
+            Self::Governance(
+                Refusal::MissingToken
+                | Refusal::UnknownToken
+                | Refusal::Revoked
+                | Refusal::NoLinkedUser,
+            ) => -32001,
             Self::Bad(BadRequest::Malformed(_)) => -32700,
             Self::Bad(BadRequest::WrongContentType) => -32600,
             _ => -32000,

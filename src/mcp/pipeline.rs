@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::catalog::ToolSpec;
 use super::error::ToolError;
-use super::principal::Principal;
+use super::principal::{Principal, PrincipalError};
 use super::tools::ToolContext;
 use crate::app::AppState;
 use crate::connections::{self, Connection, Kind};
@@ -35,18 +35,19 @@ pub enum Refusal {
     MissingToken,
     UnknownToken,
     Revoked,
+    NoLinkedUser,
     Ip(IpRefusal),
     RateLimited(Exceeded),
     Internal(String),
 }
 
-/// Steps 1–4. Returns the admitted connection, or the refusal with the connection when the
+/// Steps 1–4. Returns the admitted principal, or the refusal with the connection when the
 /// token identified one (so the refusal is audited against it).
 pub async fn admit_request(
     state: &AppState,
     token: Option<&str>,
     client_ip: IpAddr,
-) -> Result<Connection, (Refusal, Option<Box<Connection>>)> {
+) -> Result<Principal, (Refusal, Option<Box<Connection>>)> {
     let settings = state
         .settings
         .get(&state.store)
@@ -56,10 +57,11 @@ pub async fn admit_request(
         return Err((Refusal::Disabled, None));
     }
     let token = token.ok_or((Refusal::MissingToken, None))?;
-    let connection = connections::find_by_api_key(&state.store, &state.keyring, token)
+    let holder = connections::find_key_holder(&state.store, &state.keyring, token)
         .await
         .map_err(|e| (internal(e), None))?
         .ok_or((Refusal::UnknownToken, None))?;
+    let connection = Connection::from(holder.connection.clone());
     let refused = |refusal| Err((refusal, Some(Box::new(connection.clone()))));
     if connection.revoked_at.is_some() {
         return refused(Refusal::Revoked);
@@ -79,7 +81,11 @@ pub async fn admit_request(
             Err(e) => return refused(internal(e)),
         }
     }
-    Ok(connection)
+    match Principal::from_holder(&state.keyring, holder) {
+        Ok(principal) => Ok(principal),
+        Err(PrincipalError::NoLinkedUser) => refused(Refusal::NoLinkedUser),
+        Err(PrincipalError::Internal(cause)) => refused(Refusal::Internal(cause)),
+    }
 }
 
 fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {

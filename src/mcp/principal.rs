@@ -3,6 +3,8 @@
 use crate::app::AppState;
 use crate::connections::Connection;
 use crate::odoo::{Credential, Protocol};
+use crate::secrets::Keyring;
+use crate::store::KeyHolderRow;
 
 /// Set by the `/mcp` guard into the request's extensions; tools read it from there.
 #[derive(Debug, Clone)]
@@ -26,28 +28,60 @@ pub enum PrincipalError {
 impl Principal {
     /// The connection with its Odoo user's credential, unsealed.
     pub async fn load(state: &AppState, connection: Connection) -> Result<Self, PrincipalError> {
-        let internal = |e: &dyn std::fmt::Display| PrincipalError::Internal(e.to_string());
-        let user_id = connection.odoo_user_id.ok_or(PrincipalError::NoLinkedUser)?;
+        let user_id = connection
+            .odoo_user_id
+            .ok_or(PrincipalError::NoLinkedUser)?;
         let user = state
             .store
             .get_odoo_user(user_id)
             .await
-            .map_err(|e| internal(&e))?
+            .map_err(|e| PrincipalError::Internal(e.to_string()))?
             .ok_or(PrincipalError::NoLinkedUser)?;
-        let secret = state
-            .keyring
-            .open(&user.secret_sealed, &user.login)
-            .map_err(|e| internal(&e))?;
-        let protocol = if user.protocol == Protocol::Json2.as_str() {
+        Self::unseal(
+            &state.keyring,
+            connection,
+            &user.login,
+            user.odoo_uid,
+            &user.protocol,
+            &user.secret_sealed,
+        )
+    }
+
+    /// The principal of a key holder found by [`crate::connections::find_key_holder`]: no further read.
+    pub fn from_holder(keyring: &Keyring, holder: KeyHolderRow) -> Result<Self, PrincipalError> {
+        let connection = Connection::from(holder.connection);
+        let (Some(login), Some(uid), Some(protocol), Some(sealed)) = (
+            connection.user_login.clone(),
+            holder.holder_uid,
+            holder.holder_protocol,
+            holder.holder_secret,
+        ) else {
+            return Err(PrincipalError::NoLinkedUser);
+        };
+        Self::unseal(keyring, connection, &login, uid, &protocol, &sealed)
+    }
+
+    fn unseal(
+        keyring: &Keyring,
+        connection: Connection,
+        login: &str,
+        uid: i64,
+        protocol: &str,
+        sealed: &[u8],
+    ) -> Result<Self, PrincipalError> {
+        let secret = keyring
+            .open(sealed, login)
+            .map_err(|e| PrincipalError::Internal(e.to_string()))?;
+        let protocol = if protocol == Protocol::Json2.as_str() {
             Protocol::Json2
         } else {
             Protocol::JsonRpc
         };
         Ok(Self {
             connection,
-            login: user.login,
+            login: login.to_owned(),
             credential: Credential {
-                uid: user.odoo_uid,
+                uid,
                 secret,
                 protocol,
             },

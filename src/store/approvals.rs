@@ -60,26 +60,39 @@ impl Store {
 
     pub async fn get_approval(&self, id: &str) -> Result<Option<ApprovalRow>> {
         let sql = format!("SELECT {COLUMNS} FROM approvals WHERE id = $1");
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, ApprovalRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ApprovalRow>(AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Newest first; `state` filters when given.
-    pub async fn list_approvals(&self, state: Option<&str>, limit: i64) -> Result<Vec<ApprovalRow>> {
+    pub async fn list_approvals(
+        &self,
+        state: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ApprovalRow>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM approvals WHERE ($1 IS NULL OR state = $1)
              ORDER BY created_at DESC, id LIMIT $2"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, ApprovalRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ApprovalRow>(AssertSqlSafe(sql))
             .bind(state)
             .bind(limit)
             .fetch_all(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
-    pub async fn set_approval_activities(&self, id: &str, ids: &str, warning: Option<&str>) -> Result<()> {
+    pub async fn set_approval_activities(
+        &self,
+        id: &str,
+        ids: &str,
+        warning: Option<&str>,
+    ) -> Result<()> {
         on_pool!(self, pool => sqlx::query(
             "UPDATE approvals SET activity_ids = $2, activity_warning = $3 WHERE id = $1")
             .bind(id)

@@ -40,6 +40,17 @@ pub struct PolicyColumns {
     pub rate_per_day: Option<i64>,
 }
 
+/// A connection found by its key, with what is needed to act as its Odoo user: one read per
+/// request on the hot path.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyHolderRow {
+    #[sqlx(flatten)]
+    pub connection: ConnectionRow,
+    pub holder_uid: Option<i64>,
+    pub holder_protocol: Option<String>,
+    pub holder_secret: Option<Vec<u8>>,
+}
+
 pub struct NewConnection<'a> {
     pub kind: &'a str,
     pub name: &'a str,
@@ -91,6 +102,21 @@ impl Store {
         let sql = format!("{SELECT} WHERE c.key_hash = $1");
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, ConnectionRow>(AssertSqlSafe(sql))
+            .bind(hash)
+            .fetch_optional(pool)
+            .await)?,
+        )
+    }
+
+    pub async fn find_key_holder(&self, hash: &[u8]) -> Result<Option<KeyHolderRow>> {
+        let sql = SELECT.replacen(
+            "c.request_count",
+            "c.request_count, u.odoo_uid AS holder_uid, u.protocol AS holder_protocol,
+             u.secret_sealed AS holder_secret",
+            1,
+        ) + " WHERE c.key_hash = $1";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, KeyHolderRow>(AssertSqlSafe(sql))
             .bind(hash)
             .fetch_optional(pool)
             .await)?,

@@ -16,11 +16,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub use approvals::ApprovalRow;
 pub use audit::{AuditFilter, AuditRow};
-pub use connections::{ConnectionRow, NewConnection, PolicyColumns};
+pub use connections::{ConnectionRow, KeyHolderRow, NewConnection, PolicyColumns};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
 
 #[derive(Debug, thiserror::Error)]
@@ -112,10 +114,13 @@ impl Store {
 
 async fn sqlite_pool(options: SqliteConnectOptions) -> Result<SqlitePool> {
     // WAL lets readers run beside the one writer; the busy timeout makes concurrent writers
-    // (server and CLI on the same file) wait instead of failing.
+    // (server and CLI on the same file) wait instead of failing. With WAL, synchronous=NORMAL
+    // keeps the database consistent through crashes and syncs only at checkpoints: a power
+    // loss may undo the last commits, a process crash loses nothing committed.
     let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
     Ok(SqlitePoolOptions::new()
