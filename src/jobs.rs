@@ -38,6 +38,9 @@ pub async fn run(state: AppState) {
         if let Err(e) = audit_retention(&state, now).await {
             tracing::warn!(error = %e, "audit retention job failed");
         }
+        if let Err(e) = crate::approvals::expire_due(&state, now).await {
+            tracing::warn!(error = %e, "approval expiry job failed");
+        }
         if let Err(e) = rate_windows(&state, now).await {
             tracing::warn!(error = %e, "rate window cleanup failed");
         }

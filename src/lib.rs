@@ -1,6 +1,7 @@
 //! odoo-mcp-gateway: a governed Model Context Protocol gateway in front of any Odoo.
 
 pub mod app; // shared state, router, serving
+pub mod approvals; // human-in-the-loop approvals
 pub mod audit; // the audit log and its writer
 pub mod cli; // what each subcommand does
 pub mod clock; // time as a parameter

@@ -4,7 +4,7 @@
 pub mod catalog;
 mod error;
 mod guard;
-mod pipeline;
+pub mod pipeline;
 mod principal;
 pub mod relations;
 mod server;

@@ -23,6 +23,7 @@ use super::error::ToolError;
 use super::principal::{Principal, PrincipalError};
 use super::tools::ToolContext;
 use crate::app::AppState;
+use crate::approvals;
 use crate::connections::{self, Connection, Kind};
 use crate::policy::ip::{IpList, IpRefusal};
 use crate::policy::rate_limit::{Exceeded, Limits};
@@ -101,28 +102,43 @@ fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {
     policy::ip::check(client_ip, &allowed, &blocked).map_err(Refusal::Ip)
 }
 
+/// What step 7 decided for a call that passed steps 5 and 6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Run,
+    HeldForApproval,
+}
+
 /// Steps 5–7 for one `tools/call`.
 pub async fn admit_call(
-    state: &AppState,
     ctx: &ToolContext<'_>,
-    principal: &Principal,
+    spec: &ToolSpec,
+    arguments: &Map<String, Value>,
+) -> Result<Gate, ToolError> {
+    check_policy(ctx, spec, arguments).await?;
+    if approvals::is_gated(&ctx.principal.connection, spec, arguments) {
+        return Ok(Gate::HeldForApproval);
+    }
+    Ok(Gate::Run)
+}
+
+/// Steps 5 and 6: allowed tools, allowed models. An approved call passes them again when it
+/// runs, against the connection's policy as it is then.
+pub async fn check_policy(
+    ctx: &ToolContext<'_>,
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
 ) -> Result<(), ToolError> {
-    policy::tool_decision(&principal.connection, spec)
+    policy::tool_decision(&ctx.principal.connection, spec)
         .map_err(|denial| ToolError::Refused(denial.to_string()))?;
-    check_models(state, ctx, principal, arguments).await?;
-    // Step 7, approvals: gated tools are held here once the approvals issue lands.
-    Ok(())
+    check_models(ctx, arguments).await
 }
 
 async fn check_models(
-    state: &AppState,
     ctx: &ToolContext<'_>,
-    principal: &Principal,
     arguments: &Map<String, Value>,
 ) -> Result<(), ToolError> {
-    let allowed_models = policy::lines(&principal.connection.policy.allowed_models);
+    let allowed_models = policy::lines(&ctx.principal.connection.policy.allowed_models);
     if allowed_models.is_empty() {
         return Ok(());
     }
@@ -139,7 +155,8 @@ async fn check_models(
         return Err(refuse(&model));
     }
     for path in &touched.dotted_paths {
-        let forbidden = state
+        let forbidden = ctx
+            .state
             .relations
             .first_forbidden(ctx, &model, path, |m| models::allowed(m, &allowed_models))
             .await?;

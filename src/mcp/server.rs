@@ -19,12 +19,18 @@ use super::pipeline;
 use super::principal::Principal;
 use super::tools::{self, ToolContext};
 use crate::app::AppState;
-use crate::{audit, policy};
+use crate::{approvals, audit, policy};
 
 const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so Odoo's own access \
 rights apply. Start with get_current_context; use list_models and describe_model to learn names \
 before searching or writing; pass explicit field lists to keep results small. Write tools accept \
 dry_run to preview a change.";
+
+/// How a call that passed governance ended: it ran, or it is held for a person to decide.
+enum Ran {
+    Done(serde_json::Value),
+    Pending(serde_json::Value),
+}
 
 #[derive(Clone)]
 pub struct GatewayServer {
@@ -41,16 +47,21 @@ impl GatewayServer {
         principal: &Principal,
         name: &str,
         arguments: Map<String, serde_json::Value>,
-    ) -> Result<serde_json::Value, ToolError> {
+    ) -> Result<Ran, ToolError> {
         let spec = catalog::find(name)
             .ok_or_else(|| ToolError::UnknownTool(tools::validate::shorten(name)))?;
         let ctx = ToolContext {
-            odoo: &self.state.odoo,
+            state: &self.state,
             principal,
-            database: &self.state.odoo_database,
         };
-        pipeline::admit_call(&self.state, &ctx, principal, spec, &arguments).await?;
-        tools::run(spec, &ctx, arguments).await
+        match pipeline::admit_call(&ctx, spec, &arguments).await? {
+            pipeline::Gate::Run => tools::run(spec, &ctx, arguments).await.map(Ran::Done),
+            pipeline::Gate::HeldForApproval => {
+                approvals::request(&self.state, &ctx, spec, &arguments)
+                    .await
+                    .map(Ran::Pending)
+            }
+        }
     }
 }
 
@@ -108,7 +119,8 @@ impl ServerHandler for GatewayServer {
             .await;
         let elapsed = started.elapsed();
         let label = match &outcome {
-            Ok(_) => audit::outcome::SUCCESS,
+            Ok(Ran::Done(_)) => audit::outcome::SUCCESS,
+            Ok(Ran::Pending(_)) => audit::outcome::PENDING_APPROVAL,
             Err(e) => e.outcome(),
         };
         if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<CallNote>()) {
@@ -123,7 +135,7 @@ impl ServerHandler for GatewayServer {
             "tools/call"
         );
         let result = match outcome {
-            Ok(value) => Ok(CallToolResult::structured(value)),
+            Ok(Ran::Done(value) | Ran::Pending(value)) => Ok(CallToolResult::structured(value)),
             Err(error) => error.into_response(),
         };
         result.map(CallToolResponse::Complete)

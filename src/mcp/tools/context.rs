@@ -32,10 +32,10 @@ pub async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
         )
         .await?;
     let user = users.get(0).cloned().unwrap_or(Value::Null);
-    let version = ctx.odoo.server_version().await.ok().map(|v| v.serie);
+    let version = ctx.state.odoo.server_version().await.ok().map(|v| v.serie);
     Ok(json!({
         "user": user,
-        "odoo": { "version": version, "database": ctx.database },
+        "odoo": { "version": version, "database": &*ctx.state.odoo_database },
         "connection": {
             "id": principal.connection.id,
             "name": principal.connection.name,

@@ -15,13 +15,14 @@ use serde_json::{Map, Value};
 use super::catalog::{GET_APPROVAL_STATUS, ToolSpec};
 use super::error::ToolError;
 use super::principal::Principal;
-use crate::odoo::{Call, OdooClient};
+use crate::app::AppState;
+use crate::approvals;
+use crate::odoo::Call;
 
-/// Everything a tool may use: Odoo, as the principal's user.
+/// Everything a tool may use: the gateway's state, and Odoo as the principal's user.
 pub struct ToolContext<'a> {
-    pub odoo: &'a OdooClient,
+    pub state: &'a AppState,
     pub principal: &'a Principal,
-    pub database: &'a str,
 }
 
 impl ToolContext<'_> {
@@ -38,7 +39,11 @@ impl ToolContext<'_> {
             ids,
             kwargs,
         };
-        Ok(self.odoo.call(&self.principal.credential, &call).await?)
+        Ok(self
+            .state
+            .odoo
+            .call(&self.principal.credential, &call)
+            .await?)
     }
 }
 
@@ -65,10 +70,7 @@ pub async fn run(
         "execute_method" => execute::run(ctx, parse(name, arguments)?).await,
         GET_APPROVAL_STATUS => {
             let args: args::GetApprovalStatus = parse(name, arguments)?;
-            Err(ToolError::NotFound(format!(
-                "Unknown approval '{}': no approval request with this id belongs to this connection.",
-                validate::shorten(&args.approval_id)
-            )))
+            approvals::status(ctx.state, ctx.principal, &args.approval_id).await
         }
         other => Err(ToolError::UnknownTool(other.to_owned())),
     }

@@ -1,0 +1,413 @@
+//! Human-in-the-loop approvals: a call to a gated tool does not run; it becomes a request that a
+//! person approves or rejects, and on approval the exact stored call runs as the requester.
+//!
+//! States: pending → approved → executed | failed; pending → rejected; pending → expired.
+//! Every decision is a conditional update in the store, so it happens once across approvers
+//! and replicas; the stored arguments are bound to the request by a keyed hash.
+
+use serde_json::{Map, Value, json};
+use subtle::ConstantTimeEq;
+
+use crate::app::AppState;
+use crate::audit::outcome;
+use crate::clock::{HOUR_MS, Millis};
+use crate::connections::{self, Connection};
+use crate::mcp::catalog::{self, ToolSpec};
+use crate::mcp::tools::{self, ToolContext};
+use crate::mcp::{Principal, ToolError, pipeline};
+use crate::policy;
+use crate::secrets::Keyring;
+use crate::store::{self, ApprovalRow, AuditRow, OdooUserRow};
+
+mod activity;
+mod summary;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Pending,
+    Approved,
+    Executed,
+    Failed,
+    Rejected,
+    Expired,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Executed => "executed",
+            Self::Failed => "failed",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no approval request with this id")]
+    NotFound,
+    #[error(
+        "only the designated approver (or, when none is designated, an MCP Administrator) can decide this request"
+    )]
+    NotAllowed,
+    #[error("this request is no longer pending (it is {0})")]
+    NotPending(String),
+    #[error("a rejection needs a reason")]
+    ReasonRequired,
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// Whether this call is held for approval: the tool is listed under "Tools that need approval"
+/// and the call is not a dry run (a dry run changes nothing).
+pub fn is_gated(connection: &Connection, spec: &ToolSpec, arguments: &Map<String, Value>) -> bool {
+    let dry_run = arguments
+        .get("dry_run")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    !dry_run && policy::lines(&connection.policy.approval_tools).contains(&spec.name)
+}
+
+/// Binds an approval to its exact tool and arguments (keys are sorted by serde_json's map).
+pub fn arguments_hash(keyring: &Keyring, tool: &str, arguments: &str) -> [u8; 32] {
+    keyring
+        .token_hash(&format!("approval-v1\n{tool}\n{arguments}"))
+        .0
+}
+
+/// Files the request for a gated call and returns the tool result the AI gets at once.
+pub async fn request(
+    state: &AppState,
+    ctx: &ToolContext<'_>,
+    spec: &ToolSpec,
+    arguments: &Map<String, Value>,
+) -> Result<Value, ToolError> {
+    let principal = ctx.principal;
+    let connection = &principal.connection;
+    let requester_user_id = connection
+        .odoo_user_id
+        .ok_or_else(|| ToolError::Internal("a gated call without a user".into()))?;
+    let settings = state.settings.get(&state.store).await.map_err(internal)?;
+    let now = state.clock.now();
+    let expiry_hours = connection
+        .policy
+        .approval_expiry_hours
+        .unwrap_or(i64::from(settings.approval_expiry_hours));
+    let arguments_text = Value::Object(arguments.clone()).to_string();
+    let row = ApprovalRow {
+        id: format!("apr_{}", uuid::Uuid::new_v4().simple()),
+        connection_id: connection.id,
+        requester_user_id,
+        approver_user_id: connection.policy.approver_user_id,
+        tool: spec.name.to_owned(),
+        arguments_hash: arguments_hash(&state.keyring, spec.name, &arguments_text).to_vec(),
+        arguments: arguments_text,
+        summary: summary::describe(ctx, spec, arguments).await,
+        state: State::Pending.as_str().to_owned(),
+        created_at: now,
+        expires_at: now + expiry_hours * HOUR_MS,
+        decided_at: None,
+        decided_by: None,
+        reason: None,
+        result: None,
+        error: None,
+        activity_ids: String::new(),
+        activity_warning: None,
+    };
+    state.store.insert_approval(&row).await.map_err(internal)?;
+    let approvers = approvers(state, &row).await.map_err(internal)?;
+    let link = format!("{}/console/approvals/{}", state.urls.public, row.id);
+    let notified = activity::notify(ctx, &row, &approvers, &link, arguments).await;
+    state
+        .store
+        .set_approval_activities(&row.id, &notified.ids, notified.warning.as_deref())
+        .await
+        .map_err(internal)?;
+    let decider = match approvers.as_slice() {
+        [one] if row.approver_user_id.is_some() => one.name.clone(),
+        _ => "an MCP Administrator".to_owned(),
+    };
+    Ok(json!({
+        "status": "pending_approval",
+        "approval_id": row.id,
+        "summary": row.summary,
+        "approver": decider,
+        "expires_at": crate::clock::format_utc(row.expires_at),
+        "message": format!(
+            "This call needs human approval and has not run. {decider} has been asked to decide. \
+             Call get_approval_status with approval_id \"{}\" later to learn the outcome and, once \
+             approved, the result.", row.id),
+    }))
+}
+
+/// Who may decide: the designated approver, else every MCP Administrator.
+async fn approvers(state: &AppState, row: &ApprovalRow) -> Result<Vec<OdooUserRow>, store::Error> {
+    match row.approver_user_id {
+        Some(id) => Ok(state.store.get_odoo_user(id).await?.into_iter().collect()),
+        None => Ok(state
+            .store
+            .list_odoo_users()
+            .await?
+            .into_iter()
+            .filter(|u| u.role.as_deref() == Some("admin"))
+            .collect()),
+    }
+}
+
+pub fn may_decide(row: &ApprovalRow, decider: &OdooUserRow) -> bool {
+    match row.approver_user_id {
+        Some(approver) => approver == decider.id,
+        None => decider.role.as_deref() == Some("admin"),
+    }
+}
+
+/// What `get_approval_status` answers; a connection sees only its own requests.
+pub async fn status(
+    state: &AppState,
+    principal: &Principal,
+    approval_id: &str,
+) -> Result<Value, ToolError> {
+    let row = state
+        .store
+        .get_approval(approval_id)
+        .await
+        .map_err(internal)?;
+    let Some(row) = row.filter(|r| r.connection_id == principal.connection.id) else {
+        return Err(ToolError::NotFound(format!(
+            "Unknown approval '{}': no approval request with this id belongs to this connection.",
+            tools::validate::shorten(approval_id)
+        )));
+    };
+    let parse = |text: &Option<String>| {
+        text.as_deref()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    };
+    Ok(json!({
+        "approval_id": row.id,
+        "state": row.state,
+        "summary": row.summary,
+        "tool": row.tool,
+        "created_at": crate::clock::format_utc(row.created_at),
+        "expires_at": crate::clock::format_utc(row.expires_at),
+        "decided_at": row.decided_at.map(crate::clock::format_utc),
+        "reason": row.reason,
+        "result": parse(&row.result),
+        "error": row.error,
+    }))
+}
+
+/// Approves and runs the stored call as the requester. Returns the request as it ended.
+pub async fn approve(
+    state: &AppState,
+    id: &str,
+    decider: &OdooUserRow,
+) -> Result<ApprovalRow, Error> {
+    let row = decidable(state, id, decider).await?;
+    let now = state.clock.now();
+    if !state
+        .store
+        .decide_approval(id, State::Approved.as_str(), decider.id, None, now)
+        .await?
+    {
+        return Err(not_pending(state, id).await);
+    }
+    record_transition(
+        state,
+        &row,
+        decider,
+        "approval/approve",
+        outcome::SUCCESS,
+        None,
+    )
+    .await;
+    let ran = execute(state, &row).await;
+    let (final_state, result, error) = match &ran {
+        Ok(value) => (State::Executed, Some(value.to_string()), None),
+        Err(message) => (State::Failed, None, Some(message.clone())),
+    };
+    state
+        .store
+        .finish_approval(
+            id,
+            final_state.as_str(),
+            result.as_deref(),
+            error.as_deref(),
+        )
+        .await?;
+    let (audit_outcome, audit_error) = match ran {
+        Ok(_) => (outcome::SUCCESS, None),
+        Err(message) => (outcome::ERROR, Some(message)),
+    };
+    record_execution(state, &row, audit_outcome, audit_error).await;
+    state.store.get_approval(id).await?.ok_or(Error::NotFound)
+}
+
+pub async fn reject(
+    state: &AppState,
+    id: &str,
+    decider: &OdooUserRow,
+    reason: &str,
+) -> Result<ApprovalRow, Error> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::ReasonRequired);
+    }
+    let row = decidable(state, id, decider).await?;
+    let now = state.clock.now();
+    if !state
+        .store
+        .decide_approval(id, State::Rejected.as_str(), decider.id, Some(reason), now)
+        .await?
+    {
+        return Err(not_pending(state, id).await);
+    }
+    record_transition(
+        state,
+        &row,
+        decider,
+        "approval/reject",
+        outcome::SUCCESS,
+        Some(reason.to_owned()),
+    )
+    .await;
+    state.store.get_approval(id).await?.ok_or(Error::NotFound)
+}
+
+/// The expiry job's step: pending requests past their time become expired.
+pub async fn expire_due(state: &AppState, now: Millis) -> Result<usize, store::Error> {
+    let expired = state.store.expire_approvals(now).await?;
+    for id in &expired {
+        if let Some(row) = state.store.get_approval(id).await? {
+            let event = AuditRow {
+                at: now,
+                method: "approval/expire".into(),
+                tool: Some(row.tool.clone()),
+                connection_id: Some(row.connection_id),
+                outcome: outcome::SUCCESS.into(),
+                error: Some(format!("expired unanswered: {}", row.summary)),
+                ..AuditRow::default()
+            };
+            state.audit.record(event).await;
+        }
+    }
+    Ok(expired.len())
+}
+
+async fn decidable(
+    state: &AppState,
+    id: &str,
+    decider: &OdooUserRow,
+) -> Result<ApprovalRow, Error> {
+    let row = state.store.get_approval(id).await?.ok_or(Error::NotFound)?;
+    if !may_decide(&row, decider) {
+        return Err(Error::NotAllowed);
+    }
+    if row.state != State::Pending.as_str() {
+        return Err(Error::NotPending(row.state));
+    }
+    Ok(row)
+}
+
+async fn not_pending(state: &AppState, id: &str) -> Error {
+    match state.store.get_approval(id).await {
+        Ok(Some(row)) if row.state == State::Pending.as_str() => {
+            Error::NotPending("expired".into())
+        }
+        Ok(Some(row)) => Error::NotPending(row.state),
+        Ok(None) => Error::NotFound,
+        Err(e) => Error::Store(e),
+    }
+}
+
+/// Runs the approved call as the requester, under the connection's policy as it is now.
+async fn execute(state: &AppState, row: &ApprovalRow) -> Result<Value, String> {
+    let expected = arguments_hash(&state.keyring, &row.tool, &row.arguments);
+    if !bool::from(expected.as_slice().ct_eq(&row.arguments_hash)) {
+        return Err(
+            "The stored arguments no longer match the request that was approved; nothing was run."
+                .into(),
+        );
+    }
+    let spec = catalog::find(&row.tool).ok_or("The tool of this request no longer exists.")?;
+    let Ok(Value::Object(arguments)) = serde_json::from_str::<Value>(&row.arguments) else {
+        return Err("The stored arguments cannot be read; nothing was run.".into());
+    };
+    let connection = connections::get(&state.store, row.connection_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if connection.revoked_at.is_some() {
+        return Err(
+            "The connection was revoked after the request was made; nothing was run.".into(),
+        );
+    }
+    let principal = Principal::load(state, connection)
+        .await
+        .map_err(|e| e.to_string())?;
+    let ctx = ToolContext {
+        state,
+        principal: &principal,
+    };
+    pipeline::check_policy(&ctx, spec, &arguments)
+        .await
+        .map_err(|e| format!("The connection's policy no longer allows this call: {e}"))?;
+    tools::run(spec, &ctx, arguments)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn record_transition(
+    state: &AppState,
+    row: &ApprovalRow,
+    decider: &OdooUserRow,
+    method: &str,
+    outcome: &str,
+    detail: Option<String>,
+) {
+    let event = AuditRow {
+        at: state.clock.now(),
+        method: method.into(),
+        tool: Some(row.tool.clone()),
+        connection_id: Some(row.connection_id),
+        user_login: Some(decider.login.clone()),
+        outcome: outcome.into(),
+        error: detail,
+        ..AuditRow::default()
+    };
+    state.audit.record(event).await;
+}
+
+async fn record_execution(
+    state: &AppState,
+    row: &ApprovalRow,
+    outcome: &str,
+    error: Option<String>,
+) {
+    let model = serde_json::from_str::<Value>(&row.arguments)
+        .ok()
+        .and_then(|a| a.get("model").and_then(Value::as_str).map(str::to_owned));
+    let requester = state
+        .store
+        .get_odoo_user(row.requester_user_id)
+        .await
+        .ok()
+        .flatten();
+    let event = AuditRow {
+        at: state.clock.now(),
+        method: "approval/execute".into(),
+        tool: Some(row.tool.clone()),
+        model,
+        connection_id: Some(row.connection_id),
+        user_login: requester.map(|u| u.login),
+        outcome: outcome.into(),
+        error,
+        ..AuditRow::default()
+    };
+    state.audit.record(event).await;
+}
+
+fn internal(error: impl std::fmt::Display) -> ToolError {
+    ToolError::Internal(error.to_string())
+}

@@ -1,0 +1,136 @@
+//! Telling the approver in Odoo: a `mail.activity` on the target record when the call names one
+//! and its model has activities, else on the approver's own partner. When Odoo refuses (or the
+//! `mail` module is not installed) the request still stands and the warning is kept.
+
+use serde_json::{Map, Value, json};
+
+use crate::mcp::tools::ToolContext;
+use crate::store::{ApprovalRow, OdooUserRow};
+
+pub struct Notified {
+    /// Comma-separated ids of the activities created.
+    pub ids: String,
+    pub warning: Option<String>,
+}
+
+pub async fn notify(
+    ctx: &ToolContext<'_>,
+    row: &ApprovalRow,
+    approvers: &[OdooUserRow],
+    link: &str,
+    arguments: &Map<String, Value>,
+) -> Notified {
+    let mut ids = Vec::new();
+    let mut warnings = Vec::new();
+    if approvers.is_empty() {
+        warnings.push("No approver to notify: no MCP Administrator is set up.".to_owned());
+    }
+    for approver in approvers {
+        match create(ctx, row, approver, link, arguments).await {
+            Ok(id) => ids.push(id.to_string()),
+            Err(e) => warnings.push(format!("No Odoo activity for {}: {e}", approver.login)),
+        }
+    }
+    Notified {
+        ids: ids.join(","),
+        warning: (!warnings.is_empty()).then(|| warnings.join(" ")),
+    }
+}
+
+async fn create(
+    ctx: &ToolContext<'_>,
+    row: &ApprovalRow,
+    approver: &OdooUserRow,
+    link: &str,
+    arguments: &Map<String, Value>,
+) -> Result<i64, String> {
+    let (res_model, res_id) = match target(ctx, arguments).await {
+        Some(target) => target,
+        None => (
+            "res.partner".to_owned(),
+            partner_of(ctx, approver.odoo_uid).await?,
+        ),
+    };
+    let model_id = search_one(ctx, "ir.model", json!([["model", "=", res_model]]), None)
+        .await?
+        .ok_or_else(|| format!("Odoo does not know the model {res_model}"))?;
+    let activity_type =
+        search_one(ctx, "mail.activity.type", json!([]), Some("sequence, id")).await?;
+    let deadline = chrono::DateTime::from_timestamp_millis(row.expires_at)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let mut vals = json!({
+        "res_model_id": model_id,
+        "res_model": res_model,
+        "res_id": res_id,
+        "user_id": approver.odoo_uid,
+        "summary": format!("MCP approval needed: {}", row.tool),
+        "note": format!("<p>{}</p><p><a href=\"{link}\">Review and decide</a></p>", escape(&row.summary)),
+        "date_deadline": deadline,
+    });
+    if let Some(type_id) = activity_type {
+        vals["activity_type_id"] = json!(type_id);
+    }
+    let mut kwargs = Map::new();
+    kwargs.insert("vals_list".into(), json!([vals]));
+    let created = ctx
+        .call("mail.activity", "create", None, kwargs)
+        .await
+        .map_err(|e| e.to_string())?;
+    match created {
+        Value::Array(ids) => ids.first().and_then(Value::as_i64),
+        other => other.as_i64(),
+    }
+    .ok_or_else(|| "Odoo did not return the activity id".to_owned())
+}
+
+/// The first record the call names, when its model carries activities.
+async fn target(ctx: &ToolContext<'_>, arguments: &Map<String, Value>) -> Option<(String, i64)> {
+    let model = arguments.get("model")?.as_str()?;
+    let id = arguments.get("ids")?.as_array()?.first()?.as_i64()?;
+    let mut kwargs = Map::new();
+    kwargs.insert("allfields".into(), json!(["activity_ids"]));
+    kwargs.insert("attributes".into(), json!(["type"]));
+    let meta = ctx.call(model, "fields_get", None, kwargs).await.ok()?;
+    meta.get("activity_ids")
+        .is_some()
+        .then(|| (model.to_owned(), id))
+}
+
+async fn partner_of(ctx: &ToolContext<'_>, uid: i64) -> Result<i64, String> {
+    let mut kwargs = Map::new();
+    kwargs.insert("fields".into(), json!(["partner_id"]));
+    let rows = ctx
+        .call("res.users", "read", Some(vec![uid]), kwargs)
+        .await
+        .map_err(|e| e.to_string())?;
+    rows.get(0)
+        .and_then(|r| r.get("partner_id"))
+        .and_then(|p| p.get(0).and_then(Value::as_i64).or_else(|| p.as_i64()))
+        .ok_or_else(|| "the approver's partner could not be read".to_owned())
+}
+
+async fn search_one(
+    ctx: &ToolContext<'_>,
+    model: &str,
+    domain: Value,
+    order: Option<&str>,
+) -> Result<Option<i64>, String> {
+    let mut kwargs = Map::new();
+    kwargs.insert("domain".into(), domain);
+    kwargs.insert("limit".into(), json!(1));
+    if let Some(order) = order {
+        kwargs.insert("order".into(), json!(order));
+    }
+    let ids = ctx
+        .call(model, "search", None, kwargs)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ids.get(0).and_then(Value::as_i64))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,117 @@
+//! The plain-English line a person reads before deciding: "Delete 3 records of Contact
+//! (res.partner): Azure Interior, Deco Addict, Gemini Furniture".
+
+use serde_json::{Map, Value, json};
+
+use crate::mcp::catalog::ToolSpec;
+use crate::mcp::tools::ToolContext;
+
+const NAMES_SHOWN: usize = 5;
+
+pub async fn describe(
+    ctx: &ToolContext<'_>,
+    spec: &ToolSpec,
+    arguments: &Map<String, Value>,
+) -> String {
+    let model = arguments
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    let ids: Vec<i64> = arguments
+        .get("ids")
+        .and_then(Value::as_array)
+        .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    let label = model_label(ctx, model).await;
+    let target = format!("{label} ({model})");
+    let names = record_names(ctx, model, &ids).await;
+    let field_list = |key: &str| {
+        arguments
+            .get(key)
+            .and_then(Value::as_object)
+            .map(|v| v.keys().cloned().collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    };
+    match spec.name {
+        "delete_record" => format!("Delete {} of {target}{names}", records(ids.len())),
+        "update_record" => format!(
+            "Update {} of {target}{names}: set {}",
+            records(ids.len()),
+            field_list("values")
+        ),
+        "create_record" => {
+            let name = arguments
+                .get("values")
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default();
+            format!(
+                "Create a {label}{name} ({model}) with {}",
+                field_list("values")
+            )
+        }
+        "execute_method" => {
+            let method = arguments
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            if ids.is_empty() {
+                format!("Run {method} on {target}")
+            } else {
+                format!("Run {method} on {} of {target}{names}", records(ids.len()))
+            }
+        }
+        other => format!("Call {other} on {target}"),
+    }
+}
+
+fn records(n: usize) -> String {
+    if n == 1 {
+        "1 record".into()
+    } else {
+        format!("{n} records")
+    }
+}
+
+/// The model's label from `ir.model`, or its technical name when Odoo won't say.
+async fn model_label(ctx: &ToolContext<'_>, model: &str) -> String {
+    let mut kwargs = Map::new();
+    kwargs.insert("domain".into(), json!([["model", "=", model]]));
+    kwargs.insert("fields".into(), json!(["name"]));
+    kwargs.insert("limit".into(), json!(1));
+    ctx.call("ir.model", "search_read", None, kwargs)
+        .await
+        .ok()
+        .and_then(|rows| rows.get(0)?.get("name")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| model.to_owned())
+}
+
+/// ": Azure Interior, Deco Addict, … and 2 more", or nothing when names cannot be read.
+async fn record_names(ctx: &ToolContext<'_>, model: &str, ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return String::new();
+    }
+    let mut kwargs = Map::new();
+    kwargs.insert("fields".into(), json!(["display_name"]));
+    let shown = &ids[..ids.len().min(NAMES_SHOWN)];
+    let Ok(rows) = ctx.call(model, "read", Some(shown.to_vec()), kwargs).await else {
+        return String::new();
+    };
+    let names: Vec<&str> = rows
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("display_name").and_then(Value::as_str))
+        .collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    let more = ids.len().saturating_sub(names.len());
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(": {}{tail}", names.join(", "))
+}
