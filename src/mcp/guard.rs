@@ -13,6 +13,7 @@ use serde_json::json;
 use super::principal::Principal;
 use crate::app::AppState;
 use crate::connections::{self, Connection};
+use crate::oauth;
 use crate::odoo::{Credential, Protocol};
 
 /// Why a request was refused before reaching a tool.
@@ -21,6 +22,8 @@ enum Refusal {
     Disabled,
     MissingToken,
     UnknownToken,
+    InvalidToken(oauth::bearer::Rejection),
+    InsufficientScope(&'static str),
     Revoked,
     NoLinkedUser,
     TooLarge(usize),
@@ -35,6 +38,8 @@ impl Refusal {
             Self::Disabled => "disabled",
             Self::MissingToken => "missing_token",
             Self::UnknownToken => "unknown_token",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::Revoked => "revoked",
             Self::NoLinkedUser => "no_linked_user",
             Self::TooLarge(_) => "too_large",
@@ -58,6 +63,11 @@ impl Refusal {
             Self::UnknownToken => (
                 StatusCode::UNAUTHORIZED,
                 "The bearer token is not valid (unknown, mistyped or rotated away).".into(),
+            ),
+            Self::InvalidToken(rejection) => (StatusCode::UNAUTHORIZED, rejection.to_string()),
+            Self::InsufficientScope(_) => (
+                StatusCode::FORBIDDEN,
+                "This access token is Read Only (mcp:read); this tool needs mcp:write.".into(),
             ),
             Self::Revoked => (
                 StatusCode::UNAUTHORIZED,
@@ -93,7 +103,12 @@ impl Refusal {
         }
         let (status, message) = self.status_and_message();
         let code = match self {
-            Self::MissingToken | Self::UnknownToken | Self::Revoked | Self::NoLinkedUser => -32001,
+            Self::MissingToken
+            | Self::UnknownToken
+            | Self::InvalidToken(_)
+            | Self::InsufficientScope(_)
+            | Self::Revoked
+            | Self::NoLinkedUser => -32001,
             Self::Malformed(_) => -32700,
             Self::WrongContentType => -32600,
             _ => -32000,
@@ -101,6 +116,18 @@ impl Refusal {
         let body =
             json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
         let mut response = (status, axum::Json(body)).into_response();
+        if let Self::InsufficientScope(scope) = self {
+            // RFC 6750 §3.1 / MCP step-up: the scope to ask the user for.
+            let challenge = format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{scope}\", \
+                 resource_metadata=\"{resource_metadata}\", error_description=\"{message}\""
+            );
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
         if status == StatusCode::UNAUTHORIZED {
             let mut challenge = format!("Bearer resource_metadata=\"{resource_metadata}\"");
             if !matches!(self, Self::MissingToken) {
@@ -155,6 +182,9 @@ async fn checked_body(state: &AppState, request: Request) -> Result<Request, Ref
         .map_err(|_| Refusal::TooLarge(max))?;
     serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
         .map_err(|e| Refusal::Malformed(e.to_string()))?;
+    if let Some(scope) = oauth::bearer::missing_scope(&parts.extensions, &bytes) {
+        return Err(Refusal::InsufficientScope(scope));
+    }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
@@ -169,10 +199,10 @@ async fn admit(state: &AppState, request: &mut Request<Body>) -> Result<(), Refu
         return Err(Refusal::Disabled);
     }
     let token = bearer_token(request.headers()).ok_or(Refusal::MissingToken)?;
-    let connection = connections::find_by_api_key(&state.store, &state.keyring, token)
-        .await
-        .map_err(internal)?
-        .ok_or(Refusal::UnknownToken)?;
+    let (connection, granted) = authenticate(state, token).await?;
+    if let Some(granted) = granted {
+        request.extensions_mut().insert(granted);
+    }
     if connection.revoked_at.is_some() {
         return Err(Refusal::Revoked);
     }
@@ -185,6 +215,28 @@ async fn admit(state: &AppState, request: &mut Request<Body>) -> Result<(), Refu
         .map_err(internal)?;
     request.extensions_mut().insert(principal);
     Ok(())
+}
+
+/// The connection of a bearer token: an OAuth access token (with the scope it grants) or an
+/// API key.
+async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> Result<(Connection, Option<oauth::bearer::GrantedScope>), Refusal> {
+    if oauth::bearer::is_access_token(token) {
+        return match oauth::bearer::resolve(state, token)
+            .await
+            .map_err(internal)?
+        {
+            Ok((connection, granted)) => Ok((connection, Some(granted))),
+            Err(rejection) => Err(Refusal::InvalidToken(rejection)),
+        };
+    }
+    let connection = connections::find_by_api_key(&state.store, &state.keyring, token)
+        .await
+        .map_err(internal)?
+        .ok_or(Refusal::UnknownToken)?;
+    Ok((connection, None))
 }
 
 async fn principal_for(state: &AppState, connection: Connection) -> Result<Principal, Refusal> {

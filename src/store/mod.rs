@@ -5,6 +5,7 @@
 //! Only this module contains SQL; one file per aggregate.
 
 mod connections;
+mod oauth;
 mod odoo_users;
 mod settings;
 
@@ -16,6 +17,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use connections::{ConnectionRow, NewConnection, PolicyColumns};
+pub use oauth::{CodeRow, NewCode, NewOAuthClient, NewToken, OAuthClientRow, Pruned, TokenRow};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
 
 #[derive(Debug, thiserror::Error)]
