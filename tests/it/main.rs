@@ -3,6 +3,9 @@
 mod cli;
 mod helpers;
 mod mcp;
+mod oauth;
+mod oauth_negative;
+mod oauth_python;
 mod python_sdk;
 mod sim_samples;
 mod store;
