@@ -6,6 +6,7 @@ mod mcp;
 mod oauth;
 mod oauth_negative;
 mod oauth_python;
+mod oauth_store;
 mod python_sdk;
 mod sim_samples;
 mod store;
