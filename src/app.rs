@@ -166,6 +166,7 @@ impl App {
     ) -> std::io::Result<()> {
         let token = self.state.shutdown.clone();
         let jobs = tokio::spawn(crate::jobs::run(self.state.clone()));
+        crate::oauth::spawn_jobs(self.state.clone());
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -198,6 +199,7 @@ fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
+        .merge(crate::oauth::routes(state.clone()))
         .merge(crate::mcp::routes(state))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())

@@ -31,6 +31,12 @@ pub enum Error {
     BadScope(String),
     #[error("connection {0} is not an API-key connection")]
     NotAnApiKey(i64),
+    #[error("connection {0} is not a confidential OAuth client")]
+    NotConfidential(i64),
+    #[error("a redirect URI is refused: {0}")]
+    BadRedirectUri(#[from] crate::oauth::RedirectError),
+    #[error("an OAuth client needs at least one redirect URI")]
+    NoRedirectUri,
     #[error(transparent)]
     Store(#[from] store::Error),
     #[error(transparent)]
@@ -268,8 +274,12 @@ pub async fn rotate_key(store: &Store, keyring: &Keyring, id: i64) -> Result<Iss
     })
 }
 
+/// Revokes a connection: its key stops, and an OAuth connection's tokens are deleted, so
+/// reactivating it later needs a new authorization rather than resurrecting old tokens.
 pub async fn revoke(store: &Store, id: i64, now: Millis) -> Result<()> {
-    set_revoked(store, id, Some(now)).await
+    set_revoked(store, id, Some(now)).await?;
+    store.delete_connection_tokens(id).await?;
+    Ok(())
 }
 
 pub async fn reactivate(store: &Store, id: i64) -> Result<()> {
@@ -334,6 +344,158 @@ pub async fn find_key_holder(
         .as_deref()
         .is_some_and(|h| hash.ct_eq(h));
     Ok(matches.then_some(row))
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth clients: the OAuth side of a connection (kind `oauth`). The authorization server, the
+// console's Custom OAuth wizard and Rotate Secret all come through here.
+// ---------------------------------------------------------------------------------------------
+
+/// Every client secret starts with this.
+pub const CLIENT_SECRET_PREFIX: &str = "omg_cs_";
+/// Client ids are identifiers, not secrets; the prefix only makes them recognisable.
+const CLIENT_ID_PREFIX: &str = "omgc_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    /// Authenticates with PKCE only (`token_endpoint_auth_method: none`).
+    Public,
+    /// Also authenticates with its client secret.
+    Confidential,
+}
+
+impl ClientType {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Confidential => "confidential",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Self {
+        if s == "confidential" {
+            Self::Confidential
+        } else {
+            Self::Public
+        }
+    }
+}
+
+/// What a new OAuth client is.
+pub struct OAuthClientSpec<'a> {
+    /// The connection's name in the console.
+    pub name: &'a str,
+    pub client_type: ClientType,
+    pub redirect_uris: &'a [String],
+    /// Registered itself (RFC 7591 or a metadata document): *Dynamic Registration* in the
+    /// console, and pruned when nobody consents to it.
+    pub dynamic: bool,
+    /// A client ID metadata document URL, which is then also the client_id.
+    pub metadata_url: Option<&'a str>,
+    /// Known at creation for metadata-document clients (created at consent); else bound later.
+    pub odoo_user_id: Option<i64>,
+    pub scope: Scope,
+}
+
+/// A new client: its secret (confidential clients) is shown once, then only its hash is kept.
+pub struct IssuedClient {
+    pub connection_id: i64,
+    pub client_id: String,
+    pub client_secret: Option<SecretString>,
+}
+
+impl fmt::Debug for IssuedClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedClient")
+            .field("connection_id", &self.connection_id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn create_oauth_client(
+    store: &Store,
+    keyring: &Keyring,
+    spec: &OAuthClientSpec<'_>,
+    now: Millis,
+) -> Result<IssuedClient> {
+    use crate::oauth::redirect::{self, Registrar};
+    let name = spec.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(Error::BadName);
+    }
+    if spec.redirect_uris.is_empty() {
+        return Err(Error::NoRedirectUri);
+    }
+    let registrar = match (spec.dynamic, spec.metadata_url) {
+        (_, Some(_)) => Registrar::Document,
+        (true, None) => Registrar::Dynamic,
+        (false, None) => Registrar::Administrator,
+    };
+    for uri in spec.redirect_uris {
+        redirect::check(uri, registrar)?;
+    }
+    let client_id = match spec.metadata_url {
+        Some(url) => url.to_owned(),
+        None => secrets::new_token(CLIENT_ID_PREFIX)?
+            .expose_secret()
+            .to_owned(),
+    };
+    let secret = match spec.client_type {
+        ClientType::Confidential => Some(secrets::new_token(CLIENT_SECRET_PREFIX)?),
+        ClientType::Public => None,
+    };
+    let secret_hash = secret
+        .as_ref()
+        .map(|s| keyring.token_hash(s.expose_secret()).0);
+    let redirect_uris = spec.redirect_uris.join("\n");
+    let new = store::NewOAuthClient {
+        name,
+        client_id: &client_id,
+        client_type: spec.client_type.as_db(),
+        secret_hash: secret_hash.as_ref().map(|h| h.as_slice()),
+        redirect_uris: &redirect_uris,
+        client_name: name,
+        dynamic: spec.dynamic,
+        metadata_url: spec.metadata_url,
+        odoo_user_id: spec.odoo_user_id,
+        scope: spec.scope.as_db(),
+    };
+    let connection_id = store.insert_oauth_client(&new, now).await?;
+    Ok(IssuedClient {
+        connection_id,
+        client_id,
+        client_secret: secret,
+    })
+}
+
+/// Issues a new client secret; the old one stops working with this statement.
+pub async fn rotate_client_secret(
+    store: &Store,
+    keyring: &Keyring,
+    id: i64,
+) -> Result<SecretString> {
+    let secret = secrets::new_token(CLIENT_SECRET_PREFIX)?;
+    let hash = keyring.token_hash(secret.expose_secret());
+    if store.set_client_secret(id, &hash.0).await? {
+        Ok(secret)
+    } else {
+        Err(Error::NotConfidential(id))
+    }
+}
+
+/// Binds an OAuth connection to the Odoo user who consented, with the scope they granted.
+/// False when the connection already acts as another user.
+pub async fn bind_oauth_client(
+    store: &Store,
+    id: i64,
+    odoo_user_id: i64,
+    scope: Scope,
+    now: Millis,
+) -> Result<bool> {
+    Ok(store
+        .claim_oauth_client(id, odoo_user_id, scope.as_db(), now)
+        .await?)
 }
 
 #[cfg(test)]

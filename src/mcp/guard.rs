@@ -19,6 +19,7 @@ use super::principal::Principal;
 use crate::app::AppState;
 use crate::audit::{outcome, redact};
 use crate::connections::Connection;
+use crate::oauth;
 use crate::policy::client_ip::client_ip;
 use crate::policy::ip::IpRefusal;
 use crate::store::AuditRow;
@@ -170,13 +171,21 @@ async fn admit(
     if let Err(BadRequest::TooLarge(max)) = body {
         return Err((Stop::Bad(BadRequest::TooLarge(max)), None));
     }
-    let principal = pipeline::admit_request(state, token, ip)
+    let admitted = pipeline::admit_request(state, token, ip)
         .await
         .map_err(|(refusal, connection)| (Stop::Governance(refusal), connection))?;
-    match body {
-        Ok(bytes) => Ok((principal, bytes)),
-        Err(bad) => Err((Stop::Bad(bad), Some(Box::new(principal.connection)))),
+    let connection = || Some(Box::new(admitted.principal.connection.clone()));
+    let bytes = match body {
+        Ok(bytes) => bytes,
+        Err(bad) => return Err((Stop::Bad(bad), connection())),
+    };
+    if let Some(scope) = oauth::bearer::missing_scope(admitted.granted, &bytes) {
+        return Err((
+            Stop::Governance(Refusal::InsufficientScope(scope)),
+            connection(),
+        ));
     }
+    Ok((admitted.principal, bytes))
 }
 
 /// Reads a POST body within the size limit (also without a Content-Length) and checks it is
@@ -261,6 +270,8 @@ impl Stop {
             Self::Governance(Refusal::UnknownToken) => "unknown_token",
             Self::Governance(Refusal::Revoked) => "revoked",
             Self::Governance(Refusal::NoLinkedUser) => "no_linked_user",
+            Self::Governance(Refusal::InvalidToken(_)) => "invalid_token",
+            Self::Governance(Refusal::InsufficientScope(_)) => "insufficient_scope",
             Self::Governance(Refusal::Ip(_)) => "ip",
             Self::Governance(Refusal::RateLimited(_)) => "rate_limited",
             Self::Governance(Refusal::Internal(_)) => "internal",
@@ -294,6 +305,11 @@ impl Stop {
                     "The bearer token is not valid (unknown, mistyped or rotated away).".into(),
                 ),
                 Refusal::Revoked => (StatusCode::UNAUTHORIZED, "This connection has been revoked.".into()),
+                Refusal::InvalidToken(rejection) => (StatusCode::UNAUTHORIZED, rejection.to_string()),
+                Refusal::InsufficientScope(_) => (
+                    StatusCode::FORBIDDEN,
+                    "This access token is Read Only (mcp:read); this tool needs mcp:write.".into(),
+                ),
                 Refusal::NoLinkedUser => (
                     StatusCode::UNAUTHORIZED,
                     "This connection is not bound to a linked Odoo user yet.".into(),
@@ -361,6 +377,16 @@ impl Stop {
                     ", error=\"invalid_token\", error_description=\"{message}\""
                 ));
             }
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        if let Self::Governance(Refusal::InsufficientScope(scope)) = &self {
+            // RFC 6750 §3.1 / MCP step-up: the scope to ask the user for.
+            let challenge = format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{scope}\", \
+                 resource_metadata=\"{resource_metadata}\", error_description=\"{message}\""
+            );
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 headers.insert(header::WWW_AUTHENTICATE, value);
             }

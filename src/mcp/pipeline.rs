@@ -25,9 +25,11 @@ use super::tools::ToolContext;
 use crate::app::AppState;
 use crate::approvals;
 use crate::connections::{self, Connection, Kind};
+use crate::oauth::{self, bearer::GrantedScope};
 use crate::policy::ip::{IpList, IpRefusal};
 use crate::policy::rate_limit::{Exceeded, Limits};
 use crate::policy::{self, models};
+use crate::store::KeyHolderRow;
 
 /// Why a request is refused before it reaches a tool.
 #[derive(Debug)]
@@ -37,9 +39,20 @@ pub enum Refusal {
     UnknownToken,
     Revoked,
     NoLinkedUser,
+    InvalidToken(oauth::bearer::Rejection),
+    /// A Read Only OAuth token calling a write tool: the scope to ask the user for.
+    InsufficientScope(&'static str),
     Ip(IpRefusal),
     RateLimited(Exceeded),
     Internal(String),
+}
+
+/// Who a request acts as, once admitted.
+#[derive(Debug)]
+pub struct Admitted {
+    pub principal: Principal,
+    /// The scope of an OAuth access token (API keys have none).
+    pub granted: Option<GrantedScope>,
 }
 
 /// Steps 1–4. Returns the admitted principal, or the refusal with the connection when the
@@ -48,7 +61,7 @@ pub async fn admit_request(
     state: &AppState,
     token: Option<&str>,
     client_ip: IpAddr,
-) -> Result<Principal, (Refusal, Option<Box<Connection>>)> {
+) -> Result<Admitted, (Refusal, Option<Box<Connection>>)> {
     let settings = state
         .settings
         .get(&state.store)
@@ -58,11 +71,7 @@ pub async fn admit_request(
         return Err((Refusal::Disabled, None));
     }
     let token = token.ok_or((Refusal::MissingToken, None))?;
-    let holder = connections::find_key_holder(&state.store, &state.keyring, token)
-        .await
-        .map_err(|e| (internal(e), None))?
-        .ok_or((Refusal::UnknownToken, None))?;
-    let connection = Connection::from(holder.connection.clone());
+    let (connection, granted, holder) = authenticate(state, token).await.map_err(|r| (r, None))?;
     let refused = |refusal| Err((refusal, Some(Box::new(connection.clone()))));
     if connection.revoked_at.is_some() {
         return refused(Refusal::Revoked);
@@ -82,11 +91,41 @@ pub async fn admit_request(
             Err(e) => return refused(internal(e)),
         }
     }
-    match Principal::from_holder(&state.keyring, holder) {
-        Ok(principal) => Ok(principal),
+    let principal = match holder {
+        Some(holder) => Principal::from_holder(&state.keyring, holder),
+        None => Principal::load(state, connection.clone()).await,
+    };
+    match principal {
+        Ok(principal) => Ok(Admitted { principal, granted }),
         Err(PrincipalError::NoLinkedUser) => refused(Refusal::NoLinkedUser),
         Err(PrincipalError::Internal(cause)) => refused(Refusal::Internal(cause)),
     }
+}
+
+/// Step 2: the connection of a bearer token — an OAuth access token (with the scope it grants)
+/// or an API key (with its holder's sealed credential, read in the same query).
+async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> Result<(Connection, Option<GrantedScope>, Option<KeyHolderRow>), Refusal> {
+    if oauth::bearer::is_access_token(token) {
+        return match oauth::bearer::resolve(state, token)
+            .await
+            .map_err(internal)?
+        {
+            Ok((connection, granted)) => Ok((connection, Some(granted), None)),
+            Err(rejection) => Err(Refusal::InvalidToken(rejection)),
+        };
+    }
+    let holder = connections::find_key_holder(&state.store, &state.keyring, token)
+        .await
+        .map_err(internal)?
+        .ok_or(Refusal::UnknownToken)?;
+    Ok((
+        Connection::from(holder.connection.clone()),
+        None,
+        Some(holder),
+    ))
 }
 
 fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {

@@ -7,6 +7,7 @@
 mod approvals;
 mod audit;
 mod connections;
+mod oauth;
 mod odoo_users;
 mod rate;
 mod settings;
@@ -23,6 +24,7 @@ use sqlx::sqlite::{
 pub use approvals::ApprovalRow;
 pub use audit::{AuditFilter, AuditRow};
 pub use connections::{ConnectionRow, KeyHolderRow, NewConnection, PolicyColumns};
+pub use oauth::{CodeRow, NewCode, NewOAuthClient, NewToken, OAuthClientRow, Pruned, TokenRow};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
 
 #[derive(Debug, thiserror::Error)]

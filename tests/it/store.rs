@@ -71,7 +71,7 @@ async fn open_twice(url: Option<&str>, dir: &Path) -> Store {
     Store::open(url, dir).await.expect("second open is a no-op")
 }
 
-async fn on_sqlite<F, Fut>(case: F)
+pub(crate) async fn on_sqlite<F, Fut>(case: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
@@ -83,7 +83,7 @@ where
     store.close().await;
 }
 
-async fn on_postgres<F, Fut>(case: F)
+pub(crate) async fn on_postgres<F, Fut>(case: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,

@@ -1,0 +1,47 @@
+//! RFC 7009 token revocation. Revoking a refresh token revokes its whole family (the access
+//! tokens issued with it included); revoking an access token revokes that token. Unknown
+//! tokens are answered 200 too, so the endpoint tells nothing about which tokens exist.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::Params;
+use super::clients;
+use super::error::{Error, Result, no_store};
+use crate::app::AppState;
+
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match revoke_token(&state, &headers, &body).await {
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn revoke_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<()> {
+    let params = Params::parse(body).map_err(Error::InvalidRequest)?;
+    let token = params.require("token")?;
+    // Confidential clients must authenticate; a public client names itself. A request with
+    // no client at all is accepted: holding the token is what revoking it takes.
+    let client = if params.get("client_id").is_some() || headers.contains_key("authorization") {
+        Some(clients::authenticate(state, &params, headers).await?)
+    } else {
+        None
+    };
+    let hash = state.keyring.token_hash(token);
+    let Some(row) = state.store.find_token(&hash.0).await? else {
+        return Ok(());
+    };
+    if client.is_some_and(|c| c.client_id != row.client_id) || !hash.ct_eq(&row.token_hash) {
+        // Not this client's token: nothing is revoked, and nothing is said (RFC 7009 §2.2).
+        return Ok(());
+    }
+    if row.kind == "refresh" {
+        state.store.delete_token_family(&row.family_id).await?;
+    } else {
+        state.store.delete_token(&hash.0).await?;
+    }
+    tracing::info!(connection = row.connection_id, kind = %row.kind, "OAuth token revoked");
+    Ok(())
+}
