@@ -268,6 +268,100 @@ pub async fn rotate_key(store: &Store, keyring: &Keyring, id: i64) -> Result<Iss
     })
 }
 
+/// Prefix of OAuth client ids and secrets created by the gateway.
+pub const CLIENT_ID_PREFIX: &str = "omgc_";
+pub const CLIENT_SECRET_PREFIX: &str = "omgs_";
+
+/// `confidential` (has a client secret) or `public` (PKCE only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+impl ClientType {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Confidential => "confidential",
+            Self::Public => "public",
+        }
+    }
+}
+
+/// A freshly created OAuth client: the id, and for confidential clients the secret, shown once.
+pub struct IssuedClient {
+    pub connection_id: i64,
+    pub client_id: String,
+    pub client_secret: Option<SecretString>,
+}
+
+impl fmt::Debug for IssuedClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedClient")
+            .field("connection_id", &self.connection_id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stores an OAuth client (the console's Custom OAuth wizard, or a dynamic registration) with
+/// its allowed redirect URIs (one per line, already validated). The user is bound at consent.
+pub async fn create_oauth_client(
+    store: &Store,
+    keyring: &Keyring,
+    name: &str,
+    client_type: ClientType,
+    redirect_uris: &str,
+    dynamic: bool,
+    now: Millis,
+) -> Result<IssuedClient> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(Error::BadName);
+    }
+    let client_id = secrets::new_token(CLIENT_ID_PREFIX)?.expose_secret()
+        [..CLIENT_ID_PREFIX.len() + 22]
+        .to_owned();
+    let client_secret = match client_type {
+        ClientType::Confidential => Some(secrets::new_token(CLIENT_SECRET_PREFIX)?),
+        ClientType::Public => None,
+    };
+    let hash = client_secret
+        .as_ref()
+        .map(|s| keyring.token_hash(s.expose_secret()).0);
+    let new = store::NewOAuthClient {
+        name,
+        odoo_user_id: None,
+        client_id: &client_id,
+        client_type: client_type.as_db(),
+        redirect_uris,
+        client_secret_hash: hash.as_ref().map(|h| h.as_slice()),
+        dynamic,
+        description: "",
+    };
+    let connection_id = store.insert_oauth_client(&new, now).await?;
+    Ok(IssuedClient {
+        connection_id,
+        client_id,
+        client_secret,
+    })
+}
+
+/// Issues a new secret for a confidential OAuth client; the old one stops working at once.
+pub async fn rotate_client_secret(
+    store: &Store,
+    keyring: &Keyring,
+    id: i64,
+) -> Result<SecretString> {
+    let secret = secrets::new_token(CLIENT_SECRET_PREFIX)?;
+    let hash = keyring.token_hash(secret.expose_secret()).0;
+    if store.set_client_secret_hash(id, &hash).await? {
+        Ok(secret)
+    } else {
+        Err(Error::NotFound(id))
+    }
+}
+
 pub async fn revoke(store: &Store, id: i64, now: Millis) -> Result<()> {
     set_revoked(store, id, Some(now)).await
 }

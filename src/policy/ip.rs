@@ -11,7 +11,9 @@ pub struct IpList(Vec<IpNet>);
 
 /// A line that is neither an IP address nor a CIDR block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: '{text}' is not an IP address or CIDR block (e.g. 192.168.1.0/24 or 2001:db8::/32)")]
+#[error(
+    "line {line}: '{text}' is not an IP address or CIDR block (e.g. 192.168.1.0/24 or 2001:db8::/32)"
+)]
 pub struct BadLine {
     pub line: usize,
     pub text: String,
@@ -35,7 +37,11 @@ impl IpList {
                 }),
             }
         }
-        if bad.is_empty() { Ok(Self(nets)) } else { Err(bad) }
+        if bad.is_empty() {
+            Ok(Self(nets))
+        } else {
+            Err(bad)
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -117,7 +123,11 @@ mod tests {
         let err = IpList::parse("10.0.0.1\nnot-an-ip\n192.168.1.0/33\n\n300.1.1.1").unwrap_err();
         let lines: Vec<usize> = err.iter().map(|b| b.line).collect();
         assert_eq!(lines, [2, 3, 5]);
-        assert!(err[0].to_string().starts_with("line 2: 'not-an-ip' is not an IP address"));
+        assert!(
+            err[0]
+                .to_string()
+                .starts_with("line 2: 'not-an-ip' is not an IP address")
+        );
     }
 
     #[test]
@@ -134,9 +144,18 @@ mod tests {
         let office = list("192.168.1.0/24");
         let intern = list("192.168.1.66");
         assert_eq!(check(ip("8.8.8.8"), &none, &none), Ok(()));
-        assert_eq!(check(ip("192.168.1.66"), &none, &intern), Err(IpRefusal::Blocked));
-        assert_eq!(check(ip("192.168.1.66"), &office, &intern), Err(IpRefusal::Blocked));
+        assert_eq!(
+            check(ip("192.168.1.66"), &none, &intern),
+            Err(IpRefusal::Blocked)
+        );
+        assert_eq!(
+            check(ip("192.168.1.66"), &office, &intern),
+            Err(IpRefusal::Blocked)
+        );
         assert_eq!(check(ip("192.168.1.5"), &office, &intern), Ok(()));
-        assert_eq!(check(ip("192.168.2.5"), &office, &none), Err(IpRefusal::NotAllowed));
+        assert_eq!(
+            check(ip("192.168.2.5"), &office, &none),
+            Err(IpRefusal::NotAllowed)
+        );
     }
 }

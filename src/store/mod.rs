@@ -5,6 +5,7 @@
 //! Only this module contains SQL; one file per aggregate.
 
 mod connections;
+mod console;
 mod odoo_users;
 mod settings;
 
@@ -16,6 +17,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use connections::{ConnectionRow, NewConnection, PolicyColumns};
+pub use console::{NewOAuthClient, OAuthClientRow, SessionRow, ThrottleRow};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
 
 #[derive(Debug, thiserror::Error)]

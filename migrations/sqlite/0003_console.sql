@@ -1,0 +1,30 @@
+-- The console: browser sessions, sign-in throttling, and the OAuth client columns of connections
+-- that the console shows and the Custom OAuth wizard fills (the OAuth server reuses them).
+-- Portable column types only: INTEGER (ids, flags, unix-ms times), TEXT, BLOB.
+
+CREATE TABLE console_sessions (
+    id_hash       BLOB    PRIMARY KEY,
+    odoo_user_id  INTEGER NOT NULL REFERENCES odoo_users (id) ON DELETE CASCADE,
+    csrf_token    TEXT    NOT NULL,
+    flash         TEXT,
+    reveal_sealed BLOB,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL
+);
+
+CREATE INDEX console_sessions_user ON console_sessions (odoo_user_id);
+
+CREATE TABLE signin_throttle (
+    key              TEXT    PRIMARY KEY,
+    failures         INTEGER NOT NULL,
+    first_failure_at INTEGER NOT NULL,
+    locked_until     INTEGER
+);
+
+ALTER TABLE connections ADD COLUMN client_id TEXT;
+ALTER TABLE connections ADD COLUMN client_type TEXT;
+ALTER TABLE connections ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '';
+ALTER TABLE connections ADD COLUMN client_secret_hash BLOB;
+ALTER TABLE connections ADD COLUMN dynamic INTEGER NOT NULL DEFAULT 0;
+
+CREATE UNIQUE INDEX connections_client_id ON connections (client_id);
