@@ -25,8 +25,11 @@ pub const MAX_FAILURES_PER_LOGIN: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 pub const WINDOW: Millis = 15 * MINUTE_MS;
 pub const LOCKOUT: Millis = 15 * MINUTE_MS;
-/// Settings key naming the login that becomes the first administrator (`--bootstrap-admin`).
-pub const BOOTSTRAP_ADMIN_SETTING: &str = "bootstrap_admin";
+/// Settings-table key of a role granted before the person ever signed in (`user grant` on a
+/// login not linked yet, or `serve --bootstrap-admin`); applied at their first sign-in.
+pub fn pending_role_key(login: &str) -> String {
+    format!("pending_role:{login}")
+}
 
 /// The counter after one more failure at `now`; locked once `max` is reached.
 pub fn after_failure(prev: Option<ThrottleRow>, now: Millis, max: i64) -> ThrottleRow {
@@ -176,14 +179,17 @@ pub async fn submit(
     store.clear_throttle(&login_key).await?;
     let role = match Role::from_db(user.role.as_deref()) {
         Some(role) => role,
-        None if bootstrap_applies(&state, &user.login).await? => {
-            store
-                .set_role(&user.login, Some(Role::Admin.as_db()), now)
-                .await?;
-            tracing::info!(login = %user.login, "first MCP Administrator granted by --bootstrap-admin");
-            Role::Admin
-        }
-        None => return Err(ConsoleError::NoRole { name: user.name }),
+        None => match pending_role(&state, &user.login).await? {
+            Some(role) => {
+                store.set_role(&user.login, Some(role.as_db()), now).await?;
+                store
+                    .put_setting(&pending_role_key(&user.login), "")
+                    .await?;
+                tracing::info!(login = %user.login, role = role.as_db(), "role granted before the first sign-in applied");
+                role
+            }
+            None => return Err(ConsoleError::NoRole { name: user.name }),
+        },
     };
     tracing::info!(login = %user.login, role = role.as_db(), "console sign-in");
     let cookie = session::start(&state, user.id).await?;
@@ -197,15 +203,16 @@ pub async fn submit(
     Ok(response)
 }
 
-/// Whether `login` is the configured bootstrap administrator and no administrator exists yet.
-async fn bootstrap_applies(state: &AppState, login: &str) -> Result<bool, ConsoleError> {
-    let named = state
+/// The role granted to `login` before it was linked, if any.
+async fn pending_role(state: &AppState, login: &str) -> Result<Option<Role>, ConsoleError> {
+    let key = pending_role_key(login);
+    Ok(state
         .store
         .load_settings()
         .await?
         .into_iter()
-        .any(|(name, value)| name == BOOTSTRAP_ADMIN_SETTING && value == login);
-    Ok(named && state.store.count_admins().await? == 0)
+        .find(|(name, _)| *name == key)
+        .and_then(|(_, value)| Role::parse(&value)))
 }
 
 #[derive(Deserialize)]

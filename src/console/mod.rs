@@ -9,7 +9,7 @@ mod connection;
 mod error;
 pub mod form;
 mod list;
-mod login;
+pub mod login;
 pub mod session;
 pub mod snippets;
 mod wizard;

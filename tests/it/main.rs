@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module boots real parts and talks to them over HTTP.
 
 mod cli;
+mod console;
 mod helpers;
 mod mcp;
 mod python_sdk;
