@@ -106,4 +106,9 @@
     render();
   }
   document.querySelectorAll("input[data-tags]").forEach(enhance);
+
+  // On a phone the filter panel starts folded, so the list comes first.
+  if (window.matchMedia("(max-width: 760px)").matches) {
+    document.querySelectorAll(".filters details").forEach(function (d) { d.open = false; });
+  }
 })();

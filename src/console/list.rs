@@ -137,11 +137,14 @@ pub fn status_key(s: Status) -> &'static str {
     }
 }
 
+/// The User column of a connection not bound to a user yet (an OAuth client before consent).
+const NO_USER: &str = "—";
+
 pub fn user_label(c: &Connection) -> String {
     match (&c.user_name, &c.user_login) {
         (Some(name), Some(login)) if name != login => format!("{name} ({login})"),
         (_, Some(login)) => login.clone(),
-        _ => "—".to_owned(),
+        _ => NO_USER.to_owned(),
     }
 }
 
@@ -174,6 +177,7 @@ pub fn build(
     for row in rows {
         let title = match query.group.as_str() {
             "type" => row.kind.to_owned(),
+            "user" if row.user == NO_USER => "No user yet".to_owned(),
             "user" => row.user.clone(),
             _ => String::new(),
         };
@@ -186,7 +190,7 @@ pub fn build(
         }
     }
     if query.group == "user" {
-        groups.sort_by_key(|g| g.title.to_lowercase());
+        groups.sort_by_key(|g| (g.title == "No user yet", g.title.to_lowercase()));
     }
     groups
 }

@@ -2,6 +2,8 @@
 
 mod cli;
 mod console;
+mod console_browser;
+mod console_webdriver;
 mod helpers;
 mod mcp;
 mod python_sdk;
