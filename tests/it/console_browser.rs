@@ -120,7 +120,7 @@ async fn sign_in(b: &Browser, app: &TestApp, login: &str, secret: &str) {
     );
     b.type_into("#login", login).await;
     b.type_into("#secret", secret).await;
-    b.click("#sign-in").await;
+    b.nav("#sign-in").await;
     assert!(
         b.url().await.ends_with("/console/connections"),
         "{}",
@@ -230,7 +230,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     }
     // Removing the Active facet shows all six.
     b.goto(&list).await;
-    b.click(".facet-x").await;
+    b.nav(".facet-x").await;
     assert_eq!(rows(&b).await.len(), 6);
 
     // Both groupings.
@@ -257,12 +257,12 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     // Free-text search on name and user.
     b.goto(&list).await;
     b.type_into("#q", "anna").await;
-    b.click(".searchbar button[type=submit]").await;
+    b.nav(".searchbar button[type=submit]").await;
     assert_eq!(rows(&b).await, [seeded.awaiting]);
 
     // --- The form, API key: Idle pill with its duration, every section.
     b.goto(&list).await;
-    b.click(&format!("{} .row-link", status_of(seeded.idle)))
+    b.nav(&format!("{} .row-link", status_of(seeded.idle)))
         .await;
     assert_eq!(b.text("#status-pill .pill-label").await, "Idle");
     assert_eq!(b.text("#idle-for").await, "for 10 days, 5 hours");
@@ -294,7 +294,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     b.type_into("#blocked_ips", "10.0.0.1\nnot-an-ip").await;
     b.type_into("#description", "Nightly export for the finance team")
         .await;
-    b.click("#save").await;
+    b.nav("#save").await;
     assert!(
         b.text("#blocked_ips-error")
             .await
@@ -314,7 +314,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     );
     b.clear("#blocked_ips").await;
     b.type_into("#blocked_ips", "10.0.0.1 # old office").await;
-    b.click("#save").await;
+    b.nav("#save").await;
     assert!(b.text("#flash").await.starts_with("Saved"));
     let stored = connections::get(&app.state.store, seeded.idle)
         .await
@@ -342,24 +342,25 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
 
     // --- The wizard: three cards; browser login URL; API key with working copy buttons.
     b.goto(&list).await;
-    b.click("#connect-new").await;
+    b.nav("#connect-new").await;
     for card in ["#card-browser", "#card-api-key", "#card-oauth"] {
         assert_eq!(b.count(card).await, 1, "{card}");
     }
-    b.click("#card-browser").await;
+    b.nav("#card-browser").await;
     assert_eq!(b.text("#mcp-url").await, app.mcp_url);
     b.goto(&format!("{}/console/new", app.base)).await;
-    b.click("#card-api-key").await;
+    b.nav("#card-api-key").await;
     b.type_into("#name", "Gemini on the build server").await;
     b.run("document.querySelector('#user').value = 'demo'")
         .await;
     b.click("input[name=scope][value=read_only]").await;
-    b.click("#create-key").await;
+    b.nav("#create-key").await;
     let key = b.text("#api-key").await;
     assert!(key.starts_with("omg_"));
     assert_eq!(mcp_status(&app, &key).await, StatusCode::OK);
     assert_eq!(b.count(".snippet").await, 6);
     let clipboard = b.grant("clipboard-read").await && b.grant("clipboard-write").await;
+    eprintln!("copy buttons checked through the real clipboard: {clipboard}");
     for id in [
         "cursor",
         "claude-code",
@@ -374,7 +375,11 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
             "{id}: {body}"
         );
         b.click(&format!("#copy-{id}")).await;
-        assert_eq!(b.text(&format!("#copy-{id}")).await, "Copied", "{id}");
+        let copied_attr = format!("document.querySelector('#copy-{id}').dataset.copied");
+        assert!(
+            b.wait_for(&copied_attr).await,
+            "{id}: the copy button reported success"
+        );
         let copied = if clipboard {
             b.run_async("const done = arguments[arguments.length - 1]; navigator.clipboard.readText().then(done, e => done('ERR ' + e))").await
         } else {
@@ -390,30 +395,30 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     b.screenshot(&shot("wizard-api-key-result.png")).await;
     b.set_size(1280, 900).await;
     b.goto(&format!("{}/console/new", app.base)).await;
-    b.click("#card-oauth").await;
+    b.nav("#card-oauth").await;
     b.type_into("#name", "n8n automations").await;
     b.type_into(
         "#redirect_uris",
         "https://n8n.example.com/rest/oauth2-credential/callback",
     )
     .await;
-    b.click("#create-client").await;
+    b.nav("#create-client").await;
     assert!(b.text("#client-id").await.starts_with("omgc_"));
     assert!(b.text("#client-secret").await.starts_with("omgs_"));
 
     // --- Rotate (old key refused at once), revoke, reactivate.
     let (connected, old_key) = seeded.connected.clone();
     b.goto(&format!("{list}/{connected}")).await;
-    b.click("#rotate").await;
-    b.click("#confirm-rotate").await;
+    b.nav("#rotate").await;
+    b.nav("#confirm-rotate").await;
     let new_key = b.text("#api-key").await;
     assert_eq!(mcp_status(&app, &old_key).await, StatusCode::UNAUTHORIZED);
     assert_eq!(mcp_status(&app, &new_key).await, StatusCode::OK);
     b.goto(&format!("{list}/{connected}")).await;
-    b.click("#revoke").await;
+    b.nav("#revoke").await;
     assert_eq!(b.text("#status-pill .pill-label").await, "Revoked");
     assert_eq!(mcp_status(&app, &new_key).await, StatusCode::UNAUTHORIZED);
-    b.click("#reactivate").await;
+    b.nav("#reactivate").await;
     assert_eq!(b.text("#status-pill .pill-label").await, "Connected");
     assert_eq!(mcp_status(&app, &new_key).await, StatusCode::OK);
 
@@ -427,7 +432,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
 
     // --- The MCP User: only their own rows; acts on them; a forged POST on another's is refused.
     b.goto(&list).await;
-    b.click("#sign-out").await;
+    b.nav("#sign-out").await;
     assert!(b.url().await.contains("/console/login"));
     sign_in(&b, &app, "demo", "demo").await;
     let mut mine = rows(&b).await;
@@ -445,17 +450,16 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     assert_eq!(b.count("#connect-new").await, 0);
     assert_eq!(b.count("a[href='/console/users']").await, 0);
     b.screenshot(&shot("connections-list-mcp-user.png")).await;
-    b.click(&format!("{} .row-link", status_of(connected)))
-        .await;
+    b.nav(&format!("{} .row-link", status_of(connected))).await;
     assert_eq!(b.count("#readonly-note").await, 1);
     assert_eq!(b.count("#save").await, 0);
     assert_eq!(
         b.attr("fieldset.sections", "disabled").await.as_deref(),
         Some("true")
     );
-    b.click("#revoke").await;
+    b.nav("#revoke").await;
     assert_eq!(b.text("#status-pill .pill-label").await, "Revoked");
-    b.click("#reactivate").await;
+    b.nav("#reactivate").await;
     assert_eq!(b.text("#status-pill .pill-label").await, "Connected");
     let forged = b
         .run_async(&format!(

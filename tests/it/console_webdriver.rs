@@ -166,11 +166,28 @@ impl Browser {
         self.post(&format!("/element/{el}/click"), json!({})).await;
     }
 
-    /// Clicks the link whose whole text is `text` inside the element matching `within`.
+    /// Clicks something that loads a new page, and waits until the new page has loaded.
+    pub async fn nav(&self, css: &str) {
+        let el = self.find(css).await;
+        self.click_and_wait(&el).await;
+    }
+
+    async fn click_and_wait(&self, el: &str) {
+        self.run("window.__omgStale = true").await;
+        self.post(&format!("/element/{el}/click"), json!({})).await;
+        assert!(
+            self.wait_for("window.__omgStale === undefined && document.readyState === 'complete'")
+                .await,
+            "no new page loaded"
+        );
+    }
+
+    /// Clicks the link whose whole text is `text` inside the element matching `within`, and
+    /// waits for the page it loads.
     pub async fn click_link(&self, within: &str, text: &str) {
         let xpath = format!("//*[@class='{within}']//a[normalize-space(.)='{text}']");
         let el = self.find_by("xpath", &xpath).await;
-        self.post(&format!("/element/{el}/click"), json!({})).await;
+        self.click_and_wait(&el).await;
     }
 
     pub async fn text(&self, css: &str) -> String {
@@ -209,6 +226,17 @@ impl Browser {
     pub async fn run_async(&self, script: &str) -> Value {
         self.post("/execute/async", json!({"script": script, "args": []}))
             .await
+    }
+
+    /// Polls a JavaScript expression until it is true (10 s at most); returns whether it became so.
+    pub async fn wait_for(&self, expression: &str) -> bool {
+        for _ in 0..200 {
+            if self.run(&format!("return !!({expression})")).await == Value::Bool(true) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
     }
 
     /// Grants a browser permission (WebDriver "Set Permission"); false if not supported.
