@@ -200,6 +200,7 @@ fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .with_state(state.clone())
         .merge(crate::oauth::routes(state.clone()))
+        .merge(crate::console::routes(state.clone()))
         .merge(crate::mcp::routes(state))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())

@@ -126,6 +126,10 @@ pub struct HttpArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Make this Odoo login an MCP Administrator when no administrator exists yet (now if it is
+    /// linked, else at its first console sign-in). Alternative: `user grant LOGIN --role admin`.
+    #[arg(long, env = "GATEWAY_BOOTSTRAP_ADMIN")]
+    pub bootstrap_admin: Option<String>,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]
@@ -176,6 +180,22 @@ pub enum UserCommand {
     },
     /// List linked users.
     List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Give LOGIN a console role (`admin` = MCP Administrator, `user` = MCP User). A login not
+    /// linked yet gets the role when it first signs in to the console.
+    Grant {
+        login: String,
+        /// `admin` or `user`.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove LOGIN's console role (the last MCP Administrator cannot be removed).
+    RevokeRole {
+        login: String,
         #[command(flatten)]
         store: StoreArgs,
     },

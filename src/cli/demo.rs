@@ -84,6 +84,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     })
     .await?;
     print_welcome(
+        &app.state().urls.public,
         &app.state().urls.mcp,
         &sim.url,
         &data_dir,
@@ -143,12 +144,14 @@ async fn seed(
     Ok(issued.key)
 }
 
-fn print_welcome(mcp: &str, odoo: &str, data_dir: &std::path::Path, key: &str) {
+fn print_welcome(public: &str, mcp: &str, odoo: &str, data_dir: &std::path::Path, key: &str) {
     let data_dir: PathBuf = data_dir.to_path_buf();
     println!(
         r#"
 odoo-mcp-gateway demo — against the built-in Odoo SIMULATOR (a test double, not a real Odoo)
 
+  Console        {public}/console
+                 sign in as admin/admin (MCP Administrator) or demo/demo (MCP User)
   MCP URL        {mcp}
   API key        {key}
                  (connection "Demo key", acting as Odoo user "demo", Full Access)

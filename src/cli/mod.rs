@@ -3,7 +3,7 @@
 mod connection;
 mod demo;
 mod serve;
-mod user;
+pub(crate) mod user;
 
 use std::time::Duration;
 

@@ -15,6 +15,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         )
     })?;
     let (store, keyring) = super::open_store(&args.store).await?;
+    if let Some(login) = &args.bootstrap_admin
+        && store.count_admins().await? == 0
+    {
+        super::user::grant(&store, login, crate::console::Role::Admin).await?;
+    }
     let odoo = super::odoo_client(&args.odoo)?;
     let app = App::build(AppConfig {
         listen: args.http.listen,
@@ -36,6 +41,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         odoo = %args.odoo.odoo_url,
         "odoo-mcp-gateway serving"
     );
+    tracing::info!(console = %format!("{}/console", app.state().urls.public), "console: sign in with an Odoo login that has an MCP role");
     let grace = Duration::from_secs(args.http.shutdown_grace_secs);
     app.run(super::shutdown_signal(), grace).await?;
     Ok(())

@@ -7,6 +7,8 @@ use secrecy::SecretString;
 
 use crate::clock::format_utc;
 use crate::config::UserCommand;
+use crate::console::{Role, login};
+use crate::store::Store;
 use crate::users;
 
 pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
@@ -46,6 +48,48 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        UserCommand::Grant { login, role, store } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role '{role}': use 'admin' or 'user'"))?;
+            let (store, _) = super::open_store(&store).await?;
+            grant(&store, &login, role).await?;
+        }
+        UserCommand::RevokeRole { login, store } => {
+            let (store, _) = super::open_store(&store).await?;
+            let user = store
+                .find_odoo_user(&login)
+                .await?
+                .with_context(|| format!("'{login}' is not a linked user"))?;
+            if Role::from_db(user.role.as_deref()) == Some(Role::Admin)
+                && store.count_admins().await? <= 1
+            {
+                anyhow::bail!("'{login}' is the last MCP Administrator: grant another one first");
+            }
+            store.set_role(&login, None, super::clock().now()).await?;
+            store
+                .put_setting(&login::pending_role_key(&login), "")
+                .await?;
+            println!("{login} no longer has a console role.");
+        }
+    }
+    Ok(())
+}
+
+/// Gives `login` a role now if linked, else at its first console sign-in.
+pub async fn grant(store: &Store, login: &str, role: Role) -> anyhow::Result<()> {
+    if store
+        .set_role(login, Some(role.as_db()), super::clock().now())
+        .await?
+    {
+        println!("{login} is now {}.", role.label());
+    } else {
+        store
+            .put_setting(&login::pending_role_key(login), role.as_db())
+            .await?;
+        println!(
+            "{login} is not linked yet: they become {} when they first sign in to the console.",
+            role.label()
+        );
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 mod approvals;
 mod audit;
 mod connections;
+mod console;
 mod oauth;
 mod odoo_users;
 mod rate;
@@ -24,6 +25,7 @@ use sqlx::sqlite::{
 pub use approvals::ApprovalRow;
 pub use audit::{AuditFilter, AuditRow};
 pub use connections::{ConnectionRow, KeyHolderRow, NewConnection, PolicyColumns};
+pub use console::{SessionRow, ThrottleRow};
 pub use oauth::{CodeRow, NewCode, NewOAuthClient, NewToken, OAuthClientRow, Pruned, TokenRow};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
 

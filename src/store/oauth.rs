@@ -174,6 +174,16 @@ impl Store {
         )
     }
 
+    /// Every OAuth client, for the console's Dynamic Registrations filter.
+    pub async fn list_oauth_clients(&self) -> Result<Vec<OAuthClientRow>> {
+        let sql = format!("{CLIENT} ORDER BY o.connection_id");
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, OAuthClientRow>(AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await)?,
+        )
+    }
+
     pub async fn get_oauth_client(&self, connection_id: i64) -> Result<Option<OAuthClientRow>> {
         let sql = format!("{CLIENT} WHERE o.connection_id = $1");
         Ok(

@@ -1,6 +1,9 @@
 //! The one integration-test binary: each module boots real parts and talks to them over HTTP.
 
 mod cli;
+mod console;
+mod console_browser;
+mod console_webdriver;
 mod governance;
 mod helpers;
 mod mcp;

@@ -1,0 +1,359 @@
+//! The connection form's input, parsed all at once: either every field is valid and the policy
+//! to store comes out, or each bad field gets its own precise message and nothing is stored.
+
+use serde::Deserialize;
+
+use crate::connections::{Connection, Kind};
+use crate::mcp::catalog;
+use crate::mcp::tools::validate;
+use crate::policy::ip::IpList;
+use crate::store::{OdooUserRow, PolicyColumns};
+
+pub const MAX_DESCRIPTION: usize = 4000;
+/// Largest accepted per-connection rate limit or expiry (a typo guard, not a policy).
+const MAX_NUMBER: i64 = 1_000_000_000;
+
+/// The form as posted (and as re-rendered after an error): text, exactly as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ConnectionInput {
+    pub allowed_tools: String,
+    pub allowed_models: String,
+    pub approval_tools: String,
+    /// A linked user's id, or empty for "any MCP Administrator".
+    pub approver: String,
+    pub approval_expiry_hours: String,
+    pub allowed_ips: String,
+    pub blocked_ips: String,
+    pub rate_per_minute: String,
+    pub rate_per_day: String,
+    pub description: String,
+}
+
+/// One message list per field; empty lists mean the field is fine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors {
+    pub allowed_tools: Vec<String>,
+    pub allowed_models: Vec<String>,
+    pub approval_tools: Vec<String>,
+    pub approver: Vec<String>,
+    pub approval_expiry_hours: Vec<String>,
+    pub allowed_ips: Vec<String>,
+    pub blocked_ips: Vec<String>,
+    pub rate_per_minute: Vec<String>,
+    pub rate_per_day: Vec<String>,
+    pub description: Vec<String>,
+}
+
+impl FieldErrors {
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.allowed_tools,
+            &self.allowed_models,
+            &self.approval_tools,
+            &self.approver,
+            &self.approval_expiry_hours,
+            &self.allowed_ips,
+            &self.blocked_ips,
+            &self.rate_per_minute,
+            &self.rate_per_day,
+            &self.description,
+        ]
+        .iter()
+        .all(|e| e.is_empty())
+    }
+
+    pub fn count(&self) -> usize {
+        [
+            &self.allowed_tools,
+            &self.allowed_models,
+            &self.approval_tools,
+            &self.approver,
+            &self.approval_expiry_hours,
+            &self.allowed_ips,
+            &self.blocked_ips,
+            &self.rate_per_minute,
+            &self.rate_per_day,
+            &self.description,
+        ]
+        .iter()
+        .filter(|e| !e.is_empty())
+        .count()
+    }
+}
+
+/// Tags typed as a comma-, space- or newline-separated list.
+pub fn tags(text: &str) -> Vec<&str> {
+    text.split([',', '\n', '\r', ' ', '\t'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn list_for_input(stored: &str) -> String {
+    crate::policy::lines(stored).join(", ")
+}
+
+impl ConnectionInput {
+    pub fn from_connection(c: &Connection) -> Self {
+        let p = &c.policy;
+        let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        Self {
+            allowed_tools: list_for_input(&p.allowed_tools),
+            allowed_models: list_for_input(&p.allowed_models),
+            approval_tools: list_for_input(&p.approval_tools),
+            approver: num(p.approver_user_id),
+            approval_expiry_hours: num(p.approval_expiry_hours),
+            allowed_ips: p.allowed_ips.clone(),
+            blocked_ips: p.blocked_ips.clone(),
+            rate_per_minute: num(p.rate_per_minute),
+            rate_per_day: num(p.rate_per_day),
+            description: c.description.clone(),
+        }
+    }
+
+    /// `approvers` are the linked users with a console role. Rate limits apply to API keys
+    /// only; an OAuth connection keeps them empty.
+    pub fn parse(
+        &self,
+        kind: Kind,
+        approvers: &[OdooUserRow],
+    ) -> Result<(String, PolicyColumns), Box<FieldErrors>> {
+        let mut e = FieldErrors::default();
+        let allowed_tools = tool_list(&self.allowed_tools, &mut e.allowed_tools);
+        let approval_tools = tool_list(&self.approval_tools, &mut e.approval_tools);
+        let allowed_models = model_list(&self.allowed_models, &mut e.allowed_models);
+        let approver_user_id = approver(&self.approver, approvers, &mut e.approver);
+        let approval_expiry_hours = number(
+            &self.approval_expiry_hours,
+            "Approval expiry",
+            "hours",
+            &mut e.approval_expiry_hours,
+        );
+        let allowed_ips = ip_list(&self.allowed_ips, &mut e.allowed_ips);
+        let blocked_ips = ip_list(&self.blocked_ips, &mut e.blocked_ips);
+        let (rate_per_minute, rate_per_day) = match kind {
+            Kind::ApiKey => (
+                number(
+                    &self.rate_per_minute,
+                    "The limit",
+                    "requests per minute",
+                    &mut e.rate_per_minute,
+                ),
+                number(
+                    &self.rate_per_day,
+                    "The limit",
+                    "requests per day",
+                    &mut e.rate_per_day,
+                ),
+            ),
+            Kind::OAuth => (None, None),
+        };
+        let description = self.description.trim().replace("\r\n", "\n");
+        if description.chars().count() > MAX_DESCRIPTION {
+            e.description.push(format!(
+                "The description is too long: at most {MAX_DESCRIPTION} characters."
+            ));
+        }
+        if !e.is_empty() {
+            return Err(Box::new(e));
+        }
+        Ok((
+            description,
+            PolicyColumns {
+                allowed_tools,
+                allowed_models,
+                approval_tools,
+                approver_user_id,
+                approval_expiry_hours,
+                allowed_ips,
+                blocked_ips,
+                rate_per_minute,
+                rate_per_day,
+            },
+        ))
+    }
+}
+
+fn tool_list(text: &str, errors: &mut Vec<String>) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for t in tags(text) {
+        if catalog::find(t).is_none() {
+            errors.push(format!(
+                "'{}' is not a tool of the catalog. Known tools: {}.",
+                shorten(t),
+                catalog::CATALOG
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        } else if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out.join("\n")
+}
+
+fn model_list(text: &str, errors: &mut Vec<String>) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for m in tags(text) {
+        match validate::model(m) {
+            Ok(m) if !out.contains(&m) => out.push(m),
+            Ok(_) => {}
+            Err(msg) => errors.push(format!("{msg}.")),
+        }
+    }
+    out.join("\n")
+}
+
+fn ip_list(text: &str, errors: &mut Vec<String>) -> String {
+    let text = text.replace("\r\n", "\n");
+    if let Err(bad) = IpList::parse(&text) {
+        errors.extend(
+            bad.iter()
+                .map(|b| format!("{}.", capitalise(&b.to_string()))),
+        );
+    }
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
+}
+
+fn approver(text: &str, approvers: &[OdooUserRow], errors: &mut Vec<String>) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    match text
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| approvers.iter().find(|u| u.id == id))
+    {
+        Some(u) => Some(u.id),
+        None => {
+            errors.push(
+                "Choose an approver among the users with an MCP role, or leave it empty for any MCP Administrator."
+                    .to_owned(),
+            );
+            None
+        }
+    }
+}
+
+/// Blank → `None` (the server default); else a whole number from 1 up.
+fn number(text: &str, what: &str, unit: &str, errors: &mut Vec<String>) -> Option<i64> {
+    let text = text.trim().replace(['_', ','], "");
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse::<i64>() {
+        Ok(n) if (1..=MAX_NUMBER).contains(&n) => Some(n),
+        _ => {
+            errors.push(format!(
+                "{what} must be a whole number of {unit} from 1 to {MAX_NUMBER}, or blank for the server default ('{}' is not).",
+                shorten(&text)
+            ));
+            None
+        }
+    }
+}
+
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: i64) -> OdooUserRow {
+        OdooUserRow {
+            id,
+            login: format!("u{id}"),
+            odoo_uid: id,
+            name: format!("User {id}"),
+            protocol: "json2".into(),
+            secret_sealed: vec![],
+            role: Some("admin".into()),
+            linked_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_valid_form_becomes_stored_lists_and_numbers() {
+        let input = ConnectionInput {
+            allowed_tools: "search_records, get_record\nsearch_records".into(),
+            allowed_models: "res.partner sale.order".into(),
+            approval_tools: "delete_record".into(),
+            approver: "2".into(),
+            approval_expiry_hours: "48".into(),
+            allowed_ips: "10.0.0.0/8 # office\r\n2001:db8::/32".into(),
+            rate_per_minute: "30".into(),
+            description: "  Marketing intern  ".into(),
+            ..Default::default()
+        };
+        let (desc, p) = input.parse(Kind::ApiKey, &[user(2)]).unwrap();
+        assert_eq!(desc, "Marketing intern");
+        assert_eq!(p.allowed_tools, "search_records\nget_record");
+        assert_eq!(p.allowed_models, "res.partner\nsale.order");
+        assert_eq!(p.approver_user_id, Some(2));
+        assert_eq!(p.approval_expiry_hours, Some(48));
+        assert_eq!(p.allowed_ips, "10.0.0.0/8 # office\n2001:db8::/32");
+        assert_eq!((p.rate_per_minute, p.rate_per_day), (Some(30), None));
+    }
+
+    #[test]
+    fn every_bad_field_is_named_with_its_own_message() {
+        let input = ConnectionInput {
+            allowed_tools: "search_records, drop_database".into(),
+            allowed_models: "Res Partner".into(),
+            approver: "99".into(),
+            approval_expiry_hours: "0".into(),
+            blocked_ips: "10.0.0.1\nnot-an-ip\n300.1.1.1".into(),
+            rate_per_minute: "-5".into(),
+            rate_per_day: "lots".into(),
+            ..Default::default()
+        };
+        let e = input.parse(Kind::ApiKey, &[user(2)]).unwrap_err();
+        assert!(e.allowed_tools[0].contains("'drop_database' is not a tool"));
+        assert_eq!(e.allowed_models.len(), 2, "{:?}", e.allowed_models);
+        assert!(e.approver[0].contains("Choose an approver"));
+        assert!(e.approval_expiry_hours[0].contains("'0'"));
+        assert_eq!(e.blocked_ips.len(), 2);
+        assert!(
+            e.blocked_ips[0].starts_with("Line 2: 'not-an-ip'"),
+            "{}",
+            e.blocked_ips[0]
+        );
+        assert!(e.blocked_ips[1].starts_with("Line 3: '300.1.1.1'"));
+        assert!(e.rate_per_minute[0].contains("requests per minute"));
+        assert!(e.rate_per_day[0].contains("'lots'"));
+        assert_eq!(e.count(), 7);
+    }
+
+    #[test]
+    fn oauth_connections_keep_no_rate_limits() {
+        let input = ConnectionInput {
+            rate_per_minute: "not even a number".into(),
+            ..Default::default()
+        };
+        let (_, p) = input.parse(Kind::OAuth, &[]).unwrap();
+        assert_eq!(p.rate_per_minute, None);
+    }
+}

@@ -1,0 +1,262 @@
+//! Sign-in with an Odoo login and password or API key (verified by Odoo and linked like
+//! `user link`), throttling of failed sign-ins per login and per client address, and sign-out.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::session::{self, Post, Role};
+use super::{ConsoleError, render_status, see_other};
+use crate::app::AppState;
+use crate::clock::{MINUTE_MS, Millis};
+use crate::store::ThrottleRow;
+use crate::users;
+
+/// Failures of one login within [`WINDOW`] before it is locked.
+pub const MAX_FAILURES_PER_LOGIN: i64 = 5;
+/// Failures from one client address within [`WINDOW`] before it is locked (higher: offices
+/// share an address).
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+pub const WINDOW: Millis = 15 * MINUTE_MS;
+pub const LOCKOUT: Millis = 15 * MINUTE_MS;
+/// Settings-table key of a role granted before the person ever signed in (`user grant` on a
+/// login not linked yet, or `serve --bootstrap-admin`); applied at their first sign-in.
+pub fn pending_role_key(login: &str) -> String {
+    format!("pending_role:{login}")
+}
+
+/// The counter after one more failure at `now`; locked once `max` is reached.
+pub fn after_failure(prev: Option<ThrottleRow>, now: Millis, max: i64) -> ThrottleRow {
+    let fresh = ThrottleRow {
+        failures: 0,
+        first_failure_at: now,
+        locked_until: None,
+    };
+    let mut row = match prev {
+        Some(p) if now - p.first_failure_at < WINDOW && p.locked_until.is_none_or(|u| u > now) => p,
+        _ => fresh,
+    };
+    row.failures += 1;
+    if row.failures >= max {
+        row.locked_until = Some(now + LOCKOUT);
+    }
+    row
+}
+
+/// Until when a counter locks sign-in, if it does at `now`.
+pub fn locked_until(row: Option<ThrottleRow>, now: Millis) -> Option<Millis> {
+    row.and_then(|r| r.locked_until)
+        .filter(|until| *until > now)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    login: &'a str,
+    next: &'a str,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: String,
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, ConsoleError> {
+    let next = session::safe_next(Some(&q.next));
+    // Already signed in with a role: straight on.
+    if let Some(token) = session::cookie(&headers, session::COOKIE) {
+        let hash = state.keyring.token_hash(token).0;
+        if let Some(row) = state.store.find_session(&hash, state.clock.now()).await?
+            && Role::from_db(row.user.role.as_deref()).is_some()
+        {
+            return Ok(see_other(&next));
+        }
+    }
+    render_status(
+        StatusCode::OK,
+        &LoginPage {
+            login: "",
+            next: &next,
+            error: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, ConsoleError> {
+    let next = session::safe_next(Some(&f.next));
+    let login = f.login.trim();
+    let again = |status: StatusCode, error: String| {
+        render_status(
+            status,
+            &LoginPage {
+                login,
+                next: &next,
+                error: Some(error),
+            },
+        )
+    };
+    if login.is_empty() || f.secret.is_empty() {
+        return again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Enter your Odoo login and your password or API key.".to_owned(),
+        );
+    }
+    let now = state.clock.now();
+    let login_key = format!("login:{}", login.to_lowercase());
+    let address_key = format!("ip:{}", peer.ip().to_canonical());
+    let store = &state.store;
+    let (by_login, by_address) = (
+        store.get_throttle(&login_key).await?,
+        store.get_throttle(&address_key).await?,
+    );
+    if let Some(until) = locked_until(by_login, now).max(locked_until(by_address, now)) {
+        let minutes = ((until - now) + MINUTE_MS - 1) / MINUTE_MS;
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed sign-ins. For your security, sign-in is paused: try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    let secret = SecretString::from(f.secret);
+    let user = match users::link(store, &state.keyring, &state.odoo, login, &secret, now).await {
+        Ok(user) => user,
+        Err(users::Error::Rejected(_) | users::Error::EmptyLogin | users::Error::EmptySecret) => {
+            store
+                .put_throttle(
+                    &login_key,
+                    &after_failure(by_login, now, MAX_FAILURES_PER_LOGIN),
+                )
+                .await?;
+            store
+                .put_throttle(
+                    &address_key,
+                    &after_failure(by_address, now, MAX_FAILURES_PER_ADDRESS),
+                )
+                .await?;
+            return again(
+                StatusCode::UNAUTHORIZED,
+                "Odoo did not accept this login with this password or API key.".to_owned(),
+            );
+        }
+        Err(users::Error::Odoo(e)) => {
+            tracing::warn!(error = %e, "console sign-in could not reach Odoo");
+            return again(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Odoo could not be reached to check your sign-in. Try again in a moment."
+                    .to_owned(),
+            );
+        }
+        Err(e) => return Err(ConsoleError::Internal(e.to_string())),
+    };
+    store.clear_throttle(&login_key).await?;
+    let role = match Role::from_db(user.role.as_deref()) {
+        Some(role) => role,
+        None => match pending_role(&state, &user.login).await? {
+            Some(role) => {
+                store.set_role(&user.login, Some(role.as_db()), now).await?;
+                store
+                    .put_setting(&pending_role_key(&user.login), "")
+                    .await?;
+                tracing::info!(login = %user.login, role = role.as_db(), "role granted before the first sign-in applied");
+                role
+            }
+            None => return Err(ConsoleError::NoRole { name: user.name }),
+        },
+    };
+    tracing::info!(login = %user.login, role = role.as_db(), "console sign-in");
+    let cookie = session::start(&state, user.id).await?;
+    let mut response = see_other(&next);
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie
+            .parse()
+            .map_err(|_| ConsoleError::Internal("cookie header".into()))?,
+    );
+    Ok(response)
+}
+
+/// The role granted to `login` before it was linked, if any.
+async fn pending_role(state: &AppState, login: &str) -> Result<Option<Role>, ConsoleError> {
+    let key = pending_role_key(login);
+    Ok(state
+        .store
+        .load_settings()
+        .await?
+        .into_iter()
+        .find(|(name, _)| *name == key)
+        .and_then(|(_, value)| Role::parse(&value)))
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Post { user, .. }: Post<Empty>,
+) -> Result<Response, ConsoleError> {
+    let cookie = session::end(&state, &headers).await?;
+    tracing::info!(login = %user.user.login, "console sign-out");
+    let mut response = see_other("/console/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie
+            .parse()
+            .map_err(|_| ConsoleError::Internal("cookie header".into()))?,
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_lock_for_fifteen_minutes_then_it_resets() {
+        let mut row = None;
+        for i in 0..MAX_FAILURES_PER_LOGIN {
+            assert_eq!(locked_until(row, i), None);
+            row = Some(after_failure(row, i, MAX_FAILURES_PER_LOGIN));
+        }
+        let at = MAX_FAILURES_PER_LOGIN - 1;
+        assert_eq!(locked_until(row, at + 1), Some(at + LOCKOUT));
+        assert_eq!(locked_until(row, at + LOCKOUT), None);
+        let after = after_failure(row, at + LOCKOUT, MAX_FAILURES_PER_LOGIN);
+        assert_eq!(after.failures, 1);
+    }
+
+    #[test]
+    fn failures_spread_beyond_the_window_do_not_add_up() {
+        let row = after_failure(None, 0, 5);
+        let row = after_failure(Some(row), WINDOW, 5);
+        assert_eq!(row.failures, 1);
+    }
+}

@@ -1,0 +1,188 @@
+//! The Connections console: the administrators' web UI. Server-rendered askama pages, one small
+//! stylesheet and script served from the binary, forms that POST and answer 303 with a flash.
+//!
+//! Every page and action checks the role on the server ([`session::CurrentUser`],
+//! [`session::Post`]); the HTML only hides what the server refuses anyway.
+
+mod admin;
+mod connection;
+mod error;
+pub mod form;
+mod list;
+pub mod login;
+pub mod session;
+pub mod snippets;
+mod wizard;
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tower_http::csrf::CsrfLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::ConsoleError;
+pub use session::{CurrentUser, Role};
+
+use crate::app::AppState;
+
+/// The console's URL table.
+pub fn routes(state: AppState) -> Router {
+    let csrf = CsrfLayer::new()
+        .add_trusted_origin(&state.urls.public)
+        .unwrap_or_else(|_| CsrfLayer::new());
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .route("/console", get(|| async { Redirect::to(session::HOME) }))
+        .route("/console/login", get(login::form).post(login::submit))
+        .route("/console/logout", post(login::logout))
+        .route("/console/connections", get(list::page))
+        .route(
+            "/console/connections/{id}",
+            get(connection::show).post(connection::save),
+        )
+        .route(
+            "/console/connections/{id}/rotate",
+            get(connection::rotate_confirm).post(connection::rotate),
+        )
+        .route(
+            "/console/connections/{id}/rotate-secret",
+            post(connection::rotate_secret),
+        )
+        .route("/console/connections/{id}/revoke", post(connection::revoke))
+        .route(
+            "/console/connections/{id}/reactivate",
+            post(connection::reactivate),
+        )
+        .route("/console/connections/{id}/issued", get(connection::issued))
+        .route("/console/new", get(wizard::choose))
+        .route("/console/new/browser", get(wizard::browser))
+        .route(
+            "/console/new/api-key",
+            get(wizard::api_key_form).post(wizard::api_key_create),
+        )
+        .route(
+            "/console/new/oauth",
+            get(wizard::oauth_form).post(wizard::oauth_create),
+        )
+        .route("/console/users", get(admin::users))
+        .route("/console/users/{id}/role", post(admin::set_role))
+        .route(
+            "/console/settings",
+            get(admin::settings).post(admin::save_settings),
+        )
+        .route("/console/static/app.css", get(stylesheet))
+        .route("/console/static/app.js", get(script))
+        .with_state(state)
+        .layer(csrf)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+}
+
+/// Headers of every console HTML page: no caching of pages that may show secrets, and a
+/// content policy that allows only the console's own stylesheet and script.
+pub(crate) fn security_headers() -> [(HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ),
+    ]
+}
+
+/// Renders a page with the console's headers.
+pub(crate) fn render<T: Template>(page: &T) -> Result<Response, ConsoleError> {
+    render_status(StatusCode::OK, page)
+}
+
+pub(crate) fn render_status<T: Template>(
+    status: StatusCode,
+    page: &T,
+) -> Result<Response, ConsoleError> {
+    Ok((status, security_headers(), Html(page.render()?)).into_response())
+}
+
+/// 303 See Other to `to`, the answer to every successful console POST.
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// The page frame's data: who is signed in, the active tab, the flash message.
+pub struct Layout {
+    pub title: String,
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub tab: Tab,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Connections,
+    New,
+    Users,
+    Settings,
+}
+
+impl Layout {
+    pub fn new(user: &CurrentUser, tab: Tab, title: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            user_name: user.user.name.clone(),
+            role_label: user.role.label(),
+            is_admin: user.is_admin(),
+            csrf: user.csrf.clone(),
+            flash: user.flash.clone(),
+            tab,
+        }
+    }
+
+    /// `aria-current` for the navigation link of `tab` (`connections`, `new`, `users`, `settings`).
+    pub fn current(&self, tab: &str) -> &'static str {
+        let name = match self.tab {
+            Tab::Connections => "connections",
+            Tab::New => "new",
+            Tab::Users => "users",
+            Tab::Settings => "settings",
+        };
+        if name == tab { "page" } else { "false" }
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
+}

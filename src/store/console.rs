@@ -1,0 +1,147 @@
+//! SQL for the console: browser sessions (stored by hash), sign-in throttling counters, and the
+//! OAuth client columns of `connections` (client id, type, redirect URIs, secret hash, dynamic).
+
+use sqlx::AssertSqlSafe;
+
+use super::{OdooUserRow, Result, Store, on_pool};
+use crate::clock::Millis;
+
+/// A live console session joined with its user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub csrf_token: String,
+    pub flash: Option<String>,
+    pub reveal_sealed: Option<Vec<u8>>,
+    pub expires_at: Millis,
+    #[sqlx(flatten)]
+    pub user: OdooUserRow,
+}
+
+/// Failed sign-ins counted under one key (`login:…` or `ip:…`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct ThrottleRow {
+    pub failures: i64,
+    pub first_failure_at: Millis,
+    pub locked_until: Option<Millis>,
+}
+
+const SESSION_SELECT: &str = "SELECT s.csrf_token, s.flash, s.reveal_sealed, s.expires_at,
+        u.id, u.login, u.odoo_uid, u.name, u.protocol, u.secret_sealed, u.role, u.linked_at,
+        u.updated_at
+    FROM console_sessions s JOIN odoo_users u ON u.id = s.odoo_user_id";
+
+impl Store {
+    pub async fn insert_session(
+        &self,
+        id_hash: &[u8],
+        odoo_user_id: i64,
+        csrf_token: &str,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO console_sessions (id_hash, odoo_user_id, csrf_token, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)")
+            .bind(id_hash)
+            .bind(odoo_user_id)
+            .bind(csrf_token)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The session with this hash if it has not expired at `now`.
+    pub async fn find_session(&self, id_hash: &[u8], now: Millis) -> Result<Option<SessionRow>> {
+        let sql = format!("{SESSION_SELECT} WHERE s.id_hash = $1 AND s.expires_at > $2");
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, SessionRow>(AssertSqlSafe(sql))
+            .bind(id_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?,
+        )
+    }
+
+    pub async fn delete_session(&self, id_hash: &[u8]) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Removes expired sessions (called on sign-in, so the table never grows unbounded).
+    pub async fn delete_expired_sessions(&self, now: Millis) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn set_session_flash(&self, id_hash: &[u8], flash: Option<&str>) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("UPDATE console_sessions SET flash = $2 WHERE id_hash = $1")
+            .bind(id_hash)
+            .bind(flash)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Keeps a just-issued secret (sealed) until the next page shows it once.
+    pub async fn set_session_reveal(&self, id_hash: &[u8], sealed: Option<&[u8]>) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE console_sessions SET reveal_sealed = $2 WHERE id_hash = $1")
+            .bind(id_hash)
+            .bind(sealed)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleRow>> {
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, ThrottleRow>(
+            "SELECT failures, first_failure_at, locked_until FROM signin_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
+    pub async fn put_throttle(&self, key: &str, row: &ThrottleRow) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO signin_throttle (key, failures, first_failure_at, locked_until)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (key) DO UPDATE SET failures = $2, first_failure_at = $3, locked_until = $4")
+            .bind(key)
+            .bind(row.failures)
+            .bind(row.first_failure_at)
+            .bind(row.locked_until)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn clear_throttle(&self, key: &str) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM signin_throttle WHERE key = $1")
+            .bind(key)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn count_admins(&self) -> Result<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM odoo_users WHERE role = 'admin'")
+            .fetch_one(pool)
+            .await)?)
+    }
+}
