@@ -205,24 +205,7 @@ pub async fn approve(
     id: &str,
     decider: &OdooUserRow,
 ) -> Result<ApprovalRow, Error> {
-    let row = decidable(state, id, decider).await?;
-    let now = state.clock.now();
-    if !state
-        .store
-        .decide_approval(id, State::Approved.as_str(), decider.id, None, now)
-        .await?
-    {
-        return Err(not_pending(state, id).await);
-    }
-    record_transition(
-        state,
-        &row,
-        decider,
-        "approval/approve",
-        outcome::SUCCESS,
-        None,
-    )
-    .await;
+    let row = decide(state, id, decider, State::Approved, None).await?;
     let ran = execute(state, &row).await;
     let (final_state, result, error) = match &ran {
         Ok(value) => (State::Executed, Some(value.to_string()), None),
@@ -255,24 +238,7 @@ pub async fn reject(
     if reason.is_empty() {
         return Err(Error::ReasonRequired);
     }
-    let row = decidable(state, id, decider).await?;
-    let now = state.clock.now();
-    if !state
-        .store
-        .decide_approval(id, State::Rejected.as_str(), decider.id, Some(reason), now)
-        .await?
-    {
-        return Err(not_pending(state, id).await);
-    }
-    record_transition(
-        state,
-        &row,
-        decider,
-        "approval/reject",
-        outcome::SUCCESS,
-        Some(reason.to_owned()),
-    )
-    .await;
+    decide(state, id, decider, State::Rejected, Some(reason)).await?;
     state.store.get_approval(id).await?.ok_or(Error::NotFound)
 }
 
@@ -294,6 +260,44 @@ pub async fn expire_due(state: &AppState, now: Millis) -> Result<usize, store::E
         }
     }
     Ok(expired.len())
+}
+
+/// Moves a pending request to `to` (approved or rejected), once, and audits the decision.
+async fn decide(
+    state: &AppState,
+    id: &str,
+    decider: &OdooUserRow,
+    to: State,
+    reason: Option<&str>,
+) -> Result<ApprovalRow, Error> {
+    let row = decidable(state, id, decider).await?;
+    let now = state.clock.now();
+    if !state
+        .store
+        .decide_approval(id, to.as_str(), decider.id, reason, now)
+        .await?
+    {
+        return Err(not_pending(state, id).await);
+    }
+    let event = AuditRow {
+        at: now,
+        method: format!(
+            "approval/{}",
+            if to == State::Approved {
+                "approve"
+            } else {
+                "reject"
+            }
+        ),
+        tool: Some(row.tool.clone()),
+        connection_id: Some(row.connection_id),
+        user_login: Some(decider.login.clone()),
+        outcome: outcome::SUCCESS.into(),
+        error: reason.map(str::to_owned),
+        ..AuditRow::default()
+    };
+    state.audit.record(event).await;
+    Ok(row)
 }
 
 async fn decidable(
@@ -356,27 +360,6 @@ async fn execute(state: &AppState, row: &ApprovalRow) -> Result<Value, String> {
     tools::run(spec, &ctx, arguments)
         .await
         .map_err(|e| e.to_string())
-}
-
-async fn record_transition(
-    state: &AppState,
-    row: &ApprovalRow,
-    decider: &OdooUserRow,
-    method: &str,
-    outcome: &str,
-    detail: Option<String>,
-) {
-    let event = AuditRow {
-        at: state.clock.now(),
-        method: method.into(),
-        tool: Some(row.tool.clone()),
-        connection_id: Some(row.connection_id),
-        user_login: Some(decider.login.clone()),
-        outcome: outcome.into(),
-        error: detail,
-        ..AuditRow::default()
-    };
-    state.audit.record(event).await;
 }
 
 async fn record_execution(
