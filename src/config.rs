@@ -214,6 +214,12 @@ pub enum ConnectionCommand {
         /// `full` or `read-only`.
         #[arg(long, default_value = "full")]
         scope: String,
+        /// Requests per minute for this connection (default: the server setting).
+        #[arg(long)]
+        rate_per_minute: Option<u32>,
+        /// Requests per day (UTC) for this connection (default: the server setting).
+        #[arg(long)]
+        rate_per_day: Option<u32>,
         #[command(flatten)]
         store: StoreArgs,
     },

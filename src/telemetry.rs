@@ -4,14 +4,14 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogArgs, LogFormat};
 
-const RMCP_PAYLOADS: &str = "rmcp::service=info";
+const RMCP_PAYLOADS: &str = "rmcp::service=warn";
 
 /// Installs the process's subscriber. Called once, by `main`; library code only emits events.
 pub fn init(args: &LogArgs) {
     let filter = EnvFilter::try_new(&args.log_level)
         .unwrap_or_else(|_| EnvFilter::new("info"))
-        // rmcp logs whole requests (tool arguments: data, sometimes secrets) at debug level;
-        // that never goes to our logs, whatever the filter asks for.
+        // rmcp logs whole requests (tool arguments: data, sometimes secrets) at debug level, and
+        // a line per stateless request at info; neither goes to our logs, whatever the filter.
         .add_directive(RMCP_PAYLOADS.parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use crate::clock::format_utc;
 use crate::config::ConnectionCommand;
 use crate::connections::{self, Scope};
-use crate::settings;
+use crate::{settings, store};
 
 pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
     match cmd {
@@ -13,6 +13,8 @@ pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
             user,
             name,
             scope,
+            rate_per_minute,
+            rate_per_day,
             store,
         } => {
             let scope = Scope::parse(&scope)?;
@@ -26,6 +28,17 @@ pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
                 super::clock().now(),
             )
             .await?;
+            if rate_per_minute.is_some() || rate_per_day.is_some() {
+                let created = connections::get(&store, issued.connection_id).await?;
+                let policy = store::PolicyColumns {
+                    rate_per_minute: rate_per_minute.map(i64::from),
+                    rate_per_day: rate_per_day.map(i64::from),
+                    ..created.policy
+                };
+                store
+                    .update_policy(issued.connection_id, &created.description, &policy)
+                    .await?;
+            }
             println!(
                 "Created connection {} for {user} ({}).",
                 issued.connection_id,
