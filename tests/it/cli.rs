@@ -214,6 +214,40 @@ async fn the_cli_links_a_user_and_manages_keys_that_a_running_gateway_honours_at
 }
 
 #[tokio::test]
+async fn a_connection_created_with_its_own_rate_limit_is_held_to_it() {
+    let app = TestApp::spawn().await;
+    let dir = app.data_dir.path();
+    let odoo = app.sim.url.as_str();
+    assert!(cli(dir, odoo, &["user", "link", "demo"], "demo\n").await.ok);
+    let args = [
+        "connection",
+        "create",
+        "--user",
+        "demo",
+        "--name",
+        "slow",
+        "--rate-per-minute",
+        "2",
+    ];
+    let created = cli(dir, odoo, &args, "").await;
+    assert!(created.ok, "{}", created.stderr);
+    let key = last_line(&created.stdout);
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let statuses = [
+        app.post(Some(&key), list).send().await.unwrap().status(),
+        app.post(Some(&key), list).send().await.unwrap().status(),
+        app.post(Some(&key), list).send().await.unwrap().status(),
+    ];
+    // The test clock stands still, so all three fall in one minute window.
+    let codes: Vec<u16> = statuses.iter().map(|s| s.as_u16()).collect();
+    assert_eq!(codes, [200, 200, 429]);
+    let stored = app.state.store.list_connections().await.unwrap()[0]
+        .policy
+        .rate_per_minute;
+    assert_eq!(stored, Some(2));
+}
+
+#[tokio::test]
 async fn help_documents_every_setting_with_its_environment_variable() {
     let run = cli(Path::new("."), "http://unused", &["serve", "--help"], "").await;
     assert!(run.ok);
