@@ -26,10 +26,10 @@ use crate::app::AppState;
 /// Browser origins that may call `/mcp` besides the gateway's own: the hosted AI clients
 /// and local tools (Inspector, VS Code web) on any port.
 const KNOWN_ORIGINS: &[&str] = &[
-    "https://claude.ai",
-    "https://claude.com",
-    "https://chatgpt.com",
-    "https://vscode.dev",
+    "https://claude.ai:443",
+    "https://claude.com:443",
+    "https://chatgpt.com:443",
+    "https://vscode.dev:443",
     "http://localhost:*",
     "http://127.0.0.1:*",
 ];
@@ -58,9 +58,43 @@ pub fn routes(state: AppState) -> Router {
 
 fn allowed_origins(state: &AppState) -> Vec<String> {
     let mut origins: Vec<String> = KNOWN_ORIGINS.iter().map(|o| (*o).to_owned()).collect();
-    origins.push(state.urls.public.clone());
-    origins.extend(state.urls.extra_origins.iter().cloned());
+    origins.push(with_port(&state.urls.public));
+    origins.extend(state.urls.extra_origins.iter().map(|o| with_port(o)));
     origins
+}
+
+/// rmcp matches an origin without a port against any port (deprecated); name the scheme's
+/// default port so only that one matches.
+fn with_port(origin: &str) -> String {
+    let origin = origin.trim_end_matches('/');
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return origin.to_owned();
+    };
+    let has_port = authority
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.ends_with('[') && !port.contains(']'));
+    match (has_port, scheme) {
+        (false, "https") => format!("{origin}:443"),
+        (false, "http") => format!("{origin}:80"),
+        _ => origin.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_port;
+
+    #[test]
+    fn origins_get_their_default_port_when_none_is_given() {
+        assert_eq!(
+            with_port("https://mcp.example.com"),
+            "https://mcp.example.com:443"
+        );
+        assert_eq!(with_port("http://gw.local/"), "http://gw.local:80");
+        assert_eq!(with_port("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(with_port("http://[::1]:9000"), "http://[::1]:9000");
+        assert_eq!(with_port("http://localhost:*"), "http://localhost:*");
+    }
 }
 
 /// Preflights are answered here, before authentication, as browsers send them without tokens.
