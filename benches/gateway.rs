@@ -7,6 +7,9 @@
 //! * `direct search_read`: JSON-RPC `execute_kw` straight to the simulator (the baseline);
 //! * `gw tools/call`: `search_records` through the gateway (which uses JSON-RPC too);
 //! * `gw tools/list`;
+//! * `gw call, no rules` against `gw call, every rule on`: the same call (with a dotted path)
+//!   for a connection without governance settings and one with IP lists, allowed tools,
+//!   allowed models and its own rate limits — the pipeline's cost, in one run;
 //! * a cost ladder at c=32 (`/healthz`, an unknown key on `/mcp`, `ping`) that splits the
 //!   gateway's own per-request cost into axum, the guard's key lookup and the rest.
 //!
@@ -38,6 +41,8 @@ const TARGET_ADDED_P50_US: f64 = 500.0;
 const TARGET_RATIO_C32: f64 = 0.40;
 const TARGET_LIST_RPS: f64 = 10_000.0;
 const TARGET_RSS_KB: u64 = 64 * 1024;
+/// The governance pipeline should cost less than 10% of the throughput.
+const TARGET_RULES_RATIO: f64 = 0.90;
 
 /// Kills and reaps every child on drop, so a panic or an early error never leaves a
 /// simulator or gateway running.
@@ -135,27 +140,9 @@ fn main() -> Result<()> {
     let out = link.wait_with_output()?;
     ensure!(out.status.success(), "user link failed: {:?}", out.status);
 
-    let out = Command::new(BIN)
-        .args(["--log-level", "warn", "connection", "create"])
-        .args(["--user", "demo", "--name", "bench", "--data-dir", data])
-        // The benchmark measures the pipeline, not the (correct) refusal of its load.
-        .args([
-            "--rate-per-minute",
-            "4000000000",
-            "--rate-per-day",
-            "4000000000",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running connection create")?;
-    ensure!(out.status.success(), "connection create failed");
-    let api_key = String::from_utf8(out.stdout)?
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .context("connection create printed nothing")?
-        .trim()
-        .to_owned();
+    let api_key = create_key(data, "bench")?;
+    let governed_key = create_key(data, "bench-governed")?;
+    govern(data, "bench-governed")?;
 
     // 3. The gateway on a free port.
     let port = {
@@ -183,6 +170,7 @@ fn main() -> Result<()> {
         odoo_url,
         gw_url,
         api_key,
+        governed_key,
         gw_pid,
         sim_pid,
         measure,
@@ -199,6 +187,7 @@ struct RunArgs {
     odoo_url: String,
     gw_url: String,
     api_key: String,
+    governed_key: String,
     gw_pid: u32,
     sim_pid: u32,
     measure: Duration,
@@ -236,6 +225,13 @@ async fn run(a: RunArgs) -> Result<()> {
         "arguments": {"model": "res.partner", "fields": ["name"], "limit": 5}}})
     .to_string();
     let list_body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    // The same call for a connection without rules and one with every rule configured: a
+    // dotted path in the domain makes the allowed-models check resolve a relation.
+    let ruled_body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "search_records",
+        "arguments": {"model": "res.partner", "domain": [["country_id.code", "!=", "XX"]],
+                      "fields": ["name"], "limit": 5}}})
+    .to_string();
     let ping_body = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
 
     let direct = Workload {
@@ -276,6 +272,17 @@ async fn run(a: RunArgs) -> Result<()> {
         check: Check::Status(401),
         ..call.clone()
     };
+    let plain = Workload {
+        name: "gw call, no rules",
+        body: Some(ruled_body.clone()),
+        ..call.clone()
+    };
+    let governed = Workload {
+        name: "gw call, every rule on",
+        bearer: Some(a.governed_key.clone()),
+        body: Some(ruled_body),
+        ..call.clone()
+    };
     let healthz = Workload {
         name: "gw GET /healthz (axum)",
         method: reqwest::Method::GET,
@@ -287,7 +294,9 @@ async fn run(a: RunArgs) -> Result<()> {
     };
 
     // Validate each workload once, loudly, before measuring anything.
-    for w in [&direct, &call, &list, &ping, &bad_key, &healthz] {
+    for w in [
+        &direct, &call, &list, &ping, &bad_key, &healthz, &plain, &governed,
+    ] {
         let (status, text) = w
             .send(&probe, |s, b| (s, String::from_utf8_lossy(b).into_owned()))
             .await?;
@@ -310,6 +319,10 @@ async fn run(a: RunArgs) -> Result<()> {
         (&healthz, a.high),
         (&bad_key, a.high),
         (&ping, a.high),
+        (&plain, a.high),
+        (&governed, a.high),
+        (&plain, a.high),
+        (&governed, a.high),
     ];
     // `BENCH_ONLY=list,ping` keeps the workloads whose name contains one of the words.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
@@ -351,6 +364,19 @@ async fn run(a: RunArgs) -> Result<()> {
         );
         results.push((w.name, c, s));
     }
+    // The rules' cost: plain and governed ran twice each, interleaved, to even out drift.
+    let mean_rps = |name: &str| {
+        let runs: Vec<f64> = results
+            .iter()
+            .filter(|(n, c, _)| *n == name && *c == a.high)
+            .map(|(_, _, s)| s.rps)
+            .collect();
+        (!runs.is_empty()).then(|| runs.iter().sum::<f64>() / runs.len() as f64)
+    };
+    let rules_ratio = mean_rps(plain.name)
+        .zip(mean_rps(governed.name))
+        .map(|(p, g)| g / p);
+    {}
 
     println!("{}", loadavg());
     let (gw_rss, gw_hwm) = rss_kb(a.gw_pid)?;
@@ -392,6 +418,14 @@ async fn run(a: RunArgs) -> Result<()> {
             format!("{:.0} req/s", lh.rps),
             "> 10,000 req/s",
             lh.rps > TARGET_LIST_RPS,
+        ));
+    }
+    if let Some(ratio) = rules_ratio {
+        targets.push((
+            format!("every rule on / no rules, throughput at c={}", a.high),
+            format!("{:.0} %", ratio * 100.0),
+            "≥ 90 %",
+            ratio >= TARGET_RULES_RATIO,
         ));
     }
     targets.push((
@@ -604,6 +638,59 @@ async fn load(
         p99_us: pct(0.99),
         rps: all.len() as f64 / elapsed,
     }
+}
+
+/// A new API-key connection for `demo`, with rate limits high enough not to refuse the load:
+/// the benchmark measures the pipeline, not the (correct) refusal of its load.
+fn create_key(data: &str, name: &str) -> Result<String> {
+    let out = Command::new(BIN)
+        .args(["--log-level", "warn", "connection", "create"])
+        .args(["--user", "demo", "--name", name, "--data-dir", data])
+        .args([
+            "--rate-per-minute",
+            "4000000000",
+            "--rate-per-day",
+            "4000000000",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running connection create")?;
+    ensure!(out.status.success(), "connection create failed");
+    Ok(String::from_utf8(out.stdout)?
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .context("connection create printed nothing")?
+        .trim()
+        .to_owned())
+}
+
+/// Configures every governance rule on the connection `name`, the way the console's form does,
+/// so that its requests go through all of them: IP lists, allowed tools, allowed models (with a
+/// dotted path to resolve) and its own rate limits.
+fn govern(data: &str, name: &str) -> Result<()> {
+    use odoo_mcp_gateway::store::Store;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let store = Store::open(None, std::path::Path::new(data)).await?;
+        let connections = store.list_connections().await?;
+        let c = connections
+            .iter()
+            .find(|c| c.name == name)
+            .context("the governed connection")?;
+        let mut policy = c.policy.clone();
+        policy.allowed_ips = "127.0.0.0/8\n::1".into();
+        policy.blocked_ips = "10.0.0.0/8\n2001:db8::/32".into();
+        policy.allowed_tools = "search_records\nget_record\ncount_records\ntools/list".into();
+        policy.allowed_models = "res.partner\nres.country\nres.company".into();
+        store
+            .update_policy(c.id, "benchmark: every rule on", &policy)
+            .await?;
+        store.close().await;
+        anyhow::Ok(())
+    })
 }
 
 fn client(concurrency: usize) -> Result<reqwest::Client> {
