@@ -38,10 +38,19 @@ impl TestApp {
     }
 
     pub async fn spawn_with(version: OdooVersion) -> Self {
+        Self::spawn_sim(SimOptions {
+            version,
+            ..SimOptions::default()
+        })
+        .await
+    }
+
+    /// The gateway in front of a simulator with these options (database `demo`).
+    pub async fn spawn_sim(options: SimOptions) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let sim = odoo_mcp_gateway::odoo::sim::Simulator::spawn(SimOptions {
-            version,
             database: "demo".into(),
+            ..options
         })
         .await
         .expect("simulator starts");
