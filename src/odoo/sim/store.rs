@@ -37,6 +37,7 @@ pub struct Db {
 }
 
 impl Db {
+    #[cfg(test)]
     pub fn new(version: OdooVersion) -> Self {
         Self::with_mail(version, true)
     }
