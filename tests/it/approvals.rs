@@ -197,7 +197,7 @@ async fn approved_call_runs_once_as_the_requester_and_the_ai_gets_the_result() {
 
     let polled = f.status(&id).await;
     assert_eq!(polled["state"], "executed");
-    assert_eq!(polled["result"].is_object(), true, "{polled}");
+    assert!(polled["result"].is_object(), "{polled}");
     assert!(polled["decided_at"].is_string());
 
     let approve = f.audit("approval/approve").await;
