@@ -869,3 +869,112 @@ async fn the_inbox_lists_pending_first_and_each_person_sees_their_own() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_approves_in_the_browser_and_sees_the_result() {
+    use crate::console_webdriver::{self, Browser};
+    if !console_webdriver::available() {
+        return;
+    }
+    let f = Fixture::new("delete_record\nupdate_record", None).await;
+    let done = id_of(
+        &f.request(
+            "update_record",
+            json!({"model": "res.partner", "ids": [10], "values": {"function": "Buyer"}}),
+        )
+        .await,
+    );
+    approvals::reject(&f.app.state, &done, &f.admin, "Not this one.")
+        .await
+        .unwrap();
+    let id = id_of(
+        &f.request(
+            "update_record",
+            json!({"model": "res.partner", "ids": [ACME], "values": {"phone": "+32 2 555 77 77"}}),
+        )
+        .await,
+    );
+    let other = id_of(
+        &f.request(
+            "delete_record",
+            json!({"model": "res.partner", "ids": [DWAYNE]}),
+        )
+        .await,
+    );
+    let screenshots =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+
+    let b = Browser::start().await;
+    b.goto(&format!("{}/console/approvals", f.app.base)).await;
+    assert!(
+        b.url()
+            .await
+            .contains("/console/login?next=/console/approvals")
+    );
+    b.type_into("#login", "admin").await;
+    b.type_into("#secret", "admin").await;
+    b.nav("#sign-in").await;
+    assert!(
+        b.url().await.ends_with("/console/approvals"),
+        "{}",
+        b.url().await
+    );
+
+    // The inbox: pre-filtered on Pending, pending rows highlighted, the rejected one hidden.
+    assert_eq!(b.text("#approvals-filter").await, "Pending");
+    let shown = b
+        .run("return [...document.querySelectorAll('tr.row')].map(r => r.dataset.id)")
+        .await;
+    let shown: Vec<&str> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown.contains(&id.as_str()) && shown.contains(&other.as_str()));
+    let row = format!("tr.row[data-id='{id}']");
+    let colour = b
+        .run(&format!(
+            "return getComputedStyle(document.querySelector(\"{row}\")).backgroundColor"
+        ))
+        .await;
+    assert_ne!(colour, "rgba(0, 0, 0, 0)", "pending rows are highlighted");
+    assert_eq!(b.text(&format!("{row} .badge")).await, "Pending");
+    b.set_size(1280, 720).await;
+    b.screenshot(&screenshots.join("approvals-inbox.png")).await;
+
+    // The request: summary, arguments, Approve; then the outcome with the result.
+    b.nav(&format!("{row} .row-link")).await;
+    assert!(b.url().await.ends_with(&format!("/console/approvals/{id}")));
+    assert_eq!(
+        b.text("#approval-summary").await,
+        "Update 1 record of Contact (res.partner): Acme Corporation: set phone"
+    );
+    assert!(
+        b.text("#approval-arguments")
+            .await
+            .contains("+32 2 555 77 77")
+    );
+    assert_eq!(b.text("#approval-requester").await, "Marc Demo (demo)");
+    b.screenshot(&screenshots.join("approval-pending.png"))
+        .await;
+    b.nav("#approve").await;
+    assert!(b.text("#flash").await.starts_with("Approved and executed"));
+    assert_eq!(b.text("#approval-state .pill-label").await, "Executed");
+    assert!(b.text("#approval-result").await.starts_with('{'));
+    assert_eq!(b.count("#approve").await, 0);
+    b.set_size(1280, 1100).await;
+    b.screenshot(&screenshots.join("approval-detail.png")).await;
+    assert_eq!(f.partner(ACME).unwrap()["phone"], "+32 2 555 77 77");
+    assert_eq!(f.partner(ACME).unwrap()["write_uid"], DEMO_UID);
+
+    // Rejecting with a reason, by clicking too.
+    b.goto(&format!("{}/console/approvals/{other}", f.app.base))
+        .await;
+    b.type_into("#reason", "Keep Dwayne.").await;
+    b.nav("#reject").await;
+    assert_eq!(b.text("#approval-state .pill-label").await, "Rejected");
+    assert_eq!(b.text("#approval-reason").await, "Keep Dwayne.");
+    b.quit().await;
+}
