@@ -62,13 +62,16 @@ pub enum Error {
 }
 
 /// Whether this call is held for approval: the tool is listed under "Tools that need approval"
-/// and the call is not a dry run (a dry run changes nothing).
+/// and the call is not a dry run (a dry run changes nothing). `get_approval_status` is never
+/// held, even when listed: holding it would leave the AI no way to learn any outcome.
 pub fn is_gated(connection: &Connection, spec: &ToolSpec, arguments: &Map<String, Value>) -> bool {
     let dry_run = arguments
         .get("dry_run")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    !dry_run && policy::lines(&connection.policy.approval_tools).contains(&spec.name)
+    !dry_run
+        && spec.name != catalog::GET_APPROVAL_STATUS
+        && policy::lines(&connection.policy.approval_tools).contains(&spec.name)
 }
 
 /// Binds an approval to its exact tool and arguments (keys are sorted by serde_json's map).

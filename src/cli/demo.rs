@@ -28,6 +28,7 @@ fn sim_options(version: SimVersion) -> SimOptions {
             SimVersion::V19 => OdooVersion::V19,
         },
         database: DEMO_DATABASE.to_owned(),
+        ..SimOptions::default()
     }
 }
 

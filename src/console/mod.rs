@@ -5,6 +5,7 @@
 //! [`session::Post`]); the HTML only hides what the server refuses anyway.
 
 mod admin;
+mod approvals;
 mod connection;
 mod error;
 pub mod form;
@@ -67,6 +68,10 @@ pub fn routes(state: AppState) -> Router {
             "/console/new/oauth",
             get(wizard::oauth_form).post(wizard::oauth_create),
         )
+        .route("/console/approvals", get(approvals::inbox))
+        .route("/console/approvals/{id}", get(approvals::show))
+        .route("/console/approvals/{id}/approve", post(approvals::approve))
+        .route("/console/approvals/{id}/reject", post(approvals::reject))
         .route("/console/users", get(admin::users))
         .route("/console/users/{id}/role", post(admin::set_role))
         .route(
@@ -137,6 +142,7 @@ pub struct Layout {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Connections,
+    Approvals,
     New,
     Users,
     Settings,
@@ -155,10 +161,11 @@ impl Layout {
         }
     }
 
-    /// `aria-current` for the navigation link of `tab` (`connections`, `new`, `users`, `settings`).
+    /// `aria-current` for the navigation link of `tab` (`connections`, `approvals`, `new`, `users`, `settings`).
     pub fn current(&self, tab: &str) -> &'static str {
         let name = match self.tab {
             Tab::Connections => "connections",
+            Tab::Approvals => "approvals",
             Tab::New => "new",
             Tab::Users => "users",
             Tab::Settings => "settings",

@@ -80,23 +80,6 @@ fn with_port(origin: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_port;
-
-    #[test]
-    fn origins_get_their_default_port_when_none_is_given() {
-        assert_eq!(
-            with_port("https://mcp.example.com"),
-            "https://mcp.example.com:443"
-        );
-        assert_eq!(with_port("http://gw.local/"), "http://gw.local:80");
-        assert_eq!(with_port("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
-        assert_eq!(with_port("http://[::1]:9000"), "http://[::1]:9000");
-        assert_eq!(with_port("http://localhost:*"), "http://localhost:*");
-    }
-}
-
 /// Preflights are answered here, before authentication, as browsers send them without tokens.
 fn cors() -> CorsLayer {
     CorsLayer::new()
@@ -117,4 +100,21 @@ fn cors() -> CorsLayer {
             HeaderName::from_static("mcp-session-id"),
             HeaderName::from_static("mcp-protocol-version"),
         ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_port;
+
+    #[test]
+    fn origins_get_their_default_port_when_none_is_given() {
+        assert_eq!(
+            with_port("https://mcp.example.com"),
+            "https://mcp.example.com:443"
+        );
+        assert_eq!(with_port("http://gw.local/"), "http://gw.local:80");
+        assert_eq!(with_port("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(with_port("http://[::1]:9000"), "http://[::1]:9000");
+        assert_eq!(with_port("http://localhost:*"), "http://localhost:*");
+    }
 }

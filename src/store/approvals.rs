@@ -87,6 +87,31 @@ impl Store {
         )
     }
 
+    /// The console inbox: pending requests first, then newest first. `state` filters when
+    /// given; `involving` (an MCP User's id) keeps only the requests they filed or must decide.
+    pub async fn list_approvals_for(
+        &self,
+        state: Option<&str>,
+        involving: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ApprovalRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM approvals
+             WHERE ($1 IS NULL OR state = $1)
+               AND ($2 IS NULL OR requester_user_id = $2 OR approver_user_id = $2)
+             ORDER BY CASE WHEN state = 'pending' THEN 0 ELSE 1 END, created_at DESC, id
+             LIMIT $3"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ApprovalRow>(AssertSqlSafe(sql))
+            .bind(state)
+            .bind(involving)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?,
+        )
+    }
+
     pub async fn set_approval_activities(
         &self,
         id: &str,

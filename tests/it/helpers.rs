@@ -38,15 +38,31 @@ impl TestApp {
     }
 
     pub async fn spawn_with(version: OdooVersion) -> Self {
+        Self::spawn_sim(SimOptions {
+            version,
+            ..SimOptions::default()
+        })
+        .await
+    }
+
+    /// The gateway in front of a simulator with these options (database `demo`).
+    pub async fn spawn_sim(options: SimOptions) -> Self {
+        Self::spawn_on(options, None).await
+    }
+
+    /// Like [`TestApp::spawn_sim`], with the store in `database_url` (PostgreSQL) when given.
+    pub async fn spawn_on(options: SimOptions, database_url: Option<&str>) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let sim = odoo_mcp_gateway::odoo::sim::Simulator::spawn(SimOptions {
-            version,
             database: "demo".into(),
+            ..options
         })
         .await
         .expect("simulator starts");
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(None, dir.path()).await.expect("store opens");
+        let store = Store::open(database_url, dir.path())
+            .await
+            .expect("store opens");
         let keyring = Keyring::load_or_create(None, dir.path()).unwrap();
         let odoo = OdooClient::new(OdooConfig {
             url: sim.url.clone(),

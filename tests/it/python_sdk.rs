@@ -73,3 +73,87 @@ async fn the_python_sdk_lists_tools_and_reads_partners_then_is_refused_after_rev
         String::from_utf8_lossy(&refused.stdout)
     );
 }
+
+/// The SDK sees `pending_approval` at once, then polls `get_approval_status` in the same
+/// session while an administrator approves, until it gets the executed call's result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_waits_for_an_approval_and_gets_the_executed_result() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let Some(python) = python() else { return };
+    let app = TestApp::spawn().await;
+    let now = app.state.clock.now();
+    app.link("admin").await;
+    app.state
+        .store
+        .set_role("admin", Some("admin"), now)
+        .await
+        .unwrap();
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(id, |p| p.approval_tools = "update_record".into())
+        .await;
+    let arguments =
+        r#"{"model": "res.partner", "ids": [9], "values": {"phone": "+32 2 555 12 34"}}"#;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/sdk_client.py");
+    let mut child = tokio::process::Command::new(&python)
+        .arg(script)
+        .args(["--url", &app.mcp_url, "--key", &key, "--approval-flow"])
+        .args(["--approval-args", arguments, "--timeout", "30"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().unwrap_or_default();
+    let pending: Value = serde_json::from_str(&first)
+        .unwrap_or_else(|e| panic!("first line is the pending result ({e}): {first}"));
+    let pending = &pending["pending"];
+    assert_eq!(pending["status"], "pending_approval", "{pending}");
+    assert!(
+        pending["message"]
+            .as_str()
+            .unwrap()
+            .contains("get_approval_status")
+    );
+    assert_eq!(
+        app.sim.sim.record("res.partner", 9).unwrap()["phone"],
+        false,
+        "nothing ran yet"
+    );
+
+    // Let it poll a few times while pending, then approve.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let admin = app
+        .state
+        .store
+        .find_odoo_user("admin")
+        .await
+        .unwrap()
+        .unwrap();
+    let approval = pending["approval_id"].as_str().unwrap();
+    let done = odoo_mcp_gateway::approvals::approve(&app.state, approval, &admin)
+        .await
+        .unwrap();
+    assert_eq!(done.state, "executed", "{:?}", done.error);
+
+    let second = lines.next_line().await.unwrap().unwrap_or_default();
+    let status = child.wait().await.unwrap();
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert!(status.success(), "python client failed: {stderr}");
+    let end: Value = serde_json::from_str(&second)
+        .unwrap_or_else(|e| panic!("second line is the final status ({e}): {second}"));
+    assert_eq!(end["final"]["state"], "executed", "{end}");
+    assert_eq!(end["final"]["approval_id"], approval);
+    assert_eq!(end["final"]["result"]["updated"], true, "{end}");
+    assert!(
+        end["polls"].as_i64().unwrap() >= 2,
+        "it polled while pending: {end}"
+    );
+    let partner = app.sim.sim.record("res.partner", 9).unwrap();
+    assert_eq!(partner["phone"], "+32 2 555 12 34");
+    assert_eq!(partner["write_uid"], 5, "written as demo");
+}

@@ -64,6 +64,7 @@ impl Odoo {
         let options = SimOptions {
             version,
             database: database.to_owned(),
+            ..SimOptions::default()
         };
         let running = Simulator::spawn(options).await.expect("simulator starts");
         Odoo {

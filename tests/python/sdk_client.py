@@ -14,6 +14,12 @@ Normal mode: streamable HTTP, the legacy `initialize` handshake, `tools/list`, t
 and exits 0. Any failure (connection refused, HTTP error, JSON-RPC error, timeout) exits 1
 with a one-line reason on stderr and nothing on stdout.
 
+`--approval-flow`: calls `update_record` (which the connection must gate) with the JSON
+arguments of `--approval-args`, prints the `pending_approval` result as ONE JSON line
+(`{"pending": ...}`) and flushes, then polls `get_approval_status` every `--poll-interval`
+seconds in the same MCP session until the state is no longer pending or approved, and prints
+`{"final": ..., "polls": n}` as a second line. The test approves the request in between.
+
 `--expect-unauthorized`: connects with the given key and exits 0 only if the server answered
 the first request with HTTP 401; prints what it saw (status, WWW-Authenticate) as JSON on
 stdout either way, and a reason on stderr when it was not a 401.
@@ -46,6 +52,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="succeed only if the server answers 401 to this key",
     )
+    parser.add_argument(
+        "--approval-flow",
+        action="store_true",
+        help="call a gated tool, print pending_approval, then poll get_approval_status to the end",
+    )
+    parser.add_argument("--approval-tool", default="update_record", help="the gated tool (default update_record)")
+    parser.add_argument("--approval-args", default="{}", help="its arguments, as JSON")
+    parser.add_argument("--poll-interval", type=float, default=0.2, help="seconds between polls (default 0.2)")
     parser.add_argument("--timeout", type=float, default=60.0, help="overall timeout in seconds (default 60)")
     args = parser.parse_args(argv)
     if not args.url.startswith(("http://", "https://")):
@@ -54,6 +68,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--key must not be empty")
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
+    try:
+        args.approval_args = json.loads(args.approval_args)
+    except ValueError as e:
+        parser.error(f"--approval-args must be JSON: {e}")
+    if not isinstance(args.approval_args, dict):
+        parser.error("--approval-args must be a JSON object")
     return args
 
 
@@ -121,6 +141,8 @@ async def run(args: argparse.Namespace, log: HttpLog) -> dict[str, Any]:
                 protocol_version = client.protocol_version
                 if args.expect_unauthorized:
                     return {"protocol_version": protocol_version}
+                if args.approval_flow:
+                    return await approval_flow(client, args)
                 tools: list[str] = []
                 cursor = None
                 while True:
@@ -139,6 +161,31 @@ async def run(args: argparse.Namespace, log: HttpLog) -> dict[str, Any]:
                     "context": tool_payload(context),
                     "context_is_error": context.is_error,
                 }
+
+
+FINAL_STATES = {"executed", "failed", "rejected", "expired"}
+
+
+async def approval_flow(client: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """The gated call answers pending_approval at once; poll get_approval_status to the end."""
+    import anyio
+
+    held = await client.call_tool(args.approval_tool, args.approval_args)
+    pending = tool_payload(held)
+    if held.is_error or not isinstance(pending, dict) or pending.get("status") != "pending_approval":
+        raise Failure(f"{args.approval_tool} was not held for approval: {pending!r}")
+    # The first line tells the test the request exists, so it can be decided.
+    print(json.dumps({"pending": pending}), flush=True)
+    polls = 0
+    while True:
+        polls += 1
+        answer = await client.call_tool("get_approval_status", {"approval_id": pending["approval_id"]})
+        status = tool_payload(answer)
+        if answer.is_error:
+            raise Failure(f"get_approval_status failed: {status!r}")
+        if status.get("state") in FINAL_STATES:
+            return {"final": status, "polls": polls}
+        await anyio.sleep(args.poll_interval)
 
 
 def main(argv: list[str]) -> int:

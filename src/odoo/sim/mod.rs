@@ -55,6 +55,8 @@ impl OdooVersion {
 pub struct SimOptions {
     pub version: OdooVersion,
     pub database: String,
+    /// Odoo's `mail` module is installed (`mail.activity`, `activity_ids`); true by default.
+    pub mail: bool,
 }
 
 impl Default for SimOptions {
@@ -62,6 +64,7 @@ impl Default for SimOptions {
         SimOptions {
             version: OdooVersion::V19,
             database: "demo".to_owned(),
+            mail: true,
         }
     }
 }
@@ -90,7 +93,7 @@ pub struct RunningSimulator {
 
 impl Simulator {
     pub fn new(opts: SimOptions) -> Self {
-        let db = Db::new(opts.version);
+        let db = Db::with_mail(opts.version, opts.mail);
         Simulator {
             inner: Arc::new(Inner {
                 options: opts,

@@ -144,7 +144,9 @@ impl Db {
             (None, None) => String::new(),
         };
         if !res_model.is_empty() {
-            self.model_or_fault(&res_model)?;
+            // mail.activity._check_access: creating one needs write access on the document.
+            let document = self.model_or_fault(&res_model)?;
+            self.check_access(env, document, Operation::Write)?;
             vals.insert("res_model".into(), json!(res_model));
             vals.insert("res_model_id".into(), json!(self.model_id(&res_model)));
             if let Some(res_id) = vals.get("res_id").and_then(Value::as_i64)
@@ -300,9 +302,11 @@ impl Db {
             }
         }
         // mail.thread removes the activities of deleted documents.
-        let activities: Vec<i64> = self.tables["mail.activity"]
-            .rows
-            .iter()
+        let activities: Vec<i64> = self
+            .tables
+            .get("mail.activity")
+            .into_iter()
+            .flat_map(|t| t.rows.iter())
             .filter(|(_, a)| {
                 a.get("res_model").and_then(Value::as_str) == Some(model)
                     && a.get("res_id").and_then(Value::as_i64) == Some(id)

@@ -565,3 +565,111 @@ fn users_created_with_a_password_can_log_in() {
         .unwrap();
     assert_eq!(db.display_name("res.partner", partner), "New User");
 }
+
+#[test]
+fn models_with_activities_expose_activity_ids_and_mail_can_be_absent() {
+    let mut db = Db::new(OdooVersion::V19);
+    let fields = |db: &mut Db, model: &str| {
+        call(
+            db,
+            ADMIN,
+            model,
+            "fields_get",
+            json!([]),
+            json!({"attributes": ["type", "relation", "relation_field"]}),
+        )
+        .unwrap()
+    };
+    for model in ["res.partner", "sale.order"] {
+        let meta = fields(&mut db, model);
+        assert_eq!(meta["activity_ids"]["type"], "one2many", "{model}");
+        assert_eq!(meta["activity_ids"]["relation"], "mail.activity");
+        assert_eq!(meta["activity_ids"]["relation_field"], "res_id");
+    }
+    assert!(fields(&mut db, "res.country").get("activity_ids").is_none());
+
+    // An internal user (demo) files an activity for admin on a contact; activity_ids shows it,
+    // and only on the document of that model (sale.order 9 has no activity of res.partner 9).
+    let vals =
+        json!({"res_model": "res.partner", "res_id": 9, "user_id": ADMIN, "summary": "Approve"});
+    let id = call(
+        &mut db,
+        DEMO,
+        "mail.activity",
+        "create",
+        json!([vals]),
+        json!({}),
+    )
+    .unwrap()
+    .as_i64()
+    .unwrap();
+    let read = call(
+        &mut db,
+        DEMO,
+        "res.partner",
+        "read",
+        json!([[9], ["activity_ids"]]),
+        json!({}),
+    )
+    .unwrap();
+    assert!(
+        read[0]["activity_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(id)),
+        "{read}"
+    );
+    let created = db.row("mail.activity", id).unwrap();
+    assert_eq!(created["create_uid"], json!(DEMO));
+    let on_order = db.value("sale.order", 9, "activity_ids");
+    assert!(!on_order.as_array().unwrap().contains(&json!(id)));
+    // Filing one needs write access on the document: portal users cannot.
+    let portal = call(
+        &mut db,
+        PORTAL,
+        "mail.activity",
+        "create",
+        json!([vals]),
+        json!({}),
+    );
+    assert_eq!(portal.unwrap_err().kind, Kind::AccessError);
+
+    let mut bare = Db::with_mail(OdooVersion::V19, false);
+    let missing = call(
+        &mut bare,
+        ADMIN,
+        "mail.activity",
+        "create",
+        json!([vals]),
+        json!({}),
+    );
+    assert_eq!(
+        missing.unwrap_err().message,
+        "Object mail.activity doesn't exist"
+    );
+    assert!(
+        fields(&mut bare, "res.partner")
+            .get("activity_ids")
+            .is_none()
+    );
+    let models = call(
+        &mut bare,
+        ADMIN,
+        "ir.model",
+        "search_read",
+        json!([[["model", "like", "mail."]]]),
+        json!({"fields": ["model"]}),
+    )
+    .unwrap();
+    assert_eq!(models, json!([]));
+    // Deleting a document still works without the activity table.
+    call(
+        &mut bare,
+        ADMIN,
+        "res.partner",
+        "unlink",
+        json!([[41]]),
+        json!({}),
+    )
+    .unwrap();
+}

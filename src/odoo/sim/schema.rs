@@ -163,6 +163,10 @@ fn o2m(
         ..f(name, string, Type::One2many)
     }
 }
+/// `mail.activity.mixin`'s field (models with activities: contacts, sales orders, …).
+fn activity_ids() -> Field {
+    o2m("activity_ids", "Activities", "mail.activity", "res_id")
+}
 fn m2m(name: &'static str, string: &'static str, relation: &'static str) -> Field {
     Field {
         relation: Some(relation),
@@ -275,6 +279,7 @@ pub fn models(version: OdooVersion) -> Vec<Model> {
             f("comment", "Notes", Type::Html),
             f("image_128", "Image 128", Type::Binary),
             o2m("sale_order_ids", "Sales Order", "sale.order", "partner_id"),
+            activity_ids(),
         ]),
         model("res.partner.category", "Partner Tags", "name", "name", vec![
             f("name", "Name", Type::Char).req(),
@@ -335,6 +340,7 @@ pub fn models(version: OdooVersion) -> Vec<Model> {
             m2o("company_id", "Company", "res.company").req(),
             f("client_order_ref", "Customer Reference", Type::Char),
             f("note", "Terms and conditions", Type::Html),
+            activity_ids(),
         ]),
         model("sale.order.line", "Sales Order Line", "order_id, sequence, id", "name", vec![
             m2o("order_id", "Order Reference", "sale.order").req(),

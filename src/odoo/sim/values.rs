@@ -204,6 +204,9 @@ impl Db {
                         let mut vals = command.get(2).cloned().unwrap_or_else(|| json!({}));
                         if let Value::Object(map) = &mut vals {
                             map.insert(inverse.into(), json!(id));
+                            if relation == "mail.activity" {
+                                map.insert("res_model".into(), json!(model.name));
+                            }
                         }
                         self.create(env, &comodel, &vals)?;
                     }
