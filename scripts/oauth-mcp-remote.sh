@@ -6,8 +6,9 @@
 #   2. starts `odoo-mcp-gateway demo` (the built-in Odoo simulator) on a free port;
 #   3. runs `mcp-remote-client <MCP URL> <callback port>`, which discovers the authorization
 #      server from the 401, registers itself, and prints an authorization URL;
-#   4. plays the browser: signs in as demo/demo on the gateway's sign-in form, allows access on
-#      the consent form, and delivers the code to mcp-remote's loopback callback;
+#   4. plays the browser: signs in as demo/demo on the console's sign-in page (where the
+#      authorization step sends it), allows access on the consent form, and delivers the code
+#      to mcp-remote's loopback callback;
 #   5. passes when mcp-remote lists search_records.
 #
 # Usage: scripts/oauth-mcp-remote.sh [path/to/odoo-mcp-gateway]   (default: target/debug, built
@@ -88,9 +89,9 @@ for _ in range(12):
         sys.exit(f"HTTP {status} at {url}: {body[:300]}")
     form = Form(); form.feed(body)
     fields = dict(form.fields)
-    if "password" in fields:
-        print("browser: signing in as demo", file=sys.stderr)
-        fields.update(login="demo", password="demo")
+    if form.action == "/console/login":
+        print("browser: signing in as demo on the console's sign-in page", file=sys.stderr)
+        fields.update(login="demo", secret="demo")
     elif "allow" in form.decisions:
         print("browser: allowing access on the consent page", file=sys.stderr)
         fields["decision"] = "allow"

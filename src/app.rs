@@ -87,6 +87,8 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<IpList>,
     pub rate_limiter: Arc<RateLimiter>,
+    /// Dynamic registrations per client address (in this process).
+    pub registrations: Arc<crate::oauth::RegistrationLimiter>,
     pub relations: Arc<RelationCache>,
     pub audit: AuditLog,
     /// Cancelled on shutdown; background work and open streams watch it.
@@ -124,6 +126,7 @@ impl App {
             .unwrap_or_else(|| format!("http://{bound}"));
         let state = AppState {
             rate_limiter: Arc::new(RateLimiter::for_store(&config.store)),
+            registrations: Arc::default(),
             audit: AuditLog::start(config.store.clone()),
             store: config.store,
             keyring: Arc::new(config.keyring),

@@ -117,11 +117,15 @@ async fn commit(store: &Store, batch: &mut Vec<AuditRow>) {
     batch.clear();
 }
 
-/// Requests and latest time per connection in a batch (refusals before authentication have
-/// no connection and don't count).
+/// Requests and latest time per connection in a batch: MCP requests only (refusals before
+/// authentication have no connection, and the OAuth flow's own requests — registration,
+/// consent, token exchanges — are not uses of the connection).
 fn usage(batch: &[AuditRow]) -> HashMap<i64, (i64, Millis)> {
     let mut per: HashMap<i64, (i64, Millis)> = HashMap::new();
     for e in batch {
+        if e.method.starts_with(OAUTH_METHOD_PREFIX) {
+            continue;
+        }
         if let Some(id) = e.connection_id {
             let entry = per.entry(id).or_insert((0, e.at));
             entry.0 += 1;
@@ -130,6 +134,9 @@ fn usage(batch: &[AuditRow]) -> HashMap<i64, (i64, Millis)> {
     }
     per
 }
+
+/// The method prefix of the OAuth endpoints' events (`oauth/token` …).
+pub const OAUTH_METHOD_PREFIX: &str = "oauth/";
 
 /// Keys whose values are secrets wherever they appear.
 const SECRET_KEYS: &[&str] = &[
@@ -147,6 +154,7 @@ const SECRET_KEYS: &[&str] = &[
     "code",
     "code_verifier",
     "credential",
+    "csrf",
 ];
 /// Endings that mark a secret too (`new_password`, `x_api_token`), without catching business
 /// fields such as `default_code`.
@@ -250,11 +258,16 @@ mod tests {
             at,
             ..AuditRow::default()
         };
+        let oauth = AuditRow {
+            method: "oauth/token".into(),
+            ..row(Some(2), 7)
+        };
         let per = usage(&[
             row(Some(1), 5),
             row(Some(1), 9),
             row(None, 3),
             row(Some(2), 1),
+            oauth,
         ]);
         assert_eq!(per[&1], (2, 9));
         assert_eq!(per[&2], (1, 1));

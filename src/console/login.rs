@@ -61,6 +61,8 @@ struct LoginPage<'a> {
     login: &'a str,
     next: &'a str,
     error: Option<String>,
+    /// The application being connected when `next` is an OAuth authorization request.
+    connecting: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,12 +86,14 @@ pub async fn form(
             return Ok(see_other(&next));
         }
     }
+    let connecting = crate::oauth::connecting_client(&state, &next).await;
     render_status(
         StatusCode::OK,
         &LoginPage {
             login: "",
             next: &next,
             error: None,
+            connecting,
         },
     )
 }
@@ -111,6 +115,7 @@ pub async fn submit(
 ) -> Result<Response, ConsoleError> {
     let next = session::safe_next(Some(&f.next));
     let login = f.login.trim();
+    let connecting = crate::oauth::connecting_client(&state, &next).await;
     let again = |status: StatusCode, error: String| {
         render_status(
             status,
@@ -118,6 +123,7 @@ pub async fn submit(
                 login,
                 next: &next,
                 error: Some(error),
+                connecting: connecting.clone(),
             },
         )
     };

@@ -291,8 +291,13 @@ pub async fn take_reveal(
 
 const REVEAL_CONTEXT: &str = "console-reveal-v1";
 
+/// The longest `next` kept: an OAuth authorization request with a metadata-document client id,
+/// a claude.ai redirect URI, a resource and a long `state` fits with room to spare.
+const MAX_NEXT: usize = 8 * 1024;
+
 /// `next` if it is a local path of this site, else [`HOME`]; never an absolute or
-/// scheme-relative URL, so sign-in cannot be turned into an open redirect.
+/// scheme-relative URL, so sign-in cannot be turned into an open redirect. The OAuth
+/// authorization step sends its own URL, query string included.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
@@ -300,7 +305,7 @@ pub fn safe_next(next: Option<&str>) -> String {
                 && !n.starts_with("//")
                 && !n.contains('\\')
                 && !n.starts_with("/console/login")
-                && n.len() <= 2000
+                && n.len() <= MAX_NEXT
                 && n.chars().all(|c| c.is_ascii_graphic()) =>
         {
             n.to_owned()
@@ -349,6 +354,27 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), HOME, "{bad}");
         }
         assert_eq!(safe_next(None), HOME);
+    }
+
+    #[test]
+    fn an_oauth_authorization_request_is_a_next_kept_whole() {
+        // What claude.ai sends with a metadata-document client id and a long state.
+        let authorize = format!(
+            "/oauth/authorize?response_type=code&client_id=https%3A%2F%2Fclaude.ai%2Foauth%2Fmcp-oauth-client-metadata\
+             &redirect_uri=https%3A%2F%2Fclaude.ai%2Fapi%2Fmcp%2Fauth_callback\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256\
+             &state={}&scope=mcp%3Aread+mcp%3Awrite&resource=https%3A%2F%2Fmcp.example.com%2Fmcp",
+            "s".repeat(2048)
+        );
+        assert_eq!(safe_next(Some(&authorize)), authorize);
+        // Round trip through the sign-in URL: encoded, decoded by the login form, kept.
+        let url = login_url(&authorize);
+        let query = url.strip_prefix("/console/login?").unwrap();
+        let (_, decoded) = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "next")
+            .unwrap();
+        assert_eq!(safe_next(Some(&decoded)), authorize);
+        assert_eq!(safe_next(Some(&"/x".repeat(MAX_NEXT))), HOME);
     }
 
     #[test]

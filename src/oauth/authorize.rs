@@ -5,22 +5,31 @@
 //!
 //! The consent form carries the whole authorization request; the POST checks it again from
 //! scratch, so nothing unverified is ever trusted from the form.
+//!
+//! Who is signed in is the console's session ([`CurrentUser`]): without one, the GET sends the
+//! browser to `/console/login?next=<this authorize URL>`, which comes back here after sign-in;
+//! a person without an MCP role gets the console's "ask an administrator" page. The consent
+//! POST carries the session's CSRF token in its `csrf` field, checked like every console form.
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::ExposeSecret;
 
+use super::audit::{Ended, Note};
 use super::clients::{self, Client, LookupError};
 use super::error::{Error, ErrorPage, no_store};
 use super::pages::{self, ConsentTemplate};
 use super::pkce::CodeChallenge;
-use super::signin::{self, SignedIn};
 use super::tokens::{self, CODE_TTL};
 use super::{Params, is_our_resource, redirect, scope};
 use crate::app::AppState;
+use crate::audit::outcome;
 use crate::connections::{self, ClientType, OAuthClientSpec, Scope};
+use crate::console::ConsoleError;
+use crate::console::session::{self, CurrentUser};
 use crate::store::{NewCode, OdooUserRow};
 
 const PATH: &str = "/oauth/authorize";
@@ -50,55 +59,52 @@ struct Terms {
     resource: String,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let query = query.unwrap_or_default();
+pub async fn show(State(state): State<AppState>, mut parts: Parts) -> Response {
+    let note = Note::of(&parts.extensions);
+    let query = parts.uri.query().unwrap_or_default().to_owned();
     let (verified, terms) = match validate(&state, query.as_bytes()).await {
         Ok(valid) => valid,
         Err(response) => return response,
     };
-    let signed_in = match signin::current_user(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return signin::login_redirect(&format!("{PATH}?{query}")),
-        Err(e) => return ErrorPage::from(e).into_response(),
+    note.connection(verified.client.connection.map(|c| c.id));
+    // No session: the console's sign-in, back to this very URL (path and query) afterwards.
+    let current = match CurrentUser::from_request_parts(&mut parts, &state).await {
+        Ok(current) => current,
+        Err(e) => return refused(e),
     };
-    if let Err(refusal) = may_consent(&state, &verified.client, &signed_in.user).await {
+    note.user(&current.user.login);
+    if let Err(refusal) = may_consent(&state, &verified.client, &current.user).await {
         return refusal;
     }
     let params = Params::parse(query.as_bytes()).unwrap_or_default();
-    consent_page(&state, &verified, &terms, &signed_in, &params)
+    consent_page(&verified, &terms, &current, &params)
 }
 
-pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn decide(State(state): State<AppState>, mut parts: Parts, body: Bytes) -> Response {
+    let note = Note::of(&parts.extensions);
+    let params = match Params::parse(&body) {
+        Ok(params) => params,
+        Err(m) => return ErrorPage::bad_request(m).into_response(),
+    };
+    let current = match CurrentUser::from_request_parts(&mut parts, &state).await {
+        Ok(current) => current,
+        // The session ended while the consent page was open: sign in again, then back to the
+        // same authorization request (checked again from scratch by the GET).
+        Err(ConsoleError::SignInRequired { .. }) => {
+            return Redirect::to(&session::login_url(&authorize_path(&params))).into_response();
+        }
+        Err(e) => return refused(e),
+    };
+    note.user(&current.user.login);
+    if let Err(e) = current.check_csrf(params.get("csrf").unwrap_or("")) {
+        return refused(e);
+    }
     let (verified, terms) = match validate(&state, &body).await {
         Ok(valid) => valid,
         Err(response) => return response,
     };
-    let signed_in = match signin::current_user(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            return ErrorPage::new(
-                StatusCode::UNAUTHORIZED,
-                "Your sign-in has expired",
-                "Start the connection again from your application.",
-            )
-            .into_response();
-        }
-        Err(e) => return ErrorPage::from(e).into_response(),
-    };
-    let params = Params::parse(&body).unwrap_or_default();
-    if !signed_in.csrf_ok(&state.keyring, params.get("csrf_token").unwrap_or("")) {
-        return ErrorPage::new(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "The consent form did not come from this sign-in. Start the connection again.",
-        )
-        .into_response();
-    }
-    if let Err(refusal) = may_consent(&state, &verified.client, &signed_in.user).await {
+    note.connection(verified.client.connection.map(|c| c.id));
+    if let Err(refusal) = may_consent(&state, &verified.client, &current.user).await {
         return refusal;
     }
     if params.get("decision") != Some("allow") {
@@ -109,10 +115,44 @@ pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Byt
             &state.urls.public,
         );
     }
-    match allow(&state, &verified, &terms, &signed_in.user).await {
+    match allow(&state, &verified, &terms, &current.user, &note).await {
         Ok(response) => response,
         Err(page) => page.into_response(),
     }
+}
+
+/// The GET form of the authorization request carried by a consent form.
+fn authorize_path(params: &Params) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for name in REQUEST_FIELDS {
+        if let Some(value) = params.get(name) {
+            query.append_pair(name, value);
+        }
+    }
+    format!("{PATH}?{}", query.finish())
+}
+
+/// A console refusal (no role, a stale CSRF token) as its page, marked for the audit log.
+fn refused(e: ConsoleError) -> Response {
+    let ended = match &e {
+        ConsoleError::SignInRequired { .. } => None,
+        ConsoleError::NoRole { .. } => Some("The Odoo user has no MCP role."),
+        ConsoleError::Csrf => Some("The consent form's CSRF token is not this session's."),
+        _ => Some("The sign-in could not be checked."),
+    };
+    let denied = !matches!(e, ConsoleError::Internal(_));
+    let mut response = e.into_response();
+    if let Some(message) = ended {
+        response.extensions_mut().insert(Ended {
+            outcome: if denied {
+                outcome::DENIED
+            } else {
+                outcome::ERROR
+            },
+            error: message.to_owned(),
+        });
+    }
+    response
 }
 
 /// Both halves of validation, with each failure already turned into its response.
@@ -193,16 +233,13 @@ fn terms(state: &AppState, params: &Params) -> Result<Terms, Error> {
     })
 }
 
-/// Whether this person may consent for this client: they need an MCP role, and a registered
-/// client already acting as someone else is not handed over.
+/// Whether this person (signed in, so with an MCP role) may consent for this client: a
+/// registered client already acting as someone else is not handed over.
 async fn may_consent(
     state: &AppState,
     client: &Client,
     user: &OdooUserRow,
 ) -> Result<(), Response> {
-    if user.role.is_none() {
-        return Err(signin::no_role_page());
-    }
     if let Some(bound) = client.connection.and_then(|c| c.odoo_user_id)
         && bound != user.id
     {
@@ -228,10 +265,9 @@ async fn may_consent(
 }
 
 fn consent_page(
-    state: &AppState,
     verified: &Verified,
     terms: &Terms,
-    signed_in: &SignedIn,
+    current: &CurrentUser,
     params: &Params,
 ) -> Response {
     let (scope_label, scope_help) = scope::describe(terms.scope);
@@ -242,7 +278,6 @@ fn consent_page(
     let redirect_host = redirect::display_host(&verified.redirect_uri);
     let loopback_only =
         url::Url::parse(&verified.redirect_uri).is_ok_and(|u| redirect::is_loopback(&u));
-    let csrf_token = signed_in.csrf_token(&state.keyring);
     pages::render(
         StatusCode::OK,
         &ConsentTemplate {
@@ -254,10 +289,10 @@ fn consent_page(
             loopback_only,
             scope_label,
             scope_help,
-            user_name: &signed_in.user.name,
-            user_login: &signed_in.user.login,
+            user_name: &current.user.name,
+            user_login: &current.user.login,
             fields,
-            csrf_token: &csrf_token,
+            csrf: &current.csrf,
         },
     )
 }
@@ -268,6 +303,7 @@ async fn allow(
     verified: &Verified,
     terms: &Terms,
     user: &OdooUserRow,
+    note: &Note,
 ) -> Result<Response, ErrorPage> {
     let now = state.clock.now();
     let client = &verified.client;
@@ -286,6 +322,7 @@ async fn allow(
         }
         None => document_connection(state, client, user, terms.scope, now).await?,
     };
+    note.connection(Some(connection_id));
     let (code, hash) = tokens::new_code(state).map_err(ErrorPage::from)?;
     let family_id = tokens::new_family_id();
     let new = NewCode {

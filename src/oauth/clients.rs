@@ -193,6 +193,32 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>> {
     Ok(Some((unescape(id), unescape(secret))))
 }
 
+/// The name of the application a sign-in is for, when `next` (a local path) is an authorization
+/// request: the console's sign-in page says "Sign in to connect <name>". Read from the store
+/// only — a metadata document from the cache the authorization step filled, else its host — so
+/// showing the sign-in page never fetches anything.
+pub async fn connecting_client(state: &AppState, next: &str) -> Option<String> {
+    let query = next.strip_prefix("/oauth/authorize?")?;
+    let client_id = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "client_id")
+        .map(|(_, value)| value.into_owned())?;
+    if cimd::is_document_url(&client_id) {
+        let cached = state.store.get_client_document(&client_id).await.ok()?;
+        if let Some(doc) = cached.and_then(|(body, _)| cimd::validate(&client_id, &body).ok()) {
+            return Some(doc.client_name);
+        }
+        return url::Url::parse(&client_id)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| format!("an application from {h}")));
+    }
+    let row = state
+        .store
+        .find_registered_client(&client_id)
+        .await
+        .ok()??;
+    Some(row.client_name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

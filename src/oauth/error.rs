@@ -7,7 +7,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
+use super::audit::Ended;
 use super::pages;
+use crate::audit::outcome;
 use crate::{connections, secrets, store};
 
 /// An OAuth error with its RFC code; the text is the `error_description`, written for a person
@@ -36,6 +38,14 @@ pub enum Error {
     InvalidRedirectUri(String),
     #[error("{0}")]
     InvalidClientMetadata(String),
+    /// Too many requests from one client address (dynamic registration): 429 with
+    /// `Retry-After`. OAuth has no code for it; `temporarily_unavailable` (RFC 6749 §4.1.2.1)
+    /// is the one that says "try again later".
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: i64,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -56,6 +66,7 @@ impl Error {
             Self::AccessDenied(_) => "access_denied",
             Self::InvalidRedirectUri(_) => "invalid_redirect_uri",
             Self::InvalidClientMetadata(_) => "invalid_client_metadata",
+            Self::TooManyRequests { .. } => "temporarily_unavailable",
             Self::Internal(_) => "server_error",
         }
     }
@@ -65,6 +76,7 @@ impl Error {
             // RFC 6749 §5.2: a failed client authentication is 401. Claude re-registers on it.
             Self::InvalidClient(_) => StatusCode::UNAUTHORIZED,
             Self::AccessDenied(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -93,16 +105,21 @@ impl Error {
             Ok(url) => url,
             Err(_) => return ErrorPage::bad_redirect().into_response(),
         };
+        let description = self.description();
         {
             let mut query = url.query_pairs_mut();
             query.append_pair("error", self.code());
-            query.append_pair("error_description", &self.description());
+            query.append_pair("error_description", &description);
             if let Some(state) = state {
                 query.append_pair("state", state);
             }
             query.append_pair("iss", issuer);
         }
-        no_store(Redirect::to(url.as_str()).into_response())
+        let mut response = no_store(Redirect::to(url.as_str()).into_response());
+        response
+            .extensions_mut()
+            .insert(Ended::of(&self, &description));
+        response
     }
 }
 
@@ -110,7 +127,8 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log_internal();
         let status = self.status();
-        let body = json!({"error": self.code(), "error_description": self.description()});
+        let description = self.description();
+        let body = json!({"error": self.code(), "error_description": description});
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -118,6 +136,17 @@ impl IntoResponse for Error {
                 HeaderValue::from_static("Basic realm=\"oauth\""),
             );
         }
+        if let Self::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        response
+            .extensions_mut()
+            .insert(Ended::of(&self, &description));
         no_store(response)
     }
 }
@@ -194,7 +223,24 @@ impl ErrorPage {
 
 impl IntoResponse for ErrorPage {
     fn into_response(self) -> Response {
-        pages::error_page(self.status, self.title, &self.message)
+        let mut response = pages::error_page(self.status, self.title, &self.message);
+        // A page instead of a redirect: the request could not be trusted enough to go back.
+        let ended = match self.status {
+            StatusCode::FORBIDDEN => Ended {
+                outcome: outcome::DENIED,
+                error: self.message,
+            },
+            StatusCode::BAD_REQUEST => Ended {
+                outcome: outcome::ERROR,
+                error: format!("invalid_request: {}", self.message),
+            },
+            _ => Ended {
+                outcome: outcome::ERROR,
+                error: self.message,
+            },
+        };
+        response.extensions_mut().insert(ended);
+        response
     }
 }
 

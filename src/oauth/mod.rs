@@ -6,12 +6,14 @@
 //! Tokens are opaque and stored only as keyed hashes; `/mcp` looks them up through
 //! [`bearer::resolve`], so revoking a connection stops its tokens on the next request.
 
+mod audit;
 mod authorize;
 pub mod bearer;
 pub mod cimd;
 mod clients;
 mod error;
 mod jobs;
+mod limit;
 mod metadata;
 mod pages;
 pub mod pkce;
@@ -19,23 +21,34 @@ pub mod redirect;
 mod register;
 mod revoke;
 pub mod scope;
-pub mod signin;
 mod token;
 pub mod tokens;
 
 use axum::Router;
 use axum::http::{HeaderName, Method, header};
+use axum::middleware;
 use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::csrf::CsrfLayer;
 
+pub use clients::connecting_client;
 pub use error::Error;
 pub use jobs::{UNCLAIMED_FOR, prune_unclaimed, spawn_jobs};
+pub use limit::{REGISTRATIONS_PER_HOUR, RegistrationLimiter};
 pub use redirect::RedirectError;
 
 use crate::app::AppState;
 
 pub fn routes(state: AppState) -> Router {
+    // One audit event per request to the endpoints (not to the discovery documents).
+    let audited = || middleware::from_fn_with_state(state.clone(), audit::record);
+    let endpoints = Router::new()
+        .route("/oauth/register", post(register::register))
+        .route("/oauth/token", post(token::token))
+        .route("/oauth/revoke", post(revoke::revoke))
+        .route_layer(audited());
     // Called from browsers by web clients (claude.ai, Inspector), so CORS; no cookies involved.
+    // CORS answers preflights before the audit.
     let api = Router::new()
         .route(
             "/.well-known/oauth-protected-resource",
@@ -49,17 +62,20 @@ pub fn routes(state: AppState) -> Router {
             "/.well-known/oauth-authorization-server",
             get(metadata::authorization_server),
         )
-        .route("/oauth/register", post(register::register))
-        .route("/oauth/token", post(token::token))
-        .route("/oauth/revoke", post(revoke::revoke))
+        .merge(endpoints)
         .layer(cors());
-    // Pages a person's browser navigates to; never cross-origin.
+    // The page a person's browser navigates to, with the console's session: never
+    // cross-origin, so the console's Origin / Sec-Fetch-Site check applies to its POST too.
+    let csrf = CsrfLayer::new()
+        .add_trusted_origin(&state.urls.public)
+        .unwrap_or_else(|_| CsrfLayer::new());
     let browser = Router::new()
         .route(
             "/oauth/authorize",
             get(authorize::show).post(authorize::decide),
         )
-        .route(signin::LOGIN_PATH, get(signin::form).post(signin::submit));
+        .layer(csrf)
+        .route_layer(audited());
     api.merge(browser).with_state(state)
 }
 

@@ -1,5 +1,5 @@
 //! The HTML of the browser part of the flow (askama templates in `templates/oauth/`, escaped by
-//! default): sign-in, consent and error pages, served with headers that keep them out of frames
+//! default): consent and error pages (sign-in is the console's), served with headers that keep them out of frames
 //! and caches.
 
 use askama::Template;
@@ -11,15 +11,6 @@ use axum::response::{Html, IntoResponse, Response};
 struct ErrorTemplate<'a> {
     title: &'a str,
     message: &'a str,
-}
-
-#[derive(Template)]
-#[template(path = "oauth/login.html")]
-pub struct LoginTemplate<'a> {
-    pub action: &'a str,
-    pub next: &'a str,
-    pub login: &'a str,
-    pub error: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -38,7 +29,8 @@ pub struct ConsentTemplate<'a> {
     pub user_login: &'a str,
     /// The authorization request, carried to the POST and checked again there.
     pub fields: Vec<(&'static str, String)>,
-    pub csrf_token: &'a str,
+    /// The console session's CSRF token.
+    pub csrf: &'a str,
 }
 
 /// Renders a page with the headers every page of the flow gets.
@@ -98,7 +90,7 @@ mod tests {
             user_name: "Marc Demo",
             user_login: "demo",
             fields: vec![("state", "\"><b>".to_owned())],
-            csrf_token: "t",
+            csrf: "t",
         }
         .render()
         .unwrap();

@@ -2,18 +2,24 @@
 //! switchable off in Server Settings. Each registration is a new OAuth connection, flagged
 //! *Dynamic Registration*, unbound until someone consents; unclaimed ones are pruned.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::REGISTRATIONS_PER_HOUR;
+use super::audit::Note;
 use super::error::{Error, Result, no_store};
 use crate::app::AppState;
+use crate::clock::MINUTE_MS;
 use crate::connections::{self, ClientType, OAuthClientSpec, Scope};
+use crate::policy::client_ip::client_ip;
 
 const DEFAULT_NAME: &str = "OAuth client";
 const MAX_NAME_CHARS: usize = 120;
@@ -30,20 +36,39 @@ struct Registration {
     application_type: Option<String>,
 }
 
-pub async fn register(State(state): State<AppState>, body: Bytes) -> Response {
-    match register_client(&state, &body).await {
+pub async fn register(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    note: Note,
+    body: Bytes,
+) -> Response {
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = client_ip(peer.ip(), forwarded, &state.trusted_proxies);
+    match register_client(&state, ip, &body, &note).await {
         Ok(doc) => no_store((StatusCode::CREATED, Json(doc)).into_response()),
         Err(e) => e.into_response(),
     }
 }
 
-async fn register_client(state: &AppState, body: &[u8]) -> Result<Value> {
+async fn register_client(state: &AppState, ip: IpAddr, body: &[u8], note: &Note) -> Result<Value> {
     if !state.settings.get(&state.store).await?.dynamic_registration {
         return Err(Error::AccessDenied(
             "Dynamic client registration is switched off on this server (Server Settings). \
              Ask an administrator for a client id."
                 .into(),
         ));
+    }
+    if let Err(wait_ms) = state.registrations.take(ip, state.clock.now()) {
+        let minutes = (wait_ms + MINUTE_MS - 1) / MINUTE_MS;
+        return Err(Error::TooManyRequests {
+            message: format!(
+                "Too many client registrations from this address: at most \
+                 {REGISTRATIONS_PER_HOUR} per hour. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            ),
+            retry_after_secs: (wait_ms + 999) / 1000,
+        });
     }
     let reg: Registration = serde_json::from_slice(body).map_err(|e| {
         Error::InvalidClientMetadata(format!("The registration is not valid JSON metadata: {e}"))
@@ -108,6 +133,7 @@ async fn register_client(state: &AppState, body: &[u8]) -> Result<Value> {
             }
             other => other.into(),
         })?;
+    note.connection(Some(issued.connection_id));
     tracing::info!(connection = issued.connection_id, client = %name, "OAuth client registered");
     let mut doc = json!({
         "client_id": issued.client_id,

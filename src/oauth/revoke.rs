@@ -8,18 +8,29 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Params;
+use super::audit::Note;
 use super::clients;
 use super::error::{Error, Result, no_store};
 use crate::app::AppState;
 
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match revoke_token(&state, &headers, &body).await {
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    note: Note,
+    body: Bytes,
+) -> Response {
+    match revoke_token(&state, &headers, &body, &note).await {
         Ok(()) => no_store(StatusCode::OK.into_response()),
         Err(e) => e.into_response(),
     }
 }
 
-async fn revoke_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<()> {
+async fn revoke_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    note: &Note,
+) -> Result<()> {
     let params = Params::parse(body).map_err(Error::InvalidRequest)?;
     let token = params.require("token")?;
     // Confidential clients must authenticate; a public client names itself. A request with
@@ -37,6 +48,7 @@ async fn revoke_token(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Res
         // Not this client's token: nothing is revoked, and nothing is said (RFC 7009 §2.2).
         return Ok(());
     }
+    note.connection(Some(row.connection_id));
     if row.kind == "refresh" {
         state.store.delete_token_family(&row.family_id).await?;
     } else {

@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
+use super::audit::Note;
 use super::clients::{self, Authenticated};
 use super::error::{Error, Result};
 use super::pkce::CodeChallenge;
@@ -63,14 +64,24 @@ impl<'a> GrantRequest<'a> {
     }
 }
 
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match exchange(&state, &headers, &body).await {
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    note: Note,
+    body: Bytes,
+) -> Response {
+    match exchange(&state, &headers, &body, &note).await {
         Ok(tokens) => tokens.into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<IssuedTokens> {
+async fn exchange(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    note: &Note,
+) -> Result<IssuedTokens> {
     let params = Params::parse(body).map_err(Error::InvalidRequest)?;
     let request = GrantRequest::parse(&params)?;
     let client = clients::authenticate(state, &params, headers).await?;
@@ -88,13 +99,20 @@ async fn exchange(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<
                 code_verifier,
                 resource,
             };
-            authorization_code(state, &client, &grant, now).await
+            authorization_code(state, &client, &grant, now, note).await
         }
         GrantRequest::RefreshToken {
             refresh_token,
             scope,
             resource,
-        } => refresh(state, &client, refresh_token, scope, resource, now).await,
+        } => {
+            let presented = Presented {
+                refresh_token,
+                scope,
+                resource,
+            };
+            refresh(state, &client, &presented, now, note).await
+        }
     }
 }
 
@@ -110,12 +128,14 @@ async fn authorization_code(
     client: &Authenticated,
     grant: &CodeGrant<'_>,
     now: Millis,
+    note: &Note,
 ) -> Result<IssuedTokens> {
     let hash = state.keyring.token_hash(grant.code);
     // Marked used in the same statement that reads it: a code is exchanged at most once.
     let Some(code) = state.store.use_code(&hash.0, now).await? else {
-        return Err(replayed_or_unknown_code(state, &hash.0).await?);
+        return Err(replayed_or_unknown_code(state, &hash.0, note).await?);
     };
+    note.connection(Some(code.connection_id));
     if code.client_id != client.client_id {
         return Err(Error::InvalidGrant(
             "The code was issued to another client.".into(),
@@ -145,6 +165,9 @@ async fn authorization_code(
         ));
     }
     let connection = connections::get(&state.store, code.connection_id).await?;
+    if let Some(login) = &connection.user_login {
+        note.user(login);
+    }
     if connection.revoked_at.is_some() {
         return Err(Error::InvalidGrant(
             "This connection has been revoked.".into(),
@@ -163,8 +186,9 @@ async fn authorization_code(
 
 /// A code that cannot be used: if it was used before, the tokens issued from it are revoked
 /// (RFC 6749 §4.1.2: a replayed code may mean it was stolen).
-async fn replayed_or_unknown_code(state: &AppState, hash: &[u8]) -> Result<Error> {
+async fn replayed_or_unknown_code(state: &AppState, hash: &[u8], note: &Note) -> Result<Error> {
     if let Some(used) = state.store.find_code(hash).await? {
+        note.connection(Some(used.connection_id));
         let revoked = state.store.delete_token_family(&used.family_id).await?;
         tracing::warn!(
             connection = used.connection_id,
@@ -180,21 +204,29 @@ async fn replayed_or_unknown_code(state: &AppState, hash: &[u8]) -> Result<Error
     ))
 }
 
+/// What a refresh request presents.
+struct Presented<'a> {
+    refresh_token: &'a str,
+    scope: Option<&'a str>,
+    resource: Option<&'a str>,
+}
+
 async fn refresh(
     state: &AppState,
     client: &Authenticated,
-    presented: &str,
-    requested_scope: Option<&str>,
-    resource: Option<&str>,
+    presented: &Presented<'_>,
     now: Millis,
+    note: &Note,
 ) -> Result<IssuedTokens> {
-    let hash = state.keyring.token_hash(presented);
+    let (requested_scope, resource) = (presented.scope, presented.resource);
+    let hash = state.keyring.token_hash(presented.refresh_token);
     let row = state
         .store
         .find_token(&hash.0)
         .await?
         .filter(|row| row.kind == "refresh" && hash.ct_eq(&row.token_hash))
         .ok_or_else(|| Error::InvalidGrant("The refresh token is not valid.".into()))?;
+    note.connection(Some(row.connection_id));
     if row.client_id != client.client_id {
         return Err(Error::InvalidGrant(
             "The refresh token was issued to another client.".into(),
@@ -215,6 +247,9 @@ async fn refresh(
         ));
     }
     let connection = connections::get(&state.store, row.connection_id).await?;
+    if let Some(login) = &connection.user_login {
+        note.user(login);
+    }
     if connection.revoked_at.is_some() {
         return Err(Error::InvalidGrant(
             "This connection has been revoked.".into(),

@@ -9,6 +9,7 @@ mod governance;
 mod helpers;
 mod mcp;
 mod oauth;
+mod oauth_audit;
 mod oauth_negative;
 mod oauth_python;
 mod oauth_store;

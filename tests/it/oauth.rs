@@ -1,6 +1,7 @@
 //! The OAuth authorization server end to end, the way a browser and an MCP client use it:
-//! discovery, registration, sign-in and consent forms, tokens, refresh, revocation, and the
-//! tokens at `/mcp`. [`Flow`] is the test driver; `oauth_negative.rs` reuses it.
+//! discovery, registration, the console's sign-in and the consent form, tokens, refresh,
+//! revocation (the console's Revoke), and the tokens at `/mcp`. [`Flow`] is the test driver;
+//! `oauth_negative.rs` and `oauth_audit.rs` reuse it.
 
 use odoo_mcp_gateway::clock::{DAY_MS, MINUTE_MS};
 use odoo_mcp_gateway::connections::{self, ClientType, Kind, OAuthClientSpec, Scope, Status};
@@ -9,6 +10,7 @@ use reqwest::header::{HeaderMap, LOCATION};
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
+use crate::console::Console;
 use crate::helpers::{TestApp, ok_result};
 
 pub const REDIRECT: &str = "http://127.0.0.1:53682/callback";
@@ -57,8 +59,8 @@ pub fn location(response: &reqwest::Response) -> String {
         .to_owned()
 }
 
-/// The hidden inputs of the consent form, unescaped.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
+/// The hidden inputs of a form (the consent form, the sign-in page's `next`), unescaped.
+pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
     // askama writes `"&'<>` as decimal references; `&` last, so nothing is unescaped twice.
     let unescape = |s: &str| {
         s.replace("&#34;", "\"")
@@ -175,10 +177,10 @@ impl<'a> Flow<'a> {
         request.send().await.unwrap()
     }
 
-    /// Signs in through the login form; returns where it sends the browser next.
-    pub async fn sign_in(&self, login: &str, password: &str, next: &str) -> reqwest::Response {
-        let body = form(&[("login", login), ("password", password), ("next", next)]);
-        let response = self.post_form(&self.url("/oauth/login"), body).await;
+    /// Signs in through the console's sign-in form; returns where it sends the browser next.
+    pub async fn sign_in(&self, login: &str, secret: &str, next: &str) -> reqwest::Response {
+        let body = form(&[("login", login), ("secret", secret), ("next", next)]);
+        let response = self.post_form(&self.url("/console/login"), body).await;
         if let Some(set) = response.headers().get("set-cookie") {
             let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
             *self.cookie.lock().unwrap() = Some(pair);
@@ -186,12 +188,17 @@ impl<'a> Flow<'a> {
         response
     }
 
-    /// GET authorize → (sign in as demo if asked) → consent page → POST `decision`.
-    /// Returns the final response (a redirect to the client, or a page).
+    /// The session's cookie, once signed in.
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
+    }
+
+    /// GET authorize → (the console's sign-in as demo, if asked) → consent page → POST
+    /// `decision`. Returns the final response (a redirect to the client, or a page).
     pub async fn consent(&self, authorize_url: &str, decision: &str) -> reqwest::Response {
         let mut response = self.get(authorize_url).await;
         if response.status() == StatusCode::SEE_OTHER
-            && location(&response).starts_with("/oauth/login")
+            && location(&response).starts_with("/console/login?")
         {
             let login_page = self.get(&self.url(&location(&response))).await;
             let html = login_page.text().await.unwrap();
@@ -327,6 +334,17 @@ pub async fn connection_of(app: &TestApp, client_id: &str) -> connections::Conne
     all.into_iter().find(|c| c.id == row.connection_id).unwrap()
 }
 
+/// `admin` linked as MCP Administrator and signed in to the console.
+pub async fn admin_console(app: &TestApp) -> Console {
+    app.link("admin").await;
+    let s = &app.state;
+    s.store
+        .set_role("admin", Some("admin"), s.clock.now())
+        .await
+        .unwrap();
+    Console::signed_in(app, "admin", "admin").await
+}
+
 #[tokio::test]
 async fn discovery_documents_name_the_mcp_url_and_this_server_with_cors() {
     let app = TestApp::spawn().await;
@@ -423,25 +441,50 @@ async fn a_client_registers_signs_in_consents_and_uses_odoo_as_demo() {
     assert!(registered.get("client_secret").is_none());
     let client_id = registered["client_id"].as_str().unwrap().to_owned();
 
-    // Not signed in: to the login form, which comes back to this very request.
+    // Not signed in: to the console's sign-in, which comes back to this very request and
+    // says what the sign-in is for.
     let url = flow.authorize_url(&client_id, &[]);
+    let path = url.replace(&app.base, "");
     let first = flow.get(&url).await;
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
-    assert!(location(&first).starts_with("/oauth/login?next=%2Foauth%2Fauthorize%3F"));
-    let wrong = flow.sign_in("demo", "wrong", "/oauth/authorize").await;
+    let to_login = location(&first);
+    assert!(
+        to_login.starts_with("/console/login?next=/oauth/authorize%3F"),
+        "{to_login}"
+    );
+    let login_page = flow.get(&flow.url(&to_login)).await;
+    assert_eq!(login_page.status(), StatusCode::OK);
+    let html = login_page.text().await.unwrap();
+    assert!(
+        html.contains("Sign in to connect <strong>Claude</strong>"),
+        "{html}"
+    );
+    let next = hidden_fields(&html)
+        .into_iter()
+        .find(|(n, _)| n == "next")
+        .unwrap()
+        .1;
+    assert_eq!(
+        next, path,
+        "the whole authorization request, query included"
+    );
+    let wrong = flow.sign_in("demo", "wrong", &next).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert!(wrong.text().await.unwrap().contains("did not accept"));
+    let html = wrong.text().await.unwrap();
+    assert!(
+        html.contains("did not accept") && html.contains("Sign in to connect"),
+        "{html}"
+    );
 
     // The consent page names the client, the access in words and the Odoo user.
-    let signed_in = flow
-        .sign_in("demo", "demo", &url.replace(&app.base, ""))
-        .await;
+    let signed_in = flow.sign_in("demo", "demo", &next).await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&signed_in), path);
     let consent = flow.get(&url).await;
     assert_eq!(consent.status(), StatusCode::OK);
     assert_eq!(consent.headers()["x-frame-options"], "DENY");
     let html = consent.text().await.unwrap();
-    for expected in ["Claude", "Full Access", "Marc Demo (demo)", "csrf_token"] {
+    for expected in ["Claude", "Full Access", "Marc Demo (demo)", "name=\"csrf\""] {
         assert!(html.contains(expected), "{expected} missing in {html}");
     }
 
@@ -484,10 +527,15 @@ async fn a_client_registers_signs_in_consents_and_uses_odoo_as_demo() {
     assert_ne!(refresh_token(&refreshed), refresh_token(&tokens));
     assert_eq!(flow.list_tools(access(&refreshed)).await.0, StatusCode::OK);
 
-    // Revoked in the console: every token stops at once, refresh included.
-    connections::revoke(&app.state.store, connection.id, now)
-        .await
-        .unwrap();
+    // Revoked in the console by an administrator: every token stops at once, refresh included.
+    let admin = admin_console(&app).await;
+    let revoked = admin
+        .post(
+            &format!("/console/connections/{}/revoke", connection.id),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
     let (status, _) = flow.list_tools(access(&refreshed)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, body) = flow.refresh(&client_id, refresh_token(&refreshed)).await;
@@ -779,5 +827,108 @@ async fn a_person_without_an_mcp_role_is_refused_with_a_clear_page() {
     let next = flow.authorize_url(&client_id, &[]).replace(&app.base, "");
     let refused = flow.sign_in("portal", "portal", &next).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert!(refused.text().await.unwrap().contains("no MCP role"));
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("Ask an administrator for access"), "{html}");
+    assert!(flow.cookie().is_none(), "no session without a role");
+
+    // Signed in, then the role is removed: the authorization step refuses the same way.
+    let signed_in = flow.sign_in("demo", "demo", &next).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let s = &app.state;
+    s.store.set_role("demo", None, s.clock.now()).await.unwrap();
+    let page = flow.get(&flow.url(&next)).await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page.headers().get(LOCATION).is_none());
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Ask an administrator for access")
+    );
+}
+
+#[tokio::test]
+async fn the_consent_post_needs_the_sessions_csrf_token_a_session_and_the_same_origin() {
+    let app = TestApp::spawn().await;
+    let flow = Flow::new(&app).await;
+    let client_id = flow.register_public().await;
+    let url = flow.authorize_url(&client_id, &[]);
+    let path = url.replace(&app.base, "");
+    let signed_in = flow.sign_in("demo", "demo", &path).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let html = flow.get(&url).await.text().await.unwrap();
+    let fields = hidden_fields(&html);
+    let post = |csrf: Option<&str>, headers: &[(&str, &str)], cookie: bool| {
+        let mut pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .filter(|(k, _)| k != "csrf")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Some(csrf) = csrf {
+            pairs.push(("csrf", csrf));
+        }
+        pairs.push(("decision", "allow"));
+        let mut request = flow
+            .http
+            .post(flow.url("/oauth/authorize"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&pairs));
+        if cookie {
+            request = request.header("cookie", flow.cookie().unwrap());
+        }
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request.send()
+    };
+    let csrf = fields.iter().find(|(k, _)| k == "csrf").unwrap().1.clone();
+
+    for (token, why) in [(None, "missing"), (Some("forged"), "another token")] {
+        let refused = post(token, &[], true).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{why}");
+        assert!(refused.headers().get(LOCATION).is_none(), "{why}");
+        assert!(
+            refused
+                .text()
+                .await
+                .unwrap()
+                .contains("This form has expired")
+        );
+    }
+    // From another site: refused before anything is read.
+    let cross = post(
+        Some(csrf.as_str()),
+        &[
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    // No session (expired, signed out): sign in again, then back to the same request.
+    let anonymous = post(Some(csrf.as_str()), &[], false).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    let to = location(&anonymous);
+    assert!(
+        to.starts_with("/console/login?next=/oauth/authorize%3F"),
+        "{to}"
+    );
+    // (This browser still has its session, so the sign-in page sends it straight on.)
+    let login_page = flow.get(&flow.url(&to)).await;
+    assert_eq!(login_page.status(), StatusCode::SEE_OTHER);
+    let next = location(&login_page);
+    assert!(next.starts_with("/oauth/authorize?"), "{next}");
+    let again = flow.get(&flow.url(&next)).await;
+    assert_eq!(again.status(), StatusCode::OK, "the consent page again");
+    // With the token, from the page itself: the code.
+    let allowed = post(
+        Some(csrf.as_str()),
+        &[("sec-fetch-site", "same-origin")],
+        true,
+    )
+    .await
+    .unwrap();
+    assert!(location(&allowed).starts_with(REDIRECT));
 }

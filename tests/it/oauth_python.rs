@@ -1,7 +1,7 @@
 //! The official Python MCP SDK's `OAuthClientProvider` against the gateway, end to end:
-//! discovery → dynamic registration → authorize through the real sign-in and consent forms as
-//! `demo` → token → `tools/list` and `search_records` → refresh → revoke (as the console does,
-//! through `connections::revoke`) → the next call gets 401. `scripts/test` provides the
+//! discovery → dynamic registration → authorize through the console's sign-in page as `demo`
+//! and the consent form → token → `tools/list` and `search_records` → refresh → Revoke in the
+//! console (signed in as `admin`, the form POSTed with its CSRF token) → the next call gets 401. `scripts/test` provides the
 //! interpreter in `PYTHON_MCP`; without it the test is skipped, unless `REQUIRE_PYTHON_SDK`.
 
 use std::process::Stdio;
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use odoo_mcp_gateway::clock::MINUTE_MS;
 use odoo_mcp_gateway::connections;
+use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{ChildStdout, Command};
@@ -85,6 +86,11 @@ async fn the_python_sdk_connects_with_oauth_refreshes_and_is_refused_after_revoc
         serde_json::json!(["login", "consent"]),
         "{connected}"
     );
+    let login = connected["login_text"].as_str().unwrap();
+    assert!(
+        login.contains("Sign in to connect Python SDK end-to-end"),
+        "{login}"
+    );
     let consent = connected["consent_text"].as_str().unwrap();
     assert!(
         consent.contains("Python SDK end-to-end") && consent.contains("Marc Demo (demo)"),
@@ -144,10 +150,19 @@ async fn the_python_sdk_connects_with_oauth_refreshes_and_is_refused_after_revoc
     assert_eq!(refreshed["access_token_changed"], true);
     assert!(refreshed["tools"].as_u64().unwrap() > 5);
 
-    // Revoked in the console (the console's Revoke calls this same function).
-    connections::revoke(&s.store, connection.id, s.clock.now())
-        .await
-        .unwrap();
+    // Revoked in the console: an administrator signs in and presses Revoke.
+    let admin = crate::oauth::admin_console(&app).await;
+    let revoked = admin
+        .post(
+            &format!("/console/connections/{}/revoke", connection.id),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
+    let form = admin
+        .get(&format!("/console/connections/{}", connection.id))
+        .await;
+    assert!(form.body.contains("Revoked"), "{}", form.body);
     stdin.write_all(b"go\n").await.unwrap();
     let after = next_phase(&mut lines, "after_revocation").await;
     assert_eq!(after["status"], 401, "{after}");

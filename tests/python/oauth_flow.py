@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """Connects to the gateway with OAuth, the way claude.ai or Claude Desktop would, using the
 official Python MCP SDK's OAuthClientProvider (mcp 2.x): discovery from the 401, dynamic client
-registration, authorization with PKCE through the gateway's real sign-in and consent forms
-(as the simulator's demo user), the code exchange, MCP calls, a refresh, and finally the 401
-that follows a revocation.
+registration, authorization with PKCE through the gateway's real forms — the console's sign-in
+page (as the simulator's demo user), then the consent page —, the code exchange, MCP calls, a
+refresh, and finally the 401 that follows a revocation.
 
 Run by tests/it/oauth_python.rs with the venv python that .ci/setup creates:
 
     $PYTHON_MCP tests/python/oauth_flow.py --url http://127.0.0.1:PORT/mcp
 
 It talks to its caller in JSON lines on stdout, one per phase, and waits for a line on stdin
-between phases, so the caller can act in between (revoke the connection, as the console does):
+between phases, so the caller can act in between (revoke the connection in the console):
 
-    {"phase": "connected", "client_id", "pages": ["login", "consent"], "tools": [...],
+    {"phase": "connected", "client_id", "pages": ["login", "consent"], "login_text",
+     "consent_text", "tools": [...],
      "search": ..., "context": ..., "token_requests": 1, "iss": ...}
     <- any line
     {"phase": "refreshed", "token_requests": 2, "access_token_changed": true, "tools": n}
@@ -77,6 +78,7 @@ class Browser:
 
     def __init__(self) -> None:
         self.pages: list[str] = []
+        self.login_text = ""
         self.consent_text = ""
         self.result: dict[str, str | None] = {}
 
@@ -103,9 +105,11 @@ class Browser:
                 if form.action is None:
                     raise Failure(f"no form at {response.url.path}")
                 fields = dict(form.inputs)
-                if "password" in fields:
+                if form.action == "/console/login":
+                    # The console's sign-in page: Odoo login and password (or API key).
                     self.pages.append("login")
-                    fields.update(login=LOGIN, password=PASSWORD)
+                    self.login_text = " ".join(" ".join(form.text).split())
+                    fields.update(login=LOGIN, secret=PASSWORD)
                 elif "allow" in form.buttons.get("decision", []):
                     self.pages.append("consent")
                     self.consent_text = " ".join(" ".join(form.text).split())
@@ -193,6 +197,7 @@ async def run(url: str) -> None:
                         "phase": "connected",
                         "client_id": storage.client.client_id,
                         "pages": browser.pages,
+                        "login_text": browser.login_text,
                         "consent_text": browser.consent_text,
                         "iss": browser.result.get("iss"),
                         "scope": storage.tokens.scope,
@@ -220,7 +225,7 @@ async def run(url: str) -> None:
                 )
                 wait_for_caller()
 
-    # Revoked in the console: the next call with the current token is refused.
+    # Revoked in the console by an administrator: the next call with the current token is refused.
     async with httpx2.AsyncClient(timeout=30) as plain:
         response = await plain.post(
             url,
