@@ -5,6 +5,7 @@
 //! [`session::Post`]); the HTML only hides what the server refuses anyway.
 
 mod admin;
+mod audit;
 mod connection;
 mod error;
 pub mod form;
@@ -67,6 +68,8 @@ pub fn routes(state: AppState) -> Router {
             "/console/new/oauth",
             get(wizard::oauth_form).post(wizard::oauth_create),
         )
+        .route("/console/audit", get(audit::list))
+        .route("/console/audit/{id}", get(audit::show))
         .route("/console/users", get(admin::users))
         .route("/console/users/{id}/role", post(admin::set_role))
         .route(
@@ -140,6 +143,7 @@ pub enum Tab {
     New,
     Users,
     Settings,
+    Audit,
 }
 
 impl Layout {
@@ -155,13 +159,14 @@ impl Layout {
         }
     }
 
-    /// `aria-current` for the navigation link of `tab` (`connections`, `new`, `users`, `settings`).
+    /// `aria-current` for the navigation link of `tab` (`connections`, `new`, `users`, `settings`, `audit`).
     pub fn current(&self, tab: &str) -> &'static str {
         let name = match self.tab {
             Tab::Connections => "connections",
             Tab::New => "new",
             Tab::Users => "users",
             Tab::Settings => "settings",
+            Tab::Audit => "audit",
         };
         if name == tab { "page" } else { "false" }
     }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod console;
+mod console_audit;
 mod console_browser;
 mod console_webdriver;
 mod governance;
