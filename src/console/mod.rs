@@ -6,6 +6,7 @@
 
 mod admin;
 mod approvals;
+mod audit;
 mod connection;
 mod error;
 pub mod form;
@@ -72,6 +73,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/console/approvals/{id}", get(approvals::show))
         .route("/console/approvals/{id}/approve", post(approvals::approve))
         .route("/console/approvals/{id}/reject", post(approvals::reject))
+        .route("/console/audit", get(audit::list))
+        .route("/console/audit/{id}", get(audit::show))
         .route("/console/users", get(admin::users))
         .route("/console/users/{id}/role", post(admin::set_role))
         .route(
@@ -146,6 +149,7 @@ pub enum Tab {
     New,
     Users,
     Settings,
+    Audit,
 }
 
 impl Layout {
@@ -161,7 +165,7 @@ impl Layout {
         }
     }
 
-    /// `aria-current` for the navigation link of `tab` (`connections`, `approvals`, `new`, `users`, `settings`).
+    /// `aria-current` for the navigation link of `tab` (`connections`, `approvals`, `new`, `users`, `settings`, `audit`).
     pub fn current(&self, tab: &str) -> &'static str {
         let name = match self.tab {
             Tab::Connections => "connections",
@@ -169,6 +173,7 @@ impl Layout {
             Tab::New => "new",
             Tab::Users => "users",
             Tab::Settings => "settings",
+            Tab::Audit => "audit",
         };
         if name == tab { "page" } else { "false" }
     }

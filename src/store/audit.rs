@@ -33,8 +33,78 @@ pub struct AuditFilter {
     pub connection_id: Option<i64>,
     pub since: Option<Millis>,
     pub until: Option<Millis>,
+    /// Only what this person may see; `None` = everything (administrators).
+    pub viewer: Option<AuditViewer>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// An MCP User's view of the log: the entries of connections acting as their Odoo user, and
+/// entries without a connection that carry their login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditViewer {
+    pub odoo_user_id: i64,
+    pub login: String,
+}
+
+/// A column the console groups the log by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditGroupBy {
+    Outcome,
+    Tool,
+    Model,
+    User,
+    Connection,
+}
+
+impl AuditGroupBy {
+    /// The grouped expression, always text so one row type serves every grouping.
+    fn expression(self) -> &'static str {
+        match self {
+            Self::Outcome => "outcome",
+            Self::Tool => "tool",
+            Self::Model => "model",
+            Self::User => "user_login",
+            Self::Connection => "CAST(connection_id AS TEXT)",
+        }
+    }
+}
+
+/// One group of the log: its key (`None` for entries without a value), how many entries and
+/// their summed duration.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditGroupRow {
+    pub group_key: Option<String>,
+    pub entries: i64,
+    pub total_ms: i64,
+}
+
+/// The conditions of [`AuditFilter`], `$1`…`$9`, shared by the list, the count, the grouping
+/// and the detail. A `NULL` parameter disables its condition.
+const WHERE: &str = "($1 IS NULL OR outcome = $1) AND ($2 IS NULL OR tool = $2)
+   AND ($3 IS NULL OR model = $3) AND ($4 IS NULL OR user_login = $4)
+   AND ($5 IS NULL OR connection_id = $5) AND ($6 IS NULL OR at >= $6)
+   AND ($7 IS NULL OR at < $7)
+   AND ($8 IS NULL
+        OR connection_id IN (SELECT id FROM connections WHERE odoo_user_id = $8)
+        OR (connection_id IS NULL AND user_login = $9))";
+
+/// Binds [`WHERE`]'s nine parameters from an [`AuditFilter`] (a macro: the query types differ
+/// per engine).
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr) => {{
+        let f: &AuditFilter = $filter;
+        $query
+            .bind(f.outcome.clone())
+            .bind(f.tool.clone())
+            .bind(f.model.clone())
+            .bind(f.user_login.clone())
+            .bind(f.connection_id)
+            .bind(f.since)
+            .bind(f.until)
+            .bind(f.viewer.as_ref().map(|v| v.odoo_user_id))
+            .bind(f.viewer.as_ref().map(|v| v.login.clone()))
+    }};
 }
 
 const COLUMNS: &str = "id, at, method, tool, model, user_login, connection_id, client_ip, outcome, \
@@ -76,37 +146,76 @@ impl Store {
     /// Newest first. Every filter is a bound parameter; `NULL` disables it.
     pub async fn list_audit_events(&self, f: &AuditFilter) -> Result<Vec<AuditRow>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM audit_events
-             WHERE ($1 IS NULL OR outcome = $1) AND ($2 IS NULL OR tool = $2)
-               AND ($3 IS NULL OR model = $3) AND ($4 IS NULL OR user_login = $4)
-               AND ($5 IS NULL OR connection_id = $5) AND ($6 IS NULL OR at >= $6)
-               AND ($7 IS NULL OR at < $7)
-             ORDER BY at DESC, id DESC LIMIT $8 OFFSET $9"
+            "SELECT {COLUMNS} FROM audit_events WHERE {WHERE}
+             ORDER BY at DESC, id DESC LIMIT $10 OFFSET $11"
         );
-        Ok(
-            on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
-            .bind(&f.outcome)
-            .bind(&f.tool)
-            .bind(&f.model)
-            .bind(&f.user_login)
-            .bind(f.connection_id)
-            .bind(f.since)
-            .bind(f.until)
+        Ok(on_pool!(self, pool => bind_filter!(
+                sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql)), f)
             .bind(f.limit)
             .bind(f.offset)
             .fetch_all(pool)
-            .await)?,
-        )
+            .await)?)
+    }
+
+    /// How many entries match `f` (ignoring limit and offset), and their summed duration.
+    pub async fn count_audit_events(&self, f: &AuditFilter) -> Result<(i64, i64)> {
+        let sql = format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT)
+             FROM audit_events WHERE {WHERE}"
+        );
+        Ok(on_pool!(self, pool => bind_filter!(
+                sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql)), f)
+            .fetch_one(pool)
+            .await)?)
+    }
+
+    /// The entries matching `f` grouped by `by`, largest group first (ties by key, the group
+    /// without a value last). Limit and offset are ignored.
+    pub async fn group_audit_events(
+        &self,
+        f: &AuditFilter,
+        by: AuditGroupBy,
+    ) -> Result<Vec<AuditGroupRow>> {
+        let column = by.expression();
+        let sql = format!(
+            "SELECT {column} AS group_key, COUNT(*) AS entries,
+                    CAST(COALESCE(SUM(duration_ms), 0) AS BIGINT) AS total_ms
+             FROM audit_events WHERE {WHERE} GROUP BY {column}"
+        );
+        let mut groups = on_pool!(self, pool => bind_filter!(
+                sqlx::query_as::<_, AuditGroupRow>(AssertSqlSafe(sql)), f)
+            .fetch_all(pool)
+            .await)?;
+        // Sorted here: the engines order NULLs differently.
+        groups.sort_by(|a, b| {
+            b.entries
+                .cmp(&a.entries)
+                .then_with(|| a.group_key.is_none().cmp(&b.group_key.is_none()))
+                .then_with(|| a.group_key.cmp(&b.group_key))
+        });
+        Ok(groups)
     }
 
     pub async fn get_audit_event(&self, id: i64) -> Result<Option<AuditRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE id = $1");
-        Ok(
-            on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
+        self.get_visible_audit_event(id, None).await
+    }
+
+    /// One entry, if `viewer` (`None`: an administrator) may see it.
+    pub async fn get_visible_audit_event(
+        &self,
+        id: i64,
+        viewer: Option<&AuditViewer>,
+    ) -> Result<Option<AuditRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE {WHERE} AND id = $10");
+        let f = AuditFilter {
+            viewer: viewer.cloned(),
+            ..AuditFilter::default()
+        };
+        Ok(on_pool!(self, pool => bind_filter!(
+                sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql)), &f)
             .bind(id)
             .fetch_optional(pool)
-            .await)?,
-        )
+            .await)?)
     }
 
     /// The retention rule: events older than `before` go. Returns how many.

@@ -23,7 +23,7 @@ use sqlx::sqlite::{
 };
 
 pub use approvals::ApprovalRow;
-pub use audit::{AuditFilter, AuditRow};
+pub use audit::{AuditFilter, AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
 pub use connections::{ConnectionRow, KeyHolderRow, NewConnection, PolicyColumns};
 pub use console::{SessionRow, ThrottleRow};
 pub use oauth::{CodeRow, NewCode, NewOAuthClient, NewToken, OAuthClientRow, Pruned, TokenRow};

@@ -3,6 +3,7 @@
 mod approvals;
 mod cli;
 mod console;
+mod console_audit;
 mod console_browser;
 mod console_webdriver;
 mod governance;
