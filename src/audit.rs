@@ -172,7 +172,8 @@ pub fn redact(value: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if is_secret_key(k) && !v.is_null() {
+                    // Only text can hold a secret; numbers such as a JSON-RPC error code stay.
+                    let v = if is_secret_key(k) && v.is_string() {
                         Value::String("[redacted]".into())
                     } else {
                         redact(v)

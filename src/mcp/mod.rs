@@ -51,9 +51,11 @@ pub fn routes(state: AppState) -> Router {
     );
     Router::new()
         .nest_service("/mcp", service)
-        .layer(axum::middleware::from_fn_with_state(state, guard::guard))
-        .layer(axum::middleware::from_fn(guard::normalize_accept))
-        .layer(cors())
+        // Route layers: they wrap `/mcp` only, so an unknown URL elsewhere is a plain 404 and
+        // never an MCP refusal or an audit entry.
+        .route_layer(axum::middleware::from_fn_with_state(state, guard::guard))
+        .route_layer(axum::middleware::from_fn(guard::normalize_accept))
+        .route_layer(cors())
 }
 
 fn allowed_origins(state: &AppState) -> Vec<String> {

@@ -45,6 +45,13 @@ async fn health_readiness_and_metrics_answer() {
     );
     assert!(text.contains("omg_tool_call_seconds_bucket"), "{text}");
 
+    let unknown = get("/favicon.ico").await.unwrap();
+    assert_eq!(unknown.status(), 404, "an unknown URL is no MCP request");
+    assert!(
+        app.audit().await.iter().all(|e| e.method != "GET"),
+        "and is not audited"
+    );
+
     app.state.store.close().await;
     let down = get("/readyz").await.unwrap();
     assert_eq!(down.status(), 503, "readiness follows the database");
