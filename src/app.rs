@@ -169,7 +169,6 @@ impl App {
     ) -> std::io::Result<()> {
         let token = self.state.shutdown.clone();
         let jobs = tokio::spawn(crate::jobs::run(self.state.clone()));
-        crate::oauth::spawn_jobs(self.state.clone());
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();

@@ -1,9 +1,5 @@
-//! Background work of the authorization server, as single steps the tests call directly, and
-//! the ticker that repeats them until shutdown.
-
-use std::time::Duration;
-
-use tokio::task::JoinHandle;
+//! Background work of the authorization server, as single steps the tests call directly;
+//! `crate::jobs` repeats them.
 
 use super::cimd;
 use crate::app::AppState;
@@ -15,7 +11,6 @@ use crate::store::{self, Pruned};
 pub const UNCLAIMED_FOR: Millis = DAY_MS;
 /// Used codes are kept this long past expiry, so a replay still revokes what they issued.
 const USED_CODES_KEPT: Millis = HOUR_MS;
-const EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// One prune pass: unclaimed dynamic registrations, dead codes and tokens, stale documents.
 pub async fn prune_unclaimed(state: &AppState, now: Millis) -> Result<Pruned, store::Error> {
@@ -38,21 +33,4 @@ pub async fn prune_unclaimed(state: &AppState, now: Millis) -> Result<Pruned, st
         );
     }
     Ok(pruned)
-}
-
-/// Repeats [`prune_unclaimed`] until the app shuts down.
-pub fn spawn_jobs(state: AppState) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(EVERY);
-        loop {
-            tokio::select! {
-                () = state.shutdown.cancelled() => break,
-                _ = ticks.tick() => {
-                    if let Err(e) = prune_unclaimed(&state, state.clock.now()).await {
-                        tracing::warn!(error = %e, "OAuth prune failed");
-                    }
-                }
-            }
-        }
-    })
 }

@@ -33,7 +33,7 @@ use tower_http::csrf::CsrfLayer;
 
 pub use clients::connecting_client;
 pub use error::Error;
-pub use jobs::{UNCLAIMED_FOR, prune_unclaimed, spawn_jobs};
+pub use jobs::{UNCLAIMED_FOR, prune_unclaimed};
 pub use limit::{REGISTRATIONS_PER_HOUR, RegistrationLimiter};
 pub use redirect::RedirectError;
 
