@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
 use crate::audit::outcome;
-use crate::clock::{HOUR_MS, Millis};
+use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
 use crate::connections::{self, Connection};
 use crate::mcp::catalog::{self, ToolSpec};
 use crate::mcp::tools::{self, ToolContext};
@@ -248,21 +248,68 @@ pub async fn reject(
 /// The expiry job's step: pending requests past their time become expired.
 pub async fn expire_due(state: &AppState, now: Millis) -> Result<usize, store::Error> {
     let expired = state.store.expire_approvals(now).await?;
-    for id in &expired {
+    audit_closed(
+        state,
+        &expired,
+        now,
+        "approval/expire",
+        outcome::SUCCESS,
+        "expired unanswered",
+    )
+    .await?;
+    Ok(expired.len())
+}
+
+/// An approved call runs within seconds (the Odoo timeout bounds it); one still unfinished
+/// after this long was cut short by a crash or a restart.
+pub const INTERRUPTED_AFTER: Millis = 15 * MINUTE_MS;
+
+/// The recovery job's step: approved requests whose run never finished become failed, so
+/// neither the AI nor the inbox waits for them forever. They are not run again: whether the
+/// interrupted call reached Odoo is unknown, and running it twice could do harm.
+pub async fn fail_interrupted(state: &AppState, now: Millis) -> Result<usize, store::Error> {
+    let failed = state
+        .store
+        .fail_interrupted_approvals(now - INTERRUPTED_AFTER, INTERRUPTED)
+        .await?;
+    audit_closed(
+        state,
+        &failed,
+        now,
+        "approval/execute",
+        outcome::ERROR,
+        INTERRUPTED,
+    )
+    .await?;
+    Ok(failed.len())
+}
+
+const INTERRUPTED: &str = "The approved call was interrupted (the gateway stopped while running it); \
+    it was not retried, because it may or may not have reached Odoo.";
+
+async fn audit_closed(
+    state: &AppState,
+    ids: &[String],
+    now: Millis,
+    method: &str,
+    outcome: &str,
+    detail: &str,
+) -> Result<(), store::Error> {
+    for id in ids {
         if let Some(row) = state.store.get_approval(id).await? {
             let event = AuditRow {
                 at: now,
-                method: "approval/expire".into(),
+                method: method.into(),
                 tool: Some(row.tool.clone()),
                 connection_id: Some(row.connection_id),
-                outcome: outcome::SUCCESS.into(),
-                error: Some(format!("expired unanswered: {}", row.summary)),
+                outcome: outcome.into(),
+                error: Some(format!("{detail}: {}", row.summary)),
                 ..AuditRow::default()
             };
             state.audit.record(event).await;
         }
     }
-    Ok(expired.len())
+    Ok(())
 }
 
 /// Moves a pending request to `to` (approved or rejected), once, and audits the decision.

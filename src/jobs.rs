@@ -41,6 +41,9 @@ pub async fn run(state: AppState) {
         if let Err(e) = crate::approvals::expire_due(&state, now).await {
             tracing::warn!(error = %e, "approval expiry job failed");
         }
+        if let Err(e) = crate::approvals::fail_interrupted(&state, now).await {
+            tracing::warn!(error = %e, "interrupted-approval job failed");
+        }
         if let Err(e) = crate::oauth::prune_unclaimed(&state, now).await {
             tracing::warn!(error = %e, "OAuth prune failed");
         }

@@ -183,4 +183,20 @@ impl Store {
             .fetch_all(pool)
             .await)?)
     }
+
+    /// Fails every request approved before `before` whose run never finished (the process that
+    /// ran it died between the decision and the result); returns their ids.
+    pub async fn fail_interrupted_approvals(
+        &self,
+        before: Millis,
+        error: &str,
+    ) -> Result<Vec<String>> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, String>(
+            "UPDATE approvals SET state = 'failed', error = $2
+             WHERE state = 'approved' AND decided_at < $1 RETURNING id")
+            .bind(before)
+            .bind(error)
+            .fetch_all(pool)
+            .await)?)
+    }
 }

@@ -475,6 +475,70 @@ async fn unanswered_requests_expire_by_the_clock() {
     );
 }
 
+#[tokio::test]
+async fn a_run_cut_short_by_a_crash_is_failed_not_retried() {
+    let f = Fixture::new("delete_record", None).await;
+    let state = &f.app.state;
+    let args = json!({"model": "res.partner", "ids": [DWAYNE]});
+    let interrupted = id_of(&f.request("delete_record", args.clone()).await);
+    let recent = id_of(&f.request("delete_record", args).await);
+    // The decision was recorded, then the process died before running the call.
+    let now = state.clock.now();
+    assert!(
+        state
+            .store
+            .decide_approval(&interrupted, "approved", f.admin.id, None, now)
+            .await
+            .unwrap()
+    );
+
+    state.clock.advance(approvals::INTERRUPTED_AFTER - 1);
+    assert!(
+        state
+            .store
+            .decide_approval(&recent, "approved", f.admin.id, None, state.clock.now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        approvals::fail_interrupted(state, state.clock.now())
+            .await
+            .unwrap(),
+        0,
+        "not yet"
+    );
+
+    state.clock.advance(2);
+    assert_eq!(
+        approvals::fail_interrupted(state, state.clock.now())
+            .await
+            .unwrap(),
+        1
+    );
+    let status = f.status(&interrupted).await;
+    assert_eq!(status["state"], "failed");
+    assert!(
+        status["error"].as_str().unwrap().contains("interrupted"),
+        "{status}"
+    );
+    assert_eq!(
+        f.status(&recent).await["state"],
+        "approved",
+        "a run still in its time is left alone"
+    );
+    assert!(f.partner(DWAYNE).is_some(), "nothing was re-run");
+    assert_eq!(
+        approvals::fail_interrupted(state, state.clock.now())
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let audited = f.audit("approval/execute").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].outcome, "error");
+}
+
 /// Two approvers (or two replicas) clicking at once: one decision, one execution.
 async fn race(f: &Fixture) {
     let name = format!("Raced {}", uuid::Uuid::new_v4().simple());
