@@ -35,6 +35,22 @@ pub async fn link(
     secret: &SecretString,
     now: Millis,
 ) -> Result<OdooUserRow, Error> {
+    let verified = verify(odoo, login, secret).await?;
+    remember(store, keyring, &verified, secret, now).await
+}
+
+/// A credential Odoo accepted, not stored yet.
+pub struct Verified {
+    pub login: String,
+    pub identity: odoo::Identity,
+}
+
+/// Asks Odoo whether `login` + `secret` is valid, storing nothing.
+pub async fn verify(
+    odoo: &OdooClient,
+    login: &str,
+    secret: &SecretString,
+) -> Result<Verified, Error> {
     use secrecy::ExposeSecret;
     let login = login.trim();
     if login.is_empty() {
@@ -50,12 +66,26 @@ pub async fn link(
             Some(odoo::ErrorKind::AccessDenied) => Error::Rejected(login.to_owned()),
             _ => Error::Odoo(e),
         })?;
-    let sealed = keyring.seal(secret, login)?;
+    Ok(Verified {
+        login: login.to_owned(),
+        identity,
+    })
+}
+
+/// Stores a verified credential sealed (or replaces the one stored for that login).
+pub async fn remember(
+    store: &Store,
+    keyring: &Keyring,
+    verified: &Verified,
+    secret: &SecretString,
+    now: Millis,
+) -> Result<OdooUserRow, Error> {
+    let sealed = keyring.seal(secret, &verified.login)?;
     let user = NewOdooUser {
-        login,
-        odoo_uid: identity.uid,
-        name: &identity.name,
-        protocol: identity.protocol.as_str(),
+        login: &verified.login,
+        odoo_uid: verified.identity.uid,
+        name: &verified.identity.name,
+        protocol: verified.identity.protocol.as_str(),
         secret_sealed: &sealed,
     };
     Ok(store.upsert_odoo_user(&user, now).await?)

@@ -15,6 +15,7 @@ use super::session::{self, Post, Role};
 use super::{ConsoleError, render_status, see_other};
 use crate::app::AppState;
 use crate::clock::{MINUTE_MS, Millis};
+use crate::policy::client_ip;
 use crate::store::ThrottleRow;
 use crate::users;
 
@@ -31,28 +32,9 @@ pub fn pending_role_key(login: &str) -> String {
     format!("pending_role:{login}")
 }
 
-/// The counter after one more failure at `now`; locked once `max` is reached.
-pub fn after_failure(prev: Option<ThrottleRow>, now: Millis, max: i64) -> ThrottleRow {
-    let fresh = ThrottleRow {
-        failures: 0,
-        first_failure_at: now,
-        locked_until: None,
-    };
-    let mut row = match prev {
-        Some(p) if now - p.first_failure_at < WINDOW && p.locked_until.is_none_or(|u| u > now) => p,
-        _ => fresh,
-    };
-    row.failures += 1;
-    if row.failures >= max {
-        row.locked_until = Some(now + LOCKOUT);
-    }
-    row
-}
-
 /// Until when a counter locks sign-in, if it does at `now`.
-pub fn locked_until(row: Option<ThrottleRow>, now: Millis) -> Option<Millis> {
-    row.and_then(|r| r.locked_until)
-        .filter(|until| *until > now)
+pub fn locked_until(row: &ThrottleRow, now: Millis) -> Option<Millis> {
+    row.locked_until.filter(|until| *until > now)
 }
 
 #[derive(Template)]
@@ -111,6 +93,7 @@ pub struct LoginForm {
 pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ConsoleError> {
     let next = session::safe_next(Some(&f.next));
@@ -135,13 +118,35 @@ pub async fn submit(
     }
     let now = state.clock.now();
     let login_key = format!("login:{}", login.to_lowercase());
-    let address_key = format!("ip:{}", peer.ip().to_canonical());
+    let address = client_ip::of_request(peer.ip(), &headers, &state.trusted_proxies);
+    let address_key = format!("ip:{address}");
     let store = &state.store;
-    let (by_login, by_address) = (
-        store.get_throttle(&login_key).await?,
-        store.get_throttle(&address_key).await?,
-    );
-    if let Some(until) = locked_until(by_login, now).max(locked_until(by_address, now)) {
+    // Every attempt is counted before Odoo is asked (atomically, so parallel attempts can't
+    // share one count); attempts that turn out not to be failures are forgiven afterwards.
+    let by_login = store
+        .count_signin_attempt(
+            &login_key,
+            now,
+            WINDOW,
+            MAX_FAILURES_PER_LOGIN,
+            now + LOCKOUT,
+        )
+        .await?;
+    let by_address = store
+        .count_signin_attempt(
+            &address_key,
+            now,
+            WINDOW,
+            MAX_FAILURES_PER_ADDRESS,
+            now + LOCKOUT,
+        )
+        .await?;
+    let over = by_login.failures > MAX_FAILURES_PER_LOGIN
+        || by_address.failures > MAX_FAILURES_PER_ADDRESS;
+    if over {
+        let until = locked_until(&by_login, now)
+            .max(locked_until(&by_address, now))
+            .unwrap_or(now + LOCKOUT);
         let minutes = ((until - now) + MINUTE_MS - 1) / MINUTE_MS;
         return again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -151,28 +156,23 @@ pub async fn submit(
             ),
         );
     }
+    let forgive = || async {
+        store.clear_throttle(&login_key).await?;
+        store
+            .forgive_signin_attempt(&address_key, MAX_FAILURES_PER_ADDRESS)
+            .await
+    };
     let secret = SecretString::from(f.secret);
-    let user = match users::link(store, &state.keyring, &state.odoo, login, &secret, now).await {
-        Ok(user) => user,
+    let verified = match users::verify(&state.odoo, login, &secret).await {
+        Ok(verified) => verified,
         Err(users::Error::Rejected(_) | users::Error::EmptyLogin | users::Error::EmptySecret) => {
-            store
-                .put_throttle(
-                    &login_key,
-                    &after_failure(by_login, now, MAX_FAILURES_PER_LOGIN),
-                )
-                .await?;
-            store
-                .put_throttle(
-                    &address_key,
-                    &after_failure(by_address, now, MAX_FAILURES_PER_ADDRESS),
-                )
-                .await?;
             return again(
                 StatusCode::UNAUTHORIZED,
                 "Odoo did not accept this login with this password or API key.".to_owned(),
             );
         }
         Err(users::Error::Odoo(e)) => {
+            forgive().await?;
             tracing::warn!(error = %e, "console sign-in could not reach Odoo");
             return again(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -182,21 +182,33 @@ pub async fn submit(
         }
         Err(e) => return Err(ConsoleError::Internal(e.to_string())),
     };
-    store.clear_throttle(&login_key).await?;
-    let role = match Role::from_db(user.role.as_deref()) {
+    forgive().await?;
+    // The role decides before anything is stored: a person without one leaves no credential.
+    let known = store.find_odoo_user(&verified.login).await?;
+    let role = match known
+        .as_ref()
+        .and_then(|u| Role::from_db(u.role.as_deref()))
+    {
         Some(role) => role,
-        None => match pending_role(&state, &user.login).await? {
-            Some(role) => {
-                store.set_role(&user.login, Some(role.as_db()), now).await?;
-                store
-                    .put_setting(&pending_role_key(&user.login), "")
-                    .await?;
-                tracing::info!(login = %user.login, role = role.as_db(), "role granted before the first sign-in applied");
-                role
+        None => match pending_role(&state, &verified.login).await? {
+            Some(role) => role,
+            None => {
+                return Err(ConsoleError::NoRole {
+                    name: verified.identity.name,
+                });
             }
-            None => return Err(ConsoleError::NoRole { name: user.name }),
         },
     };
+    let user = users::remember(store, &state.keyring, &verified, &secret, now)
+        .await
+        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+    if user.role.is_none() {
+        store.set_role(&user.login, Some(role.as_db()), now).await?;
+        store
+            .put_setting(&pending_role_key(&user.login), "")
+            .await?;
+        tracing::info!(login = %user.login, role = role.as_db(), "role granted before the first sign-in applied");
+    }
     tracing::info!(login = %user.login, role = role.as_db(), "console sign-in");
     let cookie = session::start(&state, user.id).await?;
     let mut response = see_other(&next);
@@ -239,30 +251,4 @@ pub async fn logout(
             .map_err(|_| ConsoleError::Internal("cookie header".into()))?,
     );
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn five_failures_lock_for_fifteen_minutes_then_it_resets() {
-        let mut row = None;
-        for i in 0..MAX_FAILURES_PER_LOGIN {
-            assert_eq!(locked_until(row, i), None);
-            row = Some(after_failure(row, i, MAX_FAILURES_PER_LOGIN));
-        }
-        let at = MAX_FAILURES_PER_LOGIN - 1;
-        assert_eq!(locked_until(row, at + 1), Some(at + LOCKOUT));
-        assert_eq!(locked_until(row, at + LOCKOUT), None);
-        let after = after_failure(row, at + LOCKOUT, MAX_FAILURES_PER_LOGIN);
-        assert_eq!(after.failures, 1);
-    }
-
-    #[test]
-    fn failures_spread_beyond_the_window_do_not_add_up() {
-        let row = after_failure(None, 0, 5);
-        let row = after_failure(Some(row), WINDOW, 5);
-        assert_eq!(row.failures, 1);
-    }
 }

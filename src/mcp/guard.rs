@@ -20,7 +20,7 @@ use crate::app::AppState;
 use crate::audit::{outcome, redact};
 use crate::connections::Connection;
 use crate::oauth;
-use crate::policy::client_ip::client_ip;
+use crate::policy::client_ip;
 use crate::policy::ip::IpRefusal;
 use crate::store::AuditRow;
 
@@ -70,11 +70,7 @@ pub async fn guard(
 ) -> Response {
     let started = Instant::now();
     let at = state.clock.now();
-    let forwarded = request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer.ip(), forwarded, &state.trusted_proxies);
+    let ip = client_ip::of_request(peer.ip(), request.headers(), &state.trusted_proxies);
     let token = bearer_token(request.headers()).map(str::to_owned);
     let (parts, body) = request.into_parts();
     let (body, envelope) = read_body(&state, &parts.method, &parts.headers, body).await;

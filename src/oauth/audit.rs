@@ -29,7 +29,7 @@ use super::Error;
 use crate::app::AppState;
 use crate::audit::{self, outcome};
 use crate::connections;
-use crate::policy::client_ip::client_ip;
+use crate::policy::client_ip;
 use crate::store::AuditRow;
 
 /// Largest request body read for the payload log (OAuth requests are small).
@@ -122,11 +122,7 @@ pub async fn record(
     }
     let started = Instant::now();
     let at = state.clock.now();
-    let forwarded = request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer.ip(), forwarded, &state.trusted_proxies);
+    let ip = client_ip::of_request(peer.ip(), request.headers(), &state.trusted_proxies);
     let method = method_name(request.method(), request.uri().path());
     let payload_logging = state
         .settings

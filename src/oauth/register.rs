@@ -19,7 +19,7 @@ use super::error::{Error, Result, no_store};
 use crate::app::AppState;
 use crate::clock::MINUTE_MS;
 use crate::connections::{self, ClientType, OAuthClientSpec, Scope};
-use crate::policy::client_ip::client_ip;
+use crate::policy::client_ip;
 
 const DEFAULT_NAME: &str = "OAuth client";
 const MAX_NAME_CHARS: usize = 120;
@@ -43,8 +43,7 @@ pub async fn register(
     note: Note,
     body: Bytes,
 ) -> Response {
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer.ip(), forwarded, &state.trusted_proxies);
+    let ip = client_ip::of_request(peer.ip(), &headers, &state.trusted_proxies);
     match register_client(&state, ip, &body, &note).await {
         Ok(doc) => no_store((StatusCode::CREATED, Json(doc)).into_response()),
         Err(e) => e.into_response(),

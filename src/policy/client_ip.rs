@@ -3,7 +3,26 @@
 
 use std::net::IpAddr;
 
+use axum::http::HeaderMap;
+
 use super::ip::IpList;
+
+/// The client address of a request: [`client_ip`] over every `X-Forwarded-For` line, in order.
+/// A proxy may add its own line rather than extend the client's, so reading only the first
+/// line would let a client's forged value pass for the proxy's.
+pub fn of_request(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &IpList) -> IpAddr {
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let joined = forwarded.join(",");
+    client_ip(
+        peer,
+        (!forwarded.is_empty()).then_some(joined.as_str()),
+        trusted_proxies,
+    )
+}
 
 pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted_proxies: &IpList) -> IpAddr {
     let peer = peer.to_canonical();
@@ -33,6 +52,22 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn every_forwarded_line_counts_so_a_forged_first_line_loses() {
+        let proxies = IpList::parse("10.0.0.0/8").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.append("x-forwarded-for", "192.168.1.5".parse().unwrap());
+        headers.append("x-forwarded-for", "203.0.113.7".parse().unwrap());
+        assert_eq!(
+            of_request(ip("10.0.0.2"), &headers, &proxies),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            of_request(ip("10.0.0.2"), &HeaderMap::new(), &proxies),
+            ip("10.0.0.2")
+        );
     }
 
     #[test]

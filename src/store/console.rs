@@ -106,23 +106,52 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleRow>> {
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, ThrottleRow>(
-            "SELECT failures, first_failure_at, locked_until FROM signin_throttle WHERE key = $1")
+    /// Counts one sign-in attempt under `key` in a single atomic statement, before the
+    /// credential is checked, so parallel attempts cannot all pass one stale count. The window
+    /// starts over once it is `window` old or a lock has run out; reaching `max` locks until
+    /// `lock_until`. Returns the counter after this attempt.
+    pub async fn count_signin_attempt(
+        &self,
+        key: &str,
+        now: Millis,
+        window: Millis,
+        max: i64,
+        lock_until: Millis,
+    ) -> Result<ThrottleRow> {
+        const FRESH: &str = "($2 - t.first_failure_at >= $5 OR (t.locked_until IS NOT NULL AND t.locked_until <= $2))";
+        let sql = format!(
+            "INSERT INTO signin_throttle AS t (key, failures, first_failure_at, locked_until)
+             VALUES ($1, 1, $2, CASE WHEN 1 >= $3 THEN $4 END)
+             ON CONFLICT (key) DO UPDATE SET
+                 failures = CASE WHEN {FRESH} THEN 1 ELSE t.failures + 1 END,
+                 first_failure_at = CASE WHEN {FRESH} THEN $2 ELSE t.first_failure_at END,
+                 locked_until = CASE
+                     WHEN (CASE WHEN {FRESH} THEN 1 ELSE t.failures + 1 END) < $3 THEN NULL
+                     WHEN t.locked_until > $2 THEN t.locked_until
+                     ELSE $4 END
+             RETURNING failures, first_failure_at, locked_until"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, ThrottleRow>(AssertSqlSafe(sql))
             .bind(key)
-            .fetch_optional(pool)
-            .await)?)
+            .bind(now)
+            .bind(max)
+            .bind(lock_until)
+            .bind(window)
+            .fetch_one(pool)
+            .await)?,
+        )
     }
 
-    pub async fn put_throttle(&self, key: &str, row: &ThrottleRow) -> Result<()> {
+    /// Takes back one counted attempt that turned out not to be a failure (a successful
+    /// sign-in from a shared address, or Odoo being unreachable).
+    pub async fn forgive_signin_attempt(&self, key: &str, max: i64) -> Result<()> {
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO signin_throttle (key, failures, first_failure_at, locked_until)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (key) DO UPDATE SET failures = $2, first_failure_at = $3, locked_until = $4")
+            "UPDATE signin_throttle SET failures = failures - 1,
+                 locked_until = CASE WHEN failures - 1 >= $2 THEN locked_until END
+             WHERE key = $1 AND failures > 0")
             .bind(key)
-            .bind(row.failures)
-            .bind(row.first_failure_at)
-            .bind(row.locked_until)
+            .bind(max)
             .execute(pool)
             .await
             .map(|_| ()))?;

@@ -267,6 +267,15 @@ async fn a_person_without_a_role_is_asked_to_see_an_administrator() {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("Ask an administrator"), "{}", page.body);
     assert!(c.cookie.is_none(), "no session without a role");
+    assert!(
+        app.state
+            .store
+            .find_odoo_user("portal")
+            .await
+            .unwrap()
+            .is_none(),
+        "and no stored credential either"
+    );
 }
 
 #[tokio::test]
@@ -291,6 +300,24 @@ async fn five_failures_lock_a_login_for_fifteen_minutes() {
         c.sign_in("admin", "admin", "").await.status,
         StatusCode::SEE_OTHER
     );
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_share_one_count() {
+    let app = console_app().await;
+    let calls_before = app.sim.sim.calls_served();
+    let attempts = (0..30).map(|_| {
+        let app = &app;
+        async move { Console::new(app).sign_in("demo", "wrong", "").await.status }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused, 25, "only five guesses reach Odoo: {statuses:?}");
+    // Each guess that reached Odoo is one `common.authenticate` call there.
+    assert_eq!(app.sim.sim.calls_served() - calls_before, 5);
 }
 
 #[tokio::test]

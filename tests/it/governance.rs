@@ -273,6 +273,14 @@ async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_groupi
             "{args}"
         );
     }
+    let any = app
+        .call(&key, "search_records", json!({"model": "sale.order", "domain": [["user_id", "any", [["login", "=", "admin"]]]]}))
+        .await;
+    assert_eq!(
+        error_text(&any),
+        "The field path 'user_id.id' reaches the model 'res.users', which is not among this connection's allowed models.",
+        "a sub-domain under `any` is followed too"
+    );
     let grouped = app
         .call(
             &key,

@@ -57,6 +57,7 @@ conformance!(
     connections_domain_lifecycle,
     rate_slots_admit_exactly_the_limit_under_concurrency,
     audit_events_append_filter_and_expire,
+    signin_attempts_lock_at_the_limit_then_start_over,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1070,5 +1071,42 @@ mod cases {
             2
         );
         assert_eq!(by(AuditFilter::default()).await, 2);
+    }
+
+    pub async fn signin_attempts_lock_at_the_limit_then_start_over(store: Store) {
+        const WINDOW: Millis = 15 * 60_000;
+        let attempt = |now: Millis| {
+            let store = store.clone();
+            async move {
+                store
+                    .count_signin_attempt("login:demo", now, WINDOW, 5, now + WINDOW)
+                    .await
+                    .unwrap()
+            }
+        };
+        // Ten at once: each gets its own count, so exactly five are within the limit.
+        let counts: Vec<i64> = futures::future::join_all((0..10).map(|_| attempt(T0)))
+            .await
+            .into_iter()
+            .map(|r| r.failures)
+            .collect();
+        let mut sorted = counts.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (1..=10).collect::<Vec<_>>(), "{counts:?}");
+        let locked = attempt(T0 + 1).await;
+        assert_eq!(locked.failures, 11);
+        assert_eq!(
+            locked.locked_until,
+            Some(T0 + WINDOW),
+            "the first lock holds, not extended"
+        );
+        // After the lock runs out, counting starts over.
+        let fresh = attempt(T0 + WINDOW).await;
+        assert_eq!((fresh.failures, fresh.locked_until), (1, None));
+        // A forgiven attempt is taken back; below the limit the lock goes too.
+        store.forgive_signin_attempt("login:demo", 5).await.unwrap();
+        assert_eq!(attempt(T0 + WINDOW + 1).await.failures, 1);
+        // Attempts spread beyond the window don't add up.
+        assert_eq!(attempt(T0 + 3 * WINDOW).await.failures, 1);
     }
 }

@@ -40,6 +40,17 @@ const DENIED_METHODS: &[(&str, &str)] = &[
     ("search_count", "count_records"),
     ("read_group", "aggregate_records"),
     ("fields_get", "describe_model"),
+    // The web client's equivalents, which would write or read past the governed tools (their
+    // `specification` reads related models the Allowed Models check never sees).
+    ("web_save", "create_record or update_record"),
+    ("name_create", "create_record"),
+    ("copy", "create_record"),
+    ("web_read", "get_record"),
+    ("web_search_read", "search_records"),
+    ("search_fetch", "search_records"),
+    ("export_data", "search_records"),
+    ("web_read_group", "aggregate_records"),
+    ("formatted_read_group", "aggregate_records"),
 ];
 const ESCALATING_METHODS: &[&str] = &[
     "sudo",
@@ -118,6 +129,18 @@ mod tests {
                 .contains("delete_record")
         );
         assert!(refusal("res.partner", "sudo").is_some());
+        for method in [
+            "web_save",
+            "copy",
+            "web_search_read",
+            "search_fetch",
+            "formatted_read_group",
+        ] {
+            assert!(
+                refusal("res.partner", method).unwrap().contains("Use the"),
+                "{method}"
+            );
+        }
         assert!(
             refusal("ir.config_parameter", "set_param")
                 .unwrap()
