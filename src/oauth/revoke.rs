@@ -33,8 +33,8 @@ async fn revoke_token(
 ) -> Result<()> {
     let params = Params::parse(body).map_err(Error::InvalidRequest)?;
     let token = params.require("token")?;
-    // Confidential clients must authenticate; a public client names itself. A request with
-    // no client at all is accepted: holding the token is what revoking it takes.
+    // Confidential clients must authenticate (RFC 7009 §2.1); a public client names itself,
+    // and a request naming no client is accepted for a public client's token.
     let client = if params.get("client_id").is_some() || headers.contains_key("authorization") {
         Some(clients::authenticate(state, &params, headers).await?)
     } else {
@@ -44,9 +44,22 @@ async fn revoke_token(
     let Some(row) = state.store.find_token(&hash.0).await? else {
         return Ok(());
     };
-    if client.is_some_and(|c| c.client_id != row.client_id) || !hash.ct_eq(&row.token_hash) {
+    if client
+        .as_ref()
+        .is_some_and(|c| c.client_id != row.client_id)
+        || !hash.ct_eq(&row.token_hash)
+    {
         // Not this client's token: nothing is revoked, and nothing is said (RFC 7009 §2.2).
         return Ok(());
+    }
+    if client.is_none() {
+        let owner = state.store.get_oauth_client(row.connection_id).await?;
+        if owner.is_some_and(|o| o.client_type == "confidential") {
+            return Err(Error::InvalidClient(
+                "This token belongs to a confidential client: authenticate as that client to revoke it."
+                    .into(),
+            ));
+        }
     }
     note.connection(Some(row.connection_id));
     if row.kind == "refresh" {

@@ -782,6 +782,32 @@ async fn a_confidential_client_authenticates_with_its_secret_and_rotate_secret_r
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Revoking a confidential client's token takes that client's authentication (RFC 7009).
+    let access_token = body["access_token"].as_str().unwrap().to_owned();
+    let revoke_url = flow.url("/oauth/revoke");
+    let anonymous = flow
+        .post_form(&revoke_url, form(&[("token", &access_token)]))
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        flow.list_tools(&access_token).await.0,
+        StatusCode::OK,
+        "still valid"
+    );
+    let authenticated = form(&[
+        ("token", &access_token),
+        ("client_id", &client_id),
+        ("client_secret", new_secret.expose_secret()),
+    ]);
+    assert_eq!(
+        flow.post_form(&revoke_url, authenticated).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        flow.list_tools(&access_token).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
