@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -311,9 +311,18 @@ pub async fn issued(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
+    headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     let c = visible(&state, &user, id).await?;
-    let revealed = session::take_reveal(&state, &user, id).await?;
+    // The key is shown once: another site linking here must not be the one to use that up.
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site" || v.as_bytes() == b"same-site");
+    let revealed = if cross_site {
+        None
+    } else {
+        session::take_reveal(&state, &user, id).await?
+    };
     let mut page = IssuedPage {
         layout: Layout::new(&user, Tab::Connections, &c.name),
         id,

@@ -80,9 +80,16 @@ impl Console {
     }
 
     pub async fn get(&self, path: &str) -> Page {
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
         let mut request = self.http.get(format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
             request = request.header("cookie", c);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         Self::page(request.send().await.unwrap()).await
     }
@@ -490,6 +497,14 @@ async fn an_mcp_user_sees_and_acts_on_only_their_own_connections() {
         format!("/console/connections/{own}/issued")
     );
     assert_eq!(mcp_status(&app, &own_key).await, StatusCode::UNAUTHORIZED);
+    // Another site linking to the page cannot use up the one showing of the key.
+    let lured = c
+        .get_with(
+            &format!("/console/connections/{own}/issued"),
+            &[("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    assert!(element_text(&lured.body, "api-key").is_none());
     let issued = c.get(&format!("/console/connections/{own}/issued")).await;
     let new_key = element_text(&issued.body, "api-key").unwrap();
     assert_eq!(mcp_status(&app, &new_key).await, StatusCode::OK);
