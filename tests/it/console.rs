@@ -318,13 +318,20 @@ async fn parallel_guesses_cannot_share_one_count() {
         async move { Console::new(app).sign_in("demo", "wrong", "").await.status }
     });
     let statuses = futures::future::join_all(attempts).await;
+    let guessed = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
     let refused = statuses
         .iter()
         .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
         .count();
-    assert_eq!(refused, 25, "only five guesses reach Odoo: {statuses:?}");
+    assert_eq!(guessed + refused, 30, "{statuses:?}");
+    // At most five guesses reach Odoo (fewer when the per-address count, which these share,
+    // happens to fill first for some of them), never the thirty a shared stale count allowed.
+    assert!(guessed <= 5, "{statuses:?}");
     // Each guess that reached Odoo is one `common.authenticate` call there.
-    assert_eq!(app.sim.sim.calls_served() - calls_before, 5);
+    assert_eq!(app.sim.sim.calls_served() - calls_before, guessed as u64);
 }
 
 #[tokio::test]
