@@ -16,6 +16,17 @@ struct Request {
     params: Map<String, Value>,
 }
 
+impl Request {
+    /// A text parameter, empty when absent or not text (Odoo then fails on the empty name).
+    fn text(&self, key: &str) -> String {
+        self.params
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
 /// A body that is not JSON: werkzeug answers 400 with a text body, not a JSON-RPC error.
 struct InvalidJson;
 
@@ -58,12 +69,7 @@ pub async fn handle(State(sim): State<Simulator>, body: Bytes) -> Response {
         .get("service")
         .cloned()
         .unwrap_or(Value::Null);
-    let method = request
-        .params
-        .get("method")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let method = request.text("method");
     let args = match request.params.get("args") {
         Some(Value::Array(args)) => args.clone(),
         None | Some(Value::Null) => vec![],
@@ -205,17 +211,9 @@ pub async fn session_authenticate(State(sim): State<Simulator>, body: Bytes) -> 
         Ok(request) => request,
         Err(invalid) => return invalid.into_response(),
     };
-    let text = |key: &str| {
-        request
-            .params
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
     let uid = match (
-        text("db") == sim.database(),
-        sim.login(&text("login"), &text("password")),
+        request.text("db") == sim.database(),
+        sim.login(&request.text("login"), &request.text("password")),
     ) {
         (true, Some(uid)) => uid,
         _ => return Fault::access_denied().to_jsonrpc(sim.version(), &request.id),
@@ -281,18 +279,8 @@ pub async fn call_kw(State(sim): State<Simulator>, headers: HeaderMap, body: Byt
         return Fault::new(Kind::SessionExpired, "Session expired")
             .to_jsonrpc(sim.version(), &request.id);
     };
-    let model = request
-        .params
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let method = request
-        .params
-        .get("method")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let model = request.text("model");
+    let method = request.text("method");
     let args = request
         .params
         .get("args")
