@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::catalog::ToolSpec;
 use super::error::ToolError;
-use super::principal::{Principal, PrincipalError};
+use super::principal::{HolderCredential, Principal, PrincipalError};
 use super::tools::ToolContext;
 use crate::app::AppState;
 use crate::approvals;
@@ -29,7 +29,6 @@ use crate::oauth::{self, bearer::GrantedScope};
 use crate::policy::ip::{IpList, IpRefusal};
 use crate::policy::rate_limit::{Exceeded, Limits};
 use crate::policy::{self, models};
-use crate::store::KeyHolderRow;
 
 /// Why a request is refused before it reaches a tool.
 #[derive(Debug)]
@@ -92,7 +91,7 @@ pub async fn admit_request(
         }
     }
     let principal = match holder {
-        Some(holder) => Principal::from_holder(&state.keyring, holder),
+        Some(holder) => Principal::from_holder(&state.keyring, connection.clone(), holder),
         None => Principal::load(state, connection.clone()).await,
     };
     match principal {
@@ -107,7 +106,7 @@ pub async fn admit_request(
 async fn authenticate(
     state: &AppState,
     token: &str,
-) -> Result<(Connection, Option<GrantedScope>, Option<KeyHolderRow>), Refusal> {
+) -> Result<(Connection, Option<GrantedScope>, Option<HolderCredential>), Refusal> {
     if oauth::bearer::is_access_token(token) {
         return match oauth::bearer::resolve(state, token)
             .await
@@ -121,11 +120,8 @@ async fn authenticate(
         .await
         .map_err(internal)?
         .ok_or(Refusal::UnknownToken)?;
-    Ok((
-        Connection::from(holder.connection.clone()),
-        None,
-        Some(holder),
-    ))
+    let (connection, credential) = HolderCredential::split(holder);
+    Ok((connection, None, Some(credential)))
 }
 
 fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {

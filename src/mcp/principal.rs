@@ -16,6 +16,26 @@ pub struct Principal {
     pub credential: Credential,
 }
 
+/// The sealed credential of a key's Odoo user, as read beside its connection.
+#[derive(Debug)]
+pub struct HolderCredential {
+    pub uid: Option<i64>,
+    pub protocol: Option<String>,
+    pub sealed: Option<Vec<u8>>,
+}
+
+impl HolderCredential {
+    /// Splits a key-holder row into its connection and its credential, without copying.
+    pub fn split(row: KeyHolderRow) -> (Connection, Self) {
+        let credential = Self {
+            uid: row.holder_uid,
+            protocol: row.holder_protocol,
+            sealed: row.holder_secret,
+        };
+        (Connection::from(row.connection), credential)
+    }
+}
+
 /// Why no principal could be formed for a connection.
 #[derive(Debug, thiserror::Error)]
 pub enum PrincipalError {
@@ -47,14 +67,18 @@ impl Principal {
         )
     }
 
-    /// The principal of a key holder found by [`crate::connections::find_key_holder`]: no further read.
-    pub fn from_holder(keyring: &Keyring, holder: KeyHolderRow) -> Result<Self, PrincipalError> {
-        let connection = Connection::from(holder.connection);
+    /// The principal of an API key's connection, with the credential columns read in the same
+    /// query by [`crate::connections::find_key_holder`]: no further read.
+    pub fn from_holder(
+        keyring: &Keyring,
+        connection: Connection,
+        holder: HolderCredential,
+    ) -> Result<Self, PrincipalError> {
         let (Some(login), Some(uid), Some(protocol), Some(sealed)) = (
             connection.user_login.clone(),
-            holder.holder_uid,
-            holder.holder_protocol,
-            holder.holder_secret,
+            holder.uid,
+            holder.protocol,
+            holder.sealed,
         ) else {
             return Err(PrincipalError::NoLinkedUser);
         };
