@@ -25,26 +25,35 @@ pub(crate) fn jsonrpc_request(id: u64, service: &str, method: &str, args: Vec<Va
     })
 }
 
-/// `object.execute_kw(db, uid, secret, model, method, args, kwargs)`; the ids, when given,
-/// are the only positional argument, everything else goes by name.
+/// Parameters Odoo's JSON-RPC `call_kw` only takes by position: its `create` special case reads
+/// `args[0]` to decide between one id and a list ("tuple index out of range" when it is named).
+const POSITIONAL_ONLY: &[(&str, &str)] = &[("create", "vals_list")];
+
+/// `object.execute_kw(db, uid, secret, model, method, args, kwargs)`. The ids, when given, are
+/// the first positional argument, then any parameter Odoo only takes by position; everything
+/// else goes by name.
 pub(crate) fn execute_kw_args(
     database: &str,
     uid: i64,
     secret: &SecretString,
     call: &Call,
 ) -> Vec<Value> {
-    let args = match &call.ids {
-        Some(ids) => json!([ids]),
-        None => json!([]),
-    };
+    let mut kwargs = call.kwargs.clone();
+    let mut args: Vec<Value> = call.ids.iter().map(|ids| json!(ids)).collect();
+    args.extend(
+        POSITIONAL_ONLY
+            .iter()
+            .filter(|(method, _)| *method == call.method)
+            .filter_map(|(_, name)| kwargs.remove(*name)),
+    );
     vec![
         json!(database),
         json!(uid),
         json!(secret.expose_secret()),
         json!(call.model),
         json!(call.method),
-        args,
-        Value::Object(call.kwargs.clone()),
+        Value::Array(args),
+        Value::Object(kwargs),
     ]
 }
 
@@ -71,10 +80,12 @@ pub(crate) fn parse_jsonrpc(
     if let Some(error) = envelope.remove("error") {
         return Err(jsonrpc_error(&error));
     }
-    match envelope.remove("result") {
-        Some(result) if (200..300).contains(&status) => Ok(result),
-        _ => Err(unexpected(status, content_type, body)),
+    if !(200..300).contains(&status) || envelope.get("jsonrpc") != Some(&json!("2.0")) {
+        return Err(unexpected(status, content_type, body));
     }
+    // Odoo leaves `result` out when the method returned `None` (`action_archive` …): that is a
+    // success with no value, not a malformed answer.
+    Ok(envelope.remove("result").unwrap_or(Value::Null))
 }
 
 /// `error: {code, message, data: {name, message, arguments, context, debug}}` → `Error::Odoo`.

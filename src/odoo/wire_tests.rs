@@ -74,13 +74,13 @@ fn execute_kw_puts_ids_first_for_read_and_write() {
 }
 
 #[test]
-fn execute_kw_create_sends_vals_list_by_name() {
+fn execute_kw_create_sends_vals_list_by_position() {
     let secret = SecretString::from("admin");
     let create =
         Call::new("res.partner", "create").arg("vals_list", json!([{"name": "A"}, {"name": "B"}]));
     assert_eq!(
         json!(execute_kw_args("demo", 2, &secret, &create)),
-        json!(["demo", 2, "admin", "res.partner", "create", [], {"vals_list": [{"name": "A"}, {"name": "B"}]}])
+        json!(["demo", 2, "admin", "res.partner", "create", [[{"name": "A"}, {"name": "B"}]], {}])
     );
 }
 
@@ -290,8 +290,7 @@ fn non_odoo_answers_are_protocol_errors_with_a_short_description() {
     };
     assert!(detail.len() < 300, "{detail}");
 
-    let Err(Error::Protocol(detail)) = parse_jsonrpc(200, JSON, br#"{"jsonrpc":"2.0","id":1}"#)
-    else {
+    let Err(Error::Protocol(detail)) = parse_jsonrpc(200, JSON, br#"{"id":1,"answer":42}"#) else {
         panic!()
     };
     assert!(detail.starts_with("HTTP 200 OK"), "{detail}");
@@ -303,6 +302,18 @@ fn non_odoo_answers_are_protocol_errors_with_a_short_description() {
         detail,
         "HTTP 500 Internal Server Error (no content type): an empty body"
     );
+}
+
+#[test]
+fn a_method_that_returned_none_is_a_success_without_a_value() {
+    // What real Odoo sends for `action_archive` and every other method returning `None`.
+    let body = br#"{"jsonrpc": "2.0", "id": 9}"#;
+    assert_eq!(parse_jsonrpc(200, JSON, body).unwrap(), Value::Null);
+    // Only a 2xx answer counts.
+    assert!(matches!(
+        parse_jsonrpc(500, JSON, body),
+        Err(Error::Protocol(_))
+    ));
 }
 
 #[test]

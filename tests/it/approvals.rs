@@ -103,7 +103,7 @@ impl Fixture {
     }
 
     fn partner(&self, id: i64) -> Option<Value> {
-        self.app.sim.sim.record("res.partner", id)
+        self.app.sim().record("res.partner", id)
     }
 
     /// The audit entries of one method, oldest first.
@@ -170,7 +170,7 @@ async fn approved_call_runs_once_as_the_requester_and_the_ai_gets_the_result() {
     // The approver's Odoo activity: on the target record (res.partner has activities), filed
     // by demo, assigned to admin, linking to the request in the console.
     let activity_id: i64 = row.activity_ids.parse().expect("one activity");
-    let activity = f.app.sim.sim.record("mail.activity", activity_id).unwrap();
+    let activity = f.app.sim().record("mail.activity", activity_id).unwrap();
     assert_eq!(activity["res_model"], "res.partner");
     assert_eq!(activity["res_id"], ACME);
     assert_eq!(activity["user_id"], ADMIN_UID);
@@ -313,8 +313,7 @@ async fn approval_fails_when_odoo_refuses_and_the_activity_goes_to_the_approvers
     // res.country has no activities: the activity lands on the approver's own partner.
     let activity = f
         .app
-        .sim
-        .sim
+        .sim()
         .record("mail.activity", row.activity_ids.parse().unwrap())
         .unwrap();
     assert_eq!(
@@ -328,7 +327,7 @@ async fn approval_fails_when_odoo_refuses_and_the_activity_goes_to_the_approvers
     assert_eq!(done.state, "failed");
     let error = done.error.unwrap();
     assert!(error.contains("not allowed to delete"), "{error}");
-    assert!(f.app.sim.sim.record("res.country", 21).is_some());
+    assert!(f.app.sim().record("res.country", 21).is_some());
     let polled = f.status(&id).await;
     assert_eq!(polled["state"], "failed");
     assert_eq!(polled["error"], error.as_str());

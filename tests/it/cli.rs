@@ -46,7 +46,7 @@ fn last_line(text: &str) -> String {
 async fn the_cli_links_a_user_and_manages_keys_that_a_running_gateway_honours_at_once() {
     let app = TestApp::spawn().await;
     let dir = app.data_dir.path();
-    let odoo = app.sim.url.as_str();
+    let odoo = app.sim_url();
     let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
 
     let wrong = cli(dir, odoo, &["user", "link", "demo"], "not-the-password\n").await;
@@ -217,7 +217,7 @@ async fn the_cli_links_a_user_and_manages_keys_that_a_running_gateway_honours_at
 async fn a_connection_created_with_its_own_rate_limit_is_held_to_it() {
     let app = TestApp::spawn().await;
     let dir = app.data_dir.path();
-    let odoo = app.sim.url.as_str();
+    let odoo = app.sim_url();
     assert!(cli(dir, odoo, &["user", "link", "demo"], "demo\n").await.ok);
     let args = [
         "connection",

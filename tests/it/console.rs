@@ -234,7 +234,7 @@ async fn sign_in_returns_to_a_local_next_only_and_sign_out_ends_the_session() {
 #[tokio::test]
 async fn sign_in_links_the_credential_and_an_api_key_works_too() {
     let app = console_app().await;
-    let key = app.sim.sim.issue_api_key("demo").unwrap();
+    let key = app.sim().issue_api_key("demo").unwrap();
     let c = Console::signed_in(&app, "demo", &key).await;
     assert_eq!(c.get("/console/connections").await.status, StatusCode::OK);
     let user = app
@@ -312,7 +312,7 @@ async fn five_failures_lock_a_login_for_fifteen_minutes() {
 #[tokio::test]
 async fn parallel_guesses_cannot_share_one_count() {
     let app = console_app().await;
-    let calls_before = app.sim.sim.calls_served();
+    let calls_before = app.sim().calls_served();
     let attempts = (0..30).map(|_| {
         let app = &app;
         async move { Console::new(app).sign_in("demo", "wrong", "").await.status }
@@ -331,7 +331,7 @@ async fn parallel_guesses_cannot_share_one_count() {
     // happens to fill first for some of them), never the thirty a shared stale count allowed.
     assert!(guessed <= 5, "{statuses:?}");
     // Each guess that reached Odoo is one `common.authenticate` call there.
-    assert_eq!(app.sim.sim.calls_served() - calls_before, guessed as u64);
+    assert_eq!(app.sim().calls_served() - calls_before, guessed as u64);
 }
 
 #[tokio::test]

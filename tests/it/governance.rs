@@ -197,7 +197,7 @@ async fn allowed_tools_hide_and_refuse_the_others() {
         .collect();
     assert_eq!(names, ["get_current_context", "search_records"]);
 
-    let calls_before = app.sim.sim.calls_served();
+    let calls_before = app.sim().calls_served();
     let refused = app
         .call(&key, "count_records", json!({"model": "res.partner"}))
         .await;
@@ -205,7 +205,7 @@ async fn allowed_tools_hide_and_refuse_the_others() {
         error_text(&refused),
         "The tool 'count_records' is not among this connection's allowed tools."
     );
-    assert_eq!(app.sim.sim.calls_served(), calls_before);
+    assert_eq!(app.sim().calls_served(), calls_before);
 
     let events = app.audit().await;
     let denied = latest(&events, "denied");
@@ -232,7 +232,7 @@ async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_groupi
         .await;
     ok_result(&ok);
 
-    let calls_before = app.sim.sim.calls_served();
+    let calls_before = app.sim().calls_served();
     let root = app
         .call(&key, "search_records", json!({"model": "res.users"}))
         .await;
@@ -241,7 +241,7 @@ async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_groupi
         "The model 'res.users' is not among this connection's allowed models."
     );
     assert_eq!(
-        app.sim.sim.calls_served(),
+        app.sim().calls_served(),
         calls_before,
         "a forbidden model is never queried"
     );

@@ -24,7 +24,8 @@ pub const PROTOCOL: &str = "2025-06-18";
 pub struct TestApp {
     pub base: String,
     pub mcp_url: String,
-    pub sim: RunningSimulator,
+    /// The simulator behind the gateway; `None` when it runs against a real Odoo.
+    sim: Option<RunningSimulator>,
     pub state: AppState,
     pub http: reqwest::Client,
     pub data_dir: tempfile::TempDir,
@@ -59,18 +60,29 @@ impl TestApp {
         })
         .await
         .expect("simulator starts");
+        let odoo = OdooConfig {
+            url: sim.url.clone(),
+            database: "demo".into(),
+            protocol: ProtocolChoice::Auto,
+            timeout: Duration::from_secs(10),
+        };
+        Self::boot(odoo, Some(sim), database_url).await
+    }
+
+    /// The gateway in front of the Odoo `odoo` describes (a real one, or `sim`'s).
+    pub async fn boot(
+        odoo: OdooConfig,
+        sim: Option<RunningSimulator>,
+        database_url: Option<&str>,
+    ) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(database_url, dir.path())
             .await
             .expect("store opens");
         let keyring = Keyring::load_or_create(None, dir.path()).unwrap();
-        let odoo = OdooClient::new(OdooConfig {
-            url: sim.url.clone(),
-            database: "demo".into(),
-            protocol: ProtocolChoice::Auto,
-            timeout: Duration::from_secs(10),
-        })
-        .unwrap();
+        let odoo_database = odoo.database.clone();
+        let odoo = OdooClient::new(odoo).unwrap();
         let app = App::build(AppConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             public_url: None,
@@ -80,7 +92,7 @@ impl TestApp {
             store,
             keyring,
             odoo,
-            odoo_database: "demo".into(),
+            odoo_database,
             clock: Clock::manual(START),
         })
         .await
@@ -104,6 +116,24 @@ impl TestApp {
             stop,
             served,
         }
+    }
+
+    /// The simulator behind this gateway (panics for a gateway in front of a real Odoo).
+    pub fn sim(&self) -> &odoo_mcp_gateway::odoo::sim::Simulator {
+        &self
+            .sim
+            .as_ref()
+            .expect("this test runs against the simulator")
+            .sim
+    }
+
+    /// The simulator's base URL.
+    pub fn sim_url(&self) -> &str {
+        &self
+            .sim
+            .as_ref()
+            .expect("this test runs against the simulator")
+            .url
     }
 
     /// Shuts the gateway down gracefully and waits until it has finished.

@@ -17,6 +17,7 @@ mod oauth_store;
 mod ops;
 mod pg;
 mod python_sdk;
+mod real;
 mod replicas;
 mod sim_samples;
 mod store;

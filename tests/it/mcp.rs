@@ -83,7 +83,7 @@ async fn writes_reach_odoo_as_the_user_and_dry_runs_change_nothing() {
         .call(&key, "create_record", json!({"model": "res.partner", "values": {"name": "Gateway Test Co", "is_company": true}}))
         .await;
     let id = ok_result(&created)["id"].as_i64().unwrap();
-    let stored = app.sim.sim.record("res.partner", id).unwrap();
+    let stored = app.sim().record("res.partner", id).unwrap();
     assert_eq!(stored["name"], "Gateway Test Co");
     assert_eq!(
         stored["create_uid"],
@@ -96,7 +96,7 @@ async fn writes_reach_odoo_as_the_user_and_dry_runs_change_nothing() {
         .await;
     assert_eq!(ok_result(&dry)["current"][0]["name"], "Gateway Test Co");
     assert_eq!(
-        app.sim.sim.record("res.partner", id).unwrap()["name"],
+        app.sim().record("res.partner", id).unwrap()["name"],
         "Gateway Test Co"
     );
 
@@ -109,7 +109,7 @@ async fn writes_reach_odoo_as_the_user_and_dry_runs_change_nothing() {
         .await;
     assert_eq!(ok_result(&updated)["updated"], true);
     assert_eq!(
-        app.sim.sim.record("res.partner", id).unwrap()["name"],
+        app.sim().record("res.partner", id).unwrap()["name"],
         "Renamed"
     );
 
@@ -121,7 +121,7 @@ async fn writes_reach_odoo_as_the_user_and_dry_runs_change_nothing() {
         )
         .await;
     assert_eq!(ok_result(&deleted)["deleted"], true);
-    assert!(app.sim.sim.record("res.partner", id).is_none());
+    assert!(app.sim().record("res.partner", id).is_none());
 }
 
 #[tokio::test]
@@ -145,7 +145,7 @@ async fn a_read_only_key_neither_sees_nor_calls_write_tools() {
     assert!(names.contains(&"search_records"));
     client.cancel().await.unwrap();
 
-    let calls_before = app.sim.sim.calls_served();
+    let calls_before = app.sim().calls_served();
     let response = app
         .call(
             &key,
@@ -158,7 +158,7 @@ async fn a_read_only_key_neither_sees_nor_calls_write_tools() {
         "{response}"
     );
     assert_eq!(
-        app.sim.sim.calls_served(),
+        app.sim().calls_served(),
         calls_before,
         "nothing was sent to Odoo"
     );
@@ -380,7 +380,7 @@ async fn origins_are_validated_and_preflights_answered() {
 async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;
-    let calls_before = app.sim.sim.calls_served();
+    let calls_before = app.sim().calls_served();
 
     let malformed = app.post(Some(&key), "{not json").send().await.unwrap();
     assert_eq!(malformed.status(), 400, "malformed JSON");
@@ -485,7 +485,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert!(text.contains("Private methods"), "{text}");
 
     assert_eq!(
-        app.sim.sim.calls_served(),
+        app.sim().calls_served(),
         calls_before,
         "no bad request reached Odoo"
     );
@@ -532,7 +532,7 @@ async fn odoo_18_over_json_rpc_serves_the_same_tools() {
 #[tokio::test]
 async fn an_api_key_linked_user_on_odoo_19_uses_json_2() {
     let app = TestApp::spawn().await;
-    let key = app.sim.sim.issue_api_key("demo").unwrap();
+    let key = app.sim().issue_api_key("demo").unwrap();
     app.link_with("demo", &key).await;
     let user = app
         .state

@@ -117,7 +117,7 @@ async fn the_python_sdk_waits_for_an_approval_and_gets_the_executed_result() {
             .contains("get_approval_status")
     );
     assert_eq!(
-        app.sim.sim.record("res.partner", 9).unwrap()["phone"],
+        app.sim().record("res.partner", 9).unwrap()["phone"],
         false,
         "nothing ran yet"
     );
@@ -153,7 +153,7 @@ async fn the_python_sdk_waits_for_an_approval_and_gets_the_executed_result() {
         end["polls"].as_i64().unwrap() >= 2,
         "it polled while pending: {end}"
     );
-    let partner = app.sim.sim.record("res.partner", 9).unwrap();
+    let partner = app.sim().record("res.partner", 9).unwrap();
     assert_eq!(partner["phone"], "+32 2 555 12 34");
     assert_eq!(partner["write_uid"], 5, "written as demo");
 }
