@@ -175,11 +175,20 @@ mod tests {
         let key = SecretString::from("0123456789abcdef0123456789abcdef01234567");
         assert_eq!(SecretKind::of(&key, Protocol::JsonRpc), SecretKind::ApiKey);
         let password = SecretString::from("correct horse battery staple");
-        assert_eq!(SecretKind::of(&password, Protocol::JsonRpc), SecretKind::Password);
+        assert_eq!(
+            SecretKind::of(&password, Protocol::JsonRpc),
+            SecretKind::Password
+        );
         // JSON-2 takes API keys only, whatever they look like.
-        assert_eq!(SecretKind::of(&password, Protocol::Json2), SecretKind::ApiKey);
+        assert_eq!(
+            SecretKind::of(&password, Protocol::Json2),
+            SecretKind::ApiKey
+        );
         let upper = SecretString::from("0123456789ABCDEF0123456789ABCDEF01234567");
-        assert_eq!(SecretKind::of(&upper, Protocol::JsonRpc), SecretKind::Password);
+        assert_eq!(
+            SecretKind::of(&upper, Protocol::JsonRpc),
+            SecretKind::Password
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use crate::clock::Clock;
 use crate::config::{Command, OdooArgs, OdooProtocol, StoreArgs};
-use crate::odoo::{OdooClient, OdooConfig, ProtocolChoice};
+use crate::odoo::{ErrorKind, OdooClient, OdooConfig, ProtocolChoice};
 use crate::secrets::Keyring;
 use crate::store::Store;
 
@@ -39,12 +39,14 @@ pub async fn open_store(args: &StoreArgs) -> anyhow::Result<(Store, Keyring)> {
     Ok((store, keyring))
 }
 
-/// The client for the Odoo this store belongs to (see [`odoo_target`]), and its database name.
+/// The client for the Odoo this store belongs to (see [`odoo_target`]). A store not bound yet
+/// is bound to the given Odoo once Odoo confirms the database exists; a database it does not
+/// have is refused before anything is stored.
 pub async fn odoo_client(
     store: &Store,
     args: &OdooArgs,
 ) -> anyhow::Result<(OdooClient, odoo_target::OdooTarget)> {
-    let target = odoo_target::resolve(store, args).await?;
+    let (target, bound) = odoo_target::resolve(store, args).await?;
     let protocol = match args.odoo_protocol {
         OdooProtocol::Auto => ProtocolChoice::Auto,
         OdooProtocol::Json2 => ProtocolChoice::Json2,
@@ -56,6 +58,16 @@ pub async fn odoo_client(
         protocol,
         timeout: Duration::from_secs(args.odoo_timeout_secs),
     })?;
+    if !bound {
+        match client.check_database().await {
+            Ok(()) => odoo_target::bind(store, &target).await?,
+            Err(e) if e.kind() == Some(ErrorKind::UnknownDatabase) => {
+                anyhow::bail!("Odoo at {}: {}", target.url, e.client_message())
+            }
+            // Odoo unreachable: go on unbound; the next command that reaches it binds.
+            Err(e) => tracing::warn!(error = %e, "could not check the Odoo database"),
+        }
+    }
     Ok((client, target))
 }
 

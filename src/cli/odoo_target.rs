@@ -1,6 +1,7 @@
 //! Which Odoo a data directory (or PostgreSQL database) belongs to: the first `serve` or `user
-//! link` remembers `--odoo-url`/`--odoo-db` in the store, later commands may leave them out, and
-//! a different server or database is refused — linked users, keys and approvals belong to one.
+//! link` that reaches that Odoo database remembers `--odoo-url`/`--odoo-db` in the store, later
+//! commands may leave them out, and a different server or database is refused — linked users,
+//! keys and approvals belong to one.
 
 use anyhow::bail;
 
@@ -17,8 +18,9 @@ pub struct OdooTarget {
     pub database: String,
 }
 
-/// The target the command's flags and the store agree on; remembered when the store had none.
-pub async fn resolve(store: &Store, args: &OdooArgs) -> anyhow::Result<OdooTarget> {
+/// What the command's flags and the store agree on. `bound` says whether the store already
+/// remembers it; otherwise [`bind`] does, once Odoo has confirmed the database exists.
+pub async fn resolve(store: &Store, args: &OdooArgs) -> anyhow::Result<(OdooTarget, bool)> {
     let settings = store.load_settings().await?;
     let stored = |key: &str| {
         settings
@@ -33,11 +35,14 @@ pub async fn resolve(store: &Store, args: &OdooArgs) -> anyhow::Result<OdooTarge
         args.odoo_db.as_deref(),
         remembered,
     )?;
-    if remembered.is_none() {
-        store.put_setting(URL_KEY, &target.url).await?;
-        store.put_setting(DATABASE_KEY, &target.database).await?;
-    }
-    Ok(target)
+    Ok((target, remembered.is_some()))
+}
+
+/// Remembers `target` as this store's Odoo.
+pub async fn bind(store: &Store, target: &OdooTarget) -> anyhow::Result<()> {
+    store.put_setting(URL_KEY, &target.url).await?;
+    store.put_setting(DATABASE_KEY, &target.database).await?;
+    Ok(())
 }
 
 /// Pure: the given flags, filled in from and checked against what the store remembers.
@@ -109,8 +114,15 @@ mod tests {
     #[test]
     fn another_server_or_database_is_refused_by_name() {
         let error = reconcile(Some("http://127.0.0.1:8070"), None, KNOWN).unwrap_err();
-        assert!(error.to_string().contains("http://127.0.0.1:8069, not http://127.0.0.1:8070"));
+        assert!(
+            error
+                .to_string()
+                .contains("http://127.0.0.1:8069, not http://127.0.0.1:8070")
+        );
         let error = reconcile(None, Some("demo19"), KNOWN).unwrap_err();
-        assert!(error.to_string().contains("\"demo18\", not \"demo19\""), "{error}");
+        assert!(
+            error.to_string().contains("\"demo18\", not \"demo19\""),
+            "{error}"
+        );
     }
 }

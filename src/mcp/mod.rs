@@ -3,10 +3,10 @@
 
 pub mod catalog;
 mod error;
+pub mod fields;
 mod guard;
 pub mod pipeline;
 mod principal;
-pub mod fields;
 mod server;
 pub mod tools;
 

@@ -107,6 +107,13 @@ impl OdooClient {
         Ok(version.clone())
     }
 
+    /// Whether the configured database exists: `common.authenticate` with no login answers
+    /// `false` on it, and `UnknownDatabase` when the server has no such database.
+    pub async fn check_database(&self) -> Result<(), Error> {
+        let args = vec![json!(self.inner.database), json!(""), json!(""), json!({})];
+        self.jsonrpc("common", "authenticate", args).await.map(drop)
+    }
+
     /// Verifies a login and secret (password or API key) and works out how to use it.
     ///
     /// `common.authenticate` gives the uid (`false` → `AccessDenied`). The protocol is JSON-2 when

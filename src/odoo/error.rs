@@ -171,7 +171,9 @@ pub(crate) fn database_error(name: &str, message: &str) -> Option<(ErrorKind, St
     Some(match missing {
         Some(database) => (
             ErrorKind::UnknownDatabase,
-            format!("this Odoo server has no database named \"{database}\" (check the configured database name)"),
+            format!(
+                "this Odoo server has no database named \"{database}\" (check the configured database name)"
+            ),
         ),
         None if name == "psycopg2.OperationalError" => (
             ErrorKind::Other,
@@ -255,7 +257,10 @@ mod tests {
         )
         .unwrap();
         assert!(!message.contains("10.0.0.5"), "{message}");
-        assert_eq!(database_error("odoo.exceptions.UserError", "database \"x\" does not exist"), None);
+        assert_eq!(
+            database_error("odoo.exceptions.UserError", "database \"x\" does not exist"),
+            None
+        );
     }
 
     #[test]

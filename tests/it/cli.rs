@@ -9,18 +9,31 @@ use tokio::io::AsyncWriteExt;
 
 use crate::helpers::TestApp;
 
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 async fn cli(data_dir: &Path, odoo_url: &str, args: &[&str], stdin: &str) -> Run {
+    run_cli(
+        data_dir,
+        &[("ODOO_URL", odoo_url), ("ODOO_DB", "demo")],
+        args,
+        stdin,
+    )
+    .await
+}
+
+/// The real binary with `args`, on `data_dir`, with these extra environment variables and
+/// `stdin` as its input.
+pub async fn run_cli(data_dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Run {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_odoo-mcp-gateway"))
         .args(args)
         .env("GATEWAY_DATA_DIR", data_dir)
-        .env("ODOO_URL", odoo_url)
-        .env("ODOO_DB", "demo")
+        .env_remove("ODOO_URL")
+        .env_remove("ODOO_DB")
+        .envs(env.iter().copied())
         .env("GATEWAY_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

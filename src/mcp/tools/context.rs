@@ -68,9 +68,9 @@ pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Valu
         .filter_map(|m| Some((m.get("model")?.as_str()?, m.get("display_name")?.as_str()?)))
         .filter(|(model, _)| models::allowed(model, &allowed))
         .filter(|(model, name)| {
-            query.as_deref().is_none_or(|q| {
-                model.to_lowercase().contains(q) || name.to_lowercase().contains(q)
-            })
+            query
+                .as_deref()
+                .is_none_or(|q| model.to_lowercase().contains(q) || name.to_lowercase().contains(q))
         })
         .collect();
     models.sort_unstable();

@@ -186,14 +186,20 @@ mod tests {
                 },
             ),
             ("date".into(), field("date")),
-            ("name".into(), FieldMeta {
-                required: true,
-                ..field("char")
-            }),
-            ("lang".into(), FieldMeta {
-                required: true,
-                ..field("char")
-            }),
+            (
+                "name".into(),
+                FieldMeta {
+                    required: true,
+                    ..field("char")
+                },
+            ),
+            (
+                "lang".into(),
+                FieldMeta {
+                    required: true,
+                    ..field("char")
+                },
+            ),
             (
                 "display_name".into(),
                 FieldMeta {
@@ -212,19 +218,31 @@ mod tests {
     #[test]
     fn values_odoo_would_drop_or_clear_are_refused_naming_the_field() {
         let cases = [
-            (json!({"country_id": "not-an-id"}), "'country_id' (many2one to res.country) needs a record id"),
+            (
+                json!({"country_id": "not-an-id"}),
+                "'country_id' (many2one to res.country) needs a record id",
+            ),
             (json!({"country_id": 2.5}), "'country_id'"),
             (json!({"country_id": [21, "Belgium"]}), "'country_id'"),
             (json!({"category_id": [[6, 0, "x"]]}), "'category_id'"),
             (json!({"category_id": [[9, 1]]}), "'category_id'"),
             (json!({"category_id": "1,2"}), "'category_id'"),
             (json!({"category_id": [1, [4, 2]]}), "'category_id'"),
-            (json!({"is_company": "yes"}), "'is_company' (boolean) needs true or false"),
+            (
+                json!({"is_company": "yes"}),
+                "'is_company' (boolean) needs true or false",
+            ),
             (json!({"color": "3"}), "'color'"),
-            (json!({"type": "private"}), "one of \"contact\", \"invoice\""),
+            (
+                json!({"type": "private"}),
+                "one of \"contact\", \"invoice\"",
+            ),
             (json!({"date": "01/12/2026"}), "YYYY-MM-DD"),
             (json!({"display_name": "x"}), "computed by Odoo"),
-            (json!({"no_such_field": 1}), "res.partner has no field 'no_such_field'"),
+            (
+                json!({"no_such_field": 1}),
+                "res.partner has no field 'no_such_field'",
+            ),
         ];
         for (values, expected) in cases {
             let error = refused(values.clone());

@@ -5,8 +5,8 @@ use serde_json::{Map, Value, json};
 
 use super::args::{CreateRecord, DeleteRecord, UpdateRecord};
 use super::{ToolContext, checked, kwargs, validate, values};
-use crate::mcp::fields::Fields;
 use crate::mcp::error::ToolError;
+use crate::mcp::fields::Fields;
 use crate::odoo::ErrorKind;
 
 pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, ToolError> {

@@ -68,10 +68,19 @@ impl Held {
             .admin_read(
                 "mail.activity",
                 &[id],
-                &["res_model", "res_id", "user_id", "create_uid", "summary", "note"],
+                &[
+                    "res_model",
+                    "res_id",
+                    "user_id",
+                    "create_uid",
+                    "summary",
+                    "note",
+                ],
             )
             .await;
-        rows.into_iter().next().expect("the activity exists in Odoo")
+        rows.into_iter()
+            .next()
+            .expect("the activity exists in Odoo")
     }
 
     fn assert_for_admin(&self, activity: &Value, approval_id: &str) {
@@ -89,9 +98,13 @@ fn id_of(answer: &Value) -> String {
 }
 
 async fn a_held_delete_notifies_the_approver_in_odoo_and_runs_when_approved(setup: Setup) {
-    let Some(h) = Held::start(setup, "delete_record").await else { return };
+    let Some(h) = Held::start(setup, "delete_record").await else {
+        return;
+    };
     let name = tag("held");
-    let partner = h.r.create(&h.key, "res.partner", json!({"name": name})).await;
+    let partner =
+        h.r.create(&h.key, "res.partner", json!({"name": name}))
+            .await;
     let answer = h
         .request(
             "delete_record",
@@ -109,17 +122,25 @@ async fn a_held_delete_notifies_the_approver_in_odoo_and_runs_when_approved(setu
     assert_eq!(activity["res_id"], partner, "{activity}");
     assert_eq!(activity["summary"], "MCP approval needed: delete_record");
     h.assert_for_admin(&activity, &id);
-    assert_eq!(h.r.admin_read("res.partner", &[partner], &["name"]).await.len(), 1);
+    assert_eq!(
+        h.r.admin_read("res.partner", &[partner], &["name"])
+            .await
+            .len(),
+        1
+    );
 
     let done = approvals::approve(&h.r.app.state, &id, &h.admin)
         .await
         .unwrap();
     assert_eq!(done.state, "executed", "{:?}", done.error);
-    assert!(h.r.admin_read("res.partner", &[partner], &["name"]).await.is_empty());
-    let status = h
-        .r
-        .ok(&h.key, "get_approval_status", json!({"approval_id": id}))
-        .await;
+    assert!(
+        h.r.admin_read("res.partner", &[partner], &["name"])
+            .await
+            .is_empty()
+    );
+    let status =
+        h.r.ok(&h.key, "get_approval_status", json!({"approval_id": id}))
+            .await;
     assert_eq!(status["state"], "executed", "{status}");
     assert_eq!(status["result"]["deleted"], true, "{status}");
 }
@@ -127,12 +148,13 @@ async fn a_held_delete_notifies_the_approver_in_odoo_and_runs_when_approved(setu
 async fn a_held_method_on_a_model_without_activities_notifies_on_the_approvers_partner(
     setup: Setup,
 ) {
-    let Some(h) = Held::start(setup, "execute_method").await else { return };
+    let Some(h) = Held::start(setup, "execute_method").await else {
+        return;
+    };
     // Tags have no chatter: the activity goes on the approver's own contact.
-    let category = h
-        .r
-        .create(&h.key, "res.partner.category", json!({"name": tag("tag")}))
-        .await;
+    let category =
+        h.r.create(&h.key, "res.partner.category", json!({"name": tag("tag")}))
+            .await;
     let answer = h
         .request(
             "execute_method",
@@ -141,11 +163,10 @@ async fn a_held_method_on_a_model_without_activities_notifies_on_the_approvers_p
         .await;
     let id = id_of(&answer);
     let activity = h.activity(&id).await;
-    let admin_partner = h
-        .r
-        .admin_read("res.users", &[h.r.odoo.admin.uid], &["partner_id"])
-        .await[0]["partner_id"][0]
-        .clone();
+    let admin_partner =
+        h.r.admin_read("res.users", &[h.r.odoo.admin.uid], &["partner_id"])
+            .await[0]["partner_id"][0]
+            .clone();
     assert_eq!(activity["res_model"], "res.partner", "{activity}");
     assert_eq!(activity["res_id"], admin_partner, "{activity}");
     h.assert_for_admin(&activity, &id);
@@ -154,18 +175,22 @@ async fn a_held_method_on_a_model_without_activities_notifies_on_the_approvers_p
         .await
         .unwrap();
     assert_eq!(done.state, "executed", "{:?}", done.error);
-    let stored = h
-        .r
-        .admin_read("res.partner.category", &[category], &["active"])
-        .await;
+    let stored =
+        h.r.admin_read("res.partner.category", &[category], &["active"])
+            .await;
     assert_eq!(stored[0]["active"], false, "archived as the requester");
 }
 
 async fn a_rejected_request_leaves_the_record_alone(setup: Setup) {
-    let Some(h) = Held::start(setup, "update_record").await else { return };
-    let partner = h
-        .r
-        .create(&h.key, "res.partner", json!({"name": tag("rejected"), "city": "Liège"}))
+    let Some(h) = Held::start(setup, "update_record").await else {
+        return;
+    };
+    let partner =
+        h.r.create(
+            &h.key,
+            "res.partner",
+            json!({"name": tag("rejected"), "city": "Liège"}),
+        )
         .await;
     let answer = h
         .request(

@@ -24,7 +24,9 @@ async fn stored_secret(r: &Real, login: &str) -> (String, String) {
 }
 
 async fn the_console_signs_in_with_odoo_credentials(setup: Setup) {
-    let Some(r) = Real::start(setup).await else { return };
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
     // demo was granted a role before ever signing in: the sign-in links them.
     r.app
         .state
@@ -45,13 +47,20 @@ async fn the_console_signs_in_with_odoo_credentials(setup: Setup) {
     assert_eq!(stored, secret);
     assert_eq!(protocol, setup.protocol_name());
     // The linked credential works for MCP at once.
-    let (_, key) = r.app.api_key("demo", odoo_mcp_gateway::connections::Scope::Full).await;
-    let context = r.ok(&key, "get_current_context", serde_json::json!({})).await;
+    let (_, key) = r
+        .app
+        .api_key("demo", odoo_mcp_gateway::connections::Scope::Full)
+        .await;
+    let context = r
+        .ok(&key, "get_current_context", serde_json::json!({}))
+        .await;
     assert_eq!(context["user"]["login"], "demo", "{context}");
 }
 
 async fn a_password_sign_in_never_replaces_a_linked_api_key(setup: Setup) {
-    let Some(r) = Real::start(setup).await else { return };
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
     let demo = &r.odoo.demo;
     r.app.link_with("demo", &demo.api_key).await;
     let s = &r.app.state;
@@ -69,7 +78,11 @@ async fn a_password_sign_in_never_replaces_a_linked_api_key(setup: Setup) {
     } else {
         Console::signed_in(&r.app, "demo", &demo.password).await;
     }
-    assert_eq!(stored_secret(&r, "demo").await, before, "the key stays linked");
+    assert_eq!(
+        stored_secret(&r, "demo").await,
+        before,
+        "the key stays linked"
+    );
 
     if setup != Setup::V19Json2 {
         // The other way round is an upgrade, and happens: a password replaced by a key.
@@ -80,7 +93,9 @@ async fn a_password_sign_in_never_replaces_a_linked_api_key(setup: Setup) {
 }
 
 async fn the_python_sdk_connects_with_oauth(setup: Setup) {
-    let Some(r) = Real::start(setup).await else { return };
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
     crate::oauth_python::oauth_flow(
         &r.app,
         setup.secret(&r.odoo.demo),

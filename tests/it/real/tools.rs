@@ -330,7 +330,9 @@ async fn admins_order(r: &Real) -> i64 {
 }
 
 async fn record_rules_refuse_another_users_order(setup: Setup) {
-    let Some(r) = Real::start(setup).await else { return };
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
     let order = admins_order(&r).await;
     let read = json!({"model": "sale.order", "id": order, "fields": ["name"]});
     let refused = |answer: Value| {
@@ -338,7 +340,10 @@ async fn record_rules_refuse_another_users_order(setup: Setup) {
         // Odoo words a record rule's refusal playfully ("… doesn't have 'read' access to: -
         // Sales Order (sale.order) …") and an access right's plainly; both are AccessErrors.
         assert!(error.starts_with("Odoo refused: "), "{error}");
-        assert!(error.contains("access") && error.contains("sale.order"), "{error}");
+        assert!(
+            error.contains("access") && error.contains("sale.order"),
+            "{error}"
+        );
     };
     // The portal user sees only its own orders.
     let (_, portal) = r.key("portal").await;
