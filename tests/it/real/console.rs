@@ -7,11 +7,12 @@ use secrecy::ExposeSecret;
 
 use super::{Real, Setup};
 use crate::console::Console;
-use crate::on_main_setups;
+use crate::{on_every_setup, on_main_setups};
+
+on_every_setup!([a_password_sign_in_never_replaces_a_linked_api_key]);
 
 on_main_setups!([
     the_console_signs_in_with_odoo_credentials,
-    a_password_sign_in_never_replaces_a_linked_api_key,
     the_python_sdk_connects_with_oauth,
 ]);
 

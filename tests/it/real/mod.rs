@@ -139,8 +139,9 @@ pub fn odoo(version: u32) -> Option<&'static Odoo> {
 }
 
 fn discover(version: u32) -> Result<Odoo, String> {
-    let out = Command::new(tool())
-        .args(["env", &version.to_string()])
+    // Through bash: a read-only copy of shared/ may have lost the execute bit.
+    let out = Command::new("bash")
+        .args([tool(), "env".into(), version.to_string()])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", tool()))?;
     if !out.status.success() {

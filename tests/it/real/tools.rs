@@ -18,10 +18,10 @@ on_every_setup!([
     bad_relational_values_are_refused_before_odoo,
     record_rules_refuse_another_users_order,
     a_quotation_is_confirmed_refused_deletion_and_cancelled,
+    create_dry_run_reports_missing_required_fields,
 ]);
 
 on_main_setups!([
-    create_dry_run_reports_missing_required_fields,
     update_and_delete_dry_runs_change_nothing,
     portal_reads_its_own_orders_and_user,
     odoo_errors_come_back_readable,
