@@ -181,21 +181,10 @@ async fn allowed_tools_hide_and_refuse_the_others() {
     })
     .await;
 
-    let listed: Value = app
-        .post(Some(&key), LIST)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let names: Vec<&str> = listed["result"]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
-    assert_eq!(names, ["get_current_context", "search_records"]);
+    assert_eq!(
+        app.tool_names(&key).await,
+        ["get_current_context", "search_records"]
+    );
 
     let calls_before = app.sim().calls_served();
     let refused = app

@@ -195,6 +195,11 @@ impl TestApp {
 
     /// A new API key for `login` (linked first if needed); returns (connection id, key).
     pub async fn api_key(&self, login: &str, scope: Scope) -> (i64, String) {
+        self.api_key_linking(login, scope, login).await
+    }
+
+    /// Like [`TestApp::api_key`], linking `login` with `secret` when it is not linked yet.
+    pub async fn api_key_linking(&self, login: &str, scope: Scope, secret: &str) -> (i64, String) {
         if self
             .state
             .store
@@ -203,7 +208,7 @@ impl TestApp {
             .unwrap()
             .is_none()
         {
-            self.link(login).await;
+            self.link_with(login, secret).await;
         }
         let s = &self.state;
         let issued = connections::create_api_key(
@@ -266,6 +271,25 @@ impl TestApp {
             request = request.bearer_auth(key);
         }
         request
+    }
+
+    /// The names `tools/list` shows `key`, in order.
+    pub async fn tool_names(&self, key: &str) -> Vec<String> {
+        let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+        let listed: Value = self
+            .post(Some(key), list)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed["result"]["tools"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no tools in {listed}"))
+            .iter()
+            .filter_map(|t| t["name"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// `tools/call` over raw HTTP; returns the JSON-RPC response body.

@@ -80,25 +80,7 @@ async fn allowed_tools_and_read_only_hide_and_refuse(setup: Setup) {
     r.app
         .set_policy(id, |p| p.allowed_tools = "search_records".into())
         .await;
-    let listed = r
-        .app
-        .post(
-            Some(&key),
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
-    let names: Vec<&str> = listed["result"]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
-    assert_eq!(names, ["search_records"], "{listed}");
+    assert_eq!(r.app.tool_names(&key).await, ["search_records"]);
     let error = error_text(
         &r.call(&key, "count_records", json!({"model": "res.partner"}))
             .await,

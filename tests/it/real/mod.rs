@@ -220,18 +220,8 @@ impl Real {
     }
 
     pub async fn key_with(&self, login: &str, scope: Scope) -> (i64, String) {
-        if self
-            .app
-            .state
-            .store
-            .find_odoo_user(login)
-            .await
-            .unwrap()
-            .is_none()
-        {
-            self.link(login).await;
-        }
-        self.app.api_key(login, scope).await
+        let secret = self.setup.secret(self.odoo.user(login));
+        self.app.api_key_linking(login, scope, secret).await
     }
 
     /// `tools/call` through the gateway; the JSON-RPC response.
