@@ -412,10 +412,9 @@ async fn every_request_is_audited_with_its_facts_and_payloads_only_when_enabled(
     let logged = &app.audit().await[0];
     let request = logged.request_payload.as_deref().unwrap();
     let response = logged.response_payload.as_deref().unwrap();
-    assert!(
-        request.contains("Payload Co") && response.contains("Payload Co"),
-        "{request}"
-    );
+    // The simulator's res.partner has no such field: the answer is the refusal naming it.
+    assert!(request.contains("Payload Co"), "{request}");
+    assert!(response.contains("no field 'x_api_token'"), "{response}");
     for secret in [key.as_str(), "tok-123"] {
         assert!(
             !request.contains(secret) && !response.contains(secret),
