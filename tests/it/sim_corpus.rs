@@ -37,7 +37,10 @@ impl Answer {
     fn recorded(value: &Value) -> Self {
         Answer {
             status: value["status"].as_u64().unwrap_or_default() as u16,
-            content_type: value["content_type"].as_str().unwrap_or_default().to_owned(),
+            content_type: value["content_type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             body: value["body"].clone(),
         }
     }
@@ -178,7 +181,15 @@ impl Session {
             Value::Null => json!(user.password),
             other => self.resolve(other),
         };
-        let call = json!([self.running.sim.database(), user.uid, password, model, method, args, kwargs]);
+        let call = json!([
+            self.running.sim.database(),
+            user.uid,
+            password,
+            model,
+            method,
+            args,
+            kwargs
+        ]);
         self.jsonrpc("object", "execute_kw", call).await
     }
 
@@ -244,7 +255,9 @@ fn diff_shape(path: &str, real: &Value, sim: &Value, subset: bool, out: &mut Vec
             let missing: Vec<&String> = r.keys().filter(|k| !s.contains_key(*k)).collect();
             let extra: Vec<&String> = s.keys().filter(|k| !r.contains_key(*k)).collect();
             if !missing.is_empty() && !subset {
-                out.push(format!("{path}: keys missing in the simulator: {missing:?}"));
+                out.push(format!(
+                    "{path}: keys missing in the simulator: {missing:?}"
+                ));
             }
             if !extra.is_empty() {
                 out.push(format!("{path}: keys only in the simulator: {extra:?}"));
@@ -334,8 +347,18 @@ fn compare(case: &Value, real: &Answer, sim: &Answer) -> Vec<String> {
                 let (re, se) = (&r["error"], &s["error"]);
                 same("error.code", &re["code"], &se["code"], &mut out);
                 same("error.message", &re["message"], &se["message"], &mut out);
-                same("data.name", &re["data"]["name"], &se["data"]["name"], &mut out);
-                same_message(&re["data"]["message"], &se["data"]["message"], masks, &mut out);
+                same(
+                    "data.name",
+                    &re["data"]["name"],
+                    &se["data"]["name"],
+                    &mut out,
+                );
+                same_message(
+                    &re["data"]["message"],
+                    &se["data"]["message"],
+                    masks,
+                    &mut out,
+                );
                 diff_shape("data", &re["data"], &se["data"], false, &mut out);
             } else if let Some(result) = envelope.get("result") {
                 diff_shape("result", result, &s["result"], subset, &mut out);
@@ -376,7 +399,9 @@ async fn replay(version: OdooVersion, major: u64, recorded: &str) -> Vec<String>
         }
         let name = case["name"].as_str().unwrap();
         let Some(real) = answers.get(name) else {
-            failures.push(format!("odoo {major} · {name}: not recorded (re-run scripts/record-odoo-corpus)"));
+            failures.push(format!(
+                "odoo {major} · {name}: not recorded (re-run scripts/record-odoo-corpus)"
+            ));
             continue;
         };
         let unsaved = session.unsaved(case);

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use super::OdooVersion;
 use super::access::Operation;
 use super::fault::{Fault, Kind, python_repr};
+use super::formatted_group::FormattedQuery;
 use super::group::GroupQuery;
 use super::orm::{Env, ids_of};
 use super::schema::{self, Model};
@@ -99,8 +100,59 @@ fn spec(method: &str, model: &str, version: OdooVersion) -> Option<Spec> {
         "check_access" => s(false, &["operation"], 1, "BaseModel.check_access", false),
         "has_access" => s(false, &["operation"], 1, "BaseModel.has_access", false),
         "context_get" if model == "res.users" => s(true, &[], 0, "Users.context_get", false),
+        "get_available_models" if model == "ir.model" => {
+            s(true, &[], 0, "IrModel.get_available_models", false)
+        }
+        "display_name_for" if model == "ir.model" => {
+            s(true, &["models"], 1, "IrModel.display_name_for", false)
+        }
+        "formatted_read_group" if version == OdooVersion::V19 => s(
+            true,
+            &[
+                "domain",
+                "groupby",
+                "aggregates",
+                "having",
+                "offset",
+                "limit",
+                "order",
+            ],
+            1,
+            "Base.formatted_read_group",
+            false,
+        ),
+        "action_archive" => s(false, &[], 0, "BaseModel.action_archive", true),
+        "action_unarchive" => s(false, &[], 0, "BaseModel.action_unarchive", true),
+        "action_confirm" if model == "sale.order" => {
+            s(false, &[], 0, "SaleOrder.action_confirm", true)
+        }
+        "action_cancel" if model == "sale.order" => {
+            s(false, &[], 0, "SaleOrder.action_cancel", true)
+        }
+        "message_post" => s(false, MESSAGE_POST, 0, "MailThread.message_post", true),
         _ => return None,
     })
+}
+
+/// `mail.thread.message_post`'s keyword arguments the simulator knows.
+const MESSAGE_POST: &[&str] = &[
+    "body",
+    "subject",
+    "message_type",
+    "subtype_xmlid",
+    "partner_ids",
+    "attachment_ids",
+    "body_is_html",
+];
+
+/// Odoo's `call_kw` takes `args[0]` (the ids of a record method, the values of `create`) without looking:
+/// when it is missing, Python's IndexError names 18's args tuple or 19's list.
+fn missing_first_argument(version: OdooVersion) -> Fault {
+    let sequence = match version {
+        OdooVersion::V18 => "tuple",
+        OdooVersion::V19 => "list",
+    };
+    Fault::new(Kind::IndexError, format!("{sequence} index out of range"))
 }
 
 /// A bound call: ids (for record methods), named arguments, context.
@@ -143,12 +195,15 @@ pub fn bind_jsonrpc(
     let spec = spec(method, model, version).ok_or_else(|| Fault::no_such_method(model, method))?;
     let mut kwargs = kwargs;
     let context = take_context(kwargs.remove("context"));
+    if args.is_empty() && (method == "create" || !spec.model_level) {
+        return Err(missing_first_argument(version));
+    }
     let (ids, positional) = if spec.model_level {
         (Value::Null, args)
     } else {
         match args.split_first() {
             Some((ids, rest)) => (ids.clone(), rest),
-            None => return Err(Fault::new(Kind::IndexError, "list index out of range")),
+            None => return Err(missing_first_argument(version)),
         }
     };
     if positional.len() > spec.params.len() {
@@ -411,6 +466,7 @@ pub fn run(
                 limit: count(arg(&call, "limit"), "limit")?,
                 orderby: text(arg(&call, "orderby"), "orderby")?,
                 lazy,
+                formatted: None,
             };
             db.read_group(&env, model, query)?
         }
@@ -463,7 +519,32 @@ pub fn run(
                     && db.check_rules(&env, model, &ids, method_name(op)).is_ok()
             )
         }
-        "context_get" => json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": uid}),
+        "context_get" => {
+            json!({"lang": "en_US", "tz": db.value("res.users", uid, "tz"), "uid": uid})
+        }
+        "get_available_models" => db.available_models(uid),
+        "display_name_for" => db.display_names_for(uid, &strings(arg(&call, "models"), "models")?),
+        "formatted_read_group" => {
+            let groupby = strings(arg(&call, "groupby"), "groupby")?;
+            let aggregates = strings(arg(&call, "aggregates"), "aggregates")?;
+            let query = FormattedQuery {
+                domain: &domain(),
+                groupby: &groupby,
+                aggregates: &aggregates,
+                having: arg(&call, "having"),
+                offset: count(arg(&call, "offset"), "offset")?.unwrap_or(0),
+                limit: count(arg(&call, "limit"), "limit")?,
+                order: text(arg(&call, "order"), "order")?,
+            };
+            db.formatted_read_group(&env, model, query)?
+        }
+        "action_archive" | "action_unarchive" => {
+            let active = method == "action_unarchive";
+            db.set_active(&env, model, &record_ids(&call)?, active)?
+        }
+        "action_confirm" => db.confirm_orders(&env, model, &record_ids(&call)?)?,
+        "action_cancel" => db.cancel_orders(&env, model, &record_ids(&call)?)?,
+        "message_post" => db.message_post(&env, model, &record_ids(&call)?, arg(&call, "body"))?,
         _ => return Err(Fault::no_such_method(model.name, method)),
     })
 }

@@ -6,6 +6,7 @@ use super::OdooVersion;
 use super::access::Operation;
 use super::fault::{Fault, python_repr};
 use super::orm::{Env, ids_of};
+use super::rules::reads_before_writing;
 use super::schema::{self, Model, Type};
 use super::store::{Db, Record};
 
@@ -21,7 +22,7 @@ fn take_password(model: &Model, vals: &Map<String, Value>) -> (Map<String, Value
     (vals, password)
 }
 
-fn now() -> String {
+pub fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
@@ -117,6 +118,18 @@ impl Db {
                     vals.entry("price_unit").or_insert(price);
                 }
             }
+            "res.partner" => {
+                // The SQL constraint `check_name`: a contact (the default type) needs a name.
+                let contact = vals.get("type").is_none_or(|t| t == "contact");
+                let named = vals
+                    .get("name")
+                    .is_some_and(|n| n.as_str().is_some_and(|n| !n.is_empty()));
+                if contact && !named {
+                    return Err(Fault::validation(
+                        "The operation cannot be completed: Contacts require a name",
+                    ));
+                }
+            }
             "mail.activity" => self.prepare_activity(env, &mut vals)?,
             _ => {}
         }
@@ -126,8 +139,10 @@ impl Db {
     /// An activity must point at an existing model and record, and at a valid user.
     fn prepare_activity(&self, env: &Env, vals: &mut Map<String, Value>) -> Result<(), Fault> {
         let by_id = vals.get("res_model_id").and_then(Value::as_i64);
+        // Without `res_model_id`, Odoo takes the model from `default_res_model` in the context.
         let by_name = vals
             .get("res_model")
+            .or_else(|| env.context.get("default_res_model"))
             .and_then(Value::as_str)
             .map(str::to_owned);
         let res_model = match (by_id, by_name) {
@@ -169,6 +184,14 @@ impl Db {
         ids: &[i64],
         vals: &Value,
     ) -> Result<(), Fault> {
+        if reads_before_writing(model.name) {
+            let existing: Vec<i64> = ids
+                .iter()
+                .copied()
+                .filter(|id| self.exists(model.name, *id))
+                .collect();
+            self.check_rules(env, model, &existing, "read")?;
+        }
         self.check_access(env, model, Operation::Write)?;
         let missing: Vec<i64> = ids
             .iter()
@@ -234,6 +257,8 @@ impl Db {
         if !missing.is_empty() {
             return Err(Fault::missing(model.name, &missing, env.uid));
         }
+        self.check_rules(env, model, ids, "unlink")?;
+        self.check_unlink(model, ids)?;
         for id in ids {
             self.remove(model.name, *id)?;
         }
@@ -319,15 +344,20 @@ impl Db {
         Ok(())
     }
 
+    /// A foreign key (`ondelete='restrict'`) refusing the deletion, in each version's words.
     fn restrict_fault(&self, model: &str, field: &str) -> Fault {
-        let description = self.model(model).map_or(model, |m| m.description);
+        let meta = self.model(model);
+        let description = meta.map_or(model, |m| m.description);
+        let label = meta
+            .and_then(|m| m.field(field))
+            .map_or(field, |f| f.string);
         let constraint = format!("{}_{field}_fkey", model.replace('.', "_"));
         Fault::validation(match self.version {
             OdooVersion::V18 => format!(
-                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {description} ({model})\nConstraint: {constraint}\n"
+                "The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {description} ({model})\nConstraint: {constraint}\n"
             ),
             OdooVersion::V19 => format!(
-                "The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\nModel: '{description}' ({model})\nConstraint: {constraint}\n"
+                "The operation cannot be completed: Another model is using the record you are trying to delete.\n\nThe troublemaker is: '{description}' ({model})\nThanks to the following constraint: '{label}' ({field})\nHow about archiving the record instead?"
             ),
         })
     }

@@ -272,7 +272,7 @@ impl Db {
 
     fn group_full_name(&self, id: i64) -> String {
         match self.group_ids.get(&id) {
-            Some(group) => group.full_name(self.version).to_owned(),
+            Some(group) => group.full_name(self.version),
             None => self.str_of("res.groups", id, "name"),
         }
     }
