@@ -22,6 +22,21 @@ fn take_password(model: &Model, vals: &Map<String, Value>) -> (Map<String, Value
     (vals, password)
 }
 
+/// Models' SQL `CHECK` constraints: `res.partner.check_name`, a contact (the default type) needs a name.
+fn check_sql_constraints(model: &Model, record: &Record) -> Result<(), Fault> {
+    let contact = record.get("type").is_none_or(|t| t == "contact");
+    let named = record
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|name| !name.is_empty());
+    if model.name == "res.partner" && contact && !named {
+        return Err(Fault::validation(
+            "The operation cannot be completed: Contacts require a name",
+        ));
+    }
+    Ok(())
+}
+
 pub fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -48,6 +63,7 @@ impl Db {
             }
         }
         self.check_required(model, &record)?;
+        check_sql_constraints(model, &record)?;
         let stamp = now();
         record.insert("create_date".into(), json!(stamp));
         record.insert("write_date".into(), json!(stamp));
@@ -116,18 +132,6 @@ impl Db {
                     let price = self.value("product.product", product, "list_price");
                     vals.entry("name").or_insert_with(|| json!(name));
                     vals.entry("price_unit").or_insert(price);
-                }
-            }
-            "res.partner" => {
-                // The SQL constraint `check_name`: a contact (the default type) needs a name.
-                let contact = vals.get("type").is_none_or(|t| t == "contact");
-                let named = vals
-                    .get("name")
-                    .is_some_and(|n| n.as_str().is_some_and(|n| !n.is_empty()));
-                if contact && !named {
-                    return Err(Fault::validation(
-                        "The operation cannot be completed: Contacts require a name",
-                    ));
                 }
             }
             "mail.activity" => self.prepare_activity(env, &mut vals)?,
@@ -242,6 +246,7 @@ impl Db {
             row.insert("write_uid".into(), json!(env.uid));
             let snapshot = row.clone();
             self.check_required(model, &snapshot)?;
+            check_sql_constraints(model, &snapshot)?;
             self.apply_one2many(env, model, *id, commands.clone())?;
         }
         self.check_constraints(model, ids)
