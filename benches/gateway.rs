@@ -1,8 +1,8 @@
-//! Load benchmark of the gateway against the built-in Odoo simulator.
+//! Load benchmark of the gateway, against the built-in Odoo simulator or a real Odoo.
 //!
-//! Boots `odoo-mcp-gateway simulator` and `odoo-mcp-gateway serve` as child processes on
-//! free local ports, links the simulator's `demo` user, creates an API-key connection, then
-//! drives each workload for a fixed duration at concurrency 1 and 32:
+//! By default it boots `odoo-mcp-gateway simulator` and `odoo-mcp-gateway serve` as child
+//! processes on free local ports, links the simulator's `demo` user, creates an API-key
+//! connection, then drives each workload for a fixed duration at concurrency 1 and 32:
 //!
 //! * `direct search_read`: JSON-RPC `execute_kw` straight to the simulator (the baseline);
 //! * `gw tools/call`: `search_records` through the gateway (which uses JSON-RPC too);
@@ -16,13 +16,34 @@
 //! It prints p50/p99 latency, throughput and failures per workload, the derived figures
 //! against their targets, and a markdown table for the README.
 //!
+//! **Real-Odoo mode** (`benches/gateway/real_odoo.rs`): `BENCH_REAL_ODOO=18`, `19` or `18,19`
+//! skips the simulator and measures the gateway in front of the real Odoo that
+//! `../shared/real-odoo/real-odoo` (or `$REAL_ODOO`) runs: `real-odoo env N` names its URL,
+//! database and the `demo` user's password and API key (start it first with
+//! `real-odoo start N`; the workload only reads). One setup per protocol: `18` is JSON-RPC with
+//! the password, `19` is JSON-RPC with the password and then JSON-2 with the API key (`19:jsonrpc`
+//! or `19:json2` picks one). Each setup gets a fresh data directory, `user link demo` and
+//! `serve` with `--odoo-url/--odoo-db/--odoo-protocol`, then measures the pair `direct
+//! search_read` (`execute_kw res.partner search_read` with domain `[]`, fields
+//! `["display_name"]`, limit 20, offset 0 — what `search_records` sends; on JSON-2 `POST
+//! /json/2/res.partner/search_read` with the bearer key) against `gw tools/call search_records
+//! {"model": "res.partner", "limit": 20}`, at c=1 and at the high level. The two are
+//! **interleaved**: alternating slices (`BENCH_SLICE_MS`, default 1000, at c=1;
+//! `BENCH_SLICE_HIGH_MS`, default 5000, at the high level, where requests queue ~1 s in
+//! Odoo), direct first in even rounds and the gateway first in odd ones, from one HTTP client
+//! (the same reqwest the gateway uses towards Odoo), until each side has had `BENCH_SECS`
+//! (default 20 in this mode). It reports p50/p99 and req/s for each, each round's p50
+//! difference (how steady it is), and the aims: added p50 (gateway p50 − direct p50) ≤ 1 ms
+//! at c=1, gateway/direct throughput ≥ 0.9× at the high level.
+//!
 //! Environment: `BENCH_SECS` (measured seconds per workload, default 5), `BENCH_WARMUP_SECS`
 //! (default 1), `BENCH_CONCURRENCY` (the high level, default 32), `BENCH_TMPDIR` (parent of
 //! the temporary data directory, default the system temp dir), `BENCH_ONLY` (comma-separated
-//! words; run only the workloads whose name contains one), `BENCH_GW_LOG` (the gateway's log
-//! filter, default `warn`; e.g. `info` to see each tool call's Odoo time on stderr).
+//! words; run only the workloads whose name contains one; simulator mode), `BENCH_GW_LOG` (the
+//! gateway's log filter, default `warn`; e.g. `info` to see each tool call's Odoo time on
+//! stderr), `BENCH_REAL_ODOO`, `BENCH_SLICE_MS`, `BENCH_SLICE_HIGH_MS` and `REAL_ODOO` (above).
 //!
-//! Run with `cargo bench --bench gateway`.
+//! Run with `cargo bench --bench gateway`, or `BENCH_REAL_ODOO=18,19 cargo bench --bench gateway`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -32,6 +53,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use serde_json::{Value, json};
+
+#[path = "gateway/real_odoo.rs"]
+mod real_odoo;
 
 const BIN: &str = env!("CARGO_BIN_EXE_odoo-mcp-gateway");
 const PROTOCOL_VERSION: &str = "2025-06-18";
@@ -68,25 +92,40 @@ impl Drop for Children {
     }
 }
 
+/// The measuring parameters every mode shares.
+struct Opts {
+    measure: Duration,
+    warmup: Duration,
+    /// The high concurrency level.
+    high: usize,
+}
+
 fn main() -> Result<()> {
     // Under `cargo bench` libtest-style arguments (`--bench`) are passed; none are used.
-    let secs = env_u64("BENCH_SECS", 5);
-    let warmup = env_u64("BENCH_WARMUP_SECS", 1);
-    let high = env_u64("BENCH_CONCURRENCY", 32) as usize;
-    let measure = Duration::from_secs(secs);
-    let warmup = Duration::from_secs(warmup);
+    let real = std::env::var("BENCH_REAL_ODOO").unwrap_or_default();
+    let opts = Opts {
+        // The real-Odoo mode's requests are ~10-100x slower: it needs longer runs for as many
+        // samples.
+        measure: Duration::from_secs(env_u64("BENCH_SECS", if real.is_empty() { 5 } else { 20 })),
+        warmup: Duration::from_secs(env_u64("BENCH_WARMUP_SECS", 1)),
+        high: env_u64("BENCH_CONCURRENCY", 32) as usize,
+    };
 
     rustls::crypto::ring::default_provider()
         .install_default()
         .map_err(|_| anyhow::anyhow!("a rustls crypto provider was already installed"))?;
 
+    if real.is_empty() {
+        simulator_main(&opts)
+    } else {
+        real_odoo::main(&real, &opts)
+    }
+}
+
+/// The default mode: the gateway in front of the built-in simulator.
+fn simulator_main(opts: &Opts) -> Result<()> {
     // Declared before `children` so it is dropped after the processes using it are gone.
-    let data_dir = match std::env::var_os("BENCH_TMPDIR") {
-        Some(parent) => tempfile::Builder::new()
-            .prefix("omg-bench-")
-            .tempdir_in(parent)?,
-        None => tempfile::Builder::new().prefix("omg-bench-").tempdir()?,
-    };
+    let data_dir = temp_data_dir()?;
     let mut children = Children::default();
     let data = data_dir.path().to_str().context("non-UTF-8 temp path")?;
 
@@ -120,31 +159,70 @@ fn main() -> Result<()> {
 
     // 2. Link demo and create a connection.
     let odoo_flags = ["--odoo-url", &odoo_url, "--odoo-db", "demo"];
+    link_demo(data, &odoo_flags, "demo")?;
+    let api_key = create_key(data, "bench")?;
+    let governed_key = create_key(data, "bench-governed")?;
+    govern(data, "bench-governed")?;
+
+    // 3. The gateway on a free port.
+    let (gw_url, gw_pid) = start_gateway(&mut children, data, &odoo_flags)?;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(run(
+        RunArgs {
+            odoo_url,
+            gw_url,
+            api_key,
+            governed_key,
+            gw_pid,
+            sim_pid,
+        },
+        opts,
+    ));
+    drop(rt);
+    drop(children);
+    drop(data_dir);
+    report
+}
+
+/// A fresh data directory for the gateway, under `BENCH_TMPDIR` when set.
+fn temp_data_dir() -> Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("omg-bench-");
+    Ok(match std::env::var_os("BENCH_TMPDIR") {
+        Some(parent) => builder.tempdir_in(parent)?,
+        None => builder.tempdir()?,
+    })
+}
+
+/// `user link demo` with `secret` (a password or an API key) on its standard input.
+fn link_demo(data: &str, odoo_flags: &[&str], secret: &str) -> Result<()> {
     let mut link = Command::new(BIN)
-        .args([
-            "--log-level",
-            "warn",
-            "user",
-            "link",
-            "demo",
-            "--data-dir",
-            data,
-        ])
+        .args(["--log-level", "warn", "user", "link", "demo"])
+        .args(["--data-dir", data])
         .args(odoo_flags)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .context("running user link")?;
-    link.stdin.take().context("stdin")?.write_all(b"demo\n")?;
+    link.stdin
+        .take()
+        .context("stdin")?
+        .write_all(format!("{secret}\n").as_bytes())?;
     let out = link.wait_with_output()?;
     ensure!(out.status.success(), "user link failed: {:?}", out.status);
+    Ok(())
+}
 
-    let api_key = create_key(data, "bench")?;
-    let governed_key = create_key(data, "bench-governed")?;
-    govern(data, "bench-governed")?;
-
-    // 3. The gateway on a free port.
+/// `serve` on a free local port: its base URL and pid.
+fn start_gateway(
+    children: &mut Children,
+    data: &str,
+    odoo_flags: &[&str],
+) -> Result<(String, u32)> {
     let port = {
         let l = TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
@@ -160,27 +238,8 @@ fn main() -> Result<()> {
         .stderr(Stdio::inherit())
         .spawn()
         .context("starting the gateway")?;
-    let gw_pid = children.push("gateway", gw);
-    let gw_url = format!("http://{listen}");
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let report = rt.block_on(run(RunArgs {
-        odoo_url,
-        gw_url,
-        api_key,
-        governed_key,
-        gw_pid,
-        sim_pid,
-        measure,
-        warmup,
-        high,
-    }));
-    drop(rt);
-    drop(children);
-    drop(data_dir);
-    report
+    let pid = children.push("gateway", gw);
+    Ok((format!("http://{listen}"), pid))
 }
 
 struct RunArgs {
@@ -190,12 +249,9 @@ struct RunArgs {
     governed_key: String,
     gw_pid: u32,
     sim_pid: u32,
-    measure: Duration,
-    warmup: Duration,
-    high: usize,
 }
 
-async fn run(a: RunArgs) -> Result<()> {
+async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
     wait_healthy(&a.gw_url).await?;
 
     // The demo user's uid, for the direct baseline.
@@ -240,6 +296,7 @@ async fn run(a: RunArgs) -> Result<()> {
         url: format!("{}/jsonrpc", a.odoo_url),
         bearer: None,
         mcp: false,
+        headers: Vec::new(),
         body: Some(direct_body),
         check: Check::JsonRpcResult,
     };
@@ -250,6 +307,7 @@ async fn run(a: RunArgs) -> Result<()> {
         url: gw_mcp.clone(),
         bearer: Some(a.api_key.clone()),
         mcp: true,
+        headers: Vec::new(),
         body: Some(call_body),
         check: Check::ToolOk,
     };
@@ -289,40 +347,33 @@ async fn run(a: RunArgs) -> Result<()> {
         url: format!("{}/healthz", a.gw_url),
         bearer: None,
         mcp: false,
+        headers: Vec::new(),
         body: None,
         check: Check::Status(200),
     };
 
-    // Validate each workload once, loudly, before measuring anything.
-    for w in [
-        &direct, &call, &list, &ping, &bad_key, &healthz, &plain, &governed,
-    ] {
-        let (status, text) = w
-            .send(&probe, |s, b| (s, String::from_utf8_lossy(b).into_owned()))
-            .await?;
-        if !w.check.full(status, &text) {
-            bail!(
-                "{}: unexpected first response {status}: {}",
-                w.name,
-                shorten(&text)
-            );
-        }
-    }
+    validate(
+        &probe,
+        &[
+            &direct, &call, &list, &ping, &bad_key, &healthz, &plain, &governed,
+        ],
+    )
+    .await?;
 
     let plan: Vec<(&Workload, usize)> = vec![
         (&direct, 1),
-        (&direct, a.high),
+        (&direct, opts.high),
         (&call, 1),
-        (&call, a.high),
+        (&call, opts.high),
         (&list, 1),
-        (&list, a.high),
-        (&healthz, a.high),
-        (&bad_key, a.high),
-        (&ping, a.high),
-        (&plain, a.high),
-        (&governed, a.high),
-        (&plain, a.high),
-        (&governed, a.high),
+        (&list, opts.high),
+        (&healthz, opts.high),
+        (&bad_key, opts.high),
+        (&ping, opts.high),
+        (&plain, opts.high),
+        (&governed, opts.high),
+        (&plain, opts.high),
+        (&governed, opts.high),
     ];
     // `BENCH_ONLY=list,ping` keeps the workloads whose name contains one of the words.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
@@ -336,24 +387,119 @@ async fn run(a: RunArgs) -> Result<()> {
     eprintln!("pids: gateway {} simulator {}", a.gw_pid, a.sim_pid);
     println!(
         "\nodoo-mcp-gateway load benchmark: {} s per workload after {} s warm-up",
-        a.measure.as_secs(),
-        a.warmup.as_secs()
+        opts.measure.as_secs(),
+        opts.warmup.as_secs()
     );
-    println!("{}", machine());
-    println!("{}", loadavg());
-    println!();
-    println!(
-        "{:<32} {:>4} {:>9} {:>9} {:>9} {:>10} {:>7}",
-        "workload", "c", "requests", "p50 µs", "p99 µs", "req/s", "errors"
-    );
-    let mut results = Vec::new();
+    print_preamble();
+    let mut results = Results::default();
     for (w, c) in plan {
         let http = client(c)?;
-        let _ = load(&http, w, c, a.warmup).await;
-        let s = load(&http, w, c, a.measure).await;
+        let _ = load(&http, w, c, opts.warmup).await;
+        results.push(w.name, c, load(&http, w, c, opts.measure).await.stats());
+    }
+    // The rules' cost: plain and governed ran twice each, interleaved, to even out drift.
+    let mean_rps = |name: &str| {
+        let runs: Vec<f64> = results
+            .0
+            .iter()
+            .filter(|(n, c, _)| n == name && *c == opts.high)
+            .map(|(_, _, s)| s.rps)
+            .collect();
+        (!runs.is_empty()).then(|| runs.iter().sum::<f64>() / runs.len() as f64)
+    };
+    let rules_ratio = mean_rps(plain.name)
+        .zip(mean_rps(governed.name))
+        .map(|(p, g)| g / p);
+
+    println!("{}", loadavg());
+    let (gw_rss, gw_hwm) = rss_kb(a.gw_pid)?;
+    let (sim_rss, _) = rss_kb(a.sim_pid)?;
+    println!("\ngateway RSS after load: VmRSS {gw_rss} kB, VmHWM {gw_hwm} kB");
+    println!("(simulator VmRSS {sim_rss} kB, for reference)");
+
+    // A target whose workloads were filtered out is skipped.
+    let mut targets = Vec::new();
+    if let (Some(d1), Some(g1)) = (results.find(direct.name, 1), results.find(call.name, 1)) {
+        let added = g1.p50_us as f64 - d1.p50_us as f64;
+        targets.push(Target {
+            what: "gateway added p50 at c=1".into(),
+            measured: format!("{added:.0} µs"),
+            goal: "≤ 500 µs",
+            met: added <= TARGET_ADDED_P50_US,
+        });
+    }
+    if let (Some(dh), Some(gh)) = (
+        results.find(direct.name, opts.high),
+        results.find(call.name, opts.high),
+    ) {
+        let ratio = gh.rps / dh.rps;
+        targets.push(Target {
+            what: format!("gateway/direct throughput at c={}", opts.high),
+            measured: format!("{:.0} %", ratio * 100.0),
+            goal: "≥ 40 %",
+            met: ratio >= TARGET_RATIO_C32,
+        });
+    }
+    if let Some(lh) = results.find(list.name, opts.high) {
+        targets.push(Target {
+            what: format!("tools/list throughput at c={}", opts.high),
+            measured: format!("{:.0} req/s", lh.rps),
+            goal: "> 10,000 req/s",
+            met: lh.rps > TARGET_LIST_RPS,
+        });
+    }
+    if let Some(ratio) = rules_ratio {
+        targets.push(Target {
+            what: format!("every rule on / no rules, throughput at c={}", opts.high),
+            measured: format!("{:.0} %", ratio * 100.0),
+            goal: "≥ 90 %",
+            met: ratio >= TARGET_RULES_RATIO,
+        });
+    }
+    targets.push(Target {
+        what: "gateway RSS after load (VmHWM)".into(),
+        measured: format!("{:.1} MB", gw_hwm as f64 / 1024.0),
+        goal: "< 64 MB",
+        met: gw_hwm < TARGET_RSS_KB,
+    });
+    report(
+        &results,
+        &targets,
+        &format!(
+            "Gateway memory after load: VmRSS {:.1} MB, VmHWM {:.1} MB.",
+            gw_rss as f64 / 1024.0,
+            gw_hwm as f64 / 1024.0
+        ),
+    )
+}
+
+/// Sends each workload once and checks its answer thoroughly, before measuring anything.
+async fn validate(http: &reqwest::Client, workloads: &[&Workload]) -> Result<()> {
+    for w in workloads {
+        let (status, text) = w
+            .send(http, |s, b| (s, String::from_utf8_lossy(b).into_owned()))
+            .await?;
+        if !w.check.full(status, &text) {
+            bail!(
+                "{}: unexpected first response {status}: {}",
+                w.name,
+                shorten(&text)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The measured figures of a run, in order: (workload, concurrency, stats).
+#[derive(Default)]
+struct Results(Vec<(String, usize, Stats)>);
+
+impl Results {
+    /// Records one measurement and prints its line of the live table.
+    fn push(&mut self, name: &str, c: usize, s: Stats) {
         println!(
-            "{:<32} {:>4} {:>9} {:>9} {:>9} {:>10.0} {:>7}{}",
-            w.name,
+            "{:<40} {:>4} {:>9} {:>9} {:>9} {:>10.0} {:>7}{}",
+            name,
             c,
             s.requests,
             s.p50_us,
@@ -362,84 +508,49 @@ async fn run(a: RunArgs) -> Result<()> {
             s.errors,
             if s.errors > 0 { "  <-- FAILURES" } else { "" }
         );
-        results.push((w.name, c, s));
+        self.0.push((name.to_owned(), c, s));
     }
-    // The rules' cost: plain and governed ran twice each, interleaved, to even out drift.
-    let mean_rps = |name: &str| {
-        let runs: Vec<f64> = results
-            .iter()
-            .filter(|(n, c, _)| *n == name && *c == a.high)
-            .map(|(_, _, s)| s.rps)
-            .collect();
-        (!runs.is_empty()).then(|| runs.iter().sum::<f64>() / runs.len() as f64)
-    };
-    let rules_ratio = mean_rps(plain.name)
-        .zip(mean_rps(governed.name))
-        .map(|(p, g)| g / p);
-    {}
 
-    println!("{}", loadavg());
-    let (gw_rss, gw_hwm) = rss_kb(a.gw_pid)?;
-    let (sim_rss, _) = rss_kb(a.sim_pid)?;
-    println!("\ngateway RSS after load: VmRSS {gw_rss} kB, VmHWM {gw_hwm} kB");
-    println!("(simulator VmRSS {sim_rss} kB, for reference)");
-
-    let find = |name: &str, c: usize| {
-        results
+    fn find(&self, name: &str, c: usize) -> Option<&Stats> {
+        self.0
             .iter()
-            .find(|(n, cc, _)| *n == name && *cc == c)
+            .find(|(n, cc, _)| n == name && *cc == c)
             .map(|(_, _, s)| s)
-    };
-    let total_errors: u64 = results.iter().map(|(_, _, s)| s.errors).sum();
+    }
+}
 
-    // (what, measured, goal, met); a target whose workloads were filtered out is skipped.
-    let mut targets: Vec<(String, String, &str, bool)> = Vec::new();
-    if let (Some(d1), Some(g1)) = (find(direct.name, 1), find(call.name, 1)) {
-        let added = g1.p50_us as f64 - d1.p50_us as f64;
-        targets.push((
-            "gateway added p50 at c=1".into(),
-            format!("{added:.0} µs"),
-            "≤ 500 µs",
-            added <= TARGET_ADDED_P50_US,
-        ));
-    }
-    if let (Some(dh), Some(gh)) = (find(direct.name, a.high), find(call.name, a.high)) {
-        let ratio = gh.rps / dh.rps;
-        targets.push((
-            format!("gateway/direct throughput at c={}", a.high),
-            format!("{:.0} %", ratio * 100.0),
-            "≥ 40 %",
-            ratio >= TARGET_RATIO_C32,
-        ));
-    }
-    if let Some(lh) = find(list.name, a.high) {
-        targets.push((
-            format!("tools/list throughput at c={}", a.high),
-            format!("{:.0} req/s", lh.rps),
-            "> 10,000 req/s",
-            lh.rps > TARGET_LIST_RPS,
-        ));
-    }
-    if let Some(ratio) = rules_ratio {
-        targets.push((
-            format!("every rule on / no rules, throughput at c={}", a.high),
-            format!("{:.0} %", ratio * 100.0),
-            "≥ 90 %",
-            ratio >= TARGET_RULES_RATIO,
-        ));
-    }
-    targets.push((
-        "gateway RSS after load (VmHWM)".into(),
-        format!("{:.1} MB", gw_hwm as f64 / 1024.0),
-        "< 64 MB",
-        gw_hwm < TARGET_RSS_KB,
-    ));
-    let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+/// One derived figure against its aim.
+struct Target {
+    what: String,
+    measured: String,
+    goal: &'static str,
+    met: bool,
+}
+
+/// The machine, its load and the live table's header.
+fn print_preamble() {
+    println!("{}", machine());
+    println!("{}", loadavg());
     println!();
-    for (what, value, target, ok) in &targets {
+    println!(
+        "{:<40} {:>4} {:>9} {:>9} {:>9} {:>10} {:>7}",
+        "workload", "c", "requests", "p50 µs", "p99 µs", "req/s", "errors"
+    );
+}
+
+/// Prints the targets and the markdown tables for the figures file, then fails when any
+/// request failed (the figures are not valid then).
+fn report(results: &Results, targets: &[Target], footer: &str) -> Result<()> {
+    let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+    let total_errors: u64 = results.0.iter().map(|(_, _, s)| s.errors).sum();
+    println!();
+    for t in targets {
         println!(
-            "{:<5} {what:<40} {value:>14}   target {target}",
-            verdict(*ok)
+            "{:<5} {:<48} {:>14}   target {}",
+            verdict(t.met),
+            t.what,
+            t.measured,
+            t.goal
         );
     }
     if total_errors > 0 {
@@ -449,7 +560,7 @@ async fn run(a: RunArgs) -> Result<()> {
     println!("\n--- markdown ---\n");
     println!("| Workload | c | p50 (µs) | p99 (µs) | req/s | errors |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for (name, c, s) in &results {
+    for (name, c, s) in &results.0 {
         println!(
             "| {name} | {c} | {} | {} | {:.0} | {} |",
             s.p50_us, s.p99_us, s.rps, s.errors
@@ -458,14 +569,16 @@ async fn run(a: RunArgs) -> Result<()> {
     println!();
     println!("| Target | Measured | Goal | |");
     println!("| --- | ---: | --- | --- |");
-    for (what, value, target, ok) in &targets {
-        println!("| {what} | {value} | {target} | {} |", verdict(*ok));
+    for t in targets {
+        println!(
+            "| {} | {} | {} | {} |",
+            t.what,
+            t.measured,
+            t.goal,
+            verdict(t.met)
+        );
     }
-    println!(
-        "\nGateway memory after load: VmRSS {:.1} MB, VmHWM {:.1} MB.",
-        gw_rss as f64 / 1024.0,
-        gw_hwm as f64 / 1024.0
-    );
+    println!("\n{footer}");
     if total_errors > 0 {
         bail!("{total_errors} requests failed");
     }
@@ -480,6 +593,8 @@ struct Workload {
     bearer: Option<String>,
     /// Send the MCP headers (Accept, protocol version).
     mcp: bool,
+    /// More headers (e.g. JSON-2's `X-Odoo-Database`).
+    headers: Vec<(&'static str, String)>,
     body: Option<String>,
     check: Check,
 }
@@ -490,6 +605,8 @@ enum Check {
     JsonRpcResult,
     /// As above, and a tool result with `isError: false`.
     ToolOk,
+    /// 200 and a bare JSON array (a JSON-2 `search_read`).
+    JsonArray,
     /// Just this status.
     Status(u16),
 }
@@ -499,6 +616,9 @@ impl Check {
     fn full(self, status: u16, body: &str) -> bool {
         match self {
             Check::Status(s) => status == s,
+            Check::JsonArray => {
+                status == 200 && serde_json::from_str::<Value>(body).is_ok_and(|v| v.is_array())
+            }
             Check::JsonRpcResult | Check::ToolOk => {
                 let Ok(v) = serde_json::from_str::<Value>(json_part(body)) else {
                     return false;
@@ -517,6 +637,7 @@ impl Check {
     fn fast(self, status: u16, body: &[u8]) -> bool {
         match self {
             Check::Status(s) => status == s,
+            Check::JsonArray => status == 200 && body.first() == Some(&b'['),
             Check::JsonRpcResult | Check::ToolOk => {
                 let Ok(text) = std::str::from_utf8(body) else {
                     return false;
@@ -557,6 +678,9 @@ impl Workload {
                 .header("Accept", "application/json, text/event-stream")
                 .header("MCP-Protocol-Version", PROTOCOL_VERSION);
         }
+        for (name, value) in &self.headers {
+            req = req.header(*name, value);
+        }
         if let Some(body) = &self.body {
             req = req
                 .header("Content-Type", "application/json")
@@ -577,13 +701,53 @@ struct Stats {
     rps: f64,
 }
 
-/// Runs `w` from `concurrency` tasks on one client until `duration` has passed.
+/// What one or more load runs of a workload recorded: the successful requests' latencies, the
+/// failures and the time spent.
+#[derive(Default)]
+struct Sample {
+    latencies_us: Vec<u32>,
+    errors: u64,
+    secs: f64,
+}
+
+impl Sample {
+    /// Adds another run of the same workload (the interleaved slices of one measurement).
+    fn merge(&mut self, other: Sample) {
+        self.latencies_us.extend(other.latencies_us);
+        self.errors += other.errors;
+        self.secs += other.secs;
+    }
+
+    fn stats(mut self) -> Stats {
+        self.latencies_us.sort_unstable();
+        let ok = self.latencies_us.len();
+        Stats {
+            requests: ok as u64 + self.errors,
+            errors: self.errors,
+            p50_us: percentile(&self.latencies_us, 0.50),
+            p99_us: percentile(&self.latencies_us, 0.99),
+            rps: ok as f64 / self.secs,
+        }
+    }
+}
+
+/// The `p` quantile (0 to 1) of sorted latencies; 0 when there are none.
+fn percentile(sorted: &[u32], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    u64::from(sorted[i])
+}
+
+/// Runs `w` from `concurrency` tasks on one client until `duration` has passed (requests in
+/// flight then are finished and counted, and so is the time they take).
 async fn load(
     http: &reqwest::Client,
     w: &Workload,
     concurrency: usize,
     duration: Duration,
-) -> Stats {
+) -> Sample {
     let w = Arc::new(w.clone());
     let started = Instant::now();
     let deadline = started + duration;
@@ -610,34 +774,18 @@ async fn load(
             (latencies, errors)
         }));
     }
-    let mut all = Vec::new();
-    let mut errors = 0;
+    let mut sample = Sample::default();
     for t in tasks {
         match t.await {
             Ok((l, e)) => {
-                all.extend(l);
-                errors += e;
+                sample.latencies_us.extend(l);
+                sample.errors += e;
             }
-            Err(_) => errors += 1,
+            Err(_) => sample.errors += 1,
         }
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| -> u64 {
-        if all.is_empty() {
-            0
-        } else {
-            let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
-            u64::from(all[i])
-        }
-    };
-    Stats {
-        requests: all.len() as u64 + errors,
-        errors,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-        rps: all.len() as f64 / elapsed,
-    }
+    sample.secs = started.elapsed().as_secs_f64();
+    sample
 }
 
 /// A new API-key connection for `demo`, with rate limits high enough not to refuse the load:

@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::audit::AuditLog;
 use crate::clock::Clock;
-use crate::mcp::relations::RelationCache;
+use crate::mcp::fields::FieldCache;
 use crate::metrics::Metrics;
 use crate::odoo::OdooClient;
 use crate::policy::ip::IpList;
@@ -89,7 +89,7 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     /// Dynamic registrations per client address (in this process).
     pub registrations: Arc<crate::oauth::RegistrationLimiter>,
-    pub relations: Arc<RelationCache>,
+    pub fields: Arc<FieldCache>,
     pub audit: AuditLog,
     /// Cancelled on shutdown; background work and open streams watch it.
     pub shutdown: CancellationToken,
@@ -140,7 +140,7 @@ impl App {
                 max_body_bytes: config.max_body_bytes,
             },
             trusted_proxies: Arc::new(config.trusted_proxies),
-            relations: Arc::new(RelationCache::default()),
+            fields: Arc::new(FieldCache::default()),
             shutdown: CancellationToken::new(),
         };
         let router = router(state.clone());

@@ -78,12 +78,13 @@ pub struct StoreArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct OdooArgs {
-    /// Base URL of the Odoo server, e.g. `https://mycompany.odoo.com`.
+    /// Base URL of the Odoo server, e.g. `https://mycompany.odoo.com`. Remembered in the data
+    /// directory (or database) by the first command that gives it; a different one is refused.
     #[arg(long, env = "ODOO_URL")]
-    pub odoo_url: String,
-    /// Odoo database name.
+    pub odoo_url: Option<String>,
+    /// Odoo database name; remembered like `--odoo-url`.
     #[arg(long, env = "ODOO_DB")]
-    pub odoo_db: String,
+    pub odoo_db: Option<String>,
     /// Protocol towards Odoo: `auto` (JSON-2 on 19+ with an API key, else JSON-RPC), `json2`, `jsonrpc`.
     #[arg(long, env = "ODOO_PROTOCOL", value_enum, default_value_t = OdooProtocol::Auto)]
     pub odoo_protocol: OdooProtocol,

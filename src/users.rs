@@ -17,12 +17,21 @@ pub enum Error {
     EmptyLogin,
     #[error("a password or API key is required")]
     EmptySecret,
-    #[error("could not verify the credential with Odoo: {0}")]
+    #[error("could not verify the credential with Odoo: {}", odoo_reason(.0))]
     Odoo(odoo::Error),
     #[error(transparent)]
     Store(#[from] store::Error),
     #[error(transparent)]
     Secrets(#[from] secrets::Error),
+}
+
+/// Odoo's own message when Odoo answered; the transport details otherwise (for the CLI and the
+/// log, never an AI client).
+fn odoo_reason(error: &odoo::Error) -> String {
+    match error {
+        odoo::Error::Odoo { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Verifies `login` + `secret` against Odoo and stores the credential sealed. Linking again
@@ -72,6 +81,71 @@ pub async fn verify(
     })
 }
 
+/// What a linked secret is. Only the two kinds matter: an API key can be revoked on its own and
+/// serves JSON-2; a password is the person's whole account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    Password,
+    ApiKey,
+}
+
+impl SecretKind {
+    /// A secret JSON-2 took is an API key (JSON-2 refuses passwords); otherwise an API key is
+    /// recognised by its shape: Odoo makes every key from 20 random bytes as 40 lowercase hex
+    /// digits. A password of that exact shape is taken for a key, which errs on the safe side
+    /// of [`SecretKind::may_replace`].
+    pub fn of(secret: &SecretString, protocol: odoo::Protocol) -> Self {
+        use secrecy::ExposeSecret;
+        let text = secret.expose_secret();
+        let key_shaped = text.len() == 40
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if protocol == odoo::Protocol::Json2 || key_shaped {
+            Self::ApiKey
+        } else {
+            Self::Password
+        }
+    }
+
+    /// Whether a sign-in with a secret of kind `new` may replace a stored one of this kind:
+    /// anything but an API key traded for a password (which would also move a JSON-2 user to
+    /// JSON-RPC and store the account password instead of a revocable key).
+    pub fn may_replace(self, new: SecretKind) -> bool {
+        !(self == Self::ApiKey && new == Self::Password)
+    }
+}
+
+/// Stores the credential of a sign-in (console or OAuth consent) unless that would downgrade
+/// the one already linked (see [`SecretKind::may_replace`]); then the stored one stays and is
+/// returned as it is. `user link` is the deliberate way to replace a key by a password.
+pub async fn remember_sign_in(
+    store: &Store,
+    keyring: &Keyring,
+    verified: &Verified,
+    secret: &SecretString,
+    now: Millis,
+) -> Result<OdooUserRow, Error> {
+    if let Some(stored) = store.find_odoo_user(&verified.login).await? {
+        let stored_secret = keyring.open(&stored.secret_sealed, &stored.login)?;
+        let stored_kind = SecretKind::of(&stored_secret, protocol_of(&stored));
+        let new_kind = SecretKind::of(secret, verified.identity.protocol);
+        if !stored_kind.may_replace(new_kind) {
+            tracing::info!(login = %stored.login, "sign-in kept the linked API key");
+            return Ok(stored);
+        }
+    }
+    remember(store, keyring, verified, secret, now).await
+}
+
+fn protocol_of(user: &OdooUserRow) -> odoo::Protocol {
+    if user.protocol == odoo::Protocol::Json2.as_str() {
+        odoo::Protocol::Json2
+    } else {
+        odoo::Protocol::JsonRpc
+    }
+}
+
 /// Stores a verified credential sealed (or replaces the one stored for that login).
 pub async fn remember(
     store: &Store,
@@ -89,4 +163,31 @@ pub async fn remember(
         secret_sealed: &sealed,
     };
     Ok(store.upsert_odoo_user(&user, now).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use odoo::Protocol;
+
+    #[test]
+    fn api_keys_are_told_from_passwords() {
+        let key = SecretString::from("0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(SecretKind::of(&key, Protocol::JsonRpc), SecretKind::ApiKey);
+        let password = SecretString::from("correct horse battery staple");
+        assert_eq!(SecretKind::of(&password, Protocol::JsonRpc), SecretKind::Password);
+        // JSON-2 takes API keys only, whatever they look like.
+        assert_eq!(SecretKind::of(&password, Protocol::Json2), SecretKind::ApiKey);
+        let upper = SecretString::from("0123456789ABCDEF0123456789ABCDEF01234567");
+        assert_eq!(SecretKind::of(&upper, Protocol::JsonRpc), SecretKind::Password);
+    }
+
+    #[test]
+    fn a_sign_in_never_trades_a_key_for_a_password() {
+        use SecretKind::{ApiKey, Password};
+        assert!(!ApiKey.may_replace(Password));
+        assert!(ApiKey.may_replace(ApiKey));
+        assert!(Password.may_replace(ApiKey));
+        assert!(Password.may_replace(Password));
+    }
 }

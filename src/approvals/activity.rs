@@ -51,17 +51,14 @@ async fn create(
             partner_of(ctx, approver.odoo_uid).await?,
         ),
     };
-    let model_id = search_one(ctx, "ir.model", json!([["model", "=", res_model]]), None)
-        .await?
-        .ok_or_else(|| format!("Odoo does not know the model {res_model}"))?;
     let activity_type =
         search_one(ctx, "mail.activity.type", json!([]), Some("sequence, id")).await?;
     let deadline = chrono::DateTime::from_timestamp_millis(row.expires_at)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default();
+    // No `res_model_id`: reading `ir.model` needs Access Rights administration, and Odoo fills
+    // it from `default_res_model` for any user who may create the activity.
     let mut vals = json!({
-        "res_model_id": model_id,
-        "res_model": res_model,
         "res_id": res_id,
         "user_id": approver.odoo_uid,
         "summary": format!("MCP approval needed: {}", row.tool),
@@ -73,6 +70,7 @@ async fn create(
     }
     let mut kwargs = Map::new();
     kwargs.insert("vals_list".into(), json!([vals]));
+    kwargs.insert("context".into(), json!({ "default_res_model": res_model }));
     let created = ctx
         .call("mail.activity", "create", None, kwargs)
         .await

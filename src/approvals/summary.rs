@@ -74,16 +74,22 @@ fn records(n: usize) -> String {
     }
 }
 
-/// The model's label from `ir.model`, or its technical name when Odoo won't say.
+/// The model's label ("Contact" for res.partner) from `ir.model.display_name_for`, which any
+/// internal user may call; the technical name when Odoo won't say.
 async fn model_label(ctx: &ToolContext<'_>, model: &str) -> String {
     let mut kwargs = Map::new();
-    kwargs.insert("domain".into(), json!([["model", "=", model]]));
-    kwargs.insert("fields".into(), json!(["name"]));
-    kwargs.insert("limit".into(), json!(1));
-    ctx.call("ir.model", "search_read", None, kwargs)
+    kwargs.insert("models".into(), json!([model]));
+    ctx.call("ir.model", "display_name_for", None, kwargs)
         .await
         .ok()
-        .and_then(|rows| rows.get(0)?.get("name")?.as_str().map(str::to_owned))
+        .and_then(|rows| {
+            rows.as_array()?
+                .iter()
+                .find(|r| r.get("model").and_then(Value::as_str) == Some(model))?
+                .get("display_name")?
+                .as_str()
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| model.to_owned())
 }
 

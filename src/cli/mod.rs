@@ -2,6 +2,7 @@
 
 mod connection;
 mod demo;
+mod odoo_target;
 mod serve;
 pub(crate) mod user;
 
@@ -38,18 +39,24 @@ pub async fn open_store(args: &StoreArgs) -> anyhow::Result<(Store, Keyring)> {
     Ok((store, keyring))
 }
 
-pub fn odoo_client(args: &OdooArgs) -> anyhow::Result<OdooClient> {
+/// The client for the Odoo this store belongs to (see [`odoo_target`]), and its database name.
+pub async fn odoo_client(
+    store: &Store,
+    args: &OdooArgs,
+) -> anyhow::Result<(OdooClient, odoo_target::OdooTarget)> {
+    let target = odoo_target::resolve(store, args).await?;
     let protocol = match args.odoo_protocol {
         OdooProtocol::Auto => ProtocolChoice::Auto,
         OdooProtocol::Json2 => ProtocolChoice::Json2,
         OdooProtocol::Jsonrpc => ProtocolChoice::JsonRpc,
     };
-    Ok(OdooClient::new(OdooConfig {
-        url: args.odoo_url.clone(),
-        database: args.odoo_db.clone(),
+    let client = OdooClient::new(OdooConfig {
+        url: target.url.clone(),
+        database: target.database.clone(),
         protocol,
         timeout: Duration::from_secs(args.odoo_timeout_secs),
-    })?)
+    })?;
+    Ok((client, target))
 }
 
 fn clock() -> Clock {

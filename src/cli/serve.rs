@@ -20,7 +20,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     {
         super::user::grant(&store, login, crate::console::Role::Admin).await?;
     }
-    let odoo = super::odoo_client(&args.odoo)?;
+    let (odoo, target) = super::odoo_client(&store, &args.odoo).await?;
     let app = App::build(AppConfig {
         listen: args.http.listen,
         public_url: args.http.public_url.clone(),
@@ -30,7 +30,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store,
         keyring,
         odoo,
-        odoo_database: args.odoo.odoo_db.clone(),
+        odoo_database: target.database,
         clock: super::clock(),
     })
     .await?;
@@ -38,7 +38,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         listen = %app.local_addr(),
         mcp = %app.state().urls.mcp,
         database = app.state().store.engine(),
-        odoo = %args.odoo.odoo_url,
+        odoo = %target.url,
         "odoo-mcp-gateway serving"
     );
     tracing::info!(console = %format!("{}/console", app.state().urls.public), "console: sign in with an Odoo login that has an MCP role");

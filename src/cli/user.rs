@@ -15,7 +15,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Link { login, store, odoo } => {
             let (store, keyring) = super::open_store(&store).await?;
-            let client = super::odoo_client(&odoo)?;
+            let (client, _) = super::odoo_client(&store, &odoo).await?;
             let secret = read_secret()?;
             let user = users::link(
                 &store,

@@ -199,7 +199,7 @@ pub async fn submit(
             }
         },
     };
-    let user = users::remember(store, &state.keyring, &verified, &secret, now)
+    let user = users::remember_sign_in(store, &state.keyring, &verified, &secret, now)
         .await
         .map_err(|e| ConsoleError::Internal(e.to_string()))?;
     if user.role.is_none() {

@@ -6,7 +6,7 @@ mod error;
 mod guard;
 pub mod pipeline;
 mod principal;
-pub mod relations;
+pub mod fields;
 mod server;
 pub mod tools;
 

@@ -192,7 +192,7 @@ async fn check_models(
     for path in &touched.dotted_paths {
         let forbidden = ctx
             .state
-            .relations
+            .fields
             .first_forbidden(ctx, &model, path, |m| models::allowed(m, &allowed_models))
             .await?;
         if let Some(other) = forbidden {

@@ -24,6 +24,8 @@ pub enum ErrorKind {
     UnknownMethod,
     /// Bad arguments: `ValueError`, `TypeError`, `KeyError`, JSON-2 `UnprocessableEntity`.
     InvalidArguments,
+    /// The configured database does not exist on this Odoo server.
+    UnknownDatabase,
     Other,
 }
 
@@ -39,6 +41,7 @@ impl ErrorKind {
             Self::MissingModel => "missing_model",
             Self::UnknownMethod => "unknown_method",
             Self::InvalidArguments => "invalid_arguments",
+            Self::UnknownDatabase => "unknown_database",
             Self::Other => "other",
         }
     }
@@ -93,6 +96,7 @@ impl Error {
                     ErrorKind::MissingModel => "Odoo model not found",
                     ErrorKind::UnknownMethod => "Odoo method not found",
                     ErrorKind::InvalidArguments => "Odoo rejected the arguments",
+                    ErrorKind::UnknownDatabase => "Odoo database not found",
                     ErrorKind::Other => "Odoo error",
                 };
                 format!("{prefix}: {}", one_line(message))
@@ -153,6 +157,30 @@ pub(crate) fn classify_by_name(name: &str, message: &str) -> Option<ErrorKind> {
     Some(kind)
 }
 
+/// Odoo's own database errors (`psycopg2.OperationalError`) name the PostgreSQL host and port;
+/// they are replaced by what the person needs to know. `None` for every other error.
+pub(crate) fn database_error(name: &str, message: &str) -> Option<(ErrorKind, String)> {
+    if !name.starts_with("psycopg2.") {
+        return None;
+    }
+    // `connection to server at "…", port … failed: FATAL:  database "nodb" does not exist`
+    let missing = message
+        .split_once("database \"")
+        .and_then(|(_, rest)| rest.split_once("\" does not exist"))
+        .map(|(database, _)| database);
+    Some(match missing {
+        Some(database) => (
+            ErrorKind::UnknownDatabase,
+            format!("this Odoo server has no database named \"{database}\" (check the configured database name)"),
+        ),
+        None if name == "psycopg2.OperationalError" => (
+            ErrorKind::Other,
+            "Odoo could not reach its own database server".to_owned(),
+        ),
+        None => return None,
+    })
+}
+
 /// JSON-RPC: the class name decides; anything unrecognised is `Other`.
 pub(crate) fn classify_jsonrpc(name: &str, message: &str) -> ErrorKind {
     classify_by_name(name, message).unwrap_or(ErrorKind::Other)
@@ -207,6 +235,27 @@ mod tests {
         let err = Error::Protocol("HTTP 502 Bad Gateway from http://odoo.internal".into());
         assert!(!err.client_message().contains("odoo.internal"));
         assert_eq!(err.kind(), None);
+    }
+
+    #[test]
+    fn database_errors_name_the_database_not_the_postgresql_server() {
+        let (kind, message) = database_error(
+            "psycopg2.OperationalError",
+            "connection to server at \"127.0.0.1\", port 5433 failed: FATAL:  database \"nodb\" does not exist\n",
+        )
+        .unwrap();
+        assert_eq!(kind, ErrorKind::UnknownDatabase);
+        assert_eq!(
+            message,
+            "this Odoo server has no database named \"nodb\" (check the configured database name)"
+        );
+        let (_, message) = database_error(
+            "psycopg2.OperationalError",
+            "connection to server at \"10.0.0.5\", port 5432 failed: timeout",
+        )
+        .unwrap();
+        assert!(!message.contains("10.0.0.5"), "{message}");
+        assert_eq!(database_error("odoo.exceptions.UserError", "database \"x\" does not exist"), None);
     }
 
     #[test]

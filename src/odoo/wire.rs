@@ -9,7 +9,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 
-use super::error::{Error, ErrorKind, classify_json2, classify_jsonrpc};
+use super::error::{Error, ErrorKind, classify_json2, classify_jsonrpc, database_error};
 use super::types::{Call, ServerVersion};
 
 /// How much of an unexpected body goes into an error message.
@@ -25,9 +25,11 @@ pub(crate) fn jsonrpc_request(id: u64, service: &str, method: &str, args: Vec<Va
     })
 }
 
-/// Parameters Odoo's JSON-RPC `call_kw` only takes by position: its `create` special case reads
-/// `args[0]` to decide between one id and a list ("tuple index out of range" when it is named).
-const POSITIONAL_ONLY: &[(&str, &str)] = &[("create", "vals_list")];
+/// Parameters the gateway names as Odoo 19's JSON-2 does, but sends over JSON-RPC by position:
+/// `call_kw`'s `create` special case reads `args[0]` ("tuple index out of range" when it is
+/// named), and `default_get`'s parameter is `fields_list` before 19 (`fields` from 19, and
+/// models such as `res.partner` rename it in their overrides).
+const POSITIONAL_ONLY: &[(&str, &str)] = &[("create", "vals_list"), ("default_get", "fields")];
 
 /// `object.execute_kw(db, uid, secret, model, method, args, kwargs)`. The ids, when given, are
 /// the first positional argument, then any parameter Odoo only takes by position; everything
@@ -101,7 +103,10 @@ fn jsonrpc_error(error: &Value) -> Error {
         .filter(|m| !m.trim().is_empty())
         .or_else(|| error.get("message").and_then(Value::as_str))
         .unwrap_or("Odoo Server Error");
-    Error::odoo(classify_jsonrpc(name, message), message)
+    match database_error(name, message) {
+        Some((kind, message)) => Error::odoo(kind, message),
+        None => Error::odoo(classify_jsonrpc(name, message), message),
+    }
 }
 
 /// Turns a `/json/2` answer into the bare result or a classified error.

@@ -82,6 +82,14 @@ fn execute_kw_create_sends_vals_list_by_position() {
         json!(execute_kw_args("demo", 2, &secret, &create)),
         json!(["demo", 2, "admin", "res.partner", "create", [[{"name": "A"}, {"name": "B"}]], {}])
     );
+    // default_get's parameter has another name before Odoo 19: by position it needs none.
+    let defaults = Call::new("res.partner", "default_get")
+        .arg("fields", json!(["lang"]))
+        .arg("context", json!({"lang": "fr_FR"}));
+    assert_eq!(
+        json!(execute_kw_args("demo", 2, &secret, &defaults)),
+        json!(["demo", 2, "admin", "res.partner", "default_get", [["lang"]], {"context": {"lang": "fr_FR"}}])
+    );
 }
 
 #[test]

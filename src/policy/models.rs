@@ -1,6 +1,6 @@
 //! Allowed Models: which models a tool call touches — the `model` argument, and the field paths
 //! in domains, field lists, ordering and grouping, whose dotted hops reach other models.
-//! Extraction is pure; resolving hops to models needs Odoo's field metadata (`mcp::relations`).
+//! Extraction is pure; resolving hops to models needs Odoo's field metadata (`mcp::fields`).
 
 use serde_json::{Map, Value};
 

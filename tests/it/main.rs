@@ -12,7 +12,7 @@ mod mcp;
 mod oauth;
 mod oauth_audit;
 mod oauth_negative;
-mod oauth_python;
+pub mod oauth_python;
 mod oauth_store;
 mod ops;
 mod pg;

@@ -336,13 +336,18 @@ pub async fn connection_of(app: &TestApp, client_id: &str) -> connections::Conne
 
 /// `admin` linked as MCP Administrator and signed in to the console.
 pub async fn admin_console(app: &TestApp) -> Console {
-    app.link("admin").await;
+    admin_console_with(app, "admin").await
+}
+
+/// `admin` linked with `secret`, made MCP Administrator and signed in to the console with it.
+pub async fn admin_console_with(app: &TestApp, secret: &str) -> Console {
+    app.link_with("admin", secret).await;
     let s = &app.state;
     s.store
         .set_role("admin", Some("admin"), s.clock.now())
         .await
         .unwrap();
-    Console::signed_in(app, "admin", "admin").await
+    Console::signed_in(app, "admin", secret).await
 }
 
 #[tokio::test]

@@ -42,9 +42,15 @@ async fn next_phase(lines: &mut Lines<BufReader<ChildStdout>>, phase: &str) -> V
 
 #[tokio::test]
 async fn the_python_sdk_connects_with_oauth_refreshes_and_is_refused_after_revocation() {
-    let Some(python) = python() else { return };
     let app = TestApp::spawn().await;
-    app.link("demo").await;
+    oauth_flow(&app, "demo", "admin").await;
+}
+
+/// The Python SDK's whole OAuth flow against `app`, signing in as demo with `demo_secret`; an
+/// administrator (signing in with `admin_secret`) revokes the connection at the end.
+pub async fn oauth_flow(app: &TestApp, demo_secret: &str, admin_secret: &str) {
+    let Some(python) = python() else { return };
+    app.link_with("demo", demo_secret).await;
     let s = &app.state;
     s.store
         .set_role("demo", Some("user"), s.clock.now())
@@ -54,7 +60,7 @@ async fn the_python_sdk_connects_with_oauth_refreshes_and_is_refused_after_revoc
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/oauth_flow.py");
     let mut child = Command::new(python)
         .arg(script)
-        .args(["--url", &app.mcp_url])
+        .args(["--url", &app.mcp_url, "--secret", demo_secret])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -151,7 +157,7 @@ async fn the_python_sdk_connects_with_oauth_refreshes_and_is_refused_after_revoc
     assert!(refreshed["tools"].as_u64().unwrap() > 5);
 
     // Revoked in the console: an administrator signs in and presses Revoke.
-    let admin = crate::oauth::admin_console(&app).await;
+    let admin = crate::oauth::admin_console_with(app, admin_secret).await;
     let revoked = admin
         .post(
             &format!("/console/connections/{}/revoke", connection.id),

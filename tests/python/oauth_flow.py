@@ -33,7 +33,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 REDIRECT = "http://127.0.0.1:53682/callback"  # never bound: the Location header is read instead
-LOGIN, PASSWORD = "demo", "demo"
+LOGIN = "demo"
+SECRET = "demo"  # --secret: the simulator's demo password by default
 SEARCH_ARGS = {"model": "res.partner", "domain": [["is_company", "=", True]], "fields": ["name"], "limit": 5}
 
 
@@ -109,7 +110,7 @@ class Browser:
                     # The console's sign-in page: Odoo login and password (or API key).
                     self.pages.append("login")
                     self.login_text = " ".join(" ".join(form.text).split())
-                    fields.update(login=LOGIN, secret=PASSWORD)
+                    fields.update(login=LOGIN, secret=SECRET)
                 elif "allow" in form.buttons.get("decision", []):
                     self.pages.append("consent")
                     self.consent_text = " ".join(" ".join(form.text).split())
@@ -254,7 +255,10 @@ def describe(exc: BaseException) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True, help="the gateway's MCP URL")
+    parser.add_argument("--secret", default="demo", help="demo's Odoo password or API key")
     args = parser.parse_args(argv)
+    global SECRET
+    SECRET = args.secret
     try:
         import anyio
     except ImportError as e:

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use super::args::{DescribeModel, ListModels};
 use super::{ToolContext, checked, kwargs, validate};
 use crate::mcp::error::ToolError;
-use crate::policy;
+use crate::policy::{self, models};
 
 const FIELD_ATTRIBUTES: &[&str] = &[
     "string",
@@ -45,48 +45,41 @@ pub async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
     }))
 }
 
+/// The models this user may read, from `ir.model.get_available_models` (what Odoo's own
+/// domain editor uses; reading `ir.model` itself needs Access Rights administration), narrowed
+/// to the connection's Allowed Models and to `query`, sorted by technical name.
 pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Value, ToolError> {
     const TOOL: &str = "list_models";
     let limit = checked(TOOL, validate::limit(args.limit, 50, 200))?;
-    let mut domain = vec![json!(["transient", "=", false])];
-    // A connection limited to some models is shown only those.
     let allowed = policy::lines(&ctx.principal.connection.policy.allowed_models);
-    if !allowed.is_empty() {
-        domain.push(json!(["model", "in", allowed]));
-    }
-    if let Some(q) = args
+    let query = args
         .query
         .as_deref()
         .map(str::trim)
         .filter(|q| !q.is_empty())
-    {
-        domain.extend([
-            json!("|"),
-            json!(["model", "ilike", q]),
-            json!(["name", "ilike", q]),
-        ]);
-    }
-    let models = ctx
-        .call(
-            "ir.model",
-            "search_read",
-            None,
-            kwargs([
-                ("domain", Some(Value::Array(domain))),
-                ("fields", Some(json!(["model", "name"]))),
-                ("limit", Some(json!(limit))),
-                ("order", Some(json!("model"))),
-            ]),
-        )
+        .map(str::to_lowercase);
+    let available = ctx
+        .call("ir.model", "get_available_models", None, Map::new())
         .await?;
-    let models: Vec<Value> = models
+    let mut models: Vec<(&str, &str)> = available
         .as_array()
-        .map(|rows| {
-            rows.iter()
-                .map(|r| json!({ "model": r["model"], "name": r["name"] }))
-                .collect()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| Some((m.get("model")?.as_str()?, m.get("display_name")?.as_str()?)))
+        .filter(|(model, _)| models::allowed(model, &allowed))
+        .filter(|(model, name)| {
+            query.as_deref().is_none_or(|q| {
+                model.to_lowercase().contains(q) || name.to_lowercase().contains(q)
+            })
         })
-        .unwrap_or_default();
+        .collect();
+    models.sort_unstable();
+    models.dedup_by_key(|(model, _)| *model);
+    models.truncate(limit as usize);
+    let models: Vec<Value> = models
+        .into_iter()
+        .map(|(model, name)| json!({ "model": model, "name": name }))
+        .collect();
     Ok(json!({ "count": models.len(), "models": models }))
 }
 

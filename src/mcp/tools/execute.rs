@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::args::ExecuteMethod;
 use super::{ToolContext, checked, validate};
 use crate::mcp::error::ToolError;
+use crate::odoo::{self, Call, Protocol};
 
 /// Models whose methods can change security, configuration or code execution.
 const DENIED_MODELS: &[&str] = &[
@@ -100,15 +101,41 @@ pub async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, To
     if let Some(ids) = &args.ids {
         checked(TOOL, validate::ids(ids))?;
     }
-    let result = ctx
-        .call(
-            model,
-            &args.method,
-            args.ids.clone(),
-            args.arguments.unwrap_or_default(),
-        )
-        .await?;
+    let call = Call {
+        model: model.to_owned(),
+        method: args.method.clone(),
+        ids: args.ids.clone(),
+        kwargs: args.arguments.unwrap_or_default(),
+    };
+    let mut credential = ctx.principal.credential.clone();
+    if call.ids.is_none() {
+        // JSON-2 runs a record method called without ids on an empty recordset and answers
+        // success having done nothing; JSON-RPC (which takes the same API key) refuses it, so
+        // the model learns it must name the records.
+        credential.protocol = Protocol::JsonRpc;
+    }
+    let result = match ctx.state.odoo.call(&credential, &call).await {
+        Ok(result) => result,
+        Err(e) if call.ids.is_none() && needs_records(&e) => {
+            return Err(ToolError::invalid(
+                TOOL,
+                format!(
+                    "'{}' works on records: pass the ids of the records to call it on",
+                    args.method
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(json!({ "model": model, "method": args.method, "ids": args.ids, "result": result }))
+}
+
+/// Odoo's `call_kw` reads the ids as its first positional argument; without them a record
+/// method fails with Python's `IndexError` ("tuple index out of range" up to 18, "list index
+/// out of range" on 19).
+fn needs_records(error: &odoo::Error) -> bool {
+    matches!(error, odoo::Error::Odoo { message, .. }
+        if message == "tuple index out of range" || message == "list index out of range")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod context;
 mod execute;
 mod read;
 pub mod validate;
+mod values;
 mod write;
 
 use serde::de::DeserializeOwned;
@@ -26,6 +27,16 @@ pub struct ToolContext<'a> {
 }
 
 impl ToolContext<'_> {
+    /// Whether to use Odoo 19's replacements of methods it deprecates (`formatted_read_group`
+    /// for `read_group`, `has_access` for `check_access_rights`), which log a warning per call.
+    pub async fn odoo_19_api(&self) -> bool {
+        self.state
+            .odoo
+            .server_version()
+            .await
+            .is_ok_and(|v| v.major >= 19)
+    }
+
     pub async fn call(
         &self,
         model: &str,

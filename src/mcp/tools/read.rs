@@ -163,8 +163,29 @@ pub async fn aggregate(ctx: &ToolContext<'_>, args: AggregateRecords) -> Result<
     if let Some(order) = &args.order {
         checked(TOOL, validate::order(order))?;
     }
-    let groups = ctx
-        .call(
+    let modern = ctx.odoo_19_api().await;
+    let groups = if modern {
+        // Odoo 19 deprecates read_group for formatted_read_group, which names aggregates and
+        // orders by them as "field:function" and counts only when asked.
+        let mut specs = aggregates.clone();
+        specs.push("__count".into());
+        let order = args.order.map(|o| qualify_order(&o, &aggregates));
+        ctx.call(
+            model,
+            "formatted_read_group",
+            None,
+            kwargs([
+                ("domain", Some(json!(domain))),
+                ("groupby", Some(json!(args.group_by))),
+                ("aggregates", Some(json!(specs))),
+                ("offset", args.offset.map(|o| json!(o))),
+                ("limit", Some(json!(limit))),
+                ("order", order.map(Value::String)),
+            ]),
+        )
+        .await?
+    } else {
+        ctx.call(
             model,
             "read_group",
             None,
@@ -178,25 +199,55 @@ pub async fn aggregate(ctx: &ToolContext<'_>, args: AggregateRecords) -> Result<
                 ("lazy", Some(json!(false))),
             ]),
         )
-        .await?;
+        .await?
+    };
     let groups: Vec<Value> = groups
         .as_array()
-        .map(|gs| gs.iter().map(compact_group).collect())
+        .map(|gs| gs.iter().map(|g| compact_group(g, &aggregates)).collect())
         .unwrap_or_default();
     Ok(json!({ "model": model, "group_count": groups.len(), "groups": groups }))
 }
 
-/// Drops read_group's internal keys (`__domain`, `__context`, `__range`, `__fold`); keeps `__count`.
-fn compact_group(group: &Value) -> Value {
-    match group {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !k.starts_with("__") || *k == "__count")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
+/// `amount_total desc` → `amount_total:sum desc` when `amount_total:sum` is an aggregate: Odoo
+/// 19 orders groups by the aggregate's spec, not the bare field.
+fn qualify_order(order: &str, aggregates: &[String]) -> String {
+    order
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            let (field, direction) = part.split_once(' ').unwrap_or((part, ""));
+            let spec = aggregates
+                .iter()
+                .find(|a| a.split_once(':').is_some_and(|(f, _)| f == field));
+            match spec {
+                Some(spec) => format!("{spec} {direction}").trim_end().to_owned(),
+                None => part.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One group as the tool returns it on every version: the group-by values, each aggregate under
+/// its field's name (Odoo 19 keys them "field:function"), and `__count`; Odoo's internal keys
+/// (`__domain`, `__extra_domain`, `__context`, `__range`, `__fold`) are dropped.
+fn compact_group(group: &Value, aggregates: &[String]) -> Value {
+    let Value::Object(map) = group else {
+        return group.clone();
+    };
+    let renamed = |key: &str| {
+        aggregates
+            .iter()
+            .find(|a| a.as_str() == key)
+            .and_then(|a| a.split_once(':'))
+            .map_or_else(|| key.to_owned(), |(field, _)| field.to_owned())
+    };
+    Value::Object(
+        map.iter()
+            .filter(|(k, _)| !k.starts_with("__") || *k == "__count")
+            .map(|(k, v)| (renamed(k), v.clone()))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -208,8 +259,24 @@ mod tests {
         let g = json!({"state": "sale", "amount_total": 10.0, "__count": 2,
                        "__domain": [["state", "=", "sale"]], "__fold": false});
         assert_eq!(
-            compact_group(&g),
+            compact_group(&g, &["amount_total:sum".into()]),
             json!({"state": "sale", "amount_total": 10.0, "__count": 2})
         );
+    }
+
+    #[test]
+    fn odoo_19_groups_read_like_older_ones() {
+        let g = json!({"state": "sale", "__extra_domain": [["state", "=", "sale"]],
+                       "amount_total:sum": 23670.5, "__count": 19});
+        assert_eq!(
+            compact_group(&g, &["amount_total:sum".into()]),
+            json!({"state": "sale", "amount_total": 23670.5, "__count": 19})
+        );
+        let aggregates = ["amount_total:sum".to_owned()];
+        assert_eq!(
+            qualify_order("amount_total desc, state", &aggregates),
+            "amount_total:sum desc, state"
+        );
+        assert_eq!(qualify_order("__count desc", &aggregates), "__count desc");
     }
 }

@@ -4,23 +4,37 @@
 use serde_json::{Map, Value, json};
 
 use super::args::{CreateRecord, DeleteRecord, UpdateRecord};
-use super::{ToolContext, checked, kwargs, validate};
+use super::{ToolContext, checked, kwargs, validate, values};
+use crate::mcp::fields::Fields;
 use crate::mcp::error::ToolError;
 use crate::odoo::ErrorKind;
 
 pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, ToolError> {
     const TOOL: &str = "create_record";
     let model = checked(TOOL, validate::model(&args.model))?;
-    check_values(TOOL, &args.values)?;
+    let fields = checked_values(ctx, TOOL, model, &args.values).await?;
     if args.dry_run {
-        let unknown = unknown_fields(ctx, model, &args.values).await?;
+        let unset = values::required_unset(&fields, &args.values);
+        let defaults = if unset.is_empty() {
+            Map::new()
+        } else {
+            let defaults = ctx
+                .call(
+                    model,
+                    "default_get",
+                    None,
+                    kwargs([("fields", Some(json!(unset)))]),
+                )
+                .await?;
+            defaults.as_object().cloned().unwrap_or_default()
+        };
         let access = access_check(ctx, model, "create").await?;
         return Ok(json!({
             "dry_run": true,
             "would": "create",
             "model": model,
             "values": args.values,
-            "unknown_fields": unknown,
+            "missing_required": values::missing_required(&fields, &args.values, &defaults),
             "access": access,
         }));
     }
@@ -32,7 +46,7 @@ pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, 
             kwargs([("vals_list", Some(json!([args.values])))]),
         )
         .await?;
-    // JSON-2 and a list of values give [id]; older servers may answer a bare id.
+    // A list of values gives [id]; a bare id is taken too.
     let id = match &created {
         Value::Array(ids) => ids.first().cloned().unwrap_or(Value::Null),
         other => other.clone(),
@@ -44,16 +58,10 @@ pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, 
     const TOOL: &str = "update_record";
     let model = checked(TOOL, validate::model(&args.model))?;
     checked(TOOL, validate::ids(&args.ids))?;
-    check_values(TOOL, &args.values)?;
+    checked_values(ctx, TOOL, model, &args.values).await?;
     if args.dry_run {
-        let unknown = unknown_fields(ctx, model, &args.values).await?;
-        let known: Vec<&String> = args
-            .values
-            .keys()
-            .filter(|k| !unknown.contains(k))
-            .collect();
         let mut fields = vec!["display_name".to_owned()];
-        fields.extend(known.iter().map(|k| (*k).clone()));
+        fields.extend(args.values.keys().cloned());
         let current = ctx
             .call(
                 model,
@@ -70,7 +78,6 @@ pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, 
             "current": current,
             "missing_ids": missing_ids(&args.ids, &current),
             "new_values": args.values,
-            "unknown_fields": unknown,
             "access": access,
         }));
     }
@@ -112,46 +119,45 @@ pub async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<Value, 
     Ok(json!({ "model": model, "ids": args.ids, "deleted": true }))
 }
 
-fn check_values(tool: &'static str, values: &Map<String, Value>) -> Result<(), ToolError> {
+/// The model's fields, once `values` is known to fit them (see [`values::check`]).
+async fn checked_values(
+    ctx: &ToolContext<'_>,
+    tool: &'static str,
+    model: &str,
+    values: &Map<String, Value>,
+) -> Result<Fields, ToolError> {
     if values.is_empty() {
         return Err(ToolError::invalid(
             tool,
             "values must set at least one field",
         ));
     }
-    values
-        .keys()
-        .try_for_each(|k| checked(tool, validate::field_path(k).map(|_| ())))
+    for name in values.keys() {
+        checked(tool, validate::field_path(name))?;
+    }
+    let fields = ctx.state.fields.fields(ctx, model).await?;
+    checked(tool, values::check(model, &fields, values))?;
+    Ok(fields)
 }
 
-async fn unknown_fields(
-    ctx: &ToolContext<'_>,
-    model: &str,
-    values: &Map<String, Value>,
-) -> Result<Vec<String>, ToolError> {
-    let meta = ctx
-        .call(
-            model,
-            "fields_get",
-            None,
-            kwargs([("attributes", Some(json!(["type"])))]),
-        )
-        .await?;
-    Ok(values
-        .keys()
-        .filter(|k| meta.get(k.as_str()).is_none())
-        .cloned()
-        .collect())
-}
-
-/// "allowed", "denied", or "not checked" when this Odoo has no such check method.
+/// "allowed" or "denied": the model-level access right (record rules apply per record).
+/// Odoo 19 replaced `check_access_rights` with `has_access`, called on an empty recordset.
 async fn access_check(
     ctx: &ToolContext<'_>,
     model: &str,
     operation: &str,
 ) -> Result<&'static str, ToolError> {
-    let asked = ctx
-        .call(
+    let modern = ctx.odoo_19_api().await;
+    let asked = if modern {
+        ctx.call(
+            model,
+            "has_access",
+            Some(vec![]),
+            kwargs([("operation", Some(json!(operation)))]),
+        )
+        .await
+    } else {
+        ctx.call(
             model,
             "check_access_rights",
             None,
@@ -160,12 +166,12 @@ async fn access_check(
                 ("raise_exception", Some(json!(false))),
             ]),
         )
-        .await;
+        .await
+    };
     match asked {
         Ok(Value::Bool(true)) => Ok("allowed"),
         Ok(_) => Ok("denied"),
         Err(ToolError::Odoo(e)) if e.kind() == Some(ErrorKind::AccessError) => Ok("denied"),
-        Err(ToolError::Odoo(e)) if e.kind() == Some(ErrorKind::UnknownMethod) => Ok("not checked"),
         Err(other) => Err(other),
     }
 }

@@ -213,7 +213,7 @@ pub async fn session_authenticate(State(sim): State<Simulator>, body: Bytes) -> 
     };
     let uid = match (
         request.text("db") == sim.database(),
-        sim.login(&request.text("login"), &request.text("password")),
+        sim.web_login(&request.text("login"), &request.text("password")),
     ) {
         (true, Some(uid)) => uid,
         _ => return Fault::access_denied().to_jsonrpc(sim.version(), &request.id),

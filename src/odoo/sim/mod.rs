@@ -258,6 +258,14 @@ impl Simulator {
         credentials_match(&db, uid, password).then_some(uid)
     }
 
+    /// An interactive (web) sign-in: Odoo takes the password only, never an API key.
+    fn web_login(&self, login: &str, password: &str) -> Option<i64> {
+        let db = self.db();
+        let uid = user_by_login(&db, login)?;
+        let secret = db.secrets.get(&uid)?;
+        (!secret.password.is_empty() && secret.password == password).then_some(uid)
+    }
+
     /// `execute_kw` credentials: AccessDenied unless db, uid and password (or API key) match.
     fn check_credentials(&self, database: &str, uid: i64, password: &str) -> Result<(), Fault> {
         let db = self.db();

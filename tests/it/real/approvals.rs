@@ -1,1 +1,183 @@
-//! placeholder
+//! Approvals on real Odoo: a held call files a `mail.activity` for the approver (read back
+//! straight from Odoo), and once approved it runs as the requester — the record really gone.
+
+use odoo_mcp_gateway::approvals;
+use odoo_mcp_gateway::store::OdooUserRow;
+use serde_json::{Value, json};
+
+use super::{Real, Setup, tag};
+use crate::helpers::ok_result;
+use crate::{on_every_setup, on_main_setups};
+
+on_every_setup!([a_held_delete_notifies_the_approver_in_odoo_and_runs_when_approved]);
+
+on_main_setups!([
+    a_held_method_on_a_model_without_activities_notifies_on_the_approvers_partner,
+    a_rejected_request_leaves_the_record_alone,
+]);
+
+/// demo (MCP User) with a key whose `tools` need admin's (MCP Administrator) approval.
+struct Held {
+    r: Real,
+    key: String,
+    admin: OdooUserRow,
+}
+
+impl Held {
+    async fn start(setup: Setup, tools: &str) -> Option<Self> {
+        let r = Real::start(setup).await?;
+        let store = &r.app.state.store;
+        let now = r.app.state.clock.now();
+        for (login, role) in [("admin", "admin"), ("demo", "user")] {
+            r.link(login).await;
+            store.set_role(login, Some(role), now).await.unwrap();
+        }
+        let admin = store.find_odoo_user("admin").await.unwrap().unwrap();
+        let (connection, key) = r.key("demo").await;
+        r.app
+            .set_policy(connection, |p| {
+                p.approval_tools = tools.to_owned();
+                p.approver_user_id = Some(admin.id);
+            })
+            .await;
+        Some(Self { r, key, admin })
+    }
+
+    /// Calls a gated tool; the `pending_approval` answer.
+    async fn request(&self, tool: &str, arguments: Value) -> Value {
+        let answer = ok_result(&self.r.call(&self.key, tool, arguments).await).clone();
+        assert_eq!(answer["status"], "pending_approval", "{answer}");
+        answer
+    }
+
+    /// The request's one Odoo activity, read as the administrator straight from Odoo.
+    async fn activity(&self, approval_id: &str) -> Value {
+        let row = self
+            .r
+            .app
+            .state
+            .store
+            .get_approval(approval_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.activity_warning, None, "no activity was filed");
+        let id: i64 = row.activity_ids.parse().expect("one activity id");
+        let rows = self
+            .r
+            .admin_read(
+                "mail.activity",
+                &[id],
+                &["res_model", "res_id", "user_id", "create_uid", "summary", "note"],
+            )
+            .await;
+        rows.into_iter().next().expect("the activity exists in Odoo")
+    }
+
+    fn assert_for_admin(&self, activity: &Value, approval_id: &str) {
+        let odoo = self.r.odoo;
+        assert_eq!(activity["user_id"][0], odoo.admin.uid, "{activity}");
+        assert_eq!(activity["create_uid"][0], odoo.demo.uid, "{activity}");
+        let note = activity["note"].as_str().unwrap_or_default();
+        let link = format!("{}/console/approvals/{approval_id}", self.r.app.base);
+        assert!(note.contains(&link), "{note}");
+    }
+}
+
+fn id_of(answer: &Value) -> String {
+    answer["approval_id"].as_str().unwrap().to_owned()
+}
+
+async fn a_held_delete_notifies_the_approver_in_odoo_and_runs_when_approved(setup: Setup) {
+    let Some(h) = Held::start(setup, "delete_record").await else { return };
+    let name = tag("held");
+    let partner = h.r.create(&h.key, "res.partner", json!({"name": name})).await;
+    let answer = h
+        .request(
+            "delete_record",
+            json!({"model": "res.partner", "ids": [partner]}),
+        )
+        .await;
+    assert_eq!(
+        answer["summary"],
+        format!("Delete 1 record of Contact (res.partner): {name}"),
+        "{answer}"
+    );
+    let id = id_of(&answer);
+    let activity = h.activity(&id).await;
+    assert_eq!(activity["res_model"], "res.partner", "{activity}");
+    assert_eq!(activity["res_id"], partner, "{activity}");
+    assert_eq!(activity["summary"], "MCP approval needed: delete_record");
+    h.assert_for_admin(&activity, &id);
+    assert_eq!(h.r.admin_read("res.partner", &[partner], &["name"]).await.len(), 1);
+
+    let done = approvals::approve(&h.r.app.state, &id, &h.admin)
+        .await
+        .unwrap();
+    assert_eq!(done.state, "executed", "{:?}", done.error);
+    assert!(h.r.admin_read("res.partner", &[partner], &["name"]).await.is_empty());
+    let status = h
+        .r
+        .ok(&h.key, "get_approval_status", json!({"approval_id": id}))
+        .await;
+    assert_eq!(status["state"], "executed", "{status}");
+    assert_eq!(status["result"]["deleted"], true, "{status}");
+}
+
+async fn a_held_method_on_a_model_without_activities_notifies_on_the_approvers_partner(
+    setup: Setup,
+) {
+    let Some(h) = Held::start(setup, "execute_method").await else { return };
+    // Tags have no chatter: the activity goes on the approver's own contact.
+    let category = h
+        .r
+        .create(&h.key, "res.partner.category", json!({"name": tag("tag")}))
+        .await;
+    let answer = h
+        .request(
+            "execute_method",
+            json!({"model": "res.partner.category", "method": "action_archive", "ids": [category]}),
+        )
+        .await;
+    let id = id_of(&answer);
+    let activity = h.activity(&id).await;
+    let admin_partner = h
+        .r
+        .admin_read("res.users", &[h.r.odoo.admin.uid], &["partner_id"])
+        .await[0]["partner_id"][0]
+        .clone();
+    assert_eq!(activity["res_model"], "res.partner", "{activity}");
+    assert_eq!(activity["res_id"], admin_partner, "{activity}");
+    h.assert_for_admin(&activity, &id);
+
+    let done = approvals::approve(&h.r.app.state, &id, &h.admin)
+        .await
+        .unwrap();
+    assert_eq!(done.state, "executed", "{:?}", done.error);
+    let stored = h
+        .r
+        .admin_read("res.partner.category", &[category], &["active"])
+        .await;
+    assert_eq!(stored[0]["active"], false, "archived as the requester");
+}
+
+async fn a_rejected_request_leaves_the_record_alone(setup: Setup) {
+    let Some(h) = Held::start(setup, "update_record").await else { return };
+    let partner = h
+        .r
+        .create(&h.key, "res.partner", json!({"name": tag("rejected"), "city": "Liège"}))
+        .await;
+    let answer = h
+        .request(
+            "update_record",
+            json!({"model": "res.partner", "ids": [partner], "values": {"city": "Gent"}}),
+        )
+        .await;
+    let id = id_of(&answer);
+    let done = approvals::reject(&h.r.app.state, &id, &h.admin, "not now")
+        .await
+        .unwrap();
+    assert_eq!(done.state, "rejected");
+    let stored = h.r.admin_read("res.partner", &[partner], &["city"]).await;
+    assert_eq!(stored[0]["city"], "Liège");
+}

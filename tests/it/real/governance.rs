@@ -1,1 +1,109 @@
-//! placeholder
+//! Governance on real Odoo: Allowed Models followed through dotted paths with real field
+//! metadata, Allowed Tools and Read Only.
+
+use odoo_mcp_gateway::connections::Scope;
+use serde_json::json;
+
+use super::{Real, Setup};
+use crate::helpers::error_text;
+use crate::on_main_setups;
+
+on_main_setups!([
+    allowed_models_follow_dotted_paths_on_real_metadata,
+    allowed_tools_and_read_only_hide_and_refuse,
+]);
+
+async fn allowed_models_follow_dotted_paths_on_real_metadata(setup: Setup) {
+    let Some(r) = Real::start(setup).await else { return };
+    let (id, key) = r.key("demo").await;
+    r.app
+        .set_policy(id, |p| p.allowed_models = "res.partner\nres.country".into())
+        .await;
+    // Within the allowed models, hops are fine.
+    let found = r
+        .ok(
+            &key,
+            "search_records",
+            json!({"model": "res.partner", "domain": [["country_id.code", "=", "US"]],
+                   "fields": ["name", "country_id"], "order": "country_id, id", "limit": 3}),
+        )
+        .await;
+    assert!(found["count"].as_i64().unwrap() > 0, "{found}");
+    // A hop to a model outside them is refused, naming the path and the model.
+    for (arguments, path, model) in [
+        (
+            json!({"model": "res.partner", "domain": [["user_id.login", "=", "admin"]]}),
+            "user_id.login",
+            "res.users",
+        ),
+        (
+            json!({"model": "res.partner", "fields": ["country_id.currency_id.name"]}),
+            "country_id.currency_id.name",
+            "res.currency",
+        ),
+        (
+            json!({"model": "res.partner", "order": "company_id.name"}),
+            "company_id.name",
+            "res.company",
+        ),
+    ] {
+        let error = error_text(&r.call(&key, "search_records", arguments).await);
+        assert!(error.contains(path) && error.contains(model), "{error}");
+    }
+    let error = error_text(
+        &r.call(&key, "count_records", json!({"model": "sale.order"}))
+            .await,
+    );
+    assert!(error.contains("'sale.order' is not among"), "{error}");
+    let error = error_text(
+        &r.call(
+            &key,
+            "aggregate_records",
+            json!({"model": "res.partner", "group_by": ["country_id.currency_id"]}),
+        )
+        .await,
+    );
+    assert!(error.contains("res.currency"), "{error}");
+}
+
+async fn allowed_tools_and_read_only_hide_and_refuse(setup: Setup) {
+    let Some(r) = Real::start(setup).await else { return };
+    let (_, read_only) = r.key_with("demo", Scope::ReadOnly).await;
+    let error = error_text(
+        &r.call(
+            &read_only,
+            "create_record",
+            json!({"model": "res.partner", "values": {"name": "never"}}),
+        )
+        .await,
+    );
+    assert!(error.contains("Read Only") || error.contains("read-only"), "{error}");
+    let (id, key) = r.key("demo").await;
+    r.app
+        .set_policy(id, |p| p.allowed_tools = "search_records".into())
+        .await;
+    let listed = r
+        .app
+        .post(
+            Some(&key),
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["search_records"], "{listed}");
+    let error = error_text(
+        &r.call(&key, "count_records", json!({"model": "res.partner"}))
+            .await,
+    );
+    assert!(error.contains("count_records"), "{error}");
+}

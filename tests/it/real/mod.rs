@@ -77,7 +77,6 @@ impl Setup {
 #[derive(Debug, Clone)]
 pub struct User {
     pub uid: i64,
-    pub login: String,
     pub password: String,
     pub api_key: String,
 }
@@ -85,7 +84,6 @@ pub struct User {
 /// A running real Odoo.
 #[derive(Debug)]
 pub struct Odoo {
-    pub version: u32,
     pub url: String,
     pub db: String,
     pub admin: User,
@@ -166,7 +164,6 @@ fn discover(version: u32) -> Result<Odoo, String> {
             uid: var(&format!("ODOO_{u}_UID"))?
                 .parse()
                 .map_err(|_| format!("ODOO_{u}_UID is not a number"))?,
-            login: var(&format!("ODOO_{u}_LOGIN"))?,
             password: var(&format!("ODOO_{u}_PASSWORD"))?,
             api_key: var(&format!("ODOO_{u}_APIKEY"))?,
         })
@@ -180,7 +177,6 @@ fn discover(version: u32) -> Result<Odoo, String> {
     TcpStream::connect_timeout(&address, Duration::from_secs(2))
         .map_err(|e| format!("nothing answers at {url} ({e})"))?;
     Ok(Odoo {
-        version,
         url,
         db: var("ODOO_DB")?,
         admin: user("ADMIN")?,

@@ -1,0 +1,315 @@
+//! The real-Odoo mode (`BENCH_REAL_ODOO=18,19`, described in the bench's header): the gateway
+//! in front of a real Odoo started by the `real-odoo` tool, `search_records` through the gateway
+//! against the same `search_read` sent straight to Odoo, in alternating slices.
+
+use std::collections::HashMap;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+
+use super::{
+    Check, Children, Opts, Results, Sample, Target, Workload, client, create_key, env_u64,
+    link_demo, load, percentile, print_preamble, report, rss_kb, start_gateway, temp_data_dir,
+    validate, wait_healthy,
+};
+
+/// Aims of the real-Odoo issue: at most 1 ms added to the median at c=1, and at least 90 % of
+/// the direct throughput at the high level.
+const AIM_ADDED_P50_US: f64 = 1000.0;
+const AIM_RATIO: f64 = 0.90;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// `/jsonrpc` `execute_kw`, demo linked with its password.
+    JsonRpc,
+    /// `/json/2/<model>/<method>`, demo linked with its Odoo API key (Odoo 19+).
+    Json2,
+}
+
+/// One way of running the gateway in front of a real Odoo.
+#[derive(Clone, Copy)]
+struct Setup {
+    version: u32,
+    protocol: Protocol,
+}
+
+impl Setup {
+    fn label(self) -> String {
+        let protocol = match self.protocol {
+            Protocol::JsonRpc => "JSON-RPC",
+            Protocol::Json2 => "JSON-2",
+        };
+        format!("Odoo {} {protocol}", self.version)
+    }
+
+    fn protocol_flag(self) -> &'static str {
+        match self.protocol {
+            Protocol::JsonRpc => "jsonrpc",
+            Protocol::Json2 => "json2",
+        }
+    }
+}
+
+/// `18` → JSON-RPC; `19` (JSON-2 exists from 19 on) → JSON-RPC and JSON-2; `19:json2` or
+/// `19:jsonrpc` → just that one.
+fn setups(spec: &str) -> Result<Vec<Setup>> {
+    let mut setups = Vec::new();
+    for word in spec.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let (version, protocol) = word.split_once(':').unwrap_or((word, ""));
+        let version: u32 = version
+            .parse()
+            .with_context(|| format!("BENCH_REAL_ODOO: {word:?} is not an Odoo version"))?;
+        let protocols: &[Protocol] = match (protocol, version >= 19) {
+            ("", true) => &[Protocol::JsonRpc, Protocol::Json2],
+            ("" | "jsonrpc", _) => &[Protocol::JsonRpc],
+            ("json2", true) => &[Protocol::Json2],
+            _ => bail!("BENCH_REAL_ODOO: {word:?}: use 18, 19, 19:jsonrpc or 19:json2"),
+        };
+        setups.extend(
+            protocols
+                .iter()
+                .map(|&protocol| Setup { version, protocol }),
+        );
+    }
+    Ok(setups)
+}
+
+/// The running Odoo of one version and its demo user, as `real-odoo env` prints them.
+struct Odoo {
+    url: String,
+    db: String,
+    uid: i64,
+    password: String,
+    api_key: String,
+}
+
+/// The `real-odoo` tool: `REAL_ODOO`, else `../shared/real-odoo/real-odoo` beside the checkout
+/// (as for the real-Odoo test suite).
+fn discover(version: u32) -> Result<Odoo> {
+    let tool = std::env::var("REAL_ODOO").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/real-odoo/real-odoo").into()
+    });
+    let out = Command::new(&tool)
+        .args(["env", &version.to_string()])
+        .output()
+        .with_context(|| format!("running {tool} env {version}"))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "`{tool} env {version}` failed: {}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    let text = String::from_utf8(out.stdout)?;
+    let vars: HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("export ")?.split_once('='))
+        .map(|(k, v)| (k, v.trim_matches(['\'', '"'])))
+        .collect();
+    let var = |k: &str| -> Result<String> {
+        Ok(vars
+            .get(k)
+            .with_context(|| format!("`real-odoo env {version}` printed no {k}"))?
+            .to_string())
+    };
+    Ok(Odoo {
+        url: var("ODOO_URL")?,
+        db: var("ODOO_DB")?,
+        uid: var("ODOO_DEMO_UID")?.parse().context("ODOO_DEMO_UID")?,
+        password: var("ODOO_DEMO_PASSWORD")?,
+        api_key: var("ODOO_DEMO_APIKEY")?,
+    })
+}
+
+pub(super) fn main(spec: &str, opts: &Opts) -> Result<()> {
+    let setups = setups(spec)?;
+    // At the high level a request waits ~1 s in Odoo's queue, and each slice ends by draining
+    // the requests in flight: its slices are longer.
+    let slices = [
+        Duration::from_millis(env_u64("BENCH_SLICE_MS", 1000).max(1)),
+        Duration::from_millis(env_u64("BENCH_SLICE_HIGH_MS", 5000).max(1)),
+    ];
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    println!(
+        "\nodoo-mcp-gateway on real Odoo: direct and gateway interleaved in slices of {} ms \
+         (c=1) and {} ms (c={}), {} s each per level after {} s warm-up each",
+        slices[0].as_millis(),
+        slices[1].as_millis(),
+        opts.high,
+        opts.measure.as_secs(),
+        opts.warmup.as_secs()
+    );
+    println!(
+        "real Odoo runs with workers 0 (threaded), on the same CPUs as the gateway and this \
+         load generator"
+    );
+    print_preamble();
+    let mut results = Results::default();
+    let mut targets = Vec::new();
+    let mut memory = Vec::new();
+    for setup in setups {
+        let odoo = discover(setup.version)?;
+        // Declared before `children` so it is dropped after the gateway using it is gone.
+        let data_dir = temp_data_dir()?;
+        let mut children = Children::default();
+        let data = data_dir.path().to_str().context("non-UTF-8 temp path")?;
+        let flags = [
+            "--odoo-url",
+            &odoo.url,
+            "--odoo-db",
+            &odoo.db,
+            "--odoo-protocol",
+            setup.protocol_flag(),
+        ];
+        let secret = match setup.protocol {
+            Protocol::JsonRpc => &odoo.password,
+            Protocol::Json2 => &odoo.api_key,
+        };
+        link_demo(data, &flags, secret)
+            .with_context(|| format!("{}: is it running? (real-odoo start)", setup.label()))?;
+        let api_key = create_key(data, "bench")?;
+        let (gw_url, gw_pid) = start_gateway(&mut children, data, &flags)?;
+        eprintln!("{}: gateway pid {gw_pid}", setup.label());
+        let (direct, gateway) = workloads(setup, &odoo, &gw_url, api_key);
+        rt.block_on(async {
+            wait_healthy(&gw_url).await?;
+            validate(&client(1)?, &[&direct, &gateway]).await?;
+            measure_pair(
+                setup,
+                &direct,
+                &gateway,
+                opts,
+                slices,
+                &mut results,
+                &mut targets,
+            )
+            .await
+        })?;
+        let (_, hwm) = rss_kb(gw_pid)?;
+        memory.push(format!("{} {:.1} MB", setup.label(), hwm as f64 / 1024.0));
+    }
+    println!("{}", super::loadavg());
+    report(
+        &results,
+        &targets,
+        &format!("Gateway VmHWM after load: {}.", memory.join(", ")),
+    )
+}
+
+/// The direct `search_read` and the gateway's `search_records`, which sends Odoo that same
+/// call (`src/mcp/tools/read.rs`: domain `[]`, `display_name`, limit 20, offset 0).
+fn workloads(setup: Setup, odoo: &Odoo, gw_url: &str, api_key: String) -> (Workload, Workload) {
+    let kwargs = json!({"domain": [], "fields": ["display_name"], "limit": 20, "offset": 0});
+    let direct = match setup.protocol {
+        Protocol::JsonRpc => Workload {
+            name: "direct search_read",
+            method: reqwest::Method::POST,
+            url: format!("{}/jsonrpc", odoo.url),
+            bearer: None,
+            mcp: false,
+            headers: Vec::new(),
+            body: Some(
+                json!({"jsonrpc": "2.0", "id": 1, "method": "call", "params": {
+                    "service": "object", "method": "execute_kw",
+                    "args": [odoo.db, odoo.uid, odoo.password, "res.partner", "search_read",
+                             [], kwargs]}})
+                .to_string(),
+            ),
+            check: Check::JsonRpcResult,
+        },
+        Protocol::Json2 => Workload {
+            name: "direct search_read",
+            method: reqwest::Method::POST,
+            url: format!("{}/json/2/res.partner/search_read", odoo.url),
+            bearer: Some(odoo.api_key.clone()),
+            mcp: false,
+            headers: vec![("X-Odoo-Database", odoo.db.clone())],
+            body: Some(kwargs.to_string()),
+            check: Check::JsonArray,
+        },
+    };
+    let gateway = Workload {
+        name: "gw tools/call search_records",
+        method: reqwest::Method::POST,
+        url: format!("{gw_url}/mcp"),
+        bearer: Some(api_key),
+        mcp: true,
+        headers: Vec::new(),
+        body: Some(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                "name": "search_records",
+                "arguments": {"model": "res.partner", "limit": 20}}})
+            .to_string(),
+        ),
+        check: Check::ToolOk,
+    };
+    (direct, gateway)
+}
+
+/// Measures `direct` and `gateway` at c=1 and at the high level, each in alternating slices
+/// (direct first in even rounds, the gateway first in odd ones) on one HTTP client, so that
+/// drift in a shared machine's load hits both alike.
+async fn measure_pair(
+    setup: Setup,
+    direct: &Workload,
+    gateway: &Workload,
+    opts: &Opts,
+    slices: [Duration; 2],
+    results: &mut Results,
+    targets: &mut Vec<Target>,
+) -> Result<()> {
+    let label = setup.label();
+    let mut by_level = Vec::new();
+    for (c, slice) in [1, opts.high].into_iter().zip(slices) {
+        let rounds = opts.measure.as_millis().div_ceil(slice.as_millis()).max(1) as usize;
+        let http = client(c)?;
+        for w in [direct, gateway] {
+            let _ = load(&http, w, c, opts.warmup).await;
+        }
+        let pair = [direct, gateway];
+        let mut samples = [Sample::default(), Sample::default()];
+        // Each round's p50 difference, to show how steady the added latency is.
+        let mut added_per_round = Vec::with_capacity(rounds);
+        for round in 0..rounds {
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            let mut p50 = [0i64; 2];
+            for i in order {
+                let mut s = load(&http, pair[i], c, slice).await;
+                s.latencies_us.sort_unstable();
+                p50[i] = percentile(&s.latencies_us, 0.50) as i64;
+                samples[i].merge(s);
+            }
+            added_per_round.push(p50[1] - p50[0]);
+        }
+        added_per_round.sort_unstable();
+        println!(
+            "  {label} c={c}: per-round added p50 min {} / median {} / max {} µs over {rounds} rounds",
+            added_per_round[0],
+            added_per_round[rounds / 2],
+            added_per_round[rounds - 1]
+        );
+        let [d, g] = samples.map(Sample::stats);
+        by_level.push((d.p50_us, g.p50_us, d.rps, g.rps));
+        results.push(&format!("{label}: {}", direct.name), c, d);
+        results.push(&format!("{label}: {}", gateway.name), c, g);
+    }
+    let (d1, g1, _, _) = by_level[0];
+    let (_, _, dh, gh) = by_level[1];
+    let added = g1 as f64 - d1 as f64;
+    targets.push(Target {
+        what: format!("{label}: added p50 at c=1"),
+        measured: format!("{:.2} ms", added / 1000.0),
+        goal: "≤ 1 ms",
+        met: added <= AIM_ADDED_P50_US,
+    });
+    let ratio = gh / dh;
+    targets.push(Target {
+        what: format!("{label}: gateway/direct throughput at c={}", opts.high),
+        measured: format!("{ratio:.2}×"),
+        goal: "≥ 0.9×",
+        met: ratio >= AIM_RATIO,
+    });
+    Ok(())
+}
