@@ -20,6 +20,7 @@ mod orm_tests;
 mod rules;
 mod schema;
 mod seed;
+mod signatures;
 mod store;
 mod values;
 mod wizard;
