@@ -13,6 +13,8 @@ pub enum Group {
     Settings,
     /// base.group_erp_manager
     AccessRights,
+    /// base.group_partner_manager
+    ContactCreation,
     /// sales_team.group_sale_salesman
     SalesUser,
     /// sales_team.group_sale_manager
@@ -20,11 +22,12 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Internal,
         Group::Portal,
         Group::Settings,
         Group::AccessRights,
+        Group::ContactCreation,
         Group::SalesUser,
         Group::SalesManager,
     ];
@@ -35,6 +38,7 @@ impl Group {
             Group::Internal => 1,
             Group::Settings => 2,
             Group::AccessRights => 3,
+            Group::ContactCreation => 4,
             Group::Portal => 10,
             Group::SalesUser => 20,
             Group::SalesManager => 21,
@@ -47,27 +51,51 @@ impl Group {
             Group::Portal => "Portal",
             Group::Settings => "Settings",
             Group::AccessRights => "Access Rights",
+            Group::ContactCreation => "Contact Creation",
             Group::SalesUser => "User: Own Documents Only",
             Group::SalesManager => "Administrator",
         }
     }
 
-    /// `full_name` as the AccessError message lists it; Odoo 19 renamed some groups into "roles".
-    pub fn full_name(self, version: OdooVersion) -> &'static str {
+    /// The group's privilege (18: category) and name; Odoo 19 renamed some groups into "roles" without one.
+    fn privilege_and_name(self, version: OdooVersion) -> (Option<&'static str>, &'static str) {
+        use OdooVersion::{V18, V19};
         match (self, version) {
-            (Group::Internal, OdooVersion::V18) => "User types/Internal User",
-            (Group::Internal, OdooVersion::V19) => "Role / User",
-            (Group::Portal, OdooVersion::V18) => "User types/Portal",
-            (Group::Portal, OdooVersion::V19) => "Portal",
-            (Group::Settings, OdooVersion::V18) => "Administration/Settings",
-            (Group::Settings, OdooVersion::V19) => "Role / Administrator",
-            (Group::AccessRights, OdooVersion::V18) => "Administration/Access Rights",
-            (Group::AccessRights, OdooVersion::V19) => "Access Rights",
-            (Group::SalesUser, OdooVersion::V18) => "Sales/User: Own Documents Only",
-            (Group::SalesUser, OdooVersion::V19) => "Sales / User: Own Documents Only",
-            (Group::SalesManager, OdooVersion::V18) => "Sales/Administrator",
-            (Group::SalesManager, OdooVersion::V19) => "Sales / Administrator",
+            (Group::Internal, V18) => (Some("User types"), "Internal User"),
+            (Group::Internal, V19) => (None, "Role / User"),
+            (Group::Portal, V18) => (Some("User types"), "Portal"),
+            (Group::Portal, V19) => (None, "Portal"),
+            (Group::Settings, V18) => (Some("Administration"), "Settings"),
+            (Group::Settings, V19) => (None, "Role / Administrator"),
+            (Group::AccessRights, V18) => (Some("Administration"), "Access Rights"),
+            (Group::AccessRights, V19) => (None, "Access Rights"),
+            (Group::ContactCreation, V18) => (Some("Extra Rights"), "Contact Creation"),
+            (Group::ContactCreation, V19) => (Some("Contact"), "Creation"),
+            (Group::SalesUser, _) => (Some("Sales"), "User: Own Documents Only"),
+            (Group::SalesManager, _) => (Some("Sales"), "Administrator"),
         }
+    }
+
+    /// The name an AccessError lists: `privilege/name` (`group_names_with_access`).
+    pub fn access_name(self, version: OdooVersion) -> String {
+        match self.privilege_and_name(version) {
+            (Some(privilege), name) => format!("{privilege}/{name}"),
+            (None, name) => name.to_owned(),
+        }
+    }
+
+    /// `full_name`, the group's display name: 19 puts spaces around the slash.
+    pub fn full_name(self, version: OdooVersion) -> String {
+        match (self.privilege_and_name(version), version) {
+            ((Some(privilege), name), OdooVersion::V19) => format!("{privilege} / {name}"),
+            _ => self.access_name(version),
+        }
+    }
+
+    /// The order of AccessError lists: by privilege (groups without one last), then by name.
+    fn access_order(self, version: OdooVersion) -> (bool, &'static str, &'static str) {
+        let (privilege, name) = self.privilege_and_name(version);
+        (privilege.is_none(), privilege.unwrap_or_default(), name)
     }
 
     pub fn is_share(self) -> bool {
@@ -116,9 +144,10 @@ pub struct Rule {
 const R: [bool; 4] = [true, false, false, false];
 const RW: [bool; 4] = [true, true, false, false];
 const ALL: [bool; 4] = [true, true, true, true];
-const NO_CREATE: [bool; 4] = [true, true, false, true];
+const NO_UNLINK: [bool; 4] = [true, true, true, false];
 
-/// The access rights of the simulator; models not listed here are open to Settings only.
+/// The access rights of the simulator, as Odoo's `ir.model.access.csv` files of base, sale and mail grant
+/// them; models not listed here are open to Settings only.
 pub fn rules() -> Vec<Rule> {
     use Group::*;
     let rule = |model, group, perms| Rule {
@@ -127,13 +156,15 @@ pub fn rules() -> Vec<Rule> {
         perms,
     };
     vec![
-        rule("res.partner", Internal, ALL),
+        rule("res.partner", Internal, R),
         rule("res.partner", Portal, R),
-        rule("res.partner", Settings, ALL),
+        rule("res.partner", ContactCreation, ALL),
+        rule("res.partner", SalesManager, NO_UNLINK),
         rule("res.partner.category", Internal, R),
         rule("res.partner.category", SalesManager, ALL),
         rule("res.partner.category", Settings, ALL),
         rule("res.users", Internal, R),
+        rule("res.users", Portal, R),
         rule("res.users", AccessRights, ALL),
         rule("res.company", Internal, R),
         rule("res.company", Settings, ALL),
@@ -150,17 +181,16 @@ pub fn rules() -> Vec<Rule> {
         rule("product.product", Internal, R),
         rule("product.product", SalesUser, RW),
         rule("product.product", SalesManager, ALL),
-        rule("sale.order", SalesUser, ALL),
+        rule("sale.order", Portal, R),
+        rule("sale.order", SalesUser, NO_UNLINK),
         rule("sale.order", SalesManager, ALL),
         rule("sale.order.line", SalesUser, ALL),
         rule("sale.order.line", SalesManager, ALL),
         rule("mail.activity", Internal, ALL),
         rule("mail.activity.type", Internal, R),
         rule("mail.activity.type", Settings, ALL),
-        rule("ir.model", Internal, R),
-        rule("ir.model", Settings, NO_CREATE),
-        rule("ir.model.fields", Internal, R),
-        rule("ir.model.fields", Settings, NO_CREATE),
+        rule("ir.model", AccessRights, ALL),
+        rule("ir.model.fields", AccessRights, ALL),
     ]
 }
 
@@ -197,7 +227,7 @@ impl Acl {
             .filter(|rule| rule.model == model && rule.perms[op.index()])
             .map(|rule| rule.group)
             .collect();
-        groups.sort_by_key(|group| group.full_name(self.version));
+        groups.sort_by_key(|group| group.access_order(self.version));
         groups.dedup();
         groups
     }
@@ -224,7 +254,7 @@ impl Acl {
         } else {
             let lines: Vec<String> = allowed
                 .iter()
-                .map(|group| format!("\t- {}", group.full_name(self.version)))
+                .map(|group| format!("\t- {}", group.access_name(self.version)))
                 .collect();
             format!(
                 "This operation is allowed for the following groups:\n{}",
@@ -242,7 +272,7 @@ impl Acl {
 mod tests {
     use super::*;
 
-    const DEMO: [Group; 2] = [Group::Internal, Group::SalesUser];
+    const DEMO: [Group; 3] = [Group::Internal, Group::ContactCreation, Group::SalesUser];
 
     #[test]
     fn internal_user_reading_system_parameters_gets_the_verbatim_18_message() {
@@ -280,7 +310,10 @@ mod tests {
             assert!(acl.allows(&DEMO, model, Operation::Create), "{model}");
         }
         assert!(acl.allows(&DEMO, "product.product", Operation::Write));
-        assert!(!acl.allows(&[Group::Portal], "sale.order", Operation::Read));
+        assert!(!acl.allows(&DEMO, "sale.order", Operation::Unlink));
+        assert!(acl.allows(&[Group::Portal], "sale.order", Operation::Read));
+        assert!(!acl.allows(&[Group::Portal], "sale.order", Operation::Write));
         assert!(acl.allows(&[Group::Portal], "res.partner", Operation::Read));
+        assert!(!acl.allows(&[Group::Portal], "res.partner", Operation::Create));
     }
 }

@@ -285,7 +285,14 @@ struct Data19<'a> {
 struct ResultEnvelope<'a> {
     jsonrpc: &'static str,
     id: &'a Value,
+    #[serde(skip_serializing_if = "is_none")]
     result: &'a Value,
+}
+
+/// Python's `None`: Odoo leaves `result` out of the envelope (`action_archive` and every other method
+/// returning nothing).
+fn is_none(value: &&Value) -> bool {
+    value.is_null()
 }
 
 /// The JSON-RPC success envelope.

@@ -1,8 +1,10 @@
-//! `read_group`: grouping, aggregates, `<field>_count`/`__count`, `__domain`, date granularities.
+//! `read_group` (and the grouping under 19's `formatted_read_group`): grouping, aggregates,
+//! `<field>_count`/`__count`, `__domain`/`__extra_domain`, date granularities.
 
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Map, Value, json};
 
+use super::domain::{self, Domain};
 use super::fault::{Fault, python_str};
 use super::orm::{Env, compare_values};
 use super::schema::{Field, Model, Type};
@@ -16,6 +18,15 @@ pub struct GroupQuery<'a> {
     pub limit: Option<usize>,
     pub orderby: Option<&'a str>,
     pub lazy: bool,
+    /// `formatted_read_group` (19): aggregates keyed by their spec (`amount_total:sum`), `__count` only when
+    /// asked for, `__extra_domain` with the group's own conditions, and `having` on the aggregates.
+    pub formatted: Option<Having<'a>>,
+}
+
+/// The `having` domain of `formatted_read_group`, over aggregate keys such as `__count`.
+pub struct Having<'a> {
+    pub domain: Option<&'a Domain>,
+    pub count: bool,
 }
 
 struct GroupBy<'m> {
@@ -38,7 +49,7 @@ impl Db {
         query: GroupQuery<'_>,
     ) -> Result<Value, Fault> {
         let groupbys = self.parse_groupbys(model, query.groupby, query.lazy)?;
-        let aggregates = parse_aggregates(model, query.fields)?;
+        let aggregates = parse_aggregates(model, query.fields, query.formatted.is_some())?;
         let ids = self.search(env, model, query.domain, None, 0, None)?;
         // Group record ids by their key, keeping first-seen order for determinism.
         let mut groups: Vec<(Vec<Value>, Vec<i64>)> = Vec::new();
@@ -58,6 +69,13 @@ impl Db {
                 self.group_row(model, &query, &groupbys, &aggregates, &key, &members)
             })
             .collect();
+        if let Some(Having {
+            domain: Some(having),
+            ..
+        }) = &query.formatted
+        {
+            rows.retain(|row| having_matches(having, row));
+        }
         self.sort_groups(&mut rows, &groupbys, query.orderby)?;
         let rows = rows
             .into_iter()
@@ -175,12 +193,18 @@ impl Db {
             }
             _ => "__count".to_owned(),
         };
-        row.insert(count_key, json!(members.len()));
+        if query.formatted.as_ref().is_none_or(|having| having.count) {
+            row.insert(count_key, json!(members.len()));
+        }
         for aggregate in aggregates {
             row.insert(
                 aggregate.alias.clone(),
                 self.aggregate(model, aggregate, members),
             );
+        }
+        if query.formatted.is_some() {
+            row.insert("__extra_domain".into(), Value::Array(leaves));
+            return row;
         }
         row.insert("__domain".into(), and_domains(leaves, query.domain));
         if !ranges.is_empty() {
@@ -287,7 +311,23 @@ impl Db {
     }
 }
 
-fn parse_aggregates<'m>(model: &'m Model, specs: &[String]) -> Result<Vec<Aggregate<'m>>, Fault> {
+/// Does a group's row satisfy `having` (leaves on its aggregate keys)?
+fn having_matches(having: &Domain, row: &Map<String, Value>) -> bool {
+    having
+        .eval(&mut |leaf| {
+            let value = row.get(&leaf.path).cloned().unwrap_or(Value::Bool(false));
+            Ok::<bool, ()>(domain::matches(leaf.op, &[value], &leaf.value))
+        })
+        .unwrap_or(false)
+}
+
+/// Aggregate specs; `keyed_by_spec`: the row key is the whole spec (`amount_total:sum`), as 19's
+/// `formatted_read_group` names it, instead of the alias before the colon.
+fn parse_aggregates<'m>(
+    model: &'m Model,
+    specs: &[String],
+    keyed_by_spec: bool,
+) -> Result<Vec<Aggregate<'m>>, Fault> {
     let mut out = Vec::new();
     for spec in specs {
         if spec == "__count" {
@@ -317,7 +357,7 @@ fn parse_aggregates<'m>(model: &'m Model, specs: &[String]) -> Result<Vec<Aggreg
             None => continue,
         };
         out.push(Aggregate {
-            alias: alias.to_owned(),
+            alias: if keyed_by_spec { spec } else { alias }.to_owned(),
             field,
             function,
         });
@@ -427,6 +467,7 @@ mod tests {
             limit: None,
             orderby: None,
             lazy,
+            formatted: None,
         };
         db.read_group(&admin(), &model, query)
             .unwrap()

@@ -5,9 +5,11 @@ use serde_json::{Map, Value, json};
 use super::OdooVersion;
 use super::access::Operation;
 use super::fault::{Fault, Kind, python_repr};
+use super::formatted_group::FormattedQuery;
 use super::group::GroupQuery;
 use super::orm::{Env, ids_of};
 use super::schema::{self, Model};
+use super::signatures::{Spec, spec};
 use super::store::Db;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -16,91 +18,14 @@ pub enum Protocol {
     Json2,
 }
 
-/// A method's Python signature.
-struct Spec {
-    /// `@api.model`: called without ids.
-    model_level: bool,
-    params: &'static [&'static str],
-    required: usize,
-    /// Where unexpected keywords end up, as Python names it in the TypeError.
-    sink: &'static str,
-    mutates: bool,
-}
-
-fn spec(method: &str, model: &str, version: OdooVersion) -> Option<Spec> {
-    let s = |model_level, params, required, sink, mutates| Spec {
-        model_level,
-        params,
-        required,
-        sink,
-        mutates,
+/// Odoo's `call_kw` takes `args[0]` (the ids of a record method, the values of `create`) without looking:
+/// when it is missing, Python's IndexError names 18's args tuple or 19's list.
+fn missing_first_argument(version: OdooVersion) -> Fault {
+    let sequence = match version {
+        OdooVersion::V18 => "tuple",
+        OdooVersion::V19 => "list",
     };
-    Some(match method {
-        "search_read" => s(
-            true,
-            &["domain", "fields", "offset", "limit", "order"],
-            0,
-            "BaseModel._read_format",
-            false,
-        ),
-        "search" => s(
-            true,
-            &["domain", "offset", "limit", "order"],
-            1,
-            "BaseModel.search",
-            false,
-        ),
-        "search_count" => s(
-            true,
-            &["domain", "limit"],
-            1,
-            "BaseModel.search_count",
-            false,
-        ),
-        "read" => s(false, &["fields", "load"], 0, "BaseModel.read", false),
-        "create" => s(true, &["vals_list"], 1, "BaseModel.create", true),
-        "write" => s(false, &["vals"], 1, "BaseModel.write", true),
-        "unlink" => s(false, &[], 0, "BaseModel.unlink", true),
-        "exists" => s(false, &[], 0, "BaseModel.exists", false),
-        "fields_get" => s(
-            true,
-            &["allfields", "attributes"],
-            0,
-            "BaseModel.fields_get",
-            false,
-        ),
-        "read_group" => s(
-            true,
-            &[
-                "domain", "fields", "groupby", "offset", "limit", "orderby", "lazy",
-            ],
-            3,
-            "BaseModel.read_group",
-            false,
-        ),
-        "name_search" => s(
-            true,
-            &["name", "domain", "operator", "limit"],
-            0,
-            "BaseModel.name_search",
-            false,
-        ),
-        "default_get" => match version {
-            OdooVersion::V18 => s(true, &["fields_list"], 1, "BaseModel.default_get", false),
-            OdooVersion::V19 => s(true, &["fields"], 1, "BaseModel.default_get", false),
-        },
-        "check_access_rights" => s(
-            true,
-            &["operation", "raise_exception"],
-            1,
-            "BaseModel.check_access_rights",
-            false,
-        ),
-        "check_access" => s(false, &["operation"], 1, "BaseModel.check_access", false),
-        "has_access" => s(false, &["operation"], 1, "BaseModel.has_access", false),
-        "context_get" if model == "res.users" => s(true, &[], 0, "Users.context_get", false),
-        _ => return None,
-    })
+    Fault::new(Kind::IndexError, format!("{sequence} index out of range"))
 }
 
 /// A bound call: ids (for record methods), named arguments, context.
@@ -143,12 +68,15 @@ pub fn bind_jsonrpc(
     let spec = spec(method, model, version).ok_or_else(|| Fault::no_such_method(model, method))?;
     let mut kwargs = kwargs;
     let context = take_context(kwargs.remove("context"));
+    if args.is_empty() && (method == "create" || !spec.model_level) {
+        return Err(missing_first_argument(version));
+    }
     let (ids, positional) = if spec.model_level {
         (Value::Null, args)
     } else {
         match args.split_first() {
             Some((ids, rest)) => (ids.clone(), rest),
-            None => return Err(Fault::new(Kind::IndexError, "list index out of range")),
+            None => return Err(missing_first_argument(version)),
         }
     };
     if positional.len() > spec.params.len() {
@@ -411,6 +339,7 @@ pub fn run(
                 limit: count(arg(&call, "limit"), "limit")?,
                 orderby: text(arg(&call, "orderby"), "orderby")?,
                 lazy,
+                formatted: None,
             };
             db.read_group(&env, model, query)?
         }
@@ -463,7 +392,32 @@ pub fn run(
                     && db.check_rules(&env, model, &ids, method_name(op)).is_ok()
             )
         }
-        "context_get" => json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": uid}),
+        "context_get" => {
+            json!({"lang": "en_US", "tz": db.value("res.users", uid, "tz"), "uid": uid})
+        }
+        "get_available_models" => db.available_models(uid),
+        "display_name_for" => db.display_names_for(uid, &strings(arg(&call, "models"), "models")?),
+        "formatted_read_group" => {
+            let groupby = strings(arg(&call, "groupby"), "groupby")?;
+            let aggregates = strings(arg(&call, "aggregates"), "aggregates")?;
+            let query = FormattedQuery {
+                domain: &domain(),
+                groupby: &groupby,
+                aggregates: &aggregates,
+                having: arg(&call, "having"),
+                offset: count(arg(&call, "offset"), "offset")?.unwrap_or(0),
+                limit: count(arg(&call, "limit"), "limit")?,
+                order: text(arg(&call, "order"), "order")?,
+            };
+            db.formatted_read_group(&env, model, query)?
+        }
+        "action_archive" | "action_unarchive" => {
+            let active = method == "action_unarchive";
+            db.set_active(&env, model, &record_ids(&call)?, active)?
+        }
+        "action_confirm" => db.confirm_orders(&env, model, &record_ids(&call)?)?,
+        "action_cancel" => db.cancel_orders(&env, model, &record_ids(&call)?)?,
+        "message_post" => db.message_post(&env, model, &record_ids(&call)?, arg(&call, "body"))?,
         _ => return Err(Fault::no_such_method(model.name, method)),
     })
 }

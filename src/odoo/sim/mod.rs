@@ -4,18 +4,23 @@
 //! `/xmlrpc/2/<service>`, `/web/session/authenticate`, `/web/dataset/call_kw` and `/web/webclient/version_info`.
 
 mod access;
+mod business;
 mod domain;
 mod fault;
+mod formatted_group;
 mod group;
 mod json2;
 mod jsonrpc;
 mod methods;
+mod model_list;
 mod mutate;
 mod orm;
 #[cfg(test)]
 mod orm_tests;
+mod rules;
 mod schema;
 mod seed;
+mod signatures;
 mod store;
 mod values;
 mod wizard;

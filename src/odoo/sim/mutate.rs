@@ -6,6 +6,7 @@ use super::OdooVersion;
 use super::access::Operation;
 use super::fault::{Fault, python_repr};
 use super::orm::{Env, ids_of};
+use super::rules::reads_before_writing;
 use super::schema::{self, Model, Type};
 use super::store::{Db, Record};
 
@@ -21,7 +22,22 @@ fn take_password(model: &Model, vals: &Map<String, Value>) -> (Map<String, Value
     (vals, password)
 }
 
-fn now() -> String {
+/// Models' SQL `CHECK` constraints: `res.partner.check_name`, a contact (the default type) needs a name.
+fn check_sql_constraints(model: &Model, record: &Record) -> Result<(), Fault> {
+    let contact = record.get("type").is_none_or(|t| t == "contact");
+    let named = record
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|name| !name.is_empty());
+    if model.name == "res.partner" && contact && !named {
+        return Err(Fault::validation(
+            "The operation cannot be completed: Contacts require a name",
+        ));
+    }
+    Ok(())
+}
+
+pub fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
@@ -47,6 +63,7 @@ impl Db {
             }
         }
         self.check_required(model, &record)?;
+        check_sql_constraints(model, &record)?;
         let stamp = now();
         record.insert("create_date".into(), json!(stamp));
         record.insert("write_date".into(), json!(stamp));
@@ -126,8 +143,10 @@ impl Db {
     /// An activity must point at an existing model and record, and at a valid user.
     fn prepare_activity(&self, env: &Env, vals: &mut Map<String, Value>) -> Result<(), Fault> {
         let by_id = vals.get("res_model_id").and_then(Value::as_i64);
+        // Without `res_model_id`, Odoo takes the model from `default_res_model` in the context.
         let by_name = vals
             .get("res_model")
+            .or_else(|| env.context.get("default_res_model"))
             .and_then(Value::as_str)
             .map(str::to_owned);
         let res_model = match (by_id, by_name) {
@@ -169,6 +188,14 @@ impl Db {
         ids: &[i64],
         vals: &Value,
     ) -> Result<(), Fault> {
+        if reads_before_writing(model.name) {
+            let existing: Vec<i64> = ids
+                .iter()
+                .copied()
+                .filter(|id| self.exists(model.name, *id))
+                .collect();
+            self.check_rules(env, model, &existing, "read")?;
+        }
         self.check_access(env, model, Operation::Write)?;
         let missing: Vec<i64> = ids
             .iter()
@@ -219,6 +246,7 @@ impl Db {
             row.insert("write_uid".into(), json!(env.uid));
             let snapshot = row.clone();
             self.check_required(model, &snapshot)?;
+            check_sql_constraints(model, &snapshot)?;
             self.apply_one2many(env, model, *id, commands.clone())?;
         }
         self.check_constraints(model, ids)
@@ -234,6 +262,8 @@ impl Db {
         if !missing.is_empty() {
             return Err(Fault::missing(model.name, &missing, env.uid));
         }
+        self.check_rules(env, model, ids, "unlink")?;
+        self.check_unlink(model, ids)?;
         for id in ids {
             self.remove(model.name, *id)?;
         }
@@ -319,15 +349,20 @@ impl Db {
         Ok(())
     }
 
+    /// A foreign key (`ondelete='restrict'`) refusing the deletion, in each version's words.
     fn restrict_fault(&self, model: &str, field: &str) -> Fault {
-        let description = self.model(model).map_or(model, |m| m.description);
+        let meta = self.model(model);
+        let description = meta.map_or(model, |m| m.description);
+        let label = meta
+            .and_then(|m| m.field(field))
+            .map_or(field, |f| f.string);
         let constraint = format!("{}_{field}_fkey", model.replace('.', "_"));
         Fault::validation(match self.version {
             OdooVersion::V18 => format!(
-                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {description} ({model})\nConstraint: {constraint}\n"
+                "The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\n\nModel: {description} ({model})\nConstraint: {constraint}\n"
             ),
             OdooVersion::V19 => format!(
-                "The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\nModel: '{description}' ({model})\nConstraint: {constraint}\n"
+                "The operation cannot be completed: Another model is using the record you are trying to delete.\n\nThe troublemaker is: '{description}' ({model})\nThanks to the following constraint: '{label}' ({field})\nHow about archiving the record instead?"
             ),
         })
     }

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde_json::{Map, Value, json};
 
 use super::OdooVersion;
-use super::access::{Group, Operation};
+use super::access::Operation;
 use super::domain::{self, Domain, Leaf, Op};
 use super::fault::Fault;
 use super::schema::{Model, Type};
@@ -18,7 +18,7 @@ pub struct Env {
 }
 
 impl Env {
-    fn active_test(&self) -> bool {
+    pub fn active_test(&self) -> bool {
         self.context.get("active_test") != Some(&Value::Bool(false))
     }
 }
@@ -27,39 +27,6 @@ impl Db {
     pub fn check_access(&self, env: &Env, model: &Model, op: Operation) -> Result<(), Fault> {
         let groups = self.user_groups(env.uid);
         self.acl.check(&groups, model.name, model.description, op)
-    }
-
-    /// Record rules: portal users see only their own partner.
-    fn rule_allows(&self, env: &Env, model: &str, id: i64) -> bool {
-        let groups = self.user_groups(env.uid);
-        if model == "res.partner" && groups == [Group::Portal] {
-            return id == self.user_partner(env.uid);
-        }
-        true
-    }
-
-    /// Fail like Odoo when a read touches records a rule hides.
-    pub fn check_rules(
-        &self,
-        env: &Env,
-        model: &Model,
-        ids: &[i64],
-        op: &str,
-    ) -> Result<(), Fault> {
-        let Some(denied) = ids
-            .iter()
-            .find(|id| !self.rule_allows(env, model.name, **id))
-        else {
-            return Ok(());
-        };
-        let user = self.display_name("res.users", env.uid);
-        Err(Fault::access_error(format!(
-            "Uh-oh! Looks like you have stumbled upon some top-secret records.\n\nSorry, {user} (id={}) doesn't have '{op}' access to:\n- {}, {} ({}: {denied})\n\nIf you really, really need access, perhaps you can win over your friendly administrator with a batch of freshly baked cookies.",
-            env.uid,
-            model.description,
-            self.display_name(model.name, *denied),
-            model.name
-        )))
     }
 
     pub fn parse_domain(&self, model: &Model, value: &Value) -> Result<Domain, Fault> {

@@ -170,9 +170,20 @@ fn sale_orders_compute_totals_and_cascade_their_lines() {
         db.row("sale.order.line", lines[0]).unwrap()["name"],
         "[FURN_7777] Office Chair"
     );
-    call(
+    // A salesman may not delete orders at all; a sales administrator may delete a quotation.
+    let refused = call(
         &mut db,
         DEMO,
+        "sale.order",
+        "unlink",
+        json!([[id]]),
+        json!({}),
+    )
+    .unwrap_err();
+    assert_eq!(refused.kind, Kind::AccessError);
+    call(
+        &mut db,
+        ADMIN,
         "sale.order",
         "unlink",
         json!([[id]]),
@@ -266,20 +277,19 @@ fn portal_users_see_only_their_own_partner() {
     )
     .unwrap_err();
     assert_eq!(other.kind, Kind::AccessError);
+    // Portal users read the orders sold to them, and only those.
     let orders = call(
         &mut db,
         PORTAL,
         "sale.order",
-        "search",
+        "search_read",
         json!([[]]),
-        json!({}),
+        json!({"fields": ["partner_id"]}),
     )
-    .unwrap_err();
-    assert!(
-        orders
-            .message
-            .starts_with("You are not allowed to access 'Sales Order' (sale.order) records.")
-    );
+    .unwrap();
+    let orders = orders.as_array().unwrap();
+    assert_eq!(orders.len(), 2);
+    assert!(orders.iter().all(|o| o["partner_id"][0] == 6));
 }
 
 #[test]

@@ -279,6 +279,7 @@ pub fn models(version: OdooVersion) -> Vec<Model> {
             f("comment", "Notes", Type::Html),
             f("image_128", "Image 128", Type::Binary),
             o2m("sale_order_ids", "Sales Order", "sale.order", "partner_id"),
+            o2m("user_ids", "Users", "res.users", "partner_id"),
             activity_ids(),
         ]),
         model("res.partner.category", "Partner Tags", "name", "name", vec![
@@ -430,6 +431,15 @@ pub fn models(version: OdooVersion) -> Vec<Model> {
             f("perm_create", "Create", Type::Boolean),
             f("perm_unlink", "Delete", Type::Boolean),
             f("active", "Active", Type::Boolean),
+        ]),
+        // Last, so that adding it left the ids of the other `ir.model` rows as they were.
+        model("mail.message", "Message", "id desc", "body", vec![
+            f("body", "Contents", Type::Html),
+            f("model", "Related Document Model", Type::Char),
+            f("res_id", "Related Document ID", Type::Integer),
+            f("message_type", "Type", Type::Selection)
+                .sel(&[("email", "Incoming Email"), ("comment", "Comment"), ("notification", "System notification")]),
+            m2o("author_id", "Author", "res.partner"),
         ]),
     ]
 }

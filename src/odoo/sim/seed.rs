@@ -22,6 +22,7 @@ const ADMIN_GROUPS: &[Group] = &[
     Group::Internal,
     Group::Settings,
     Group::AccessRights,
+    Group::ContactCreation,
     Group::SalesUser,
     Group::SalesManager,
 ];
@@ -66,7 +67,7 @@ pub fn users(version: OdooVersion) -> Vec<User> {
             password: "demo",
             name: "Marc Demo",
             partner_id: 5,
-            groups: &[Group::Internal, Group::SalesUser],
+            groups: &[Group::Internal, Group::ContactCreation, Group::SalesUser],
             active: true,
         },
         User {
@@ -74,11 +75,19 @@ pub fn users(version: OdooVersion) -> Vec<User> {
             login: "portal",
             password: "portal",
             name: "Joel Willis",
-            partner_id: 6,
+            partner_id: PORTAL_PARTNER,
             groups: &[Group::Portal],
             active: true,
         },
     ]
+}
+
+/// The demo database's portal user has no timezone.
+fn user_tz(login: &str) -> Value {
+    match login {
+        "portal" => json!(false),
+        _ => json!("Europe/Brussels"),
+    }
 }
 
 /// (id, name, code, phone code)
@@ -188,7 +197,7 @@ pub fn records(version: OdooVersion) -> Vec<(&'static str, Value)> {
         );
         add(
             "res.users",
-            json!({"id": user.id, "login": user.login, "name": user.name, "partner_id": user.partner_id, "company_id": 1, "company_ids": [1], "active": user.active, "email": email, "lang": "en_US", "tz": "Europe/Brussels", "groups": user.groups.iter().map(|g| g.id()).collect::<Vec<_>>()}),
+            json!({"id": user.id, "login": user.login, "name": user.name, "partner_id": user.partner_id, "company_id": 1, "company_ids": [1], "active": user.active, "email": email, "lang": "en_US", "tz": user_tz(user.login), "groups": user.groups.iter().map(|g| g.id()).collect::<Vec<_>>()}),
         );
     }
     add(
@@ -259,12 +268,23 @@ pub fn records(version: OdooVersion) -> Vec<(&'static str, Value)> {
         add("product.product", variant);
     }
 
-    let first_customer = first_company;
-    for (index, (state, customer, day, lines)) in ORDERS.iter().enumerate() {
+    let demo = users(version)
+        .iter()
+        .find(|u| u.login == "demo")
+        .map_or(6, |u| u.id);
+    for (index, (state, buyer, seller, day, lines)) in ORDERS.iter().enumerate() {
         let id = index as i64 + 1;
+        let partner = match buyer {
+            Buyer::Customer(index) => first_company + index,
+            Buyer::Portal => PORTAL_PARTNER,
+        };
+        let salesman = match seller {
+            Seller::Admin => 2,
+            Seller::Demo => demo,
+        };
         add(
             "sale.order",
-            json!({"id": id, "name": format!("S{id:05}"), "partner_id": first_customer + customer, "date_order": format!("2026-{day} 10:00:00"), "state": state, "user_id": 2, "company_id": 1}),
+            json!({"id": id, "name": format!("S{id:05}"), "partner_id": partner, "date_order": format!("2026-{day} 10:00:00"), "state": state, "user_id": salesman, "company_id": 1}),
         );
         for (line_index, (product, qty)) in lines.iter().enumerate() {
             let (_, name, code, price, _, _) = PRODUCTS[(*product - 1) as usize];
@@ -321,15 +341,74 @@ const PRODUCTS: &[(i64, &str, &str, f64, i64, &str)] = &[
     (10, "Virtual Home Staging", "SERV_001", 38.25, 4, "service"),
 ];
 
-/// (state, customer index, "MM-DD", lines of (product id, quantity))
-type Order = (&'static str, i64, &'static str, &'static [(i64, f64)]);
+/// Who an order is sold to: a demo customer company (by index) or the portal user's partner.
+enum Buyer {
+    Customer(i64),
+    Portal,
+}
+
+/// The salesperson: the demo database has orders of both, so `demo` sees only some of them.
+enum Seller {
+    Admin,
+    Demo,
+}
+
+/// The portal user's partner (`Joel Willis`).
+const PORTAL_PARTNER: i64 = 6;
+
+/// (state, buyer, salesperson, "MM-DD", lines of (product id, quantity))
+type Order = (
+    &'static str,
+    Buyer,
+    Seller,
+    &'static str,
+    &'static [(i64, f64)],
+);
 const ORDERS: &[Order] = &[
-    ("draft", 6, "01-12", &[(5, 1.0), (1, 4.0)]),
-    ("draft", 1, "01-19", &[(3, 2.0)]),
-    ("sent", 2, "02-03", &[(4, 1.0), (6, 3.0), (10, 5.0)]),
-    ("sale", 0, "02-16", &[(2, 10.0), (8, 12.0)]),
-    ("sale", 6, "03-02", &[(9, 2.0), (7, 1.0)]),
-    ("cancel", 3, "03-09", &[(1, 1.0)]),
+    (
+        "draft",
+        Buyer::Customer(6),
+        Seller::Demo,
+        "01-12",
+        &[(5, 1.0), (1, 4.0)],
+    ),
+    (
+        "draft",
+        Buyer::Customer(1),
+        Seller::Admin,
+        "01-19",
+        &[(3, 2.0)],
+    ),
+    (
+        "sent",
+        Buyer::Customer(2),
+        Seller::Demo,
+        "02-03",
+        &[(4, 1.0), (6, 3.0), (10, 5.0)],
+    ),
+    (
+        "sale",
+        Buyer::Customer(0),
+        Seller::Admin,
+        "02-16",
+        &[(2, 10.0), (8, 12.0)],
+    ),
+    (
+        "sale",
+        Buyer::Customer(6),
+        Seller::Demo,
+        "03-02",
+        &[(9, 2.0), (7, 1.0)],
+    ),
+    (
+        "cancel",
+        Buyer::Customer(3),
+        Seller::Admin,
+        "03-09",
+        &[(1, 1.0)],
+    ),
+    ("sent", Buyer::Portal, Seller::Admin, "03-16", &[(2, 2.0)]),
+    ("sale", Buyer::Portal, Seller::Admin, "03-23", &[(8, 4.0)]),
 ];
 
 /// Seed activities: (model, record id, activity type, summary, deadline, user id).

@@ -147,6 +147,9 @@ impl Db {
             rows.push(("ir.model.access", json!({"id": index + 1, "name": format!("access_{}_{}", rule.model.replace('.', "_"), rule.group.id()), "model_id": model_id, "group_id": rule.group.id(), "perm_read": rule.perms[0], "perm_write": rule.perms[1], "perm_create": rule.perms[2], "perm_unlink": rule.perms[3]})));
         }
         rows.push(("ir.rule", json!({"id": 1, "name": "res.partner: portal/public: read access on my commercial partner", "model_id": self.model_id("res.partner"), "groups": [Group::Portal.id()], "domain_force": "[('id', 'child_of', user.commercial_partner_id.id)]", "perm_read": true, "perm_write": false, "perm_create": false, "perm_unlink": false})));
+        let orders = self.model_id("sale.order");
+        rows.push(("ir.rule", json!({"id": 2, "name": "Personal Orders", "model_id": orders, "groups": [Group::SalesUser.id()], "domain_force": "['|', ('user_id', '=', user.id), ('user_id', '=', False)]", "perm_read": true, "perm_write": true, "perm_create": true, "perm_unlink": true})));
+        rows.push(("ir.rule", json!({"id": 3, "name": "Portal Personal Quotations/Sales Orders", "model_id": orders, "groups": [Group::Portal.id()], "domain_force": "[('message_partner_ids', 'child_of', [user.commercial_partner_id.id])]", "perm_read": true, "perm_write": true, "perm_create": true, "perm_unlink": true})));
         let crons = seed::CRONS.iter().filter(|c| self.model(c.1).is_some());
         for (index, (name, model, number, unit)) in crons.enumerate() {
             rows.push(("ir.cron", json!({"id": index + 1, "name": name, "model_id": self.model_id(model), "code": "model._run()", "user_id": 1, "interval_number": number, "interval_type": unit, "nextcall": "2026-12-01 00:00:00"})));
@@ -272,7 +275,7 @@ impl Db {
 
     fn group_full_name(&self, id: i64) -> String {
         match self.group_ids.get(&id) {
-            Some(group) => group.full_name(self.version).to_owned(),
+            Some(group) => group.full_name(self.version),
             None => self.str_of("res.groups", id, "name"),
         }
     }

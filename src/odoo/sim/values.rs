@@ -94,6 +94,8 @@ impl Db {
                 }
                 value.clone()
             }
+            // A text is not an id: Odoo's Many2one conversion quietly clears the field.
+            Type::Many2one if value.is_string() => Value::Bool(false),
             Type::Many2one => {
                 let id = value.as_i64().ok_or_else(wrong)?;
                 let relation = field.relation.unwrap_or_default();

@@ -1,0 +1,215 @@
+//! Business methods (the buttons of a form): `action_archive`/`action_unarchive`, `sale.order`'s
+//! `action_confirm`/`action_cancel`, `message_post`, and the `unlink` guard of sent and confirmed orders.
+
+use serde_json::{Value, json};
+
+use super::access::Operation;
+use super::fault::{Fault, python_tuple};
+use super::mutate::now;
+use super::orm::Env;
+use super::schema::Model;
+use super::store::Db;
+
+/// States of a quotation that `action_confirm` accepts.
+const CONFIRMABLE: [&str; 2] = ["draft", "sent"];
+
+impl Db {
+    /// A button reads its records first (a record rule then fails with 'read'), then changes them.
+    fn check_button(&self, env: &Env, model: &Model, ids: &[i64]) -> Result<(), Fault> {
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.exists(model.name, *id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Fault::missing(model.name, &missing, env.uid));
+        }
+        self.check_rules(env, model, ids, "read")?;
+        self.check_access(env, model, Operation::Write)?;
+        self.check_rules(env, model, ids, "write")
+    }
+
+    /// Store values on records as a button does (no type conversion: the values are the ORM's own).
+    fn set_values(&mut self, env: &Env, model: &str, ids: &[i64], values: &[(&str, Value)]) {
+        let stamp = now();
+        let Some(table) = self.tables.get_mut(model) else {
+            return;
+        };
+        for id in ids {
+            if let Some(row) = table.rows.get_mut(id) {
+                for (field, value) in values {
+                    row.insert((*field).to_owned(), value.clone());
+                }
+                row.insert("write_date".into(), json!(stamp));
+                row.insert("write_uid".into(), json!(env.uid));
+            }
+        }
+    }
+
+    /// `action_archive` / `action_unarchive`: they return `None`.
+    pub fn set_active(
+        &mut self,
+        env: &Env,
+        model: &Model,
+        ids: &[i64],
+        active: bool,
+    ) -> Result<Value, Fault> {
+        if !model.has_active() {
+            return Err(Fault::no_such_method(
+                model.name,
+                if active {
+                    "action_unarchive"
+                } else {
+                    "action_archive"
+                },
+            ));
+        }
+        self.check_button(env, model, ids)?;
+        self.set_values(env, model.name, ids, &[("active", json!(active))]);
+        Ok(Value::Null)
+    }
+
+    /// `sale.order.action_confirm`: quotations become sales orders; returns `True`.
+    pub fn confirm_orders(
+        &mut self,
+        env: &Env,
+        model: &Model,
+        ids: &[i64],
+    ) -> Result<Value, Fault> {
+        self.check_button(env, model, ids)?;
+        let blocked: Vec<String> = ids
+            .iter()
+            .filter(|id| {
+                let state = self.value(model.name, **id, "state");
+                !CONFIRMABLE.contains(&state.as_str().unwrap_or_default())
+            })
+            .map(|id| self.display_name(model.name, *id))
+            .collect();
+        if !blocked.is_empty() {
+            return Err(Fault::user_error(format!(
+                "The following orders are not in a state requiring confirmation: {}",
+                blocked.join(", ")
+            )));
+        }
+        let confirmed = [("state", json!("sale")), ("date_order", json!(now()))];
+        self.set_values(env, model.name, ids, &confirmed);
+        Ok(json!(true))
+    }
+
+    /// `sale.order.action_cancel` (with `disable_cancel_warning`, no wizard): returns `True`.
+    pub fn cancel_orders(&mut self, env: &Env, model: &Model, ids: &[i64]) -> Result<Value, Fault> {
+        self.check_button(env, model, ids)?;
+        self.set_values(env, model.name, ids, &[("state", json!("cancel"))]);
+        Ok(json!(true))
+    }
+
+    /// `message_post(body=…)` on one record: the new `mail.message` id (19 returns it as a list).
+    pub fn message_post(
+        &mut self,
+        env: &Env,
+        model: &Model,
+        ids: &[i64],
+        body: &Value,
+    ) -> Result<Value, Fault> {
+        if ids.len() != 1 {
+            return Err(Fault::value_error(format!(
+                "Expected singleton: {}{}",
+                model.name,
+                python_tuple(ids)
+            )));
+        }
+        self.check_button(env, model, ids)?;
+        let stamp = json!(now());
+        let message = json!({"body": body, "model": model.name, "res_id": ids[0], "message_type": "comment",
+            "author_id": self.user_partner(env.uid), "create_date": stamp, "write_date": stamp,
+            "create_uid": env.uid, "write_uid": env.uid});
+        let Some(table) = self.tables.get_mut("mail.message") else {
+            return Err(Fault::no_such_method(model.name, "message_post"));
+        };
+        let id = table.next_id;
+        table.next_id += 1;
+        if let Value::Object(record) = message {
+            table.rows.insert(id, record);
+        }
+        Ok(match self.version {
+            super::OdooVersion::V18 => json!(id),
+            super::OdooVersion::V19 => json!([id]),
+        })
+    }
+
+    /// `sale.order`'s `@api.ondelete`: only quotations and cancelled orders may be deleted.
+    pub fn check_unlink(&self, model: &Model, ids: &[i64]) -> Result<(), Fault> {
+        let locked = model.name == "sale.order"
+            && ids.iter().any(|id| {
+                let state = self.value(model.name, *id, "state");
+                matches!(state.as_str(), Some("sent" | "sale"))
+            });
+        if locked {
+            return Err(Fault::user_error(
+                "You can not delete a sent quotation or a confirmed sales order. You must first cancel it.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Map;
+
+    use super::super::OdooVersion;
+    use super::*;
+
+    fn env(uid: i64) -> Env {
+        Env {
+            uid,
+            context: Map::new(),
+        }
+    }
+
+    #[test]
+    fn confirming_then_cancelling_an_order_unlocks_its_deletion() {
+        let mut db = Db::new(OdooVersion::V18);
+        let model = db.model("sale.order").unwrap().clone();
+        assert_eq!(
+            db.confirm_orders(&env(2), &model, &[2]).unwrap(),
+            json!(true)
+        );
+        assert_eq!(db.value("sale.order", 2, "state"), json!("sale"));
+        assert!(db.check_unlink(&model, &[2]).is_err());
+        let again = db.confirm_orders(&env(2), &model, &[2]).unwrap_err();
+        assert_eq!(
+            again.message,
+            "The following orders are not in a state requiring confirmation: S00002"
+        );
+        db.cancel_orders(&env(2), &model, &[2]).unwrap();
+        assert!(db.check_unlink(&model, &[2]).is_ok());
+    }
+
+    #[test]
+    fn a_salesman_cannot_press_buttons_on_an_order_of_someone_else() {
+        let mut db = Db::new(OdooVersion::V19);
+        let model = db.model("sale.order").unwrap().clone();
+        let fault = db.confirm_orders(&env(5), &model, &[2]).unwrap_err();
+        assert!(
+            fault.message.contains("doesn't have 'read' access"),
+            "{}",
+            fault.message
+        );
+    }
+
+    #[test]
+    fn archiving_returns_none_and_posting_returns_the_message_id() {
+        let mut db = Db::new(OdooVersion::V19);
+        let partners = db.model("res.partner").unwrap().clone();
+        assert_eq!(
+            db.set_active(&env(2), &partners, &[9], false).unwrap(),
+            Value::Null
+        );
+        assert_eq!(db.value("res.partner", 9, "active"), json!(false));
+        let posted = db
+            .message_post(&env(2), &partners, &[9], &json!("Hi"))
+            .unwrap();
+        assert_eq!(posted, json!([1]));
+    }
+}
