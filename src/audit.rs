@@ -140,29 +140,61 @@ pub const OAUTH_METHOD_PREFIX: &str = "oauth/";
 
 /// Keys whose values are secrets wherever they appear.
 const SECRET_KEYS: &[&str] = &[
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
     "key",
+    "token",
     "authorization",
-    "client_secret",
-    "refresh_token",
-    "access_token",
     "code",
     "code_verifier",
-    "credential",
-    "csrf",
+    "refresh_token",
+    "access_token",
+    "client_secret",
 ];
-/// Endings that mark a secret too (`new_password`, `x_api_token`), without catching business
-/// fields such as `default_code`.
-const SECRET_SUFFIXES: &[&str] = &["_password", "_secret", "_token", "_apikey", "_api_key"];
+/// Words that make any key a secret's, as one of its `_`-separated (or camelCase) parts:
+/// `new_password`, `x_pwd`, `x_api_secret_key`, `x_totp_seed`, `clientSecret`.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "apikey",
+    "credential",
+    "credentials",
+    "csrf",
+    "totp",
+    "otp",
+    "private",
+];
 
+/// Whether `key` names a secret. Words are matched whole, so business fields such as
+/// `default_code` or `keyword` stay; a key ending in `_key` (`api_key`, `x_signing_key`) or
+/// `_token` (`x_api_token`, `id_token`, but not `token_type`) is one.
 fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    SECRET_KEYS.contains(&key.as_str()) || SECRET_SUFFIXES.iter().any(|s| key.ends_with(s))
+    let mut snake = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            snake.push('_');
+        }
+        snake.push(c.to_ascii_lowercase());
+    }
+    let words: Vec<&str> = snake
+        .split(['_', '-', '.', ' '])
+        .filter(|w| !w.is_empty())
+        .collect();
+    SECRET_KEYS.contains(&words.join("_").as_str())
+        || words.iter().any(|w| SECRET_WORDS.contains(w))
+        || (words.len() > 1 && matches!(words.last(), Some(&("key" | "token"))))
+}
+
+/// A secret-named value is redacted whatever its type (a numeric PIN, a list of keys), except
+/// `null` and the integer under `code` — a JSON-RPC or HTTP status code, never an OAuth code
+/// (those are strings).
+fn redacts(key: &str, value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Number(n) if n.is_i64() && key == "code" => false,
+        _ => is_secret_key(key),
+    }
 }
 
 /// A copy of `value` safe to store: values under secret-looking keys, and strings that look like
@@ -172,8 +204,7 @@ pub fn redact(value: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    // Only text can hold a secret; numbers such as a JSON-RPC error code stay.
-                    let v = if is_secret_key(k) && v.is_string() {
+                    let v = if redacts(k, v) {
                         Value::String("[redacted]".into())
                     } else {
                         redact(v)
@@ -250,6 +281,34 @@ mod tests {
         assert_eq!(scrub_tokens("a omg_short b"), "a omg_short b");
         assert_eq!(clean["keys"][1], "plain");
         assert_eq!(clean["code"], Value::Null);
+    }
+
+    #[test]
+    fn secret_names_are_redacted_whatever_the_value() {
+        let payload = json!({"password": 987_654_321_012_i64, "x_pwd": ["a1", "b2"],
+            "x_passphrase": "horse", "x_api_secret_key": "k1", "x_totp_seed": "JBSW",
+            "clientSecret": "cs", "signing_key": {"k": 1}, "otp": 123_456,
+            "error": {"code": -32000, "message": "rate limited"},
+            "x_api_token": 7, "token_type": "Bearer",
+            "default_code": "FURN_01", "keyword": "chair", "key_id": 4, "name": "Acme"});
+        let clean = redact(&payload);
+        for key in [
+            "password",
+            "x_pwd",
+            "x_passphrase",
+            "x_api_secret_key",
+            "x_totp_seed",
+            "clientSecret",
+            "signing_key",
+            "otp",
+            "x_api_token",
+        ] {
+            assert_eq!(clean[key], "[redacted]", "{key}: {clean}");
+        }
+        assert_eq!(clean["error"]["code"], -32000);
+        for key in ["default_code", "keyword", "key_id", "name", "token_type"] {
+            assert_eq!(clean[key], payload[key], "{key}");
+        }
     }
 
     #[test]

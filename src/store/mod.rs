@@ -8,6 +8,7 @@ mod approvals;
 mod audit;
 mod connections;
 mod console;
+mod data_dir;
 mod oauth;
 mod odoo_users;
 mod rate;
@@ -80,9 +81,12 @@ impl Store {
             }
             Some(_) => return Err(Error::UnsupportedUrl),
             None => {
-                std::fs::create_dir_all(data_dir)
+                let (db, open) = data_dir::prepare(data_dir)
                     .map_err(|e| Error::DataDir(data_dir.display().to_string(), e))?;
-                let options = SqliteConnectOptions::new().filename(data_dir.join("gateway.db"));
+                for path in open {
+                    tracing::warn!(%path, "readable by other users: run chmod go-rwx on it");
+                }
+                let options = SqliteConnectOptions::new().filename(db);
                 Self::Sqlite(sqlite_pool(options).await?)
             }
         };

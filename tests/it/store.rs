@@ -1110,3 +1110,30 @@ mod cases {
         assert_eq!(attempt(T0 + 3 * WINDOW).await.failures, 1);
     }
 }
+
+/// The SQLite files hold audit payloads and token hashes: only the gateway's OS user reads them.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_data_directory_and_its_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = TempDir::new().unwrap();
+    let dir = parent.path().join("data");
+    let store = Store::open(None, &dir).await.unwrap();
+    store.put_setting("probe", "1").await.unwrap();
+    let mode = |name: &str| {
+        let path = if name.is_empty() {
+            dir.clone()
+        } else {
+            dir.join(name)
+        };
+        std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o700);
+    for file in ["gateway.db", "gateway.db-wal", "gateway.db-shm"] {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+}
