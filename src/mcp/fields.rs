@@ -11,6 +11,7 @@ use tokio::sync::RwLock;
 
 use super::error::ToolError;
 use super::tools::ToolContext;
+use crate::policy::models::Touched;
 
 /// Field metadata changes only with module upgrades; a few minutes of staleness is harmless.
 const TTL: Duration = Duration::from_secs(600);
@@ -105,21 +106,27 @@ impl FieldCache {
         Ok(fields)
     }
 
-    /// The first model on `path` (starting at `model`) that `allowed` refuses, if any. Each hop's
-    /// metadata is read only after that hop's model was admitted, so a forbidden model is never
-    /// queried, not even for its fields.
+    /// The first model on `touched`'s path (starting at `model`) that `allowed` refuses, if any:
+    /// every hop's related model, and the last field's when its related model is read. Each
+    /// hop's metadata is read only after that hop's model was admitted, so a forbidden model is
+    /// never queried, not even for its fields.
     pub async fn first_forbidden(
         &self,
         ctx: &ToolContext<'_>,
         model: &str,
-        path: &str,
+        touched: &Touched,
         allowed: impl Fn(&str) -> bool,
     ) -> Result<Option<String>, ToolError> {
-        let hops: Vec<&str> = path.split('.').collect();
+        let hops: Vec<&str> = touched.path.split('.').collect();
+        let walked = if touched.reads_target {
+            hops.len()
+        } else {
+            hops.len() - 1
+        };
         let mut current = model.to_owned();
-        for field in &hops[..hops.len().saturating_sub(1)] {
+        for field in &hops[..walked] {
             let fields = self.fields(ctx, &current).await?;
-            // A non-relational or unknown field ends the walk; Odoo reports the bad path itself.
+            // A non-relational or unknown field ends the walk; Odoo reports a bad path itself.
             let Some(next) = fields.get(*field).and_then(|f| f.relation.clone()) else {
                 return Ok(None);
             };

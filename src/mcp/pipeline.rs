@@ -189,15 +189,18 @@ async fn check_models(
     if !models::allowed(&model, &allowed_models) {
         return Err(refuse(&model));
     }
-    for path in &touched.dotted_paths {
+    for touched in &touched.paths {
         let forbidden = ctx
             .state
             .fields
-            .first_forbidden(ctx, &model, path, |m| models::allowed(m, &allowed_models))
+            .first_forbidden(ctx, &model, touched, |m| {
+                models::allowed(m, &allowed_models)
+            })
             .await?;
         if let Some(other) = forbidden {
             return Err(ToolError::Refused(format!(
-                "The field path '{path}' reaches the model '{other}', which is not among this connection's allowed models."
+                "The field path '{}' reaches the model '{other}', which is not among this connection's allowed models.",
+                touched.path
             )));
         }
     }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::args::{AggregateRecords, CountRecords, GetRecord, SearchRecords};
 use super::{ToolContext, checked, kwargs, validate};
 use crate::mcp::error::ToolError;
+use crate::policy::{self, models};
 
 const SEARCH_DEFAULT_LIMIT: u32 = 20;
 const SEARCH_MAX_LIMIT: u32 = 200;
@@ -84,28 +85,19 @@ pub async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value, ToolEr
     }
 }
 
-/// Stored, non-bulky fields, the usual identifying ones first, at most [`RECORD_DEFAULT_FIELDS`].
+/// Stored, non-bulky fields, the usual identifying ones first, at most [`RECORD_DEFAULT_FIELDS`];
+/// relational fields whose related model is outside the connection's Allowed Models are left out
+/// (their values would show that model's record names).
 async fn default_fields(ctx: &ToolContext<'_>, model: &str) -> Result<Vec<String>, ToolError> {
-    let meta = ctx
-        .call(
-            model,
-            "fields_get",
-            None,
-            kwargs([("attributes", Some(json!(["type", "store"])))]),
-        )
-        .await?;
-    let Value::Object(meta) = meta else {
-        return Err(ToolError::Internal(
-            "fields_get did not return an object".into(),
-        ));
-    };
-    let mut names: Vec<String> = meta
+    let fields = ctx.state.fields.fields(ctx, model).await?;
+    let allowed = policy::lines(&ctx.principal.connection.policy.allowed_models);
+    let mut names: Vec<String> = fields
         .iter()
-        .filter(|(_, m)| m.get("store") != Some(&Value::Bool(false)))
-        .filter(|(_, m)| {
-            m.get("type")
-                .and_then(Value::as_str)
-                .is_none_or(|t| !BULKY_TYPES.contains(&t))
+        .filter(|(_, f)| f.stored && !BULKY_TYPES.contains(&f.kind.as_str()))
+        .filter(|(_, f)| {
+            f.relation
+                .as_deref()
+                .is_none_or(|r| models::allowed(r, &allowed))
         })
         .map(|(name, _)| name.clone())
         .collect();

@@ -11,6 +11,7 @@ use crate::on_main_setups;
 on_main_setups!([
     allowed_models_follow_dotted_paths_on_real_metadata,
     allowed_tools_and_read_only_hide_and_refuse,
+    relational_fields_to_a_forbidden_model_are_refused,
 ]);
 
 async fn allowed_models_follow_dotted_paths_on_real_metadata(setup: Setup) {
@@ -57,6 +58,64 @@ async fn allowed_models_follow_dotted_paths_on_real_metadata(setup: Setup) {
             .await,
     );
     assert!(error.contains("'sale.order' is not among"), "{error}");
+}
+
+async fn relational_fields_to_a_forbidden_model_are_refused(setup: Setup) {
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
+    let (id, key) = r.key("demo").await;
+    r.app
+        .set_policy(id, |p| p.allowed_models = "res.partner\nres.country".into())
+        .await;
+    // Reading, grouping, ordering or searching by name through `user_id` shows res.users data.
+    for (tool, arguments) in [
+        (
+            "search_records",
+            json!({"model": "res.partner", "fields": ["name", "user_id"]}),
+        ),
+        (
+            "search_records",
+            json!({"model": "res.partner", "order": "user_id"}),
+        ),
+        (
+            "search_records",
+            json!({"model": "res.partner",
+                                  "domain": [["user_id", "ilike", "Mitchell"]]}),
+        ),
+        (
+            "aggregate_records",
+            json!({"model": "res.partner", "group_by": ["user_id"]}),
+        ),
+        (
+            "get_record",
+            json!({"model": "res.partner", "id": 1, "fields": ["create_uid"]}),
+        ),
+    ] {
+        let error = error_text(&r.call(&key, tool, arguments.clone()).await);
+        assert!(error.contains("res.users"), "{arguments} → {error}");
+    }
+    // Comparing with ids reads nothing of res.users; the country is allowed.
+    r.ok(
+        &key,
+        "count_records",
+        json!({"model": "res.partner", "domain": [["user_id", "=", r.odoo.admin.uid]]}),
+    )
+    .await;
+    r.ok(
+        &key,
+        "search_records",
+        json!({"model": "res.partner", "fields": ["country_id"], "order": "country_id"}),
+    )
+    .await;
+    // The default field list of a record leaves such fields out.
+    let record = r
+        .ok(&key, "get_record", json!({"model": "res.partner", "id": 1}))
+        .await;
+    for field in ["user_id", "create_uid", "write_uid", "company_id"] {
+        assert!(record["record"].get(field).is_none(), "{field}: {record}");
+    }
+    assert!(record["record"].get("country_id").is_some(), "{record}");
 }
 
 async fn allowed_tools_and_read_only_hide_and_refuse(setup: Setup) {
