@@ -22,6 +22,10 @@ pub enum Error {
     #[error("no connection with id {0}")]
     NotFound(i64),
     #[error(
+        "connection {0} was revoked by an MCP Administrator: only an administrator can reactivate it"
+    )]
+    RevokedByAdministrator(i64),
+    #[error(
         "the Odoo user '{0}' is not linked yet: run `odoo-mcp-gateway user link {0}` or sign in to the console first"
     )]
     UnknownUser(String),
@@ -274,23 +278,35 @@ pub async fn rotate_key(store: &Store, keyring: &Keyring, id: i64) -> Result<Iss
     })
 }
 
+/// Who acts on a connection: an administrator (an MCP Administrator in the console, or the CLI,
+/// which holds the data directory) or the connection's own user (an MCP User).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Administrator,
+    Owner,
+}
+
 /// Revokes a connection: its key stops, and an OAuth connection's tokens are deleted, so
 /// reactivating it later needs a new authorization rather than resurrecting old tokens.
-pub async fn revoke(store: &Store, id: i64, now: Millis) -> Result<()> {
-    set_revoked(store, id, Some(now)).await?;
+pub async fn revoke(store: &Store, id: i64, now: Millis, by: Actor) -> Result<()> {
+    if !store
+        .set_revoked(id, now, by == Actor::Administrator)
+        .await?
+    {
+        return Err(Error::NotFound(id));
+    }
     store.delete_connection_tokens(id).await?;
     Ok(())
 }
 
-pub async fn reactivate(store: &Store, id: i64) -> Result<()> {
-    set_revoked(store, id, None).await
-}
-
-async fn set_revoked(store: &Store, id: i64, at: Option<Millis>) -> Result<()> {
-    if store.set_revoked(id, at).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound(id))
+/// Reactivates a connection; what an administrator revoked only an administrator may undo.
+pub async fn reactivate(store: &Store, id: i64, by: Actor) -> Result<()> {
+    if store.clear_revoked(id, by == Actor::Administrator).await? {
+        return Ok(());
+    }
+    match store.get_connection(id).await? {
+        Some(_) => Err(Error::RevokedByAdministrator(id)),
+        None => Err(Error::NotFound(id)),
     }
 }
 

@@ -4,7 +4,7 @@ use secrecy::ExposeSecret;
 
 use crate::clock::format_utc;
 use crate::config::ConnectionCommand;
-use crate::connections::{self, Scope};
+use crate::connections::{self, Actor, Scope};
 use crate::{settings, store};
 
 pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
@@ -79,12 +79,13 @@ pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
         }
         ConnectionCommand::Revoke { id, store } => {
             let (store, _) = super::open_store(&store).await?;
-            connections::revoke(&store, id, super::clock().now()).await?;
+            // The CLI holds the data directory: it acts as an administrator.
+            connections::revoke(&store, id, super::clock().now(), Actor::Administrator).await?;
             println!("Revoked connection {id}: its next request is refused.");
         }
         ConnectionCommand::Reactivate { id, store } => {
             let (store, _) = super::open_store(&store).await?;
-            connections::reactivate(&store, id).await?;
+            connections::reactivate(&store, id, Actor::Administrator).await?;
             println!("Reactivated connection {id}.");
         }
     }

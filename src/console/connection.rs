@@ -267,7 +267,7 @@ pub async fn revoke(
     Post { user, .. }: Post<NoFields>,
 ) -> Result<Response, ConsoleError> {
     let c = visible(&state, &user, id).await?;
-    connections::revoke(&state.store, id, state.clock.now()).await?;
+    connections::revoke(&state.store, id, state.clock.now(), user.actor()).await?;
     tracing::info!(connection_id = id, by = %user.user.login, "connection revoked in the console");
     user.flash(
         &state,
@@ -283,7 +283,7 @@ pub async fn reactivate(
     Post { user, .. }: Post<NoFields>,
 ) -> Result<Response, ConsoleError> {
     let c = visible(&state, &user, id).await?;
-    connections::reactivate(&state.store, id).await?;
+    connections::reactivate(&state.store, id, user.actor()).await?;
     tracing::info!(connection_id = id, by = %user.user.login, "connection reactivated in the console");
     user.flash(&state, &format!("Reactivated “{}”.", c.name))
         .await?;

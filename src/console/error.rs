@@ -52,6 +52,9 @@ impl From<connections::Error> for ConsoleError {
     fn from(e: connections::Error) -> Self {
         match e {
             connections::Error::NotFound(_) => Self::NotFound,
+            connections::Error::RevokedByAdministrator(_) => Self::Forbidden(
+                "An MCP Administrator revoked this connection: only an administrator can reactivate it.",
+            ),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -91,6 +91,15 @@ impl CurrentUser {
         self.role == Role::Admin
     }
 
+    /// How this person acts on a connection they can see.
+    pub fn actor(&self) -> crate::connections::Actor {
+        if self.is_admin() {
+            crate::connections::Actor::Administrator
+        } else {
+            crate::connections::Actor::Owner
+        }
+    }
+
     pub fn require_admin(&self) -> Result<(), ConsoleError> {
         if self.is_admin() {
             Ok(())

@@ -146,11 +146,29 @@ impl Store {
     }
 
     /// Revokes (`Some(now)`) or reactivates (`None`). Returns whether the connection exists.
-    pub async fn set_revoked(&self, id: i64, revoked_at: Option<Millis>) -> Result<bool> {
+    /// Revokes a connection at `at`, noting whether an administrator did. Returns whether it
+    /// exists.
+    pub async fn set_revoked(&self, id: i64, at: Millis, by_admin: bool) -> Result<bool> {
         let done = on_pool!(self, pool => sqlx::query(
-            "UPDATE connections SET revoked_at = $2 WHERE id = $1")
+            "UPDATE connections SET revoked_at = $2, revoked_by_admin = $3 WHERE id = $1")
             .bind(id)
-            .bind(revoked_at)
+            .bind(at)
+            .bind(i64::from(by_admin))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Reactivates a connection, unless an administrator revoked it and `by_admin` is false: one
+    /// conditional statement, so a revocation landing in between is never undone by the wrong
+    /// person. Returns whether it changed (false: unknown, or refused).
+    pub async fn clear_revoked(&self, id: i64, by_admin: bool) -> Result<bool> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE connections SET revoked_at = NULL, revoked_by_admin = 0
+             WHERE id = $1 AND (revoked_by_admin = 0 OR $2 = 1)")
+            .bind(id)
+            .bind(i64::from(by_admin))
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;

@@ -798,9 +798,14 @@ async fn a_revoked_connection_or_a_narrower_policy_fails_the_approval() {
     );
 
     let s = &f.app.state;
-    connections::revoke(&s.store, f.connection, s.clock.now())
-        .await
-        .unwrap();
+    connections::revoke(
+        &s.store,
+        f.connection,
+        s.clock.now(),
+        connections::Actor::Administrator,
+    )
+    .await
+    .unwrap();
     let done = approvals::approve(s, &revoked, &f.admin).await.unwrap();
     assert_eq!(done.state, "failed");
     assert!(

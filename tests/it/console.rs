@@ -527,6 +527,26 @@ async fn an_mcp_user_sees_and_acts_on_only_their_own_connections() {
     c.post(&format!("/console/connections/{own}/reactivate"), &[])
         .await;
     assert_eq!(mcp_status(&app, &new_key).await, StatusCode::OK);
+
+    // What an administrator revoked, the MCP User cannot undo; the administrator can.
+    let admin = Console::signed_in(&app, "admin", "admin").await;
+    admin
+        .post(&format!("/console/connections/{own}/revoke"), &[])
+        .await;
+    let refused = c
+        .post(&format!("/console/connections/{own}/reactivate"), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body.contains("only an administrator can reactivate"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(mcp_status(&app, &new_key).await, StatusCode::UNAUTHORIZED);
+    admin
+        .post(&format!("/console/connections/{own}/reactivate"), &[])
+        .await;
+    assert_eq!(mcp_status(&app, &new_key).await, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -62,9 +62,14 @@ async fn seed(app: &TestApp) -> Seeded {
     }
     let (awaiting, _) = create(app, "demo", "Cursor on Anna's laptop", Scope::Full).await;
     let (revoked, _) = create(app, "demo", "Marketing intern", Scope::ReadOnly).await;
-    connections::revoke(&s.store, revoked, s.clock.now())
-        .await
-        .unwrap();
+    connections::revoke(
+        &s.store,
+        revoked,
+        s.clock.now(),
+        connections::Actor::Administrator,
+    )
+    .await
+    .unwrap();
     let dynamic = connections::create_oauth_client(
         &s.store,
         &s.keyring,

@@ -202,9 +202,14 @@ async fn revoked_and_rotated_away_keys_get_401_at_once() {
         200
     );
 
-    connections::revoke(&s.store, id, s.clock.now())
-        .await
-        .unwrap();
+    connections::revoke(
+        &s.store,
+        id,
+        s.clock.now(),
+        connections::Actor::Administrator,
+    )
+    .await
+    .unwrap();
     let revoked = app.post(Some(&new_key), list).send().await.unwrap();
     assert_eq!(revoked.status(), 401);
     let body: Value = revoked.json().await.unwrap();
@@ -213,7 +218,9 @@ async fn revoked_and_rotated_away_keys_get_401_at_once() {
         "This connection has been revoked."
     );
 
-    connections::reactivate(&s.store, id).await.unwrap();
+    connections::reactivate(&s.store, id, connections::Actor::Administrator)
+        .await
+        .unwrap();
     assert_eq!(
         app.post(Some(&new_key), list)
             .send()

@@ -63,9 +63,14 @@ async fn the_python_sdk_lists_tools_and_reads_partners_then_is_refused_after_rev
     assert_eq!(seen["context"]["user"]["login"], "demo", "{seen}");
 
     let s = &app.state;
-    connections::revoke(&s.store, id, s.clock.now())
-        .await
-        .unwrap();
+    connections::revoke(
+        &s.store,
+        id,
+        s.clock.now(),
+        connections::Actor::Administrator,
+    )
+    .await
+    .unwrap();
     let refused = run_client(&python, &app.mcp_url, &key, &["--expect-unauthorized"]).await;
     assert!(
         refused.status.success(),

@@ -546,7 +546,7 @@ mod cases {
             .await
             .unwrap();
 
-        assert!(store.set_revoked(id, Some(T0 + DAY_MS)).await.unwrap());
+        assert!(store.set_revoked(id, T0 + DAY_MS, false).await.unwrap());
         let row = store.get_connection(id).await.unwrap().unwrap();
         assert_eq!(row.revoked_at, Some(T0 + DAY_MS));
         // A revoked connection is still found by its hash, so "revoked" can be told apart.
@@ -557,14 +557,25 @@ mod cases {
             .unwrap();
         assert_eq!(found.revoked_at, Some(T0 + DAY_MS));
 
-        assert!(store.set_revoked(id, None).await.unwrap());
+        // Revoked by its own user: they may reactivate it.
+        assert!(store.clear_revoked(id, false).await.unwrap());
+        assert_eq!(
+            store.get_connection(id).await.unwrap().unwrap().revoked_at,
+            None
+        );
+        // Revoked by an administrator: only an administrator may.
+        assert!(store.set_revoked(id, T0 + DAY_MS, true).await.unwrap());
+        assert!(!store.clear_revoked(id, false).await.unwrap());
+        let row = store.get_connection(id).await.unwrap().unwrap();
+        assert_eq!(row.revoked_at, Some(T0 + DAY_MS));
+        assert!(store.clear_revoked(id, true).await.unwrap());
         assert_eq!(
             store.get_connection(id).await.unwrap().unwrap().revoked_at,
             None
         );
 
-        assert!(!store.set_revoked(id + 1000, Some(T0)).await.unwrap());
-        assert!(!store.set_revoked(id + 1000, None).await.unwrap());
+        assert!(!store.set_revoked(id + 1000, T0, false).await.unwrap());
+        assert!(!store.clear_revoked(id + 1000, true).await.unwrap());
     }
 
     pub async fn record_use_counts_and_never_moves_last_used_back(store: Store) {
@@ -867,9 +878,14 @@ mod cases {
         assert_eq!(found.key_prefix.as_deref(), Some(&new_key[..12]));
 
         // Revoke: still found (so the caller can tell revoked from unknown), with revoked_at.
-        connections::revoke(&store, issued.connection_id, T0 + HOUR_MS)
-            .await
-            .unwrap();
+        connections::revoke(
+            &store,
+            issued.connection_id,
+            T0 + HOUR_MS,
+            connections::Actor::Administrator,
+        )
+        .await
+        .unwrap();
         let revoked = connections::get(&store, issued.connection_id)
             .await
             .unwrap();
@@ -881,9 +897,13 @@ mod cases {
             .unwrap();
         assert_eq!(found.revoked_at, Some(T0 + HOUR_MS));
 
-        connections::reactivate(&store, issued.connection_id)
-            .await
-            .unwrap();
+        connections::reactivate(
+            &store,
+            issued.connection_id,
+            connections::Actor::Administrator,
+        )
+        .await
+        .unwrap();
         let active = connections::get(&store, issued.connection_id)
             .await
             .unwrap();
@@ -892,10 +912,10 @@ mod cases {
 
         let missing = issued.connection_id + 1000;
         assert!(
-            matches!(connections::revoke(&store, missing, T0).await, Err(Error::NotFound(id)) if id == missing)
+            matches!(connections::revoke(&store, missing, T0, connections::Actor::Administrator).await, Err(Error::NotFound(id)) if id == missing)
         );
         assert!(matches!(
-            connections::reactivate(&store, missing).await,
+            connections::reactivate(&store, missing, connections::Actor::Administrator).await,
             Err(Error::NotFound(_))
         ));
         assert!(matches!(
