@@ -538,7 +538,9 @@ async fn an_mcp_user_sees_and_acts_on_only_their_own_connections() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(
-        refused.body.contains("only an administrator can reactivate"),
+        refused
+            .body
+            .contains("only an administrator can reactivate"),
         "{}",
         refused.body
     );

@@ -52,6 +52,15 @@ const DENIED_METHODS: &[(&str, &str)] = &[
     ("export_data", "search_records"),
     ("web_read_group", "aggregate_records"),
     ("formatted_read_group", "aggregate_records"),
+    // The web client's form and search-panel helpers: each takes a field specification of its
+    // own (`fields_spec`, `specification`, `field_name`, a `group_by` string) that reads related
+    // models past the Allowed Models check, and `web_resequence` also writes.
+    ("onchange", "describe_model and create_record"),
+    ("web_name_search", "search_records"),
+    ("web_resequence", "update_record"),
+    ("search_panel_select_range", "aggregate_records"),
+    ("search_panel_select_multi_range", "aggregate_records"),
+    ("read_progress_bar", "aggregate_records"),
 ];
 const ESCALATING_METHODS: &[&str] = &[
     "sudo",
@@ -157,6 +166,11 @@ mod tests {
         );
         assert!(refusal("res.partner", "sudo").is_some());
         for method in [
+            "onchange",
+            "web_name_search",
+            "web_resequence",
+            "search_panel_select_range",
+            "read_progress_bar",
             "web_save",
             "copy",
             "web_search_read",

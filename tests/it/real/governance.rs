@@ -12,6 +12,7 @@ on_main_setups!([
     allowed_models_follow_dotted_paths_on_real_metadata,
     allowed_tools_and_read_only_hide_and_refuse,
     relational_fields_to_a_forbidden_model_are_refused,
+    web_client_helpers_cannot_read_past_allowed_models,
 ]);
 
 async fn allowed_models_follow_dotted_paths_on_real_metadata(setup: Setup) {
@@ -145,4 +146,41 @@ async fn allowed_tools_and_read_only_hide_and_refuse(setup: Setup) {
             .await,
     );
     assert!(error.contains("count_records"), "{error}");
+}
+
+async fn web_client_helpers_cannot_read_past_allowed_models(setup: Setup) {
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
+    let (id, key) = r.key("demo").await;
+    r.app
+        .set_policy(id, |p| p.allowed_models = "res.partner".into())
+        .await;
+    // On real Odoo 17–19 this onchange answers res.users data (the salesman's login).
+    let spec = json!({"user_id": {"fields": {"login": {}}}});
+    for (method, arguments) in [
+        (
+            "onchange",
+            json!({"values": {}, "field_names": [], "fields_spec": spec}),
+        ),
+        (
+            "web_name_search",
+            json!({"name": "a", "specification": spec}),
+        ),
+        (
+            "read_progress_bar",
+            json!({"domain": [], "group_by": "user_id",
+                                     "progress_bar": {"field": "type", "colors": {}}}),
+        ),
+    ] {
+        let error = error_text(
+            &r.call(
+                &key,
+                "execute_method",
+                json!({"model": "res.partner", "method": method, "arguments": arguments}),
+            )
+            .await,
+        );
+        assert!(error.contains("not execute_method"), "{method}: {error}");
+    }
 }
