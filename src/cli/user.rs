@@ -56,16 +56,16 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::RevokeRole { login, store } => {
             let (store, _) = super::open_store(&store).await?;
-            let user = store
+            store
                 .find_odoo_user(&login)
                 .await?
                 .with_context(|| format!("'{login}' is not a linked user"))?;
-            if Role::from_db(user.role.as_deref()) == Some(Role::Admin)
-                && store.count_admins().await? <= 1
+            if !store
+                .set_role_keeping_an_admin(&login, None, super::clock().now())
+                .await?
             {
                 anyhow::bail!("'{login}' is the last MCP Administrator: grant another one first");
             }
-            store.set_role(&login, None, super::clock().now()).await?;
             store
                 .put_setting(&login::pending_role_key(&login), "")
                 .await?;

@@ -77,8 +77,12 @@ pub async fn set_role(
         "none" => None,
         other => Some(Role::parse(other).ok_or(ConsoleError::BadRequest)?),
     };
-    let was_admin = Role::from_db(target.role.as_deref()) == Some(Role::Admin);
-    if was_admin && new_role != Some(Role::Admin) && state.store.count_admins().await? <= 1 {
+    let changed = state
+        .store
+        .set_role_keeping_an_admin(&target.login, new_role.map(Role::as_db), state.clock.now())
+        .await?;
+    if !changed {
+        // The user exists (read above): only the last-administrator rule refuses.
         user.flash(
             &state,
             &format!(
@@ -89,10 +93,6 @@ pub async fn set_role(
         .await?;
         return Ok(see_other("/console/users"));
     }
-    state
-        .store
-        .set_role(&target.login, new_role.map(Role::as_db), state.clock.now())
-        .await?;
     tracing::info!(login = %target.login, role = new_role.map_or("none", Role::as_db), by = %user.user.login, "console role changed");
     let message = match new_role {
         Some(r) => format!("{} is now {}.", target.name, r.label()),

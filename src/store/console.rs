@@ -167,6 +167,38 @@ impl Store {
         Ok(())
     }
 
+    /// Gives `login` the role `role` (`None` removes it) unless that would leave no MCP
+    /// Administrator: the check and the change are one statement. On PostgreSQL the count
+    /// locks the administrators' rows (`FOR UPDATE`), so two administrators removing each other
+    /// at once are serialised and the second sees one administrator left; SQLite runs one
+    /// writer at a time. `Ok(false)`: nothing changed (no such login, or the last administrator).
+    pub async fn set_role_keeping_an_admin(
+        &self,
+        login: &str,
+        role: Option<&str>,
+        now: Millis,
+    ) -> Result<bool> {
+        let admins = match self {
+            Store::Sqlite(_) => "(SELECT COUNT(*) FROM odoo_users WHERE role = 'admin')",
+            Store::Postgres(_) => {
+                "(SELECT COUNT(*) FROM (SELECT 1 FROM odoo_users WHERE role = 'admin' FOR UPDATE)
+                     AS admins)"
+            }
+        };
+        let sql = format!(
+            "UPDATE odoo_users SET role = $2, updated_at = $3
+             WHERE login = $1 AND ($2 = 'admin' OR role IS DISTINCT FROM 'admin' OR {admins} > 1)"
+        );
+        let done = on_pool!(self, pool => sqlx::query(AssertSqlSafe(sql))
+            .bind(login)
+            .bind(role)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
     pub async fn count_admins(&self) -> Result<i64> {
         Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM odoo_users WHERE role = 'admin'")

@@ -41,6 +41,7 @@ conformance!(
     upsert_odoo_user_inserts_then_updates_in_place,
     users_are_found_by_login_and_id_and_listed_by_login,
     set_role_grants_and_removes_a_role,
+    the_last_administrator_survives_two_removing_each_other_at_once,
     sealed_credentials_come_back_byte_identical,
     insert_connection_then_get_joins_the_user,
     connection_needs_an_existing_user,
@@ -317,6 +318,56 @@ mod cases {
         assert_eq!(user.updated_at, T0 + 2);
 
         assert!(!store.set_role("nobody", Some("admin"), T0).await.unwrap());
+    }
+
+    pub async fn the_last_administrator_survives_two_removing_each_other_at_once(store: Store) {
+        for login in ["admin", "demo", "other"] {
+            link(&store, login, 2, login).await;
+        }
+        assert!(store.set_role("other", Some("user"), T0).await.unwrap());
+        // Unknown logins and non-administrators change as usual; the last one can't go.
+        assert!(
+            !store
+                .set_role_keeping_an_admin("nobody", None, T0)
+                .await
+                .unwrap()
+        );
+        assert!(store.set_role("admin", Some("admin"), T0).await.unwrap());
+        assert!(
+            !store
+                .set_role_keeping_an_admin("admin", None, T0)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_role_keeping_an_admin("admin", Some("user"), T0)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_role_keeping_an_admin("other", None, T0)
+                .await
+                .unwrap()
+        );
+        for round in 0..25 {
+            for login in ["admin", "demo"] {
+                assert!(store.set_role(login, Some("admin"), T0).await.unwrap());
+            }
+            // Both at the same instant, each removing the other.
+            let (a, b) = tokio::join!(
+                store.set_role_keeping_an_admin("demo", None, T0 + round),
+                store.set_role_keeping_an_admin("admin", Some("user"), T0 + round),
+            );
+            let changed = [a.unwrap(), b.unwrap()];
+            assert_eq!(
+                store.count_admins().await.unwrap(),
+                1,
+                "round {round}: {changed:?}"
+            );
+            assert_eq!(changed.iter().filter(|c| **c).count(), 1, "round {round}");
+        }
     }
 
     pub async fn sealed_credentials_come_back_byte_identical(store: Store) {
