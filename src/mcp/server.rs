@@ -57,6 +57,7 @@ impl GatewayServer {
         match pipeline::admit_call(&ctx, spec, &arguments).await? {
             pipeline::Gate::Run => tools::run(spec, &ctx, arguments).await.map(Ran::Done),
             pipeline::Gate::HeldForApproval => {
+                tools::precheck(spec, &ctx, &arguments).await?;
                 approvals::request(&self.state, &ctx, spec, &arguments)
                     .await
                     .map(Ran::Pending)

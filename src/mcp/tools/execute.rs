@@ -96,8 +96,10 @@ pub fn refusal(model: &str, method: &str) -> Option<String> {
     None
 }
 
-pub async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, ToolError> {
-    const TOOL: &str = "execute_method";
+const TOOL: &str = "execute_method";
+
+/// Everything `execute_method` checks before Odoo is called.
+pub fn check(args: &ExecuteMethod) -> Result<(), ToolError> {
     let model = checked(TOOL, validate::model(&args.model))?;
     checked(
         TOOL,
@@ -110,6 +112,12 @@ pub async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, To
     if let Some(ids) = &args.ids {
         checked(TOOL, validate::ids(ids))?;
     }
+    Ok(())
+}
+
+pub async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, ToolError> {
+    check(&args)?;
+    let model = args.model.as_str();
     let call = Call {
         model: model.to_owned(),
         method: args.method.clone(),

@@ -58,32 +58,82 @@ impl ToolContext<'_> {
     }
 }
 
+/// A call whose arguments parsed into its tool's type: the one place a tool's name meets its
+/// argument type and its code.
+enum Parsed {
+    Context,
+    ListModels(args::ListModels),
+    DescribeModel(args::DescribeModel),
+    Search(args::SearchRecords),
+    Get(args::GetRecord),
+    Count(args::CountRecords),
+    Aggregate(args::AggregateRecords),
+    Create(args::CreateRecord),
+    Update(args::UpdateRecord),
+    Delete(args::DeleteRecord),
+    Execute(args::ExecuteMethod),
+    ApprovalStatus(args::GetApprovalStatus),
+}
+
+fn parse_call(name: &'static str, arguments: Map<String, Value>) -> Result<Parsed, ToolError> {
+    Ok(match name {
+        "get_current_context" => {
+            let _: args::NoArgs = parse(name, arguments)?;
+            Parsed::Context
+        }
+        "list_models" => Parsed::ListModels(parse(name, arguments)?),
+        "describe_model" => Parsed::DescribeModel(parse(name, arguments)?),
+        "search_records" => Parsed::Search(parse(name, arguments)?),
+        "get_record" => Parsed::Get(parse(name, arguments)?),
+        "count_records" => Parsed::Count(parse(name, arguments)?),
+        "aggregate_records" => Parsed::Aggregate(parse(name, arguments)?),
+        "create_record" => Parsed::Create(parse(name, arguments)?),
+        "update_record" => Parsed::Update(parse(name, arguments)?),
+        "delete_record" => Parsed::Delete(parse(name, arguments)?),
+        "execute_method" => Parsed::Execute(parse(name, arguments)?),
+        GET_APPROVAL_STATUS => Parsed::ApprovalStatus(parse(name, arguments)?),
+        other => return Err(ToolError::UnknownTool(other.to_owned())),
+    })
+}
+
 pub async fn run(
     spec: &'static ToolSpec,
     ctx: &ToolContext<'_>,
     arguments: Map<String, Value>,
 ) -> Result<Value, ToolError> {
-    let name = spec.name;
-    match name {
-        "get_current_context" => {
-            let _: args::NoArgs = parse(name, arguments)?;
-            context::current(ctx).await
+    match parse_call(spec.name, arguments)? {
+        Parsed::Context => context::current(ctx).await,
+        Parsed::ListModels(a) => context::list_models(ctx, a).await,
+        Parsed::DescribeModel(a) => context::describe_model(ctx, a).await,
+        Parsed::Search(a) => read::search(ctx, a).await,
+        Parsed::Get(a) => read::get(ctx, a).await,
+        Parsed::Count(a) => read::count(ctx, a).await,
+        Parsed::Aggregate(a) => read::aggregate(ctx, a).await,
+        Parsed::Create(a) => write::create(ctx, a).await,
+        Parsed::Update(a) => write::update(ctx, a).await,
+        Parsed::Delete(a) => write::delete(ctx, a).await,
+        Parsed::Execute(a) => execute::run(ctx, a).await,
+        Parsed::ApprovalStatus(a) => {
+            approvals::status(ctx.state, ctx.principal, &a.approval_id).await
         }
-        "list_models" => context::list_models(ctx, parse(name, arguments)?).await,
-        "describe_model" => context::describe_model(ctx, parse(name, arguments)?).await,
-        "search_records" => read::search(ctx, parse(name, arguments)?).await,
-        "get_record" => read::get(ctx, parse(name, arguments)?).await,
-        "count_records" => read::count(ctx, parse(name, arguments)?).await,
-        "aggregate_records" => read::aggregate(ctx, parse(name, arguments)?).await,
-        "create_record" => write::create(ctx, parse(name, arguments)?).await,
-        "update_record" => write::update(ctx, parse(name, arguments)?).await,
-        "delete_record" => write::delete(ctx, parse(name, arguments)?).await,
-        "execute_method" => execute::run(ctx, parse(name, arguments)?).await,
-        GET_APPROVAL_STATUS => {
-            let args: args::GetApprovalStatus = parse(name, arguments)?;
-            approvals::status(ctx.state, ctx.principal, &args.approval_id).await
-        }
-        other => Err(ToolError::UnknownTool(other.to_owned())),
+    }
+}
+
+/// What a held call must pass before it is filed for approval: its arguments parse into the
+/// tool's type (`dry_run: 1` does not), and every check that changes nothing passes (names, ids,
+/// values against Odoo's field metadata), so a request that could never run never reaches an
+/// approver, nor becomes an Odoo activity.
+pub async fn precheck(
+    spec: &'static ToolSpec,
+    ctx: &ToolContext<'_>,
+    arguments: &Map<String, Value>,
+) -> Result<(), ToolError> {
+    match parse_call(spec.name, arguments.clone())? {
+        Parsed::Create(a) => write::check_create(ctx, &a).await.map(drop),
+        Parsed::Update(a) => write::check_update(ctx, &a).await,
+        Parsed::Delete(a) => write::check_delete(&a),
+        Parsed::Execute(a) => execute::check(&a),
+        _ => Ok(()),
     }
 }
 
@@ -91,8 +141,17 @@ fn parse<T: DeserializeOwned>(
     tool: &'static str,
     arguments: Map<String, Value>,
 ) -> Result<T, ToolError> {
-    serde_json::from_value(Value::Object(arguments))
-        .map_err(|e| ToolError::invalid(tool, e.to_string()))
+    // The path names the argument at fault: "dry_run: invalid type: integer `1`, expected a
+    // boolean", not serde's bare message.
+    serde_path_to_error::deserialize(Value::Object(arguments)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ToolError::invalid(tool, inner.to_string())
+        } else {
+            ToolError::invalid(tool, format!("{path}: {inner}"))
+        }
+    })
 }
 
 /// Builds a kwargs map from `(name, value)` pairs, leaving out absent values.

@@ -9,10 +9,16 @@ use crate::mcp::error::ToolError;
 use crate::mcp::fields::Fields;
 use crate::odoo::ErrorKind;
 
-pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, ToolError> {
+/// Everything `create_record` checks before it changes anything; the model's fields.
+pub async fn check_create(ctx: &ToolContext<'_>, args: &CreateRecord) -> Result<Fields, ToolError> {
     const TOOL: &str = "create_record";
     let model = checked(TOOL, validate::model(&args.model))?;
-    let fields = checked_values(ctx, TOOL, model, &args.values).await?;
+    checked_values(ctx, TOOL, model, &args.values).await
+}
+
+pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, ToolError> {
+    let fields = check_create(ctx, &args).await?;
+    let model = args.model.as_str();
     if args.dry_run {
         let unset = values::required_unset(&fields, &args.values);
         let defaults = if unset.is_empty() {
@@ -54,11 +60,19 @@ pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, 
     Ok(json!({ "model": model, "id": id, "created": true }))
 }
 
-pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, ToolError> {
+/// Everything `update_record` checks before it changes anything.
+pub async fn check_update(ctx: &ToolContext<'_>, args: &UpdateRecord) -> Result<(), ToolError> {
     const TOOL: &str = "update_record";
     let model = checked(TOOL, validate::model(&args.model))?;
     checked(TOOL, validate::ids(&args.ids))?;
-    checked_values(ctx, TOOL, model, &args.values).await?;
+    checked_values(ctx, TOOL, model, &args.values)
+        .await
+        .map(drop)
+}
+
+pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, ToolError> {
+    check_update(ctx, &args).await?;
+    let model = args.model.as_str();
     if args.dry_run {
         let mut fields = vec!["display_name".to_owned()];
         fields.extend(args.values.keys().cloned());
@@ -91,10 +105,16 @@ pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, 
     Ok(json!({ "model": model, "ids": args.ids, "updated": true }))
 }
 
-pub async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<Value, ToolError> {
+/// Everything `delete_record` checks before it changes anything.
+pub fn check_delete(args: &DeleteRecord) -> Result<(), ToolError> {
     const TOOL: &str = "delete_record";
-    let model = checked(TOOL, validate::model(&args.model))?;
-    checked(TOOL, validate::ids(&args.ids))?;
+    checked(TOOL, validate::model(&args.model))?;
+    checked(TOOL, validate::ids(&args.ids)).map(drop)
+}
+
+pub async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<Value, ToolError> {
+    check_delete(&args)?;
+    let model = args.model.as_str();
     if args.dry_run {
         let found = ctx
             .call(

@@ -14,6 +14,7 @@ on_every_setup!([a_held_delete_notifies_the_approver_in_odoo_and_runs_when_appro
 on_main_setups!([
     a_held_method_on_a_model_without_activities_notifies_on_the_approvers_partner,
     a_rejected_request_leaves_the_record_alone,
+    a_malformed_held_call_is_refused_before_it_is_filed,
 ]);
 
 /// demo (MCP User) with a key whose `tools` need admin's (MCP Administrator) approval.
@@ -205,4 +206,59 @@ async fn a_rejected_request_leaves_the_record_alone(setup: Setup) {
     assert_eq!(done.state, "rejected");
     let stored = h.r.admin_read("res.partner", &[partner], &["city"]).await;
     assert_eq!(stored[0]["city"], "Liège");
+}
+
+async fn a_malformed_held_call_is_refused_before_it_is_filed(setup: Setup) {
+    let Some(h) = Held::start(setup, "update_record\ndelete_record").await else {
+        return;
+    };
+    let partner =
+        h.r.create(&h.key, "res.partner", json!({"name": tag("flood")}))
+            .await;
+    for (tool, arguments, expected) in [
+        (
+            "delete_record",
+            json!({"model": "res.partner", "ids": [partner], "dry_run": 1}),
+            "dry_run",
+        ),
+        (
+            "delete_record",
+            json!({"model": "res.partner", "ids": [partner], "dry_run": "true"}),
+            "dry_run",
+        ),
+        (
+            "delete_record",
+            json!({"model": "res.partner", "ids": [-4]}),
+            "-4",
+        ),
+        (
+            "update_record",
+            json!({"model": "res.partner", "ids": [partner],
+                                 "values": {"country_id": "not-an-id"}}),
+            "country_id",
+        ),
+        (
+            "update_record",
+            json!({"model": "res.partner", "ids": [partner],
+                                 "values": {"no_such_field": 1}}),
+            "no_such_field",
+        ),
+    ] {
+        let error = crate::helpers::error_text(&h.r.call(&h.key, tool, arguments.clone()).await);
+        assert!(error.contains(expected), "{arguments} → {error}");
+    }
+    let filed = h.r.app.state.store.list_approvals(None, 100).await.unwrap();
+    assert!(filed.is_empty(), "nothing was filed: {filed:?}");
+    // No activity reached Odoo either.
+    let activities =
+        h.r.execute_kw(
+            &h.r.odoo.admin,
+            "mail.activity",
+            "search_count",
+            json!([[["res_model", "=", "res.partner"], ["res_id", "=", partner]]]),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(activities, 0);
 }
