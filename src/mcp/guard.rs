@@ -131,6 +131,7 @@ pub async fn guard(
             refusal.into_response(
                 status,
                 message,
+                request_id(envelope.body.as_ref()),
                 &state.urls.resource_metadata,
                 state.clock.now(),
             )
@@ -146,6 +147,15 @@ pub async fn guard(
     event.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     state.audit.record(event).await;
     response
+}
+
+/// The id of the JSON-RPC request an error answers, when the body parsed and carried a valid
+/// one (a string or a number); `null` otherwise, as JSON-RPC 2.0 says.
+fn request_id(body: Option<&Value>) -> Value {
+    match body.and_then(|b| b.get("id")) {
+        Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
+        _ => Value::Null,
+    }
 }
 
 /// Why the request went no further, including the connection when one was identified.
@@ -344,6 +354,7 @@ impl Stop {
         self,
         status: StatusCode,
         message: String,
+        id: Value,
         resource_metadata: &str,
         now: crate::clock::Millis,
     ) -> Response {
@@ -361,8 +372,7 @@ impl Stop {
             Self::Bad(BadRequest::WrongContentType) => -32600,
             _ => -32000,
         };
-        let body =
-            json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
+        let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         if status == StatusCode::UNAUTHORIZED {

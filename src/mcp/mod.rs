@@ -97,8 +97,10 @@ fn cors() -> CorsLayer {
             HeaderName::from_static("mcp-name"),
             HeaderName::from_static("last-event-id"),
         ])
+        // What a browser client must read off a refusal: the challenge, when to retry.
         .expose_headers([
             header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
             HeaderName::from_static("mcp-session-id"),
             HeaderName::from_static("mcp-protocol-version"),
         ])

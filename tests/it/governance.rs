@@ -105,6 +105,7 @@ async fn the_rate_limit_admits_exactly_n_per_minute_and_names_the_reset() {
     assert_eq!(refused.headers()["retry-after"], "60");
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], -32000);
+    assert_eq!(body["id"], 1, "the request's id is echoed");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
         message.starts_with("Rate limit exceeded: this connection may make 3 requests per minute."),
@@ -462,4 +463,44 @@ async fn a_graceful_shutdown_commits_every_answered_requests_audit_event() {
         .await
         .unwrap();
     assert_eq!(connection.request_count, 40);
+}
+
+#[tokio::test]
+async fn refusals_echo_the_request_id_and_expose_their_headers_to_browsers() {
+    let app = TestApp::spawn().await;
+    for (key, body, id) in [
+        (
+            Some("omg_unknown"),
+            r#"{"jsonrpc":"2.0","id":"req-7","method":"tools/list"}"#,
+            json!("req-7"),
+        ),
+        (
+            None,
+            r#"{"jsonrpc":"2.0","id":42,"method":"tools/list"}"#,
+            json!(42),
+        ),
+        (
+            None,
+            r#"{"jsonrpc":"2.0","id":{"bad":1},"method":"tools/list"}"#,
+            Value::Null,
+        ),
+        (None, r#"{"jsonrpc":"2.0","id":3,"#, Value::Null),
+    ] {
+        let refused = app
+            .post_with(key, body, &[("origin", "https://claude.ai")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401, "{body}");
+        let exposed = refused.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(
+            exposed.contains("retry-after") && exposed.contains("www-authenticate"),
+            "{exposed}"
+        );
+        let answer: Value = refused.json().await.unwrap();
+        assert_eq!(answer["id"], id, "{body} → {answer}");
+    }
 }
