@@ -160,7 +160,12 @@ async fn approvers(state: &AppState, row: &ApprovalRow) -> Result<Vec<OdooUserRo
     }
 }
 
-pub fn may_decide(row: &ApprovalRow, decider: &OdooUserRow) -> bool {
+/// Whether `decider` may decide `row`: the designated approver, else any MCP Administrator —
+/// and, under four-eyes, never the requester themselves.
+pub fn may_decide(row: &ApprovalRow, decider: &OdooUserRow, four_eyes: bool) -> bool {
+    if four_eyes && decider.id == row.requester_user_id {
+        return false;
+    }
     match row.approver_user_id {
         Some(approver) => approver == decider.id,
         None => decider.role.as_deref() == Some("admin"),
@@ -356,7 +361,8 @@ async fn decidable(
     decider: &OdooUserRow,
 ) -> Result<ApprovalRow, Error> {
     let row = state.store.get_approval(id).await?.ok_or(Error::NotFound)?;
-    if !may_decide(&row, decider) {
+    let four_eyes = state.settings.get(&state.store).await?.four_eyes;
+    if !may_decide(&row, decider, four_eyes) {
         return Err(Error::NotAllowed);
     }
     if row.state != State::Pending.as_str() {

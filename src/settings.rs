@@ -18,6 +18,9 @@ pub struct ServerSettings {
     pub approval_expiry_hours: u32,
     pub audit_retention_days: u32,
     pub payload_logging: bool,
+    /// Four-eyes: the person who asked (the connection's Odoo user) may not approve their own
+    /// request, nor be named the approver of their own connection.
+    pub four_eyes: bool,
 }
 
 impl Default for ServerSettings {
@@ -34,6 +37,7 @@ impl Default for ServerSettings {
             approval_expiry_hours: 24,
             audit_retention_days: 90,
             payload_logging: false,
+            four_eyes: true,
         }
     }
 }
@@ -74,6 +78,7 @@ impl ServerSettings {
                     s.audit_retention_days = num(value, s.audit_retention_days)
                 }
                 "payload_logging" => s.payload_logging = flag(value),
+                "four_eyes" => s.four_eyes = flag(value),
                 _ => {}
             }
         }
@@ -108,6 +113,7 @@ impl ServerSettings {
                 self.audit_retention_days.to_string(),
             ),
             ("payload_logging", self.payload_logging.to_string()),
+            ("four_eyes", self.four_eyes.to_string()),
         ]
     }
 }

@@ -120,6 +120,7 @@ pub struct SettingsPage {
     pub mcp_enabled: bool,
     pub dynamic_registration: bool,
     pub payload_logging: bool,
+    pub four_eyes: bool,
     pub limits: Vec<NumberField>,
     pub lifetimes: Vec<NumberField>,
     pub mcp_url: String,
@@ -235,6 +236,7 @@ fn settings_page(user: &CurrentUser, state: &AppState, s: &ServerSettings) -> Se
         mcp_enabled: s.mcp_enabled,
         dynamic_registration: s.dynamic_registration,
         payload_logging: s.payload_logging,
+        four_eyes: s.four_eyes,
         limits: fields(LIMITS, s),
         lifetimes: fields(LIFETIMES, s),
         mcp_url: state.urls.mcp.clone(),
@@ -260,6 +262,7 @@ pub async fn save_settings(
         mcp_enabled: flag("mcp_enabled"),
         dynamic_registration: flag("dynamic_registration"),
         payload_logging: flag("payload_logging"),
+        four_eyes: flag("four_eyes"),
         ..state.settings.get(&state.store).await?
     };
     let mut limits = fields(LIMITS, &s);

@@ -256,8 +256,14 @@ async fn detail_page(
     let names = Names::load(state).await?;
     let now = state.clock.now();
     let pending = row.state == ApprovalState::Pending.as_str();
-    let allowed = approvals::may_decide(&row, &user.user);
+    let four_eyes = state.settings.get(&state.store).await?.four_eyes;
+    let allowed = approvals::may_decide(&row, &user.user, four_eyes);
     let cannot_decide = (pending && !allowed).then(|| {
+        // Say "four-eyes" only to whom it is the reason (they could decide without it).
+        if four_eyes && approvals::may_decide(&row, &user.user, false) {
+            return "Four-eyes approvals are on: someone other than the requester decides."
+                .to_owned();
+        }
         format!(
             "Only {} can decide this request.",
             row.approver_user_id
@@ -361,7 +367,8 @@ pub async fn reject(
                 .get_approval(&id)
                 .await?
                 .ok_or(ConsoleError::NotFound)?;
-            if !approvals::may_decide(&row, &user.user) {
+            let four_eyes = state.settings.get(&state.store).await?.four_eyes;
+            if !approvals::may_decide(&row, &user.user, four_eyes) {
                 return Err(ConsoleError::Forbidden(NOT_YOURS));
             }
             let page = detail_page(

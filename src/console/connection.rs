@@ -177,7 +177,9 @@ pub async fn save(
 ) -> Result<Response, ConsoleError> {
     user.require_admin()?;
     let c = visible(&state, &user, id).await?;
-    match form.parse(c.kind, &approvers(&state).await?) {
+    let four_eyes = state.settings.get(&state.store).await?.four_eyes;
+    let own_user = c.odoo_user_id.filter(|_| four_eyes);
+    match form.parse(c.kind, &approvers(&state).await?, own_user) {
         Ok((description, policy)) => {
             state.store.update_policy(id, &description, &policy).await?;
             user.flash(&state, &format!("Saved “{}”.", c.name)).await?;

@@ -112,18 +112,26 @@ impl ConnectionInput {
         }
     }
 
-    /// `approvers` are the linked users with a console role. Rate limits apply to API keys
-    /// only; an OAuth connection keeps them empty.
+    /// `approvers` are the linked users with a console role; `own_user`, when four-eyes is on,
+    /// the connection's own user, who may not approve its requests. Rate limits apply to API
+    /// keys only; an OAuth connection keeps them empty.
     pub fn parse(
         &self,
         kind: Kind,
         approvers: &[OdooUserRow],
+        own_user: Option<i64>,
     ) -> Result<(String, PolicyColumns), Box<FieldErrors>> {
         let mut e = FieldErrors::default();
         let allowed_tools = tool_list(&self.allowed_tools, &mut e.allowed_tools);
         let approval_tools = tool_list(&self.approval_tools, &mut e.approval_tools);
         let allowed_models = model_list(&self.allowed_models, &mut e.allowed_models);
         let approver_user_id = approver(&self.approver, approvers, &mut e.approver);
+        if approver_user_id.is_some() && approver_user_id == own_user {
+            e.approver.push(
+                "Four-eyes approvals are on (Server Settings): the connection's own user cannot approve its requests."
+                    .to_owned(),
+            );
+        }
         let approval_expiry_hours = number(
             &self.approval_expiry_hours,
             "Approval expiry",
@@ -308,7 +316,7 @@ mod tests {
             description: "  Marketing intern  ".into(),
             ..Default::default()
         };
-        let (desc, p) = input.parse(Kind::ApiKey, &[user(2)]).unwrap();
+        let (desc, p) = input.parse(Kind::ApiKey, &[user(2)], None).unwrap();
         assert_eq!(desc, "Marketing intern");
         assert_eq!(p.allowed_tools, "search_records\nget_record");
         assert_eq!(p.allowed_models, "res.partner\nsale.order");
@@ -330,7 +338,7 @@ mod tests {
             rate_per_day: "lots".into(),
             ..Default::default()
         };
-        let e = input.parse(Kind::ApiKey, &[user(2)]).unwrap_err();
+        let e = input.parse(Kind::ApiKey, &[user(2)], None).unwrap_err();
         assert!(e.allowed_tools[0].contains("'drop_database' is not a tool"));
         assert_eq!(e.allowed_models.len(), 2, "{:?}", e.allowed_models);
         assert!(e.approver[0].contains("Choose an approver"));
@@ -353,7 +361,7 @@ mod tests {
             rate_per_minute: "not even a number".into(),
             ..Default::default()
         };
-        let (_, p) = input.parse(Kind::OAuth, &[]).unwrap();
+        let (_, p) = input.parse(Kind::OAuth, &[], None).unwrap();
         assert_eq!(p.rate_per_minute, None);
     }
 }

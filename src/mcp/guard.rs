@@ -457,6 +457,7 @@ mod tests {
         stop.into_response(
             status,
             message,
+            Value::Null,
             "https://gw/.well-known/oauth-protected-resource/mcp",
             0,
         )

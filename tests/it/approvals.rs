@@ -1046,3 +1046,87 @@ async fn an_administrator_approves_in_the_browser_and_sees_the_result() {
     assert_eq!(b.text("#approval-reason").await, "Keep Dwayne.");
     b.quit().await;
 }
+
+#[tokio::test]
+async fn four_eyes_keeps_a_requester_from_approving_their_own_request() {
+    // admin files a request through their own key; with four-eyes (the default) another
+    // administrator must decide.
+    let app = TestApp::spawn().await;
+    let now = app.state.clock.now();
+    for login in ["admin", "demo"] {
+        app.link(login).await;
+        app.state
+            .store
+            .set_role(login, Some("admin"), now)
+            .await
+            .unwrap();
+    }
+    let store = &app.state.store;
+    let admin = store.find_odoo_user("admin").await.unwrap().unwrap();
+    let demo = store.find_odoo_user("demo").await.unwrap().unwrap();
+    let (connection, key) = app.api_key("admin", Scope::Full).await;
+    app.set_policy(connection, |p| p.approval_tools = "delete_record".into())
+        .await;
+    let request = |id: i64| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let response = app
+                .call(
+                    &key,
+                    "delete_record",
+                    json!({"model": "res.partner", "ids": [id]}),
+                )
+                .await;
+            id_of(ok_result(&response))
+        }
+    };
+    assert!(app.state.settings.get(store).await.unwrap().four_eyes);
+    let first = request(DWAYNE).await;
+    let refused = approvals::approve(&app.state, &first, &admin).await;
+    assert!(matches!(refused, Err(Error::NotAllowed)), "{refused:?}");
+    let console = Console::signed_in(&app, "admin", "admin").await;
+    let page = console.get(&format!("/console/approvals/{first}")).await;
+    assert!(
+        element_text(&page.body, "cannot-decide")
+            .unwrap()
+            .contains("Four-eyes"),
+        "{}",
+        page.body
+    );
+    let done = approvals::approve(&app.state, &first, &demo).await.unwrap();
+    assert_eq!(done.state, "executed", "{:?}", done.error);
+
+    // Nor can the connection's own user be named its approver.
+    let form = console
+        .post(
+            &format!("/console/connections/{connection}"),
+            &[
+                ("approval_tools", "delete_record"),
+                ("approver", &admin.id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        form.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body.contains("Four-eyes approvals are on"),
+        "{}",
+        form.body
+    );
+
+    // Switched off in Server Settings, the requester may decide again.
+    let settings = odoo_mcp_gateway::settings::ServerSettings {
+        four_eyes: false,
+        ..app.state.settings.get(store).await.unwrap()
+    };
+    app.state.settings.save(store, &settings).await.unwrap();
+    let second = request(ACME).await;
+    let done = approvals::approve(&app.state, &second, &admin)
+        .await
+        .unwrap();
+    assert_ne!(done.state, "pending");
+}

@@ -816,6 +816,7 @@ mod cases {
             approval_expiry_hours: 2,
             audit_retention_days: 30,
             payload_logging: true,
+            four_eyes: false,
         };
         settings::save(&store, &changed).await.unwrap();
         assert_eq!(settings::load(&store).await.unwrap(), changed);
