@@ -52,9 +52,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let (data_dir, _temp) = match args.data_dir {
         Some(dir) => (dir, None),
         None => {
-            let temp = tempfile::Builder::new()
-                .prefix("odoo-mcp-gateway-demo-")
-                .tempdir()?;
+            let mut builder = tempfile::Builder::new();
+            builder.prefix("odoo-mcp-gateway-demo-");
+            // Private like any data directory (tempfile's default mode depends on the platform).
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o700));
+            }
+            let temp = builder.tempdir()?;
             (temp.path().to_path_buf(), Some(temp))
         }
     };
