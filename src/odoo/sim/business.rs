@@ -16,14 +16,7 @@ const CONFIRMABLE: [&str; 2] = ["draft", "sent"];
 impl Db {
     /// A button reads its records first (a record rule then fails with 'read'), then changes them.
     fn check_button(&self, env: &Env, model: &Model, ids: &[i64]) -> Result<(), Fault> {
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| !self.exists(model.name, *id))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Fault::missing(model.name, &missing, env.uid));
-        }
+        self.require_existing(model.name, ids, env.uid)?;
         self.check_rules(env, model, ids, "read")?;
         self.check_access(env, model, Operation::Write)?;
         self.check_rules(env, model, ids, "write")

@@ -189,22 +189,11 @@ impl Db {
         vals: &Value,
     ) -> Result<(), Fault> {
         if reads_before_writing(model.name) {
-            let existing: Vec<i64> = ids
-                .iter()
-                .copied()
-                .filter(|id| self.exists(model.name, *id))
-                .collect();
+            let existing = self.existing(model.name, ids);
             self.check_rules(env, model, &existing, "read")?;
         }
         self.check_access(env, model, Operation::Write)?;
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| !self.exists(model.name, *id))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Fault::missing(model.name, &missing, env.uid));
-        }
+        self.require_existing(model.name, ids, env.uid)?;
         self.check_rules(env, model, ids, "write")?;
         let Value::Object(vals) = vals else {
             return Err(Fault::type_error(format!(
@@ -254,14 +243,7 @@ impl Db {
 
     pub fn unlink(&mut self, env: &Env, model: &Model, ids: &[i64]) -> Result<(), Fault> {
         self.check_access(env, model, Operation::Unlink)?;
-        let missing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| !self.exists(model.name, *id))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Fault::missing(model.name, &missing, env.uid));
-        }
+        self.require_existing(model.name, ids, env.uid)?;
         self.check_rules(env, model, ids, "unlink")?;
         self.check_unlink(model, ids)?;
         for id in ids {

@@ -275,11 +275,7 @@ impl Db {
     ) -> Result<Vec<Value>, Fault> {
         self.check_access(env, model, Operation::Read)?;
         let fields = self.fields_to_read(model, fields)?;
-        let existing: Vec<i64> = ids
-            .iter()
-            .copied()
-            .filter(|id| self.exists(model.name, *id))
-            .collect();
+        let existing = self.existing(model.name, ids);
         self.check_rules(env, model, &existing, "read")?;
         Ok(existing
             .into_iter()

@@ -189,6 +189,28 @@ impl Db {
         self.row(model, id).is_some()
     }
 
+    /// The ids among `ids` that have a record of `model`, in order.
+    pub fn existing(&self, model: &str, ids: &[i64]) -> Vec<i64> {
+        ids.iter()
+            .copied()
+            .filter(|id| self.exists(model, *id))
+            .collect()
+    }
+
+    /// Odoo's MissingError (as `uid` sees it) naming the ids that have no record of `model`.
+    pub fn require_existing(&self, model: &str, ids: &[i64], uid: i64) -> Result<(), Fault> {
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.exists(model, *id))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Fault::missing(model, &missing, uid))
+        }
+    }
+
     pub fn user_groups(&self, uid: i64) -> Vec<Group> {
         let ids = self
             .row("res.users", uid)
