@@ -139,16 +139,7 @@ fn usage(batch: &[AuditRow]) -> HashMap<i64, (i64, Millis)> {
 pub const OAUTH_METHOD_PREFIX: &str = "oauth/";
 
 /// Keys whose values are secrets wherever they appear.
-const SECRET_KEYS: &[&str] = &[
-    "key",
-    "token",
-    "authorization",
-    "code",
-    "code_verifier",
-    "refresh_token",
-    "access_token",
-    "client_secret",
-];
+const SECRET_KEYS: &[&str] = &["authorization", "code", "code_verifier"];
 /// Words that make any key a secret's, as one of its `_`-separated (or camelCase) parts:
 /// `new_password`, `x_pwd`, `x_api_secret_key`, `x_totp_seed`, `clientSecret`.
 const SECRET_WORDS: &[&str] = &[
@@ -167,8 +158,8 @@ const SECRET_WORDS: &[&str] = &[
 ];
 
 /// Whether `key` names a secret. Words are matched whole, so business fields such as
-/// `default_code` or `keyword` stay; a key ending in `_key` (`api_key`, `x_signing_key`) or
-/// `_token` (`x_api_token`, `id_token`, but not `token_type`) is one.
+/// `default_code` or `keyword` stay; a key whose last word is `key` or `token` (`key`,
+/// `api_key`, `refresh_token`, but not `token_type`) is one.
 fn is_secret_key(key: &str) -> bool {
     let mut snake = String::with_capacity(key.len() + 4);
     for c in key.chars() {
@@ -183,7 +174,7 @@ fn is_secret_key(key: &str) -> bool {
         .collect();
     SECRET_KEYS.contains(&words.join("_").as_str())
         || words.iter().any(|w| SECRET_WORDS.contains(w))
-        || (words.len() > 1 && matches!(words.last(), Some(&("key" | "token"))))
+        || matches!(words.last(), Some(&("key" | "token")))
 }
 
 /// A secret-named value is redacted whatever its type (a numeric PIN, a list of keys), except

@@ -128,7 +128,10 @@ pub async fn remember_sign_in(
 ) -> Result<OdooUserRow, Error> {
     if let Some(stored) = store.find_odoo_user(&verified.login).await? {
         let stored_secret = keyring.open(&stored.secret_sealed, &stored.login)?;
-        let stored_kind = SecretKind::of(&stored_secret, protocol_of(&stored));
+        let stored_kind = SecretKind::of(
+            &stored_secret,
+            odoo::Protocol::from_stored(&stored.protocol),
+        );
         let new_kind = SecretKind::of(secret, verified.identity.protocol);
         if !stored_kind.may_replace(new_kind) {
             tracing::info!(login = %stored.login, "sign-in kept the linked API key");
@@ -136,14 +139,6 @@ pub async fn remember_sign_in(
         }
     }
     remember(store, keyring, verified, secret, now).await
-}
-
-fn protocol_of(user: &OdooUserRow) -> odoo::Protocol {
-    if user.protocol == odoo::Protocol::Json2.as_str() {
-        odoo::Protocol::Json2
-    } else {
-        odoo::Protocol::JsonRpc
-    }
 }
 
 /// Stores a verified credential sealed (or replaces the one stored for that login).

@@ -96,11 +96,7 @@ impl Principal {
         let secret = keyring
             .open(sealed, login)
             .map_err(|e| PrincipalError::Internal(e.to_string()))?;
-        let protocol = if protocol == Protocol::Json2.as_str() {
-            Protocol::Json2
-        } else {
-            Protocol::JsonRpc
-        };
+        let protocol = Protocol::from_stored(protocol);
         Ok(Self {
             connection,
             login: login.to_owned(),

@@ -32,6 +32,16 @@ impl Protocol {
             Self::Json2 => "json2",
         }
     }
+
+    /// The protocol stored beside a linked credential ([`Protocol::as_str`]); JSON-RPC for
+    /// anything else, which every Odoo serves.
+    pub fn from_stored(stored: &str) -> Self {
+        if stored == Self::Json2.as_str() {
+            Self::Json2
+        } else {
+            Self::JsonRpc
+        }
+    }
 }
 
 impl fmt::Display for Protocol {

@@ -11,7 +11,7 @@ pub fn prepare(dir: &Path) -> std::io::Result<(PathBuf, Vec<String>)> {
     create_private_dir(dir)?;
     let db = dir.join("gateway.db");
     if !db.exists() {
-        create_private_file(&db)?;
+        crate::secrets::write_private(&db, "")?;
     }
     let open: Vec<String> = [dir.to_path_buf(), db.clone()]
         .iter()
@@ -34,17 +34,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(unix)]
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map(drop)
-}
-
-#[cfg(unix)]
 fn readable_by_others(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
@@ -53,11 +42,6 @@ fn readable_by_others(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    std::fs::File::create(path).map(drop)
 }
 
 #[cfg(not(unix))]
