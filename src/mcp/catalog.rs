@@ -86,7 +86,7 @@ impl ToolSpec {
 }
 
 fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    rmcp::handler::server::tool::schema_for_type::<T>()
+    super::schema::of::<T>()
 }
 
 pub const GET_APPROVAL_STATUS: &str = "get_approval_status";

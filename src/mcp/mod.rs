@@ -7,6 +7,7 @@ pub mod fields;
 mod guard;
 pub mod pipeline;
 mod principal;
+mod schema;
 mod server;
 pub mod tools;
 

@@ -8,6 +8,7 @@ mod console_browser;
 mod console_webdriver;
 mod governance;
 mod helpers;
+mod inspector;
 mod mcp;
 mod oauth;
 mod oauth_audit;

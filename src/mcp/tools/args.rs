@@ -34,6 +34,8 @@ pub struct SearchRecords {
     pub model: String,
     /// Odoo domain: a list of [field, operator, value] conditions, combined with AND unless
     /// prefixed by "|" (OR), "&" (AND) or "!" (NOT). Dotted paths follow relations.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::mcp::schema::domain")]
     pub domain: Option<Vec<Value>>,
     /// Field names to return (default: id and display_name).
     pub fields: Option<Vec<String>>,
@@ -62,6 +64,8 @@ pub struct CountRecords {
     /// Technical model name.
     pub model: String,
     /// Odoo domain (see search_records); all records when absent.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::mcp::schema::domain")]
     pub domain: Option<Vec<Value>>,
 }
 
@@ -71,6 +75,8 @@ pub struct AggregateRecords {
     /// Technical model name, e.g. "sale.order".
     pub model: String,
     /// Odoo domain (see search_records).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::mcp::schema::domain")]
     pub domain: Option<Vec<Value>>,
     /// Fields to group by, e.g. ["state"] or ["date_order:month", "user_id"].
     pub group_by: Vec<String>,
