@@ -4,15 +4,17 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogArgs, LogFormat};
 
-const RMCP_PAYLOADS: &str = "rmcp::service=warn";
+const RMCP_SERVICE: &str = "rmcp::service=error";
 
 /// Installs the process's subscriber. Called once, by `main`; library code only emits events.
 pub fn init(args: &LogArgs) {
     let filter = EnvFilter::try_new(&args.log_level)
         .unwrap_or_else(|_| EnvFilter::new("info"))
-        // rmcp logs whole requests (tool arguments: data, sometimes secrets) at debug level, and
-        // a line per stateless request at info; neither goes to our logs, whatever the filter.
-        .add_directive(RMCP_PAYLOADS.parse().expect("a valid directive"));
+        // rmcp logs whole requests (tool arguments: data, sometimes secrets) at debug level, a
+        // line per stateless request at info, and every JSON-RPC error it answers (a client's
+        // bad request, already counted and audited by us) at warn; none of it goes to our logs,
+        // whatever the filter.
+        .add_directive(RMCP_SERVICE.parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::envelope;
 use super::pipeline::{self, Refusal};
 use super::principal::Principal;
 use crate::app::AppState;
@@ -51,6 +52,7 @@ enum BadRequest {
     TooLarge(usize),
     WrongContentType,
     Malformed(String),
+    Invalid(envelope::Invalid),
 }
 
 /// The JSON-RPC facts of a request body, for the audit entry.
@@ -226,8 +228,12 @@ async fn read_body(
     }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(value) => {
+            let checked = envelope::check(&value);
             let envelope = envelope(value);
-            (Ok(bytes), envelope)
+            match checked {
+                Ok(()) => (Ok(bytes), envelope),
+                Err(invalid) => (Err(BadRequest::Invalid(invalid)), envelope),
+            }
         }
         Err(e) => (
             Err(BadRequest::Malformed(e.to_string())),
@@ -284,6 +290,7 @@ impl Stop {
             Self::Bad(BadRequest::TooLarge(_)) => "too_large",
             Self::Bad(BadRequest::WrongContentType) => "wrong_content_type",
             Self::Bad(BadRequest::Malformed(_)) => "malformed",
+            Self::Bad(BadRequest::Invalid(_)) => "invalid_request",
         }
     }
 
@@ -346,6 +353,7 @@ impl Stop {
                 StatusCode::BAD_REQUEST,
                 format!("Parse error: the body is not valid JSON ({reason})."),
             ),
+            Self::Bad(BadRequest::Invalid(invalid)) => (StatusCode::BAD_REQUEST, invalid.to_string()),
         }
     }
 
@@ -369,7 +377,7 @@ impl Stop {
                 | Refusal::NoLinkedUser,
             ) => -32001,
             Self::Bad(BadRequest::Malformed(_)) => -32700,
-            Self::Bad(BadRequest::WrongContentType) => -32600,
+            Self::Bad(BadRequest::WrongContentType | BadRequest::Invalid(_)) => -32600,
             _ => -32000,
         };
         let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});

@@ -2,9 +2,11 @@
 //! CORS, Accept normalisation and governance guard.
 
 pub mod catalog;
+mod envelope;
 mod error;
 pub mod fields;
 mod guard;
+mod methods;
 pub mod pipeline;
 mod principal;
 mod schema;

@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, InitializeResult,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult,
+    Implementation, InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -15,9 +15,9 @@ use serde_json::Map;
 use super::catalog::{self, CATALOG};
 use super::error::ToolError;
 use super::guard::CallNote;
-use super::pipeline;
 use super::principal::Principal;
 use super::tools::{self, ToolContext};
+use super::{methods, pipeline};
 use crate::app::AppState;
 use crate::{approvals, audit, policy};
 
@@ -140,5 +140,26 @@ impl ServerHandler for GatewayServer {
             Err(error) => error.into_response(),
         };
         result.map(CallToolResponse::Complete)
+    }
+
+    /// rmcp routes unknown methods and known ones with unparsable params here. A client's bad
+    /// request is no server warning: it is logged at debug, counted, and audited as an error.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        let error = methods::refuse(&request.method, request.params.as_ref());
+        let reason = if error.code == rmcp::model::ErrorCode::METHOD_NOT_FOUND {
+            "method_not_found"
+        } else {
+            "invalid_params"
+        };
+        self.state.metrics.refusal(reason);
+        tracing::debug!(method = %tools::validate::shorten(&request.method), reason, "bad MCP request");
+        if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<CallNote>()) {
+            note.set(audit::outcome::ERROR, Some(error.message.to_string()));
+        }
+        Err(error)
     }
 }

@@ -6,6 +6,7 @@ mod console;
 mod console_audit;
 mod console_browser;
 mod console_webdriver;
+mod envelope;
 mod governance;
 mod helpers;
 mod inspector;
