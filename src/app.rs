@@ -27,6 +27,7 @@ use crate::policy::rate_limit::RateLimiter;
 use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
 use crate::store::Store;
+use crate::transport::{self, HttpLimits};
 
 /// The URLs the gateway is reached at, derived once from the public base URL.
 #[derive(Debug, Clone)]
@@ -108,12 +109,14 @@ pub struct AppConfig {
     pub odoo: OdooClient,
     pub odoo_database: String,
     pub clock: Clock,
+    pub http: HttpLimits,
 }
 
 pub struct App {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    http: HttpLimits,
 }
 
 impl App {
@@ -148,6 +151,7 @@ impl App {
             listener,
             router,
             state,
+            http: config.http,
         })
     }
 
@@ -162,36 +166,19 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish for up to `grace`.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-        grace: Duration,
-    ) -> std::io::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static, grace: Duration) {
         let token = self.state.shutdown.clone();
         let jobs = tokio::spawn(crate::jobs::run(self.state.clone()));
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
         let stop = token.clone();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+        tokio::spawn(async move {
             shutdown.await;
             stop.cancel();
         });
-        let drained = async {
-            token.cancelled().await;
-            tokio::time::sleep(grace).await;
-        };
-        let served = tokio::select! {
-            served = server => served,
-            () = drained => {
-                tracing::warn!("shutdown grace period over; dropping remaining connections");
-                Ok(())
-            }
-        };
+        let metrics = self.state.metrics.clone();
+        transport::serve(self.listener, self.router, self.http, metrics, token, grace).await;
         // Every answered request's audit event is committed before the process ends.
         self.state.audit.flush().await;
         jobs.abort();
-        served
     }
 }
 

@@ -123,6 +123,32 @@ pub struct HttpArgs {
     /// Seconds to let in-flight requests finish on shutdown.
     #[arg(long, env = "GATEWAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+    /// Seconds a client has to send a request's headers, from the connection's start or the end
+    /// of its previous response (so also how long an idle HTTP/1 keep-alive connection stays).
+    #[arg(long, env = "GATEWAY_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body, from its headers (408 after that).
+    #[arg(long, env = "GATEWAY_BODY_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+    /// Seconds a connection may stay open with no request in flight.
+    #[arg(long, env = "GATEWAY_IDLE_TIMEOUT_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+    /// Open connections at most; more wait in the listen backlog until one closes. Keep it below
+    /// the process's file-descriptor limit (`ulimit -n`).
+    #[arg(long, env = "GATEWAY_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+}
+
+impl HttpArgs {
+    pub fn limits(&self) -> crate::transport::HttpLimits {
+        let secs = std::time::Duration::from_secs;
+        crate::transport::HttpLimits {
+            header_timeout: secs(self.header_timeout_secs),
+            body_timeout: secs(self.body_timeout_secs),
+            idle_timeout: secs(self.idle_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -18,4 +18,5 @@ pub mod secrets; // keyed hashes and sealed credentials
 pub mod settings; // Server Settings
 pub mod store; // SQLite / PostgreSQL persistence
 pub mod telemetry; // logging set-up
+pub mod transport; // accepting connections: timeouts and a cap
 pub mod users; // linking Odoo users

@@ -5,6 +5,7 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -21,6 +22,11 @@ struct RefusalLabels {
     reason: &'static str,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct TimeoutLabels {
+    kind: &'static str,
+}
+
 fn duration_histogram() -> Histogram {
     // 0.25 ms … ~4 s
     Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
@@ -31,6 +37,9 @@ pub struct Metrics {
     tool_calls: Family<ToolLabels, Counter>,
     tool_seconds: Family<ToolLabels, Histogram, fn() -> Histogram>,
     refusals: Family<RefusalLabels, Counter>,
+    connections: Gauge,
+    connection_waits: Counter,
+    http_timeouts: Family<TimeoutLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -56,11 +65,32 @@ impl Default for Metrics {
             "MCP requests refused before reaching a tool",
             refusals.clone(),
         );
+        let connections = Gauge::default();
+        registry.register(
+            "http_connections",
+            "Open HTTP connections",
+            connections.clone(),
+        );
+        let connection_waits = Counter::default();
+        registry.register(
+            "http_connection_waits",
+            "Times a new connection had to wait because the connection limit was reached",
+            connection_waits.clone(),
+        );
+        let http_timeouts = Family::<TimeoutLabels, Counter>::default();
+        registry.register(
+            "http_timeouts",
+            "Connections closed or requests answered 408 for slowness (header, body, idle)",
+            http_timeouts.clone(),
+        );
         Self {
             registry,
             tool_calls,
             tool_seconds,
             refusals,
+            connections,
+            connection_waits,
+            http_timeouts,
         }
     }
 }
@@ -80,12 +110,36 @@ impl Metrics {
         self.refusals.get_or_create(&RefusalLabels { reason }).inc();
     }
 
+    /// Counts an open connection until the returned guard is dropped.
+    pub fn connection_open(&self) -> impl Drop + use<> {
+        self.connections.inc();
+        OpenConnection(self.connections.clone())
+    }
+
+    pub fn connection_wait(&self) {
+        self.connection_waits.inc();
+    }
+
+    pub fn http_timeout(&self, kind: &'static str) {
+        self.http_timeouts
+            .get_or_create(&TimeoutLabels { kind })
+            .inc();
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+struct OpenConnection(Gauge);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

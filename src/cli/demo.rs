@@ -17,6 +17,7 @@ use crate::odoo::{OdooClient, OdooConfig, ProtocolChoice};
 use crate::policy::ip::IpList;
 use crate::secrets::Keyring;
 use crate::store::Store;
+use crate::transport::HttpLimits;
 use crate::users;
 
 const DEMO_DATABASE: &str = "demo";
@@ -88,6 +89,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         odoo,
         odoo_database: DEMO_DATABASE.to_owned(),
         clock: super::clock(),
+        http: HttpLimits::default(),
     })
     .await?;
     print_welcome(
@@ -98,7 +100,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         key.expose_secret(),
     );
     app.run(super::shutdown_signal(), Duration::from_secs(5))
-        .await?;
+        .await;
     Ok(())
 }
 

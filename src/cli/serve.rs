@@ -32,6 +32,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         odoo,
         odoo_database: target.database,
         clock: super::clock(),
+        http: args.http.limits(),
     })
     .await?;
     tracing::info!(
@@ -43,6 +44,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     tracing::info!(console = %format!("{}/console", app.state().urls.public), "console: sign in with an Odoo login that has an MCP role");
     let grace = Duration::from_secs(args.http.shutdown_grace_secs);
-    app.run(super::shutdown_signal(), grace).await?;
+    app.run(super::shutdown_signal(), grace).await;
     Ok(())
 }

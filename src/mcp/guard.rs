@@ -50,6 +50,8 @@ impl CallNote {
 #[derive(Debug)]
 enum BadRequest {
     TooLarge(usize),
+    /// The body did not arrive in time (the transport's body deadline).
+    Slow,
     WrongContentType,
     Malformed(String),
     Invalid(envelope::Invalid),
@@ -215,8 +217,12 @@ async fn read_body(
     if declared.is_some_and(|len| len > max) {
         return (Err(BadRequest::TooLarge(max)), Envelope::default());
     }
-    let Ok(bytes) = axum::body::to_bytes(body, max).await else {
-        return (Err(BadRequest::TooLarge(max)), Envelope::default());
+    let bytes = match axum::body::to_bytes(body, max).await {
+        Ok(bytes) => bytes,
+        Err(e) if crate::transport::is_body_timeout(&e) => {
+            return (Err(BadRequest::Slow), Envelope::default());
+        }
+        Err(_) => return (Err(BadRequest::TooLarge(max)), Envelope::default()),
     };
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -288,6 +294,7 @@ impl Stop {
             Self::Governance(Refusal::RateLimited(_)) => "rate_limited",
             Self::Governance(Refusal::Internal(_)) => "internal",
             Self::Bad(BadRequest::TooLarge(_)) => "too_large",
+            Self::Bad(BadRequest::Slow) => "slow_body",
             Self::Bad(BadRequest::WrongContentType) => "wrong_content_type",
             Self::Bad(BadRequest::Malformed(_)) => "malformed",
             Self::Bad(BadRequest::Invalid(_)) => "invalid_request",
@@ -344,6 +351,10 @@ impl Stop {
             Self::Bad(BadRequest::TooLarge(max)) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("The request body exceeds the limit of {max} bytes."),
+            ),
+            Self::Bad(BadRequest::Slow) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body was not received in full in time.".into(),
             ),
             Self::Bad(BadRequest::WrongContentType) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

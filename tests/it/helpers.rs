@@ -10,6 +10,7 @@ use odoo_mcp_gateway::odoo::sim::{OdooVersion, RunningSimulator, SimOptions};
 use odoo_mcp_gateway::odoo::{OdooClient, OdooConfig, ProtocolChoice};
 use odoo_mcp_gateway::secrets::Keyring;
 use odoo_mcp_gateway::store::Store;
+use odoo_mcp_gateway::transport::HttpLimits;
 use odoo_mcp_gateway::users;
 use rmcp::RoleClient;
 use rmcp::service::RunningService;
@@ -30,7 +31,25 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub data_dir: tempfile::TempDir,
     stop: tokio::sync::oneshot::Sender<()>,
-    served: tokio::task::JoinHandle<std::io::Result<()>>,
+    served: tokio::task::JoinHandle<()>,
+}
+
+/// A simulator on 127.0.0.1 and the Odoo settings that reach it.
+async fn simulator(options: SimOptions) -> (RunningSimulator, OdooConfig) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = odoo_mcp_gateway::odoo::sim::Simulator::spawn(SimOptions {
+        database: "demo".into(),
+        ..options
+    })
+    .await
+    .expect("simulator starts");
+    let odoo = OdooConfig {
+        url: sim.url.clone(),
+        database: "demo".into(),
+        protocol: ProtocolChoice::Auto,
+        timeout: Duration::from_secs(10),
+    };
+    (sim, odoo)
 }
 
 impl TestApp {
@@ -53,20 +72,14 @@ impl TestApp {
 
     /// Like [`TestApp::spawn_sim`], with the store in `database_url` (PostgreSQL) when given.
     pub async fn spawn_on(options: SimOptions, database_url: Option<&str>) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let sim = odoo_mcp_gateway::odoo::sim::Simulator::spawn(SimOptions {
-            database: "demo".into(),
-            ..options
-        })
-        .await
-        .expect("simulator starts");
-        let odoo = OdooConfig {
-            url: sim.url.clone(),
-            database: "demo".into(),
-            protocol: ProtocolChoice::Auto,
-            timeout: Duration::from_secs(10),
-        };
+        let (sim, odoo) = simulator(options).await;
         Self::boot(odoo, Some(sim), database_url).await
+    }
+
+    /// The default gateway with the given connection limits and timeouts.
+    pub async fn spawn_limited(http: HttpLimits) -> Self {
+        let (sim, odoo) = simulator(SimOptions::default()).await;
+        Self::boot_with(odoo, Some(sim), None, http).await
     }
 
     /// The gateway in front of the Odoo `odoo` describes (a real one, or `sim`'s).
@@ -74,6 +87,16 @@ impl TestApp {
         odoo: OdooConfig,
         sim: Option<RunningSimulator>,
         database_url: Option<&str>,
+    ) -> Self {
+        Self::boot_with(odoo, sim, database_url, HttpLimits::default()).await
+    }
+
+    /// Like [`TestApp::boot`], with the given connection limits and timeouts.
+    pub async fn boot_with(
+        odoo: OdooConfig,
+        sim: Option<RunningSimulator>,
+        database_url: Option<&str>,
+        http: HttpLimits,
     ) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
@@ -94,6 +117,7 @@ impl TestApp {
             odoo,
             odoo_database,
             clock: Clock::manual(START),
+            http,
         })
         .await
         .unwrap();
@@ -139,10 +163,7 @@ impl TestApp {
     /// Shuts the gateway down gracefully and waits until it has finished.
     pub async fn stop(self) -> AppState {
         let _ = self.stop.send(());
-        self.served
-            .await
-            .expect("server task")
-            .expect("server stopped cleanly");
+        self.served.await.expect("server task");
         self.state
     }
 

@@ -24,3 +24,4 @@ mod replicas;
 mod sim_corpus;
 mod sim_samples;
 mod store;
+mod transport;
