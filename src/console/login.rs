@@ -1,5 +1,5 @@
 //! Sign-in with an Odoo login and password or API key (verified by Odoo and linked like
-//! `user link`), throttling of failed sign-ins per login and per client address, and sign-out.
+//! `user link`), throttled by [`throttle`], and sign-out.
 
 use std::net::SocketAddr;
 
@@ -13,28 +13,15 @@ use serde::Deserialize;
 
 use super::session::{self, Post, Role};
 use super::{ConsoleError, render_status, see_other};
+use super::{known_device, throttle};
 use crate::app::AppState;
-use crate::clock::{MINUTE_MS, Millis};
 use crate::policy::client_ip;
-use crate::store::ThrottleRow;
 use crate::users;
 
-/// Failures of one login within [`WINDOW`] before it is locked.
-pub const MAX_FAILURES_PER_LOGIN: i64 = 5;
-/// Failures from one client address within [`WINDOW`] before it is locked (higher: offices
-/// share an address).
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
-pub const WINDOW: Millis = 15 * MINUTE_MS;
-pub const LOCKOUT: Millis = 15 * MINUTE_MS;
 /// Settings-table key of a role granted before the person ever signed in (`user grant` on a
 /// login not linked yet, or `serve --bootstrap-admin`); applied at their first sign-in.
 pub fn pending_role_key(login: &str) -> String {
     format!("pending_role:{login}")
-}
-
-/// Until when a counter locks sign-in, if it does at `now`.
-pub fn locked_until(row: &ThrottleRow, now: Millis) -> Option<Millis> {
-    row.locked_until.filter(|until| *until > now)
 }
 
 #[derive(Template)]
@@ -117,50 +104,21 @@ pub async fn submit(
         );
     }
     let now = state.clock.now();
-    let login_key = format!("login:{}", login.to_lowercase());
     let address = client_ip::of_request(peer.ip(), &headers, &state.trusted_proxies);
-    let address_key = format!("ip:{address}");
+    let known = known_device::vouches_for(&state.keyring, &headers, login, now);
     let store = &state.store;
-    // Every attempt is counted before Odoo is asked (atomically, so parallel attempts can't
-    // share one count); attempts that turn out not to be failures are forgiven afterwards.
-    let by_login = store
-        .count_signin_attempt(
-            &login_key,
-            now,
-            WINDOW,
-            MAX_FAILURES_PER_LOGIN,
-            now + LOCKOUT,
-        )
-        .await?;
-    let by_address = store
-        .count_signin_attempt(
-            &address_key,
-            now,
-            WINDOW,
-            MAX_FAILURES_PER_ADDRESS,
-            now + LOCKOUT,
-        )
-        .await?;
-    let over = by_login.failures > MAX_FAILURES_PER_LOGIN
-        || by_address.failures > MAX_FAILURES_PER_ADDRESS;
-    if over {
-        let until = locked_until(&by_login, now)
-            .max(locked_until(&by_address, now))
-            .unwrap_or(now + LOCKOUT);
-        let minutes = ((until - now) + MINUTE_MS - 1) / MINUTE_MS;
-        return again(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many failed sign-ins. For your security, sign-in is paused: try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            ),
-        );
-    }
-    let forgive = || async {
-        store.clear_throttle(&login_key).await?;
-        store
-            .forgive_signin_attempt(&address_key, MAX_FAILURES_PER_ADDRESS)
-            .await
+    // Counted before Odoo is asked; attempts that turn out not to be failures are forgiven.
+    let attempt = match throttle::count(store, login, address, known, now).await? {
+        throttle::Verdict::Go(attempt) => attempt,
+        throttle::Verdict::Locked { minutes } => {
+            return again(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed sign-ins. For your security, sign-in is paused: try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            );
+        }
     };
     let secret = SecretString::from(f.secret);
     let verified = match users::verify(&state.odoo, login, &secret).await {
@@ -172,7 +130,7 @@ pub async fn submit(
             );
         }
         Err(users::Error::Odoo(e)) => {
-            forgive().await?;
+            attempt.forgive(store).await?;
             tracing::warn!(error = %e, "console sign-in could not reach Odoo");
             return again(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -182,7 +140,7 @@ pub async fn submit(
         }
         Err(e) => return Err(ConsoleError::Internal(e.to_string())),
     };
-    forgive().await?;
+    attempt.forgive(store).await?;
     // The role decides before anything is stored: a person without one leaves no credential.
     let known = store.find_odoo_user(&verified.login).await?;
     let role = match known
@@ -211,13 +169,16 @@ pub async fn submit(
     }
     tracing::info!(login = %user.login, role = role.as_db(), "console sign-in");
     let cookie = session::start(&state, user.id).await?;
+    let device = known_device::issue(&state, &user.login, now);
     let mut response = see_other(&next);
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        cookie
-            .parse()
-            .map_err(|_| ConsoleError::Internal("cookie header".into()))?,
-    );
+    for cookie in [cookie, device] {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            cookie
+                .parse()
+                .map_err(|_| ConsoleError::Internal("cookie header".into()))?,
+        );
+    }
     Ok(response)
 }
 

@@ -10,10 +10,12 @@ mod audit;
 mod connection;
 mod error;
 pub mod form;
+pub mod known_device;
 mod list;
 pub mod login;
 pub mod session;
 pub mod snippets;
+pub mod throttle;
 mod wizard;
 
 use askama::Template;

@@ -236,7 +236,7 @@ pub async fn start(state: &AppState, odoo_user_id: i64) -> Result<String, Consol
         .store
         .insert_session(&hash, odoo_user_id, &csrf, now, now + SESSION_TTL)
         .await?;
-    Ok(set_cookie(state, &token, SESSION_TTL / 1000))
+    Ok(set_cookie(state, COOKIE, &token, "/", SESSION_TTL / 1000))
 }
 
 /// Ends the request's session (if any); returns the `Set-Cookie` value that clears the cookie.
@@ -245,16 +245,24 @@ pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, Consol
         let hash = state.keyring.token_hash(token).0;
         state.store.delete_session(&hash).await?;
     }
-    Ok(set_cookie(state, "", 0))
+    Ok(set_cookie(state, COOKIE, "", "/", 0))
 }
 
-fn set_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
+/// A `Set-Cookie` value for one of the console's cookies: never readable by scripts, not sent
+/// on cross-site subrequests, and `Secure` behind https.
+pub fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_secs: i64,
+) -> String {
     let secure = if state.urls.public.starts_with("https://") {
         "; Secure"
     } else {
         ""
     };
-    format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 
 /// Keeps a just-issued secret for the next page of this session, sealed with the keyring.

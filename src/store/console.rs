@@ -158,6 +158,14 @@ impl Store {
         Ok(())
     }
 
+    pub async fn signin_throttle(&self, key: &str) -> Result<Option<ThrottleRow>> {
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, ThrottleRow>(
+            "SELECT failures, first_failure_at, locked_until FROM signin_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await)?)
+    }
+
     pub async fn clear_throttle(&self, key: &str) -> Result<()> {
         on_pool!(self, pool => sqlx::query("DELETE FROM signin_throttle WHERE key = $1")
             .bind(key)
