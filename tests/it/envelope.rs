@@ -73,13 +73,7 @@ async fn malformed_envelopes_are_invalid_requests_with_a_reason() {
             .all(|e| e.connection_id == Some(connection) && e.outcome == "error"),
         "{refused:#?}"
     );
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap();
-    let metrics = metrics.text().await.unwrap();
+    let metrics = app.metrics();
     assert!(
         metrics.contains(r#"omg_mcp_refusals_total{reason="invalid_request"} 5"#),
         "{metrics}"
@@ -134,13 +128,7 @@ async fn bad_params_and_unknown_methods_say_exactly_that() {
         assert_eq!(entry.connection_id, Some(connection));
         assert_eq!(entry.outcome, "error");
     }
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap();
-    let metrics = metrics.text().await.unwrap();
+    let metrics = app.metrics();
     for reason in ["invalid_params", "method_not_found"] {
         let line = format!(r#"omg_mcp_refusals_total{{reason="{reason}"}} 1"#);
         assert!(metrics.contains(&line), "{line} in {metrics}");

@@ -34,6 +34,21 @@ pub struct TestApp {
     served: tokio::task::JoinHandle<()>,
 }
 
+/// The path in `var` of a third-party client a test drives (`scripts/test` sets it up): `None`,
+/// so the test skips, when unset — a panic instead when `CI` or `require` says it must run.
+pub fn client_path(var: &str, require: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(path) if !path.is_empty() => Some(path),
+        _ if std::env::var_os("CI").is_some() || std::env::var_os(require).is_some() => {
+            panic!("{var} is not set but CI or {require} says this test must run: run scripts/test")
+        }
+        _ => {
+            eprintln!("skipped: {var} not set (scripts/test sets it up)");
+            None
+        }
+    }
+}
+
 /// A simulator on 127.0.0.1 and the Odoo settings that reach it.
 async fn simulator(options: SimOptions) -> (RunningSimulator, OdooConfig) {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -193,6 +208,11 @@ impl TestApp {
             ..Default::default()
         };
         self.state.store.list_audit_events(&filter).await.unwrap()
+    }
+
+    /// The gateway's metrics, as `/metrics` serves them.
+    pub fn metrics(&self) -> String {
+        self.state.metrics.render()
     }
 
     /// Links `login` with its demo password (the login itself), as `user link` does.

@@ -10,16 +10,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 fn inspector() -> Option<String> {
-    match std::env::var("MCP_INSPECTOR") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var_os("REQUIRE_INSPECTOR").is_some() => {
-            panic!("REQUIRE_INSPECTOR is set but MCP_INSPECTOR is not: run scripts/test")
-        }
-        _ => {
-            eprintln!("skipped: MCP_INSPECTOR not set (scripts/test sets it up)");
-            None
-        }
-    }
+    crate::helpers::client_path("MCP_INSPECTOR", "REQUIRE_INSPECTOR")
 }
 
 #[tokio::test]

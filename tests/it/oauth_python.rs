@@ -17,16 +17,7 @@ use tokio::process::{ChildStdout, Command};
 use crate::helpers::TestApp;
 
 fn python() -> Option<String> {
-    match std::env::var("PYTHON_MCP") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var_os("REQUIRE_PYTHON_SDK").is_some() => {
-            panic!("REQUIRE_PYTHON_SDK is set but PYTHON_MCP is not: run scripts/test")
-        }
-        _ => {
-            eprintln!("skipped: PYTHON_MCP not set (scripts/test sets it up)");
-            None
-        }
-    }
+    crate::helpers::client_path("PYTHON_MCP", "REQUIRE_PYTHON_SDK")
 }
 
 async fn next_phase(lines: &mut Lines<BufReader<ChildStdout>>, phase: &str) -> Value {

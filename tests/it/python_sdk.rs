@@ -8,16 +8,7 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 
 fn python() -> Option<String> {
-    match std::env::var("PYTHON_MCP") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var_os("REQUIRE_PYTHON_SDK").is_some() => {
-            panic!("REQUIRE_PYTHON_SDK is set but PYTHON_MCP is not: run scripts/test")
-        }
-        _ => {
-            eprintln!("skipped: PYTHON_MCP not set (scripts/test sets it up)");
-            None
-        }
-    }
+    crate::helpers::client_path("PYTHON_MCP", "REQUIRE_PYTHON_SDK")
 }
 
 async fn run_client(python: &str, url: &str, key: &str, extra: &[&str]) -> std::process::Output {

@@ -44,7 +44,7 @@ async fn until_closed(stream: &mut TcpStream, within: Duration) -> Option<String
 
 /// The value of one un-labelled series of the gateway's own metrics.
 fn gauge(app: &TestApp, name: &str) -> i64 {
-    let text = app.state.metrics.render();
+    let text = app.metrics();
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("{name} in {text}"))
@@ -103,12 +103,10 @@ async fn half_sent_headers_are_cut_off_and_the_cap_holds_meanwhile() {
         .unwrap();
     assert_eq!(health.status(), 200);
     assert!(
-        app.state
-            .metrics
-            .render()
+        app.metrics()
             .contains(r#"omg_http_timeouts_total{kind="header"} 24"#),
         "{}",
-        app.state.metrics.render()
+        app.metrics()
     );
 }
 
@@ -195,9 +193,7 @@ async fn a_stalled_body_is_answered_408_and_audited() {
         .expect("answered and closed");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
-        app.state
-            .metrics
-            .render()
+        app.metrics()
             .contains(r#"omg_http_timeouts_total{kind="body"} 2"#)
     );
 }
@@ -240,9 +236,7 @@ async fn idle_connections_are_closed_over_http1_and_http2() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
-        app.state
-            .metrics
-            .render()
+        app.metrics()
             .contains(r#"omg_http_timeouts_total{kind="idle"} 1"#)
     );
 }
