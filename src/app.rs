@@ -89,7 +89,7 @@ pub struct AppState {
     pub trusted_proxies: Arc<IpList>,
     pub rate_limiter: Arc<RateLimiter>,
     /// Dynamic registrations per client address (in this process).
-    pub registrations: Arc<crate::oauth::RegistrationLimiter>,
+    pub registrations: Arc<crate::policy::registrations::RegistrationLimiter>,
     pub fields: Arc<FieldCache>,
     pub audit: AuditLog,
     /// Cancelled on shutdown; background work and open streams watch it.

@@ -18,6 +18,7 @@ use crate::mcp::{Principal, ToolError, pipeline};
 use crate::policy;
 use crate::secrets::Keyring;
 use crate::store::{self, ApprovalRow, AuditRow, OdooUserRow};
+use crate::users::Role;
 
 mod activity;
 mod summary;
@@ -155,7 +156,7 @@ async fn approvers(state: &AppState, row: &ApprovalRow) -> Result<Vec<OdooUserRo
             .list_odoo_users()
             .await?
             .into_iter()
-            .filter(|u| u.role.as_deref() == Some("admin"))
+            .filter(|u| Role::from_db(u.role.as_deref()) == Some(Role::Admin))
             .collect()),
     }
 }
@@ -168,7 +169,7 @@ pub fn may_decide(row: &ApprovalRow, decider: &OdooUserRow, four_eyes: bool) -> 
     }
     match row.approver_user_id {
         Some(approver) => approver == decider.id,
-        None => decider.role.as_deref() == Some("admin"),
+        None => Role::from_db(decider.role.as_deref()) == Some(Role::Admin),
     }
 }
 

@@ -7,6 +7,8 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub mod redirect;
+
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
 use crate::secrets::{self, Keyring};
 use crate::store::{self, ConnectionRow, NewConnection, Store};
@@ -38,7 +40,7 @@ pub enum Error {
     #[error("connection {0} is not a confidential OAuth client")]
     NotConfidential(i64),
     #[error("a redirect URI is refused: {0}")]
-    BadRedirectUri(#[from] crate::oauth::RedirectError),
+    BadRedirectUri(#[from] redirect::RedirectError),
     #[error("an OAuth client needs at least one redirect URI")]
     NoRedirectUri,
     #[error(transparent)]
@@ -435,7 +437,7 @@ pub async fn create_oauth_client(
     spec: &OAuthClientSpec<'_>,
     now: Millis,
 ) -> Result<IssuedClient> {
-    use crate::oauth::redirect::{self, Registrar};
+    use redirect::Registrar;
     let name = spec.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
         return Err(Error::BadName);

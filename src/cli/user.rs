@@ -7,9 +7,10 @@ use secrecy::SecretString;
 
 use crate::clock::format_utc;
 use crate::config::UserCommand;
-use crate::console::{Role, login};
+use crate::console::login;
 use crate::store::Store;
 use crate::users;
+use crate::users::Role;
 
 pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {

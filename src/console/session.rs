@@ -23,6 +23,7 @@ use crate::clock::{HOUR_MS, Millis};
 use crate::connections::Connection;
 use crate::secrets;
 use crate::store::OdooUserRow;
+pub use crate::users::Role;
 
 /// The session cookie's name. Path `/` so the OAuth authorize page sees it too.
 pub const COOKIE: &str = "omg_console";
@@ -30,48 +31,6 @@ pub const COOKIE: &str = "omg_console";
 pub const SESSION_TTL: Millis = 12 * HOUR_MS;
 /// Where to go after sign-in when no (valid) `next` was given.
 pub const HOME: &str = "/console/connections";
-
-/// A console role, stored in `odoo_users.role`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// MCP Administrator: everything.
-    Admin,
-    /// MCP User: their own connections only.
-    User,
-}
-
-impl Role {
-    pub fn from_db(role: Option<&str>) -> Option<Self> {
-        match role {
-            Some("admin") => Some(Self::Admin),
-            Some("user") => Some(Self::User),
-            _ => None,
-        }
-    }
-
-    /// `admin`, `user` (also accepted spelled as the labels).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "admin" | "administrator" | "mcp administrator" => Some(Self::Admin),
-            "user" | "mcp user" => Some(Self::User),
-            _ => None,
-        }
-    }
-
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::User => "user",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Admin => "MCP Administrator",
-            Self::User => "MCP User",
-        }
-    }
-}
 
 /// The signed-in person: their linked Odoo user, role and session.
 #[derive(Debug, Clone)]

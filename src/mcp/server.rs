@@ -127,7 +127,8 @@ impl ServerHandler for GatewayServer {
         if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<CallNote>()) {
             note.set(label, outcome.as_ref().err().map(ToString::to_string));
         }
-        self.state.metrics.tool_call(&request.name, label, elapsed);
+        let known = catalog::find(&request.name).map_or("unknown", |t| t.name);
+        self.state.metrics.tool_call(known, label, elapsed);
         tracing::info!(
             tool = %tools::validate::shorten(&request.name),
             connection = principal.connection.id,

@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::{Host, Url};
 
-use super::redirect::{self, Registrar};
 use crate::clock::{MINUTE_MS, Millis};
+use crate::connections::redirect::{self, Registrar};
 use crate::store::Store;
 
 pub const CACHE_FOR: Millis = 5 * MINUTE_MS;

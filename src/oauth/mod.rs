@@ -13,11 +13,9 @@ pub mod cimd;
 mod clients;
 mod error;
 mod jobs;
-mod limit;
 mod metadata;
 mod pages;
 pub mod pkce;
-pub mod redirect;
 mod register;
 mod revoke;
 pub mod scope;
@@ -34,8 +32,6 @@ use tower_http::csrf::CsrfLayer;
 pub use clients::connecting_client;
 pub use error::Error;
 pub use jobs::{UNCLAIMED_FOR, prune_unclaimed};
-pub use limit::{REGISTRATIONS_PER_HOUR, RegistrationLimiter};
-pub use redirect::RedirectError;
 
 use crate::app::AppState;
 

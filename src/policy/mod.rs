@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod ip;
 pub mod models;
 pub mod rate_limit;
+pub mod registrations;
 
 use crate::connections::{Connection, Scope};
 use crate::mcp::catalog::ToolSpec;

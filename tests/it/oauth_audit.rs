@@ -328,7 +328,7 @@ async fn registration_is_limited_per_client_address_on_the_test_clock() {
             .send()
     };
     // Half of the hour's registrations now, half thirty minutes later.
-    let limit = odoo_mcp_gateway::oauth::REGISTRATIONS_PER_HOUR;
+    let limit = odoo_mcp_gateway::policy::registrations::REGISTRATIONS_PER_HOUR;
     for i in 0..limit {
         if i == limit / 2 {
             app.state.clock.advance(30 * MINUTE_MS);
