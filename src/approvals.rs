@@ -10,9 +10,9 @@ use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
 use crate::audit::outcome;
+use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
 use crate::connections::{self, Connection};
-use crate::mcp::catalog::{self, ToolSpec};
 use crate::mcp::tools::{self, ToolContext};
 use crate::mcp::{Principal, ToolError, pipeline};
 use crate::policy;
@@ -187,7 +187,7 @@ pub async fn status(
     let Some(row) = row.filter(|r| r.connection_id == principal.connection.id) else {
         return Err(ToolError::NotFound(format!(
             "Unknown approval '{}': no approval request with this id belongs to this connection.",
-            tools::validate::shorten(approval_id)
+            crate::catalog::validate::shorten(approval_id)
         )));
     };
     let parse = |text: &Option<String>| {

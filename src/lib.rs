@@ -3,6 +3,7 @@
 pub mod app; // shared state, router, serving
 pub mod approvals; // human-in-the-loop approvals
 pub mod audit; // the audit log and its writer
+pub mod catalog; // the tools: names, schemas, argument types and validators
 pub mod cli; // what each subcommand does
 pub mod clock; // time as a parameter
 pub mod config; // the clap tree: every setting a flag and an environment variable

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::mcp::catalog::ToolSpec;
+use crate::catalog::ToolSpec;
 use crate::mcp::tools::ToolContext;
 
 const NAMES_SHOWN: usize = 5;

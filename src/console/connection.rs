@@ -15,9 +15,9 @@ use super::session::{self, CurrentUser, Post, Role};
 use super::snippets::{self, Snippet};
 use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
 use crate::app::AppState;
+use crate::catalog;
 use crate::clock::format_utc;
 use crate::connections::{self, Connection, Kind, Status};
-use crate::mcp::catalog;
 use crate::settings::ServerSettings;
 use crate::store::{OAuthClientRow, OdooUserRow};
 

@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 
+use crate::catalog;
+use crate::catalog::validate;
 use crate::connections::{Connection, Kind};
-use crate::mcp::catalog;
-use crate::mcp::tools::validate;
 use crate::policy::ip::IpList;
 use crate::store::{OdooUserRow, PolicyColumns};
 

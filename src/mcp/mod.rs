@@ -1,7 +1,6 @@
 //! The `/mcp` endpoint: rmcp's Streamable HTTP service (stateless, JSON responses) behind our
 //! CORS, Accept normalisation and governance guard.
 
-pub mod catalog;
 mod envelope;
 mod error;
 pub mod fields;
@@ -9,7 +8,6 @@ mod guard;
 mod methods;
 pub mod pipeline;
 mod principal;
-mod schema;
 mod server;
 pub mod tools;
 

@@ -18,12 +18,12 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
-use super::catalog::ToolSpec;
 use super::error::ToolError;
 use super::principal::{HolderCredential, Principal, PrincipalError};
 use super::tools::ToolContext;
 use crate::app::AppState;
 use crate::approvals;
+use crate::catalog::ToolSpec;
 use crate::connections::{self, Connection, Kind};
 use crate::oauth::{self, bearer::GrantedScope};
 use crate::policy::ip::{IpList, IpRefusal};

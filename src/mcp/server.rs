@@ -12,13 +12,13 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Map;
 
-use super::catalog::{self, CATALOG};
 use super::error::ToolError;
 use super::guard::CallNote;
 use super::principal::Principal;
 use super::tools::{self, ToolContext};
 use super::{methods, pipeline};
 use crate::app::AppState;
+use crate::catalog::{self, CATALOG};
 use crate::{approvals, audit, policy};
 
 const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so Odoo's own access \
@@ -49,7 +49,7 @@ impl GatewayServer {
         arguments: Map<String, serde_json::Value>,
     ) -> Result<Ran, ToolError> {
         let spec = catalog::find(name)
-            .ok_or_else(|| ToolError::UnknownTool(tools::validate::shorten(name)))?;
+            .ok_or_else(|| ToolError::UnknownTool(crate::catalog::validate::shorten(name)))?;
         let ctx = ToolContext {
             state: &self.state,
             principal,
@@ -130,7 +130,7 @@ impl ServerHandler for GatewayServer {
         let known = catalog::find(&request.name).map_or("unknown", |t| t.name);
         self.state.metrics.tool_call(known, label, elapsed);
         tracing::info!(
-            tool = %tools::validate::shorten(&request.name),
+            tool = %crate::catalog::validate::shorten(&request.name),
             connection = principal.connection.id,
             outcome = label,
             ms = elapsed.as_secs_f64() * 1e3,
@@ -157,7 +157,7 @@ impl ServerHandler for GatewayServer {
             "invalid_params"
         };
         self.state.metrics.refusal(reason);
-        tracing::debug!(method = %tools::validate::shorten(&request.method), reason, "bad MCP request");
+        tracing::debug!(method = %crate::catalog::validate::shorten(&request.method), reason, "bad MCP request");
         if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<CallNote>()) {
             note.set(audit::outcome::ERROR, Some(error.message.to_string()));
         }

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use super::scope;
 use super::tokens::ACCESS_PREFIX;
 use crate::app::AppState;
+use crate::catalog;
 use crate::connections::{self, Connection, Scope};
-use crate::mcp::catalog;
 
 /// The scope granted to the OAuth token of a request; put in the request's extensions by the
 /// guard (API-key requests have none).

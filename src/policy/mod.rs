@@ -9,8 +9,8 @@ pub mod models;
 pub mod rate_limit;
 pub mod registrations;
 
+use crate::catalog::ToolSpec;
 use crate::connections::{Connection, Scope};
-use crate::mcp::catalog::ToolSpec;
 
 /// Why a call is refused. The message names the rule and the tool or model, never the lists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,8 +44,8 @@ pub fn lines(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog;
     use crate::connections::Kind;
-    use crate::mcp::catalog;
     use crate::store::PolicyColumns;
 
     fn connection(scope: Scope, allowed_tools: &str) -> Connection {

@@ -42,7 +42,7 @@ async fn every_tool_schema_passes_the_inspectors_strict_portability_check() {
         .iter()
         .filter_map(|t| t["name"].as_str())
         .collect();
-    let catalog: Vec<&str> = odoo_mcp_gateway::mcp::catalog::CATALOG
+    let catalog: Vec<&str> = odoo_mcp_gateway::catalog::CATALOG
         .iter()
         .map(|t| t.name)
         .collect();

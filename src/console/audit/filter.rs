@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use super::super::session::encode_query;
 use crate::audit::outcome;
+use crate::catalog::CATALOG;
+use crate::catalog::validate;
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
-use crate::mcp::catalog::CATALOG;
-use crate::mcp::tools::validate;
 use crate::store::{AuditFilter, AuditGroupBy, AuditViewer};
 
 /// Entries per page.

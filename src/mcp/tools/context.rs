@@ -2,8 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::args::{DescribeModel, ListModels};
-use super::{ToolContext, checked, kwargs, validate};
+use super::{ToolContext, checked, kwargs};
+use crate::catalog::args::{DescribeModel, ListModels};
+use crate::catalog::validate;
 use crate::mcp::error::ToolError;
 use crate::policy::{self, models};
 

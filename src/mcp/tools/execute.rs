@@ -4,8 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::args::ExecuteMethod;
-use super::{ToolContext, checked, validate};
+use super::{ToolContext, checked};
+use crate::catalog::args::ExecuteMethod;
+use crate::catalog::validate;
 use crate::mcp::error::ToolError;
 use crate::odoo::{self, Call, Protocol};
 

@@ -2,22 +2,20 @@
 //! connection's user. Policy (scope, allowed tools and models, approvals) is applied before
 //! any of this runs, in `mcp::server`.
 
-pub mod args;
 mod context;
 mod execute;
 mod read;
-pub mod validate;
 mod values;
 mod write;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::catalog::{GET_APPROVAL_STATUS, ToolSpec};
 use super::error::ToolError;
 use super::principal::Principal;
 use crate::app::AppState;
 use crate::approvals;
+use crate::catalog::{GET_APPROVAL_STATUS, ToolSpec, args};
 use crate::odoo::Call;
 
 /// Everything a tool may use: the gateway's state, and Odoo as the principal's user.

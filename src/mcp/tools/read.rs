@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::args::{AggregateRecords, CountRecords, GetRecord, SearchRecords};
-use super::{ToolContext, checked, kwargs, validate};
+use super::{ToolContext, checked, kwargs};
+use crate::catalog::args::{AggregateRecords, CountRecords, GetRecord, SearchRecords};
+use crate::catalog::validate;
 use crate::mcp::error::ToolError;
 use crate::policy::{self, models};
 

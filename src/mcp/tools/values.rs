@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::validate::shorten;
+use crate::catalog::validate::shorten;
 use crate::mcp::fields::FieldMeta;
 
 /// The first value of `values` that `model`'s fields refuse, as a message naming the field.

@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::args::{CreateRecord, DeleteRecord, UpdateRecord};
-use super::{ToolContext, checked, kwargs, validate, values};
+use super::{ToolContext, checked, kwargs, values};
+use crate::catalog::args::{CreateRecord, DeleteRecord, UpdateRecord};
+use crate::catalog::validate;
 use crate::mcp::error::ToolError;
 use crate::mcp::fields::Fields;
 use crate::odoo::ErrorKind;

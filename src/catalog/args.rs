@@ -35,7 +35,7 @@ pub struct SearchRecords {
     /// Odoo domain: a list of [field, operator, value] conditions, combined with AND unless
     /// prefixed by "|" (OR), "&" (AND) or "!" (NOT). Dotted paths follow relations.
     #[serde(default)]
-    #[schemars(schema_with = "crate::mcp::schema::domain")]
+    #[schemars(schema_with = "crate::catalog::schema::domain")]
     pub domain: Option<Vec<Value>>,
     /// Field names to return (default: id and display_name).
     pub fields: Option<Vec<String>>,
@@ -65,7 +65,7 @@ pub struct CountRecords {
     pub model: String,
     /// Odoo domain (see search_records); all records when absent.
     #[serde(default)]
-    #[schemars(schema_with = "crate::mcp::schema::domain")]
+    #[schemars(schema_with = "crate::catalog::schema::domain")]
     pub domain: Option<Vec<Value>>,
 }
 
@@ -76,7 +76,7 @@ pub struct AggregateRecords {
     pub model: String,
     /// Odoo domain (see search_records).
     #[serde(default)]
-    #[schemars(schema_with = "crate::mcp::schema::domain")]
+    #[schemars(schema_with = "crate::catalog::schema::domain")]
     pub domain: Option<Vec<Value>>,
     /// Fields to group by, e.g. ["state"] or ["date_order:month", "user_id"].
     pub group_by: Vec<String>,

@@ -1,4 +1,4 @@
-//! The tool catalog: every tool's name, title, description, category, risk and MCP annotations,
+//! The tool catalog — the shared vocabulary of tool calls: every tool's name, title, description, category, risk and MCP annotations,
 //! and its input schema derived from the argument type the tool parses.
 
 use std::sync::Arc;
@@ -6,7 +6,9 @@ use std::sync::Arc;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 
-use super::tools::args;
+pub mod args;
+pub mod schema;
+pub mod validate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
@@ -86,7 +88,7 @@ impl ToolSpec {
 }
 
 fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    super::schema::of::<T>()
+    schema::of::<T>()
 }
 
 pub const GET_APPROVAL_STATUS: &str = "get_approval_status";

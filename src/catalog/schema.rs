@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn every_catalog_schema_is_portable() {
-        for tool in super::super::catalog::CATALOG {
+        for tool in crate::catalog::CATALOG {
             let schema = Value::Object(tool.input_schema().as_ref().clone());
             let found = lint::findings(&schema);
             assert!(found.is_empty(), "{}: {found:?}", tool.name);
