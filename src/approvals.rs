@@ -8,7 +8,6 @@
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::audit::outcome;
 use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
@@ -17,6 +16,7 @@ use crate::mcp::tools::{self, ToolContext};
 use crate::mcp::{Principal, ToolError, pipeline};
 use crate::policy;
 use crate::secrets::Keyring;
+use crate::state::AppState;
 use crate::store::{self, ApprovalRow, AuditRow, OdooUserRow};
 use crate::users::Role;
 

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::app::AppState;
 use crate::clock::{DAY_MS, Millis};
+use crate::state::AppState;
 use crate::store;
 
 /// Deletes audit events older than the retention period. Returns how many went.

@@ -17,6 +17,7 @@ pub mod odoo; // Odoo client and simulator
 pub mod policy; // governance decisions
 pub mod secrets; // keyed hashes and sealed credentials
 pub mod settings; // Server Settings
+pub mod state; // what every handler can reach
 pub mod store; // SQLite / PostgreSQL persistence
 pub mod telemetry; // logging set-up
 pub mod transport; // accepting connections: timeouts and a cap

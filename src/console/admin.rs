@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::session::{CurrentUser, Post, Role};
 use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
-use crate::app::AppState;
 use crate::clock::format_utc;
 use crate::settings::ServerSettings;
+use crate::state::AppState;
 
 pub struct UserRow {
     pub id: i64,

@@ -14,10 +14,10 @@ use serde_json::Value;
 
 use super::session::{CurrentUser, Post, encode_query};
 use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
-use crate::app::AppState;
 use crate::approvals::{self, State as ApprovalState};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis, format_utc};
 use crate::connections;
+use crate::state::AppState;
 use crate::store::{ApprovalRow, OdooUserRow};
 
 /// The inbox shows at most this many requests per filter.

@@ -14,11 +14,11 @@ use super::list::{status_key, user_label};
 use super::session::{self, CurrentUser, Post, Role};
 use super::snippets::{self, Snippet};
 use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
-use crate::app::AppState;
 use crate::catalog;
 use crate::clock::format_utc;
 use crate::connections::{self, Connection, Kind, Status};
 use crate::settings::ServerSettings;
+use crate::state::AppState;
 use crate::store::{OAuthClientRow, OdooUserRow};
 
 /// What the form shows about a connection besides the editable fields.

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use super::session::{CurrentUser, encode_query};
 use super::{ConsoleError, Layout, Tab, render};
-use crate::app::AppState;
 use crate::clock::{Millis, format_utc};
 use crate::connections::{self, Connection, Kind, Status};
+use crate::state::AppState;
 
 /// The list's URL parameters. An absent `status` means the default facet, Active.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]

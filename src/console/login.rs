@@ -14,8 +14,8 @@ use serde::Deserialize;
 use super::session::{self, Post, Role};
 use super::{ConsoleError, render_status, see_other};
 use super::{known_device, throttle};
-use crate::app::AppState;
 use crate::policy::client_ip;
+use crate::state::AppState;
 use crate::users;
 
 /// Settings-table key of a role granted before the person ever signed in (`user grant` on a

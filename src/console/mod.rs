@@ -30,7 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use error::ConsoleError;
 pub use session::{CurrentUser, Role};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The console's URL table.
 pub fn routes(state: AppState) -> Router {

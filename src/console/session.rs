@@ -18,10 +18,10 @@ use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
 use super::error::ConsoleError;
-use crate::app::AppState;
 use crate::clock::{HOUR_MS, Millis};
 use crate::connections::Connection;
 use crate::secrets;
+use crate::state::AppState;
 use crate::store::OdooUserRow;
 pub use crate::users::Role;
 

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use super::connection::Choice;
 use super::session::{self, CurrentUser, Post};
 use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
-use crate::app::AppState;
 use crate::connections::{self, ClientType, Scope};
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "wizard.html")]

@@ -17,12 +17,12 @@ use serde_json::{Value, json};
 use super::envelope;
 use super::pipeline::{self, Refusal};
 use super::principal::Principal;
-use crate::app::AppState;
 use crate::audit::{outcome, redact};
 use crate::connections::Connection;
 use crate::oauth;
 use crate::policy::client_ip;
 use crate::policy::ip::IpRefusal;
+use crate::state::AppState;
 use crate::store::AuditRow;
 
 /// What the MCP server learned about a tool call, handed back to the guard for the audit entry.

@@ -22,7 +22,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub use error::ToolError;
 pub use principal::{Principal, PrincipalError};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Browser origins that may call `/mcp` besides the gateway's own: the hosted AI clients
 /// and local tools (Inspector, VS Code web) on any port.

@@ -19,9 +19,9 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::error::ToolError;
+use super::fields;
 use super::principal::{HolderCredential, Principal, PrincipalError};
 use super::tools::ToolContext;
-use crate::app::AppState;
 use crate::approvals;
 use crate::catalog::ToolSpec;
 use crate::connections::{self, Connection, Kind};
@@ -29,6 +29,7 @@ use crate::oauth::{self, bearer::GrantedScope};
 use crate::policy::ip::{IpList, IpRefusal};
 use crate::policy::rate_limit::{Exceeded, Limits};
 use crate::policy::{self, models};
+use crate::state::AppState;
 
 /// Why a request is refused before it reaches a tool.
 #[derive(Debug)]
@@ -190,13 +191,10 @@ async fn check_models(
         return Err(refuse(&model));
     }
     for touched in &touched.paths {
-        let forbidden = ctx
-            .state
-            .fields
-            .first_forbidden(ctx, &model, touched, |m| {
-                models::allowed(m, &allowed_models)
-            })
-            .await?;
+        let forbidden = fields::first_forbidden(ctx, &model, touched, |m| {
+            models::allowed(m, &allowed_models)
+        })
+        .await?;
         if let Some(other) = forbidden {
             return Err(ToolError::Refused(format!(
                 "The field path '{}' reaches the model '{other}', which is not among this connection's allowed models.",

@@ -1,9 +1,9 @@
 //! The authenticated caller of one MCP request: its connection and the Odoo user it acts as.
 
-use crate::app::AppState;
 use crate::connections::Connection;
 use crate::odoo::{Credential, Protocol};
 use crate::secrets::Keyring;
+use crate::state::AppState;
 use crate::store::KeyHolderRow;
 
 /// Set by the `/mcp` guard into the request's extensions; tools read it from there.

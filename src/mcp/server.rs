@@ -17,8 +17,8 @@ use super::guard::CallNote;
 use super::principal::Principal;
 use super::tools::{self, ToolContext};
 use super::{methods, pipeline};
-use crate::app::AppState;
 use crate::catalog::{self, CATALOG};
+use crate::state::AppState;
 use crate::{approvals, audit, policy};
 
 const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so Odoo's own access \

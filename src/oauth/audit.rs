@@ -26,10 +26,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::Error;
-use crate::app::AppState;
 use crate::audit::{self, outcome};
 use crate::connections;
 use crate::policy::client_ip;
+use crate::state::AppState;
 use crate::store::AuditRow;
 
 /// Largest request body read for the payload log (OAuth requests are small).

@@ -25,11 +25,11 @@ use super::pages::{self, ConsentTemplate};
 use super::pkce::CodeChallenge;
 use super::tokens::{self, CODE_TTL};
 use super::{Params, is_our_resource, scope};
-use crate::app::AppState;
 use crate::audit::outcome;
 use crate::connections::{self, ClientType, OAuthClientSpec, Scope, redirect};
 use crate::console::ConsoleError;
 use crate::console::session::{self, CurrentUser};
+use crate::state::AppState;
 use crate::store::{NewCode, OdooUserRow};
 
 const PATH: &str = "/oauth/authorize";

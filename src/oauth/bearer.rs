@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::scope;
 use super::tokens::ACCESS_PREFIX;
-use crate::app::AppState;
 use crate::catalog;
 use crate::connections::{self, Connection, Scope};
+use crate::state::AppState;
 
 /// The scope granted to the OAuth token of a request; put in the request's extensions by the
 /// guard (API-key requests have none).

@@ -9,8 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use super::Params;
 use super::cimd::{self, DocumentError};
 use super::error::{Error, Result};
-use crate::app::AppState;
 use crate::connections::ClientType;
+use crate::state::AppState;
 use crate::store::OAuthClientRow;
 
 /// A client, whichever way it is known.

@@ -2,8 +2,8 @@
 //! `crate::jobs` repeats them.
 
 use super::cimd;
-use crate::app::AppState;
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
+use crate::state::AppState;
 use crate::store::{self, Pruned};
 
 /// A dynamic registration nobody consented to within a day is deleted. Clients such as claude.ai

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::scope;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// `resource` is the MCP URL exactly: clients compare it with the URL they were given.
 pub async fn protected_resource(State(state): State<AppState>) -> Json<Value> {

@@ -33,7 +33,7 @@ pub use clients::connecting_client;
 pub use error::Error;
 pub use jobs::{UNCLAIMED_FOR, prune_unclaimed};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn routes(state: AppState) -> Router {
     // One audit event per request to the endpoints (not to the discovery documents).

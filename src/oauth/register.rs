@@ -15,11 +15,11 @@ use serde_json::{Value, json};
 
 use super::audit::Note;
 use super::error::{Error, Result, no_store};
-use crate::app::AppState;
 use crate::clock::MINUTE_MS;
 use crate::connections::{self, ClientType, OAuthClientSpec, Scope};
 use crate::policy::client_ip;
 use crate::policy::registrations::REGISTRATIONS_PER_HOUR;
+use crate::state::AppState;
 
 const DEFAULT_NAME: &str = "OAuth client";
 const MAX_NAME_CHARS: usize = 120;

@@ -11,7 +11,7 @@ use super::Params;
 use super::audit::Note;
 use super::clients;
 use super::error::{Error, Result, no_store};
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub async fn revoke(
     State(state): State<AppState>,

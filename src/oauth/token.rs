@@ -22,9 +22,9 @@ use super::error::{Error, Result};
 use super::pkce::CodeChallenge;
 use super::tokens::{self, Grant, IssuedTokens};
 use super::{Params, is_our_resource, scope};
-use crate::app::AppState;
 use crate::clock::Millis;
 use crate::connections;
+use crate::state::AppState;
 
 /// A token request, parsed by `grant_type`.
 enum GrantRequest<'a> {

@@ -8,11 +8,11 @@ use serde_json::json;
 
 use super::error::{Result, no_store};
 use super::scope;
-use crate::app::AppState;
 use crate::clock::{DAY_MS, MINUTE_MS, Millis};
 use crate::connections::Scope;
 use crate::secrets;
 use crate::settings::ServerSettings;
+use crate::state::AppState;
 use crate::store::NewToken;
 
 pub const ACCESS_PREFIX: &str = "omg_at_";

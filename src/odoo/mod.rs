@@ -2,6 +2,7 @@
 
 mod client;
 mod error;
+pub mod fields;
 #[cfg(test)]
 mod samples;
 mod types;

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use odoo_mcp_gateway::app::{App, AppConfig, AppState};
+use odoo_mcp_gateway::app::{App, AppConfig};
 use odoo_mcp_gateway::clock::Clock;
 use odoo_mcp_gateway::connections::{self, Scope};
 use odoo_mcp_gateway::odoo::sim::{OdooVersion, RunningSimulator, SimOptions};
 use odoo_mcp_gateway::odoo::{OdooClient, OdooConfig, ProtocolChoice};
 use odoo_mcp_gateway::secrets::Keyring;
+use odoo_mcp_gateway::state::AppState;
 use odoo_mcp_gateway::store::Store;
 use odoo_mcp_gateway::transport::HttpLimits;
 use odoo_mcp_gateway::users;

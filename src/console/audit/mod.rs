@@ -20,10 +20,10 @@ pub use filter::*;
 
 use super::session::CurrentUser;
 use super::{ConsoleError, Layout, Tab, render, render_status};
-use crate::app::AppState;
 use crate::catalog::CATALOG;
 use crate::clock::format_utc;
 use crate::connections::{self, Connection};
+use crate::state::AppState;
 use crate::store::{AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
 
 pub struct Row {

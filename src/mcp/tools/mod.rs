@@ -13,10 +13,10 @@ use serde_json::{Map, Value};
 
 use super::error::ToolError;
 use super::principal::Principal;
-use crate::app::AppState;
 use crate::approvals;
 use crate::catalog::{GET_APPROVAL_STATUS, ToolSpec, args};
 use crate::odoo::Call;
+use crate::state::AppState;
 
 /// Everything a tool may use: the gateway's state, and Odoo as the principal's user.
 pub struct ToolContext<'a> {

@@ -90,7 +90,7 @@ pub async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value, ToolEr
 /// relational fields whose related model is outside the connection's Allowed Models are left out
 /// (their values would show that model's record names).
 async fn default_fields(ctx: &ToolContext<'_>, model: &str) -> Result<Vec<String>, ToolError> {
-    let fields = ctx.state.fields.fields(ctx, model).await?;
+    let fields = crate::mcp::fields::of(ctx, model).await?;
     let allowed = policy::lines(&ctx.principal.connection.policy.allowed_models);
     let mut names: Vec<String> = fields
         .iter()

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::catalog::validate::shorten;
-use crate::mcp::fields::FieldMeta;
+use crate::odoo::fields::FieldMeta;
 
 /// The first value of `values` that `model`'s fields refuse, as a message naming the field.
 pub fn check(

@@ -7,8 +7,8 @@ use super::{ToolContext, checked, kwargs, values};
 use crate::catalog::args::{CreateRecord, DeleteRecord, UpdateRecord};
 use crate::catalog::validate;
 use crate::mcp::error::ToolError;
-use crate::mcp::fields::Fields;
 use crate::odoo::ErrorKind;
+use crate::odoo::fields::Fields;
 
 /// Everything `create_record` checks before it changes anything; the model's fields.
 pub async fn check_create(ctx: &ToolContext<'_>, args: &CreateRecord) -> Result<Fields, ToolError> {
@@ -156,7 +156,7 @@ async fn checked_values(
     for name in values.keys() {
         checked(tool, validate::field_path(name))?;
     }
-    let fields = ctx.state.fields.fields(ctx, model).await?;
+    let fields = crate::mcp::fields::of(ctx, model).await?;
     checked(tool, values::check(model, &fields, values))?;
     Ok(fields)
 }

@@ -1,0 +1,85 @@
+//! What every handler can reach, built once by `app`: the store, keys, the Odoo client, caches,
+//! limiters and the URLs the gateway answers at. Below the surfaces, so they all share it.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::audit::AuditLog;
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::odoo::OdooClient;
+use crate::odoo::fields::FieldCache;
+use crate::policy::ip::IpList;
+use crate::policy::rate_limit::RateLimiter;
+use crate::policy::registrations::RegistrationLimiter;
+use crate::secrets::Keyring;
+use crate::settings::SettingsCache;
+use crate::store::Store;
+
+/// The URLs the gateway is reached at, derived once from the public base URL.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    /// Scheme, host and port, no trailing slash.
+    pub public: String,
+    pub mcp: String,
+    pub resource_metadata: String,
+    /// Host names rmcp accepts in `Host` (DNS-rebinding guard).
+    pub allowed_hosts: Vec<String>,
+    pub extra_origins: Vec<String>,
+}
+
+impl Urls {
+    pub fn new(public: &str, extra_origins: Vec<String>) -> Self {
+        let public = public.trim_end_matches('/').to_owned();
+        let mut allowed_hosts = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
+        if let Some(authority) = public.split("://").nth(1) {
+            let authority = authority.split('/').next().unwrap_or(authority);
+            allowed_hosts.push(authority.to_owned());
+            if let Some((host, _port)) = authority.rsplit_once(':')
+                && !host.ends_with(']')
+            {
+                allowed_hosts.push(host.to_owned());
+            }
+        }
+        Self {
+            mcp: format!("{public}/mcp"),
+            resource_metadata: format!("{public}/.well-known/oauth-protected-resource/mcp"),
+            public,
+            allowed_hosts,
+            extra_origins,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub keyring: Arc<Keyring>,
+    pub odoo: OdooClient,
+    pub odoo_database: Arc<str>,
+    pub clock: Clock,
+    pub settings: Arc<SettingsCache>,
+    pub metrics: Arc<Metrics>,
+    pub urls: Arc<Urls>,
+    pub limits: Limits,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<IpList>,
+    pub rate_limiter: Arc<RateLimiter>,
+    /// Dynamic registrations per client address (in this process).
+    pub registrations: Arc<RegistrationLimiter>,
+    pub fields: Arc<FieldCache>,
+    pub audit: AuditLog,
+    /// Cancelled on shutdown; background work and open streams watch it.
+    pub shutdown: CancellationToken,
+}
