@@ -9,12 +9,11 @@ use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::audit::outcome;
+use crate::calls::tools::{self, ToolContext};
+use crate::calls::{Principal, ToolError, admit};
 use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
-use crate::connections::{self, Connection};
-use crate::mcp::tools::{self, ToolContext};
-use crate::mcp::{Principal, ToolError, pipeline};
-use crate::policy;
+use crate::connections::{self};
 use crate::secrets::Keyring;
 use crate::state::AppState;
 use crate::store::{self, ApprovalRow, AuditRow, OdooUserRow};
@@ -60,19 +59,6 @@ pub enum Error {
     ReasonRequired,
     #[error(transparent)]
     Store(#[from] store::Error),
-}
-
-/// Whether this call is held for approval: the tool is listed under "Tools that need approval"
-/// and the call is not a dry run (a dry run changes nothing). `get_approval_status` is never
-/// held, even when listed: holding it would leave the AI no way to learn any outcome.
-pub fn is_gated(connection: &Connection, spec: &ToolSpec, arguments: &Map<String, Value>) -> bool {
-    let dry_run = arguments
-        .get("dry_run")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    !dry_run
-        && spec.name != catalog::GET_APPROVAL_STATUS
-        && policy::lines(&connection.policy.approval_tools).contains(&spec.name)
 }
 
 /// Binds an approval to its exact tool and arguments (keys are sorted by serde_json's map).
@@ -411,7 +397,7 @@ async fn execute(state: &AppState, row: &ApprovalRow) -> Result<Value, String> {
         state,
         principal: &principal,
     };
-    pipeline::check_policy(&ctx, spec, &arguments)
+    admit::check_policy(&ctx, spec, &arguments)
         .await
         .map_err(|e| format!("The connection's policy no longer allows this call: {e}"))?;
     tools::run(spec, &ctx, arguments)

@@ -3,6 +3,7 @@
 pub mod app; // shared state, router, serving
 pub mod approvals; // human-in-the-loop approvals
 pub mod audit; // the audit log and its writer
+pub mod calls; // one tool call: principal, in-call governance, the tools
 pub mod catalog; // the tools: names, schemas, argument types and validators
 pub mod cli; // what each subcommand does
 pub mod clock; // time as a parameter
@@ -22,3 +23,4 @@ pub mod store; // SQLite / PostgreSQL persistence
 pub mod telemetry; // logging set-up
 pub mod transport; // accepting connections: timeouts and a cap
 pub mod users; // linking Odoo users
+pub mod web; // the web session, error pages and page helpers shared by console and OAuth

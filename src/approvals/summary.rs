@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::calls::tools::ToolContext;
 use crate::catalog::ToolSpec;
-use crate::mcp::tools::ToolContext;
 
 const NAMES_SHOWN: usize = 5;
 

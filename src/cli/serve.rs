@@ -18,7 +18,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(login) = &args.bootstrap_admin
         && store.count_admins().await? == 0
     {
-        super::user::grant(&store, login, crate::console::Role::Admin).await?;
+        super::user::grant(&store, login, crate::users::Role::Admin).await?;
     }
     let (odoo, target) = super::odoo_client(&store, &args.odoo).await?;
     let app = App::build(AppConfig {

@@ -6,11 +6,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::session::{CurrentUser, Post, Role};
-use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
+use super::{Layout, Tab};
 use crate::clock::format_utc;
 use crate::settings::ServerSettings;
 use crate::state::AppState;
+use crate::web::session::{CurrentUser, Post, Role};
+use crate::web::{PageError, render, render_status, see_other};
 
 pub struct UserRow {
     pub id: i64,
@@ -31,7 +32,7 @@ pub struct UsersPage {
 pub async fn users(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     let users = state
         .store
@@ -66,16 +67,16 @@ pub async fn set_role(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, form }: Post<RoleForm>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     let target = state
         .store
         .get_odoo_user(id)
         .await?
-        .ok_or(ConsoleError::NotFound)?;
+        .ok_or(PageError::NotFound)?;
     let new_role = match form.role.as_str() {
         "none" => None,
-        other => Some(Role::parse(other).ok_or(ConsoleError::BadRequest)?),
+        other => Some(Role::parse(other).ok_or(PageError::BadRequest)?),
     };
     let changed = state
         .store
@@ -246,7 +247,7 @@ fn settings_page(user: &CurrentUser, state: &AppState, s: &ServerSettings) -> Se
 pub async fn settings(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     let s = state.settings.get(&state.store).await?;
     render(&settings_page(&user, &state, &s))
@@ -255,7 +256,7 @@ pub async fn settings(
 pub async fn save_settings(
     State(state): State<AppState>,
     Post { user, form }: Post<std::collections::HashMap<String, String>>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     let flag = |name: &str| form.get(name).is_some_and(|v| v == "on" || v == "true");
     let mut s = ServerSettings {

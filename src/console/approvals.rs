@@ -12,13 +12,14 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::session::{CurrentUser, Post, encode_query};
-use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
+use super::{Layout, Tab};
 use crate::approvals::{self, State as ApprovalState};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis, format_utc};
 use crate::connections;
 use crate::state::AppState;
 use crate::store::{ApprovalRow, OdooUserRow};
+use crate::web::session::{CurrentUser, Post, encode_query};
+use crate::web::{PageError, render, render_status, see_other};
 
 /// The inbox shows at most this many requests per filter.
 const LIST_LIMIT: i64 = 500;
@@ -90,7 +91,7 @@ struct Names {
 }
 
 impl Names {
-    async fn load(state: &AppState) -> Result<Self, ConsoleError> {
+    async fn load(state: &AppState) -> Result<Self, PageError> {
         Ok(Self {
             users: state
                 .store
@@ -166,7 +167,7 @@ pub async fn inbox(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<InboxQuery>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let selected = query.state();
     let involving = (!user.is_admin()).then_some(user.user.id);
     let filter = (selected != "all").then_some(selected);
@@ -252,7 +253,7 @@ async fn detail_page(
     row: ApprovalRow,
     reason_input: String,
     reason_error: Option<&'static str>,
-) -> Result<DetailPage, ConsoleError> {
+) -> Result<DetailPage, PageError> {
     let names = Names::load(state).await?;
     let now = state.clock.now();
     let pending = row.state == ApprovalState::Pending.as_str();
@@ -297,14 +298,10 @@ async fn detail_page(
 }
 
 /// The request `id` if this user may see it; others' requests are "not found" to an MCP User.
-async fn visible(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<ApprovalRow, ConsoleError> {
+async fn visible(state: &AppState, user: &CurrentUser, id: &str) -> Result<ApprovalRow, PageError> {
     match state.store.get_approval(id).await? {
         Some(row) if can_see(user, &row) => Ok(row),
-        _ => Err(ConsoleError::NotFound),
+        _ => Err(PageError::NotFound),
     }
 }
 
@@ -312,7 +309,7 @@ pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let row = visible(&state, &user, &id).await?;
     render(&detail_page(&state, &user, row, String::new(), None).await?)
 }
@@ -327,7 +324,7 @@ pub async fn approve(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Post { user, .. }: Post<NoFields>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let message = match approvals::approve(&state, &id, &user.user).await {
         Ok(row) if row.state == ApprovalState::Executed.as_str() => {
             format!("Approved and executed: {}", row.summary)
@@ -353,7 +350,7 @@ pub async fn reject(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Post { user, form }: Post<RejectForm>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     match approvals::reject(&state, &id, &user.user, &form.reason).await {
         Ok(_) => {
             tracing::info!(approval = %id, by = %user.user.login, "approval rejected in the console");
@@ -366,10 +363,10 @@ pub async fn reject(
                 .store
                 .get_approval(&id)
                 .await?
-                .ok_or(ConsoleError::NotFound)?;
+                .ok_or(PageError::NotFound)?;
             let four_eyes = state.settings.get(&state.store).await?.four_eyes;
             if !approvals::may_decide(&row, &user.user, four_eyes) {
-                return Err(ConsoleError::Forbidden(NOT_YOURS));
+                return Err(PageError::Forbidden(NOT_YOURS));
             }
             let page = detail_page(
                 &state,
@@ -390,10 +387,10 @@ async fn decision_error(
     user: &CurrentUser,
     id: &str,
     error: approvals::Error,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     match error {
-        approvals::Error::NotFound => Err(ConsoleError::NotFound),
-        approvals::Error::NotAllowed => Err(ConsoleError::Forbidden(NOT_YOURS)),
+        approvals::Error::NotFound => Err(PageError::NotFound),
+        approvals::Error::NotAllowed => Err(PageError::Forbidden(NOT_YOURS)),
         approvals::Error::NotPending(now) => {
             user.flash(
                 state,
@@ -402,7 +399,7 @@ async fn decision_error(
             .await?;
             Ok(see_other(&format!("/console/approvals/{id}")))
         }
-        approvals::Error::ReasonRequired => Err(ConsoleError::BadRequest),
+        approvals::Error::ReasonRequired => Err(PageError::BadRequest),
         approvals::Error::Store(e) => Err(e.into()),
     }
 }

@@ -11,15 +11,16 @@ use serde::Deserialize;
 
 use super::form::{ConnectionInput, FieldErrors};
 use super::list::{status_key, user_label};
-use super::session::{self, CurrentUser, Post, Role};
 use super::snippets::{self, Snippet};
-use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
+use super::{Layout, Tab};
 use crate::catalog;
 use crate::clock::format_utc;
 use crate::connections::{self, Connection, Kind, Status};
 use crate::settings::ServerSettings;
 use crate::state::AppState;
 use crate::store::{OAuthClientRow, OdooUserRow};
+use crate::web::session::{self, CurrentUser, Post, Role};
+use crate::web::{PageError, render, render_status, see_other};
 
 /// What the form shows about a connection besides the editable fields.
 pub struct View {
@@ -106,21 +107,17 @@ pub struct FormPage {
 }
 
 /// The connection `id` if this user may see it; someone else's is "not found" to an MCP User.
-async fn visible(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-) -> Result<Connection, ConsoleError> {
+async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<Connection, PageError> {
     let c = connections::get(&state.store, id).await?;
     if user.can_see(&c) {
         Ok(c)
     } else {
-        Err(ConsoleError::NotFound)
+        Err(PageError::NotFound)
     }
 }
 
 /// Linked users with a console role: the possible approvers.
-async fn approvers(state: &AppState) -> Result<Vec<OdooUserRow>, ConsoleError> {
+async fn approvers(state: &AppState) -> Result<Vec<OdooUserRow>, PageError> {
     Ok(state
         .store
         .list_odoo_users()
@@ -136,7 +133,7 @@ async fn form_page(
     c: &Connection,
     input: ConnectionInput,
     errors: FieldErrors,
-) -> Result<FormPage, ConsoleError> {
+) -> Result<FormPage, PageError> {
     let settings = state.settings.get(&state.store).await?;
     let oauth = state.store.get_oauth_client(c.id).await?;
     let choices = approvers(state)
@@ -164,7 +161,7 @@ pub async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let c = visible(&state, &user, id).await?;
     let input = ConnectionInput::from_connection(&c);
     render(&form_page(&state, &user, &c, input, FieldErrors::default()).await?)
@@ -174,7 +171,7 @@ pub async fn save(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, form }: Post<ConnectionInput>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     let c = visible(&state, &user, id).await?;
     let four_eyes = state.settings.get(&state.store).await?.four_eyes;
@@ -204,10 +201,10 @@ pub async fn rotate_confirm(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let c = visible(&state, &user, id).await?;
     if c.kind != Kind::ApiKey {
-        return Err(ConsoleError::NotFound);
+        return Err(PageError::NotFound);
     }
     render(&RotatePage {
         layout: Layout::new(&user, Tab::Connections, "Rotate key"),
@@ -223,10 +220,10 @@ pub async fn rotate(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, .. }: Post<NoFields>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let c = visible(&state, &user, id).await?;
     if c.kind != Kind::ApiKey {
-        return Err(ConsoleError::NotFound);
+        return Err(PageError::NotFound);
     }
     let issued = connections::rotate_key(&state.store, &state.keyring, id).await?;
     tracing::info!(connection_id = id, by = %user.user.login, "key rotated in the console");
@@ -243,14 +240,14 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, .. }: Post<NoFields>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let c = visible(&state, &user, id).await?;
     let oauth = state.store.get_oauth_client(id).await?;
     let confidential = oauth
         .as_ref()
         .is_some_and(|o| o.client_type == "confidential");
     if c.kind != Kind::OAuth || !confidential {
-        return Err(ConsoleError::NotFound);
+        return Err(PageError::NotFound);
     }
     let secret = connections::rotate_client_secret(&state.store, &state.keyring, id).await?;
     let client_id = oauth.map(|o| o.client_id).unwrap_or_default();
@@ -267,7 +264,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, .. }: Post<NoFields>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let c = visible(&state, &user, id).await?;
     connections::revoke(&state.store, id, state.clock.now(), user.actor()).await?;
     tracing::info!(connection_id = id, by = %user.user.login, "connection revoked in the console");
@@ -283,7 +280,7 @@ pub async fn reactivate(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, .. }: Post<NoFields>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let c = visible(&state, &user, id).await?;
     connections::reactivate(&state.store, id, user.actor()).await?;
     tracing::info!(connection_id = id, by = %user.user.login, "connection reactivated in the console");
@@ -314,7 +311,7 @@ pub async fn issued(
     user: CurrentUser,
     Path(id): Path<i64>,
     headers: HeaderMap,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let c = visible(&state, &user, id).await?;
     // The key is shown once: another site linking here must not be the one to use that up.
     let cross_site = headers

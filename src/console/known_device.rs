@@ -8,10 +8,10 @@ use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::session;
 use crate::clock::{DAY_MS, Millis};
 use crate::secrets::{Keyring, TokenHash};
 use crate::state::AppState;
+use crate::web::session;
 
 pub const COOKIE: &str = "omg_known_device";
 /// How long a browser stays known after its last sign-in.

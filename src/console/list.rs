@@ -8,11 +8,12 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::session::{CurrentUser, encode_query};
-use super::{ConsoleError, Layout, Tab, render};
+use super::{Layout, Tab};
 use crate::clock::{Millis, format_utc};
 use crate::connections::{self, Connection, Kind, Status};
 use crate::state::AppState;
+use crate::web::session::{CurrentUser, encode_query};
+use crate::web::{PageError, render};
 
 /// The list's URL parameters. An absent `status` means the default facet, Active.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -214,7 +215,7 @@ pub async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let settings = state.settings.get(&state.store).await?;
     let now = state.clock.now();
     let visible: Vec<Connection> = connections::list(&state.store)

@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::session::{self, Post, Role};
-use super::{ConsoleError, render_status, see_other};
 use super::{known_device, throttle};
 use crate::policy::client_ip;
 use crate::state::AppState;
 use crate::users;
+use crate::web::session::{self, Post, Role};
+use crate::web::{PageError, render_status, see_other};
 
 /// Settings-table key of a role granted before the person ever signed in (`user grant` on a
 /// login not linked yet, or `serve --bootstrap-admin`); applied at their first sign-in.
@@ -44,7 +44,7 @@ pub async fn form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let next = session::safe_next(Some(&q.next));
     // Already signed in with a role: straight on.
     if let Some(token) = session::cookie(&headers, session::COOKIE) {
@@ -82,7 +82,7 @@ pub async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let next = session::safe_next(Some(&f.next));
     let login = f.login.trim();
     let connecting = crate::oauth::connecting_client(&state, &next).await;
@@ -138,7 +138,7 @@ pub async fn submit(
                     .to_owned(),
             );
         }
-        Err(e) => return Err(ConsoleError::Internal(e.to_string())),
+        Err(e) => return Err(PageError::Internal(e.to_string())),
     };
     attempt.forgive(store).await?;
     // The role decides before anything is stored: a person without one leaves no credential.
@@ -151,7 +151,7 @@ pub async fn submit(
         None => match pending_role(&state, &verified.login).await? {
             Some(role) => role,
             None => {
-                return Err(ConsoleError::NoRole {
+                return Err(PageError::NoRole {
                     name: verified.identity.name,
                 });
             }
@@ -159,7 +159,7 @@ pub async fn submit(
     };
     let user = users::remember_sign_in(store, &state.keyring, &verified, &secret, now)
         .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     if user.role.is_none() {
         store.set_role(&user.login, Some(role.as_db()), now).await?;
         store
@@ -176,14 +176,14 @@ pub async fn submit(
             header::SET_COOKIE,
             cookie
                 .parse()
-                .map_err(|_| ConsoleError::Internal("cookie header".into()))?,
+                .map_err(|_| PageError::Internal("cookie header".into()))?,
         );
     }
     Ok(response)
 }
 
 /// The role granted to `login` before it was linked, if any.
-async fn pending_role(state: &AppState, login: &str) -> Result<Option<Role>, ConsoleError> {
+async fn pending_role(state: &AppState, login: &str) -> Result<Option<Role>, PageError> {
     let key = pending_role_key(login);
     Ok(state
         .store
@@ -201,7 +201,7 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     Post { user, .. }: Post<Empty>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let cookie = session::end(&state, &headers).await?;
     tracing::info!(login = %user.user.login, "console sign-out");
     let mut response = see_other("/console/login").into_response();
@@ -209,7 +209,7 @@ pub async fn logout(
         header::SET_COOKIE,
         cookie
             .parse()
-            .map_err(|_| ConsoleError::Internal("cookie header".into()))?,
+            .map_err(|_| PageError::Internal("cookie header".into()))?,
     );
     Ok(response)
 }

@@ -8,29 +8,23 @@ mod admin;
 mod approvals;
 mod audit;
 mod connection;
-mod error;
 pub mod form;
 pub mod known_device;
 mod list;
 pub mod login;
-pub mod session;
 pub mod snippets;
 pub mod throttle;
 mod wizard;
 
-use askama::Template;
 use axum::Router;
-use axum::http::StatusCode;
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use tower_http::csrf::CsrfLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use error::ConsoleError;
-pub use session::{CurrentUser, Role};
-
 use crate::state::AppState;
+use crate::web::session::{self, CurrentUser};
 
 /// The console's URL table.
 pub fn routes(state: AppState) -> Router {
@@ -99,38 +93,6 @@ pub fn routes(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-}
-
-/// Headers of every console HTML page: no caching of pages that may show secrets, and a
-/// content policy that allows only the console's own stylesheet and script.
-pub(crate) fn security_headers() -> [(HeaderName, HeaderValue); 2] {
-    [
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-                 frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-            ),
-        ),
-    ]
-}
-
-/// Renders a page with the console's headers.
-pub(crate) fn render<T: Template>(page: &T) -> Result<Response, ConsoleError> {
-    render_status(StatusCode::OK, page)
-}
-
-pub(crate) fn render_status<T: Template>(
-    status: StatusCode,
-    page: &T,
-) -> Result<Response, ConsoleError> {
-    Ok((status, security_headers(), Html(page.render()?)).into_response())
-}
-
-/// 303 See Other to `to`, the answer to every successful console POST.
-pub(crate) fn see_other(to: &str) -> Response {
-    Redirect::to(to).into_response()
 }
 
 /// The page frame's data: who is signed in, the active tab, the flash message.

@@ -9,10 +9,11 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::connection::Choice;
-use super::session::{self, CurrentUser, Post};
-use super::{ConsoleError, Layout, Tab, render, render_status, see_other};
+use super::{Layout, Tab};
 use crate::connections::{self, ClientType, Scope};
 use crate::state::AppState;
+use crate::web::session::{self, CurrentUser, Post};
+use crate::web::{PageError, render, render_status, see_other};
 
 #[derive(Template)]
 #[template(path = "wizard.html")]
@@ -20,7 +21,7 @@ pub struct ChoosePage {
     pub layout: Layout,
 }
 
-pub async fn choose(user: CurrentUser) -> Result<Response, ConsoleError> {
+pub async fn choose(user: CurrentUser) -> Result<Response, PageError> {
     user.require_admin()?;
     render(&ChoosePage {
         layout: Layout::new(&user, Tab::New, "Connect a New Tool"),
@@ -37,7 +38,7 @@ pub struct BrowserPage {
 pub async fn browser(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     render(&BrowserPage {
         layout: Layout::new(&user, Tab::New, "Browser login"),
@@ -75,7 +76,7 @@ async fn api_key_page(
     user: &CurrentUser,
     input: ApiKeyInput,
     errors: ApiKeyErrors,
-) -> Result<ApiKeyPage, ConsoleError> {
+) -> Result<ApiKeyPage, PageError> {
     let users = state
         .store
         .list_odoo_users()
@@ -99,7 +100,7 @@ async fn api_key_page(
 pub async fn api_key_form(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     let input = ApiKeyInput {
         user: user.user.login.clone(),
@@ -112,7 +113,7 @@ pub async fn api_key_form(
 pub async fn api_key_create(
     State(state): State<AppState>,
     Post { user, form }: Post<ApiKeyInput>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     let mut errors = ApiKeyErrors::default();
     let name = form.name.trim();
@@ -188,7 +189,7 @@ pub struct OAuthPage {
 pub async fn oauth_form(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     render(&OAuthPage {
         layout: Layout::new(&user, Tab::New, "New OAuth client"),
@@ -242,7 +243,7 @@ pub fn redirect_uris(text: &str) -> Result<Vec<String>, Vec<String>> {
 pub async fn oauth_create(
     State(state): State<AppState>,
     Post { user, form }: Post<OAuthInput>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     user.require_admin()?;
     let mut errors = OAuthErrors::default();
     let name = form.name.trim();

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 
 use super::envelope;
 use super::pipeline::{self, Refusal};
-use super::principal::Principal;
 use crate::audit::{outcome, redact};
+use crate::calls::Principal;
 use crate::connections::Connection;
 use crate::oauth;
 use crate::policy::client_ip;

@@ -2,14 +2,10 @@
 //! CORS, Accept normalisation and governance guard.
 
 mod envelope;
-mod error;
-pub mod fields;
 mod guard;
 mod methods;
 pub mod pipeline;
-mod principal;
 mod server;
-pub mod tools;
 
 use std::sync::Arc;
 
@@ -18,9 +14,6 @@ use axum::http::{HeaderName, Method, header};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-
-pub use error::ToolError;
-pub use principal::{Principal, PrincipalError};
 
 use crate::state::AppState;
 

@@ -10,25 +10,19 @@
 //! 8. run the tool as the connection's Odoo user; the audit entry is recorded and Last used /
 //!    Requests are counted by the audit writer.
 //!
-//! Steps 1–4 need HTTP (statuses, headers) and run in [`admit_request`], called by the `/mcp`
-//! guard; steps 5–7 need the parsed tool call and run in [`admit_call`], called by the MCP
-//! server. Both are here so the order reads top to bottom in one place.
+//! Steps 1–4 need HTTP (statuses, headers) and run here in [`admit_request`], called by the
+//! `/mcp` guard; steps 5–7 need the parsed tool call and run in
+//! [`crate::calls::admit::admit_call`], called by the MCP server (and, for steps 5 and 6, again
+//! by an approved call when it runs).
 
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
-
-use super::error::ToolError;
-use super::fields;
-use super::principal::{HolderCredential, Principal, PrincipalError};
-use super::tools::ToolContext;
-use crate::approvals;
-use crate::catalog::ToolSpec;
+use crate::calls::{HolderCredential, Principal, PrincipalError};
 use crate::connections::{self, Connection, Kind};
 use crate::oauth::{self, bearer::GrantedScope};
 use crate::policy::ip::{IpList, IpRefusal};
 use crate::policy::rate_limit::{Exceeded, Limits};
-use crate::policy::{self, models};
+use crate::policy::{self};
 use crate::state::AppState;
 
 /// Why a request is refused before it reaches a tool.
@@ -136,73 +130,6 @@ fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {
     let allowed = parse(&policy.allowed_ips)?;
     let blocked = parse(&policy.blocked_ips)?;
     policy::ip::check(client_ip, &allowed, &blocked).map_err(Refusal::Ip)
-}
-
-/// What step 7 decided for a call that passed steps 5 and 6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gate {
-    Run,
-    HeldForApproval,
-}
-
-/// Steps 5–7 for one `tools/call`.
-pub async fn admit_call(
-    ctx: &ToolContext<'_>,
-    spec: &ToolSpec,
-    arguments: &Map<String, Value>,
-) -> Result<Gate, ToolError> {
-    check_policy(ctx, spec, arguments).await?;
-    if approvals::is_gated(&ctx.principal.connection, spec, arguments) {
-        return Ok(Gate::HeldForApproval);
-    }
-    Ok(Gate::Run)
-}
-
-/// Steps 5 and 6: allowed tools, allowed models. An approved call passes them again when it
-/// runs, against the connection's policy as it is then.
-pub async fn check_policy(
-    ctx: &ToolContext<'_>,
-    spec: &ToolSpec,
-    arguments: &Map<String, Value>,
-) -> Result<(), ToolError> {
-    policy::tool_decision(&ctx.principal.connection, spec)
-        .map_err(|denial| ToolError::Refused(denial.to_string()))?;
-    check_models(ctx, arguments).await
-}
-
-async fn check_models(
-    ctx: &ToolContext<'_>,
-    arguments: &Map<String, Value>,
-) -> Result<(), ToolError> {
-    let allowed_models = policy::lines(&ctx.principal.connection.policy.allowed_models);
-    if allowed_models.is_empty() {
-        return Ok(());
-    }
-    let touched = models::touches(arguments);
-    let Some(model) = touched.model else {
-        return Ok(());
-    };
-    let refuse = |m: &str| {
-        ToolError::Refused(format!(
-            "The model '{m}' is not among this connection's allowed models."
-        ))
-    };
-    if !models::allowed(&model, &allowed_models) {
-        return Err(refuse(&model));
-    }
-    for touched in &touched.paths {
-        let forbidden = fields::first_forbidden(ctx, &model, touched, |m| {
-            models::allowed(m, &allowed_models)
-        })
-        .await?;
-        if let Some(other) = forbidden {
-            return Err(ToolError::Refused(format!(
-                "The field path '{}' reaches the model '{other}', which is not among this connection's allowed models.",
-                touched.path
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn internal(error: impl std::fmt::Display) -> Refusal {

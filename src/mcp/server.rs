@@ -12,11 +12,12 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Map;
 
-use super::error::ToolError;
 use super::guard::CallNote;
-use super::principal::Principal;
-use super::tools::{self, ToolContext};
-use super::{methods, pipeline};
+use super::methods;
+use crate::calls::admit::{self, Gate};
+use crate::calls::tools::{self, ToolContext};
+use crate::calls::{Principal, ToolError};
+use crate::catalog::args::GetApprovalStatus;
 use crate::catalog::{self, CATALOG};
 use crate::state::AppState;
 use crate::{approvals, audit, policy};
@@ -54,9 +55,16 @@ impl GatewayServer {
             state: &self.state,
             principal,
         };
-        match pipeline::admit_call(&ctx, spec, &arguments).await? {
-            pipeline::Gate::Run => tools::run(spec, &ctx, arguments).await.map(Ran::Done),
-            pipeline::Gate::HeldForApproval => {
+        match admit::admit_call(&ctx, spec, &arguments).await? {
+            // The approvals' own tool: answered by the approvals, which run the other tools.
+            Gate::Run if spec.name == catalog::GET_APPROVAL_STATUS => {
+                let args: GetApprovalStatus = tools::parse(spec.name, arguments)?;
+                approvals::status(&self.state, principal, &args.approval_id)
+                    .await
+                    .map(Ran::Done)
+            }
+            Gate::Run => tools::run(spec, &ctx, arguments).await.map(Ran::Done),
+            Gate::HeldForApproval => {
                 tools::precheck(spec, &ctx, &arguments).await?;
                 approvals::request(&self.state, &ctx, spec, &arguments)
                     .await

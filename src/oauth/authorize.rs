@@ -27,10 +27,10 @@ use super::tokens::{self, CODE_TTL};
 use super::{Params, is_our_resource, scope};
 use crate::audit::outcome;
 use crate::connections::{self, ClientType, OAuthClientSpec, Scope, redirect};
-use crate::console::ConsoleError;
-use crate::console::session::{self, CurrentUser};
 use crate::state::AppState;
 use crate::store::{NewCode, OdooUserRow};
+use crate::web::PageError;
+use crate::web::session::{self, CurrentUser};
 
 const PATH: &str = "/oauth/authorize";
 /// The parameters of an authorization request, carried through the consent form.
@@ -90,7 +90,7 @@ pub async fn decide(State(state): State<AppState>, mut parts: Parts, body: Bytes
         Ok(current) => current,
         // The session ended while the consent page was open: sign in again, then back to the
         // same authorization request (checked again from scratch by the GET).
-        Err(ConsoleError::SignInRequired { .. }) => {
+        Err(PageError::SignInRequired { .. }) => {
             return Redirect::to(&session::login_url(&authorize_path(&params))).into_response();
         }
         Err(e) => return refused(e),
@@ -133,14 +133,14 @@ fn authorize_path(params: &Params) -> String {
 }
 
 /// A console refusal (no role, a stale CSRF token) as its page, marked for the audit log.
-fn refused(e: ConsoleError) -> Response {
+fn refused(e: PageError) -> Response {
     let ended = match &e {
-        ConsoleError::SignInRequired { .. } => None,
-        ConsoleError::NoRole { .. } => Some("The Odoo user has no MCP role."),
-        ConsoleError::Csrf => Some("The consent form's CSRF token is not this session's."),
+        PageError::SignInRequired { .. } => None,
+        PageError::NoRole { .. } => Some("The Odoo user has no MCP role."),
+        PageError::Csrf => Some("The consent form's CSRF token is not this session's."),
         _ => Some("The sign-in could not be checked."),
     };
-    let denied = !matches!(e, ConsoleError::Internal(_));
+    let denied = !matches!(e, PageError::Internal(_));
     let mut response = e.into_response();
     if let Some(message) = ended {
         response.extensions_mut().insert(Ended {

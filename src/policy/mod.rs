@@ -11,6 +11,7 @@ pub mod registrations;
 
 use crate::catalog::ToolSpec;
 use crate::connections::{Connection, Scope};
+use serde_json::{Map, Value};
 
 /// Why a call is refused. The message names the rule and the tool or model, never the lists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +40,23 @@ pub fn lines(text: &str) -> Vec<&str> {
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())
         .collect()
+}
+
+/// Whether this call is held for approval: the tool is listed under "Tools that need approval"
+/// and the call is not a dry run (a dry run changes nothing). `get_approval_status` is never
+/// held, even when listed: holding it would leave the AI no way to learn any outcome.
+pub fn needs_approval(
+    connection: &Connection,
+    spec: &ToolSpec,
+    arguments: &Map<String, Value>,
+) -> bool {
+    let dry_run = arguments
+        .get("dry_run")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    !dry_run
+        && spec.name != crate::catalog::GET_APPROVAL_STATUS
+        && lines(&connection.policy.approval_tools).contains(&spec.name)
 }
 
 #[cfg(test)]

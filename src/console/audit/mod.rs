@@ -18,13 +18,14 @@ mod filter;
 
 pub use filter::*;
 
-use super::session::CurrentUser;
-use super::{ConsoleError, Layout, Tab, render, render_status};
+use super::{Layout, Tab};
 use crate::catalog::CATALOG;
 use crate::clock::format_utc;
 use crate::connections::{self, Connection};
 use crate::state::AppState;
 use crate::store::{AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
+use crate::web::session::CurrentUser;
+use crate::web::{PageError, render, render_status};
 
 pub struct Row {
     pub id: i64,
@@ -92,7 +93,7 @@ fn viewer(user: &CurrentUser) -> Option<AuditViewer> {
 async fn visible_connections(
     state: &AppState,
     user: &CurrentUser,
-) -> Result<Vec<Connection>, ConsoleError> {
+) -> Result<Vec<Connection>, PageError> {
     Ok(connections::list(&state.store)
         .await?
         .into_iter()
@@ -105,7 +106,7 @@ pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(mut query): Query<AuditQuery>,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     if !query.dates_apply() {
         query.from.clear();
         query.to.clear();
@@ -368,14 +369,14 @@ pub async fn show(
     user: CurrentUser,
     Path(id): Path<String>,
     Query(query): Query<AuditQuery>,
-) -> Result<Response, ConsoleError> {
-    let id: i64 = id.parse().map_err(|_| ConsoleError::NotFound)?;
+) -> Result<Response, PageError> {
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
     let viewer = viewer(&user);
     let e = state
         .store
         .get_visible_audit_event(id, viewer.as_ref())
         .await?
-        .ok_or(ConsoleError::NotFound)?;
+        .ok_or(PageError::NotFound)?;
     let names: HashMap<i64, String> = visible_connections(&state, &user)
         .await?
         .into_iter()

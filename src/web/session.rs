@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
-use super::error::ConsoleError;
+use super::error::PageError;
 use crate::clock::{HOUR_MS, Millis};
 use crate::connections::Connection;
 use crate::secrets;
@@ -59,11 +59,11 @@ impl CurrentUser {
         }
     }
 
-    pub fn require_admin(&self) -> Result<(), ConsoleError> {
+    pub fn require_admin(&self) -> Result<(), PageError> {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ConsoleError::Forbidden(
+            Err(PageError::Forbidden(
                 "Only MCP Administrators can do this. Ask an administrator if you need it done.",
             ))
         }
@@ -74,7 +74,7 @@ impl CurrentUser {
         self.is_admin() || connection.odoo_user_id == Some(self.user.id)
     }
 
-    pub fn check_csrf(&self, presented: &str) -> Result<(), ConsoleError> {
+    pub fn check_csrf(&self, presented: &str) -> Result<(), PageError> {
         let ok: bool = self
             .csrf
             .as_bytes()
@@ -83,12 +83,12 @@ impl CurrentUser {
         if ok && !presented.is_empty() {
             Ok(())
         } else {
-            Err(ConsoleError::Csrf)
+            Err(PageError::Csrf)
         }
     }
 
     /// Leaves a message for the next page this session loads.
-    pub async fn flash(&self, state: &AppState, message: &str) -> Result<(), ConsoleError> {
+    pub async fn flash(&self, state: &AppState, message: &str) -> Result<(), PageError> {
         Ok(state
             .store
             .set_session_flash(&self.session_hash, Some(message))
@@ -97,7 +97,7 @@ impl CurrentUser {
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = ConsoleError;
+    type Rejection = PageError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -107,7 +107,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .uri
             .path_and_query()
             .map_or_else(|| HOME.to_owned(), |pq| pq.as_str().to_owned());
-        let sign_in = || ConsoleError::SignInRequired {
+        let sign_in = || PageError::SignInRequired {
             next: if parts.method == Method::GET {
                 next.clone()
             } else {
@@ -124,7 +124,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         // A role removed while signed in takes effect on the next request.
         let Some(role) = Role::from_db(row.user.role.as_deref()) else {
             state.store.delete_session(&hash).await?;
-            return Err(ConsoleError::NoRole {
+            return Err(PageError::NoRole {
                 name: row.user.name,
             });
         };
@@ -155,18 +155,18 @@ struct CsrfField {
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Post<T> {
-    type Rejection = ConsoleError;
+    type Rejection = PageError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let user = CurrentUser::from_request_parts(&mut parts, state).await?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(|_| ConsoleError::BadRequest)?;
+            .map_err(|_| PageError::BadRequest)?;
         let csrf: CsrfField =
-            serde_urlencoded::from_bytes(&bytes).map_err(|_| ConsoleError::BadRequest)?;
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::BadRequest)?;
         user.check_csrf(&csrf.csrf)?;
-        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| ConsoleError::BadRequest)?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::BadRequest)?;
         Ok(Self { user, form })
     }
 }
@@ -185,7 +185,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Starts a session for a linked user; returns the `Set-Cookie` value.
-pub async fn start(state: &AppState, odoo_user_id: i64) -> Result<String, ConsoleError> {
+pub async fn start(state: &AppState, odoo_user_id: i64) -> Result<String, PageError> {
     let now = state.clock.now();
     state.store.delete_expired_sessions(now).await?;
     let token = URL_SAFE_NO_PAD.encode(secrets::random_bytes::<32>()?);
@@ -199,7 +199,7 @@ pub async fn start(state: &AppState, odoo_user_id: i64) -> Result<String, Consol
 }
 
 /// Ends the request's session (if any); returns the `Set-Cookie` value that clears the cookie.
-pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, ConsoleError> {
+pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, PageError> {
     if let Some(token) = cookie(headers, COOKIE) {
         let hash = state.keyring.token_hash(token).0;
         state.store.delete_session(&hash).await?;
@@ -230,7 +230,7 @@ pub async fn stash_reveal(
     user: &CurrentUser,
     connection_id: i64,
     secrets: &[&str],
-) -> Result<(), ConsoleError> {
+) -> Result<(), PageError> {
     let plain = std::iter::once(connection_id.to_string())
         .chain(secrets.iter().map(|s| (*s).to_owned()))
         .collect::<Vec<_>>()
@@ -249,7 +249,7 @@ pub async fn take_reveal(
     state: &AppState,
     user: &CurrentUser,
     connection_id: i64,
-) -> Result<Option<Vec<String>>, ConsoleError> {
+) -> Result<Option<Vec<String>>, PageError> {
     let Some(sealed) = &user.reveal else {
         return Ok(None);
     };

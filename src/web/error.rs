@@ -1,5 +1,5 @@
-//! ConsoleError → HTML response: the one place the console maps failures to pages. Internal
-//! causes are logged here once and never shown.
+//! PageError → HTML response: the one place the console and the OAuth pages map failures to
+//! pages. Internal causes are logged here once and never shown.
 
 use askama::Template;
 use axum::http::{StatusCode, header};
@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use crate::{connections, secrets, store};
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConsoleError {
+pub enum PageError {
     /// No valid session: go to the sign-in page, then come back to `next`.
     #[error("sign-in required")]
     SignInRequired { next: String },
@@ -30,25 +30,25 @@ pub enum ConsoleError {
     Internal(String),
 }
 
-impl From<store::Error> for ConsoleError {
+impl From<store::Error> for PageError {
     fn from(e: store::Error) -> Self {
         Self::Internal(e.to_string())
     }
 }
 
-impl From<secrets::Error> for ConsoleError {
+impl From<secrets::Error> for PageError {
     fn from(e: secrets::Error) -> Self {
         Self::Internal(e.to_string())
     }
 }
 
-impl From<askama::Error> for ConsoleError {
+impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {
         Self::Internal(format!("template: {e}"))
     }
 }
 
-impl From<connections::Error> for ConsoleError {
+impl From<connections::Error> for PageError {
     fn from(e: connections::Error) -> Self {
         match e {
             connections::Error::NotFound(_) => Self::NotFound,
@@ -82,7 +82,7 @@ impl MessagePage<'_> {
     }
 }
 
-impl IntoResponse for ConsoleError {
+impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let page = |title, message, status: StatusCode| {
             MessagePage {

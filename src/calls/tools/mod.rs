@@ -1,6 +1,6 @@
 //! The tools themselves: each parses its arguments, checks them, and calls Odoo as the
 //! connection's user. Policy (scope, allowed tools and models, approvals) is applied before
-//! any of this runs, in `mcp::server`.
+//! any of this runs ([`super::admit`]); `get_approval_status` belongs to the approvals.
 
 mod context;
 mod execute;
@@ -13,8 +13,7 @@ use serde_json::{Map, Value};
 
 use super::error::ToolError;
 use super::principal::Principal;
-use crate::approvals;
-use crate::catalog::{GET_APPROVAL_STATUS, ToolSpec, args};
+use crate::catalog::{ToolSpec, args};
 use crate::odoo::Call;
 use crate::state::AppState;
 
@@ -70,7 +69,6 @@ enum Parsed {
     Update(args::UpdateRecord),
     Delete(args::DeleteRecord),
     Execute(args::ExecuteMethod),
-    ApprovalStatus(args::GetApprovalStatus),
 }
 
 fn parse_call(name: &'static str, arguments: Map<String, Value>) -> Result<Parsed, ToolError> {
@@ -89,7 +87,6 @@ fn parse_call(name: &'static str, arguments: Map<String, Value>) -> Result<Parse
         "update_record" => Parsed::Update(parse(name, arguments)?),
         "delete_record" => Parsed::Delete(parse(name, arguments)?),
         "execute_method" => Parsed::Execute(parse(name, arguments)?),
-        GET_APPROVAL_STATUS => Parsed::ApprovalStatus(parse(name, arguments)?),
         other => return Err(ToolError::UnknownTool(other.to_owned())),
     })
 }
@@ -111,9 +108,6 @@ pub async fn run(
         Parsed::Update(a) => write::update(ctx, a).await,
         Parsed::Delete(a) => write::delete(ctx, a).await,
         Parsed::Execute(a) => execute::run(ctx, a).await,
-        Parsed::ApprovalStatus(a) => {
-            approvals::status(ctx.state, ctx.principal, &a.approval_id).await
-        }
     }
 }
 
@@ -135,7 +129,8 @@ pub async fn precheck(
     }
 }
 
-fn parse<T: DeserializeOwned>(
+/// Parses a tool's arguments into its argument type, naming the argument at fault.
+pub fn parse<T: DeserializeOwned>(
     tool: &'static str,
     arguments: Map<String, Value>,
 ) -> Result<T, ToolError> {

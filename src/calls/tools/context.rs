@@ -3,9 +3,9 @@
 use serde_json::{Map, Value, json};
 
 use super::{ToolContext, checked, kwargs};
+use crate::calls::ToolError;
 use crate::catalog::args::{DescribeModel, ListModels};
 use crate::catalog::validate;
-use crate::mcp::error::ToolError;
 use crate::policy::{self, models};
 
 const FIELD_ATTRIBUTES: &[&str] = &[

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::{ToolContext, checked, kwargs};
+use crate::calls::ToolError;
 use crate::catalog::args::{AggregateRecords, CountRecords, GetRecord, SearchRecords};
 use crate::catalog::validate;
-use crate::mcp::error::ToolError;
 use crate::policy::{self, models};
 
 const SEARCH_DEFAULT_LIMIT: u32 = 20;
@@ -90,7 +90,7 @@ pub async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value, ToolEr
 /// relational fields whose related model is outside the connection's Allowed Models are left out
 /// (their values would show that model's record names).
 async fn default_fields(ctx: &ToolContext<'_>, model: &str) -> Result<Vec<String>, ToolError> {
-    let fields = crate::mcp::fields::of(ctx, model).await?;
+    let fields = crate::calls::fields::of(ctx, model).await?;
     let allowed = policy::lines(&ctx.principal.connection.policy.allowed_models);
     let mut names: Vec<String> = fields
         .iter()

@@ -5,9 +5,9 @@
 use serde_json::{Value, json};
 
 use super::{ToolContext, checked};
+use crate::calls::ToolError;
 use crate::catalog::args::ExecuteMethod;
 use crate::catalog::validate;
-use crate::mcp::error::ToolError;
 use crate::odoo::{self, Call, Protocol};
 
 /// Models whose methods can change security, configuration or code execution.

@@ -4,9 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use super::{ToolContext, checked, kwargs, values};
+use crate::calls::ToolError;
 use crate::catalog::args::{CreateRecord, DeleteRecord, UpdateRecord};
 use crate::catalog::validate;
-use crate::mcp::error::ToolError;
 use crate::odoo::ErrorKind;
 use crate::odoo::fields::Fields;
 
@@ -156,7 +156,7 @@ async fn checked_values(
     for name in values.keys() {
         checked(tool, validate::field_path(name))?;
     }
-    let fields = crate::mcp::fields::of(ctx, model).await?;
+    let fields = crate::calls::fields::of(ctx, model).await?;
     checked(tool, values::check(model, &fields, values))?;
     Ok(fields)
 }

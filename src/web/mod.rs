@@ -1,0 +1,42 @@
+//! What the console and the OAuth consent page share: the signed-in web session (cookie,
+//! CSRF token, the signed-in person and their role), the error pages every failure maps to, and
+//! the headers and helpers of every HTML page.
+
+mod error;
+pub mod session;
+
+use askama::Template;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+pub use error::{MessagePage, PageError};
+pub use session::CurrentUser;
+
+/// Headers of every console HTML page: no caching of pages that may show secrets, and a
+/// content policy that allows only the console's own stylesheet and script.
+pub fn security_headers() -> [(HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ),
+    ]
+}
+
+/// Renders a page with the console's headers.
+pub fn render<T: Template>(page: &T) -> Result<Response, PageError> {
+    render_status(StatusCode::OK, page)
+}
+
+pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Result<Response, PageError> {
+    Ok((status, security_headers(), Html(page.render()?)).into_response())
+}
+
+/// 303 See Other to `to`, the answer to every successful console POST.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
