@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::audit::outcome;
-use crate::calls::tools::{self, ToolContext};
+use crate::calls::ToolContext;
+use crate::calls::tools;
 use crate::calls::{Principal, ToolError, admit};
 use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};

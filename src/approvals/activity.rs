@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::calls::tools::ToolContext;
+use crate::calls::ToolContext;
 use crate::store::{ApprovalRow, OdooUserRow};
 
 pub struct Notified {

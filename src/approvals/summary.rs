@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::calls::tools::ToolContext;
+use crate::calls::ToolContext;
 use crate::catalog::ToolSpec;
 
 const NAMES_SHOWN: usize = 5;

@@ -5,9 +5,9 @@
 
 use serde_json::{Map, Value};
 
+use super::ToolContext;
 use super::error::ToolError;
 use super::fields;
-use super::tools::ToolContext;
 use crate::catalog::ToolSpec;
 use crate::policy::{self, models};
 

@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
+use super::ToolContext;
 use super::error::ToolError;
-use super::tools::ToolContext;
 use crate::odoo::fields::{ATTRIBUTES, Fields};
 use crate::policy::models::Touched;
 

@@ -3,10 +3,12 @@
 //! ([`ToolError`]). The MCP server and the approvals both run calls through here.
 
 pub mod admit;
+mod context;
 mod error;
 pub mod fields;
 mod principal;
 pub mod tools;
 
+pub use context::ToolContext;
 pub use error::ToolError;
 pub use principal::{HolderCredential, Principal, PrincipalError};

@@ -18,7 +18,8 @@ use crate::clock::{HOUR_MS, MINUTE_MS, Millis, format_utc};
 use crate::connections;
 use crate::state::AppState;
 use crate::store::{ApprovalRow, OdooUserRow};
-use crate::web::session::{CurrentUser, Post, encode_query};
+use crate::web::encode_query;
+use crate::web::session::{CurrentUser, Post};
 use crate::web::{PageError, render, render_status, see_other};
 
 /// The inbox shows at most this many requests per filter.

@@ -12,7 +12,8 @@ use super::{Layout, Tab};
 use crate::clock::{Millis, format_utc};
 use crate::connections::{self, Connection, Kind, Status};
 use crate::state::AppState;
-use crate::web::session::{CurrentUser, encode_query};
+use crate::web::encode_query;
+use crate::web::session::CurrentUser;
 use crate::web::{PageError, render};
 
 /// The list's URL parameters. An absent `status` means the default facet, Active.

@@ -14,8 +14,9 @@ use serde_json::Map;
 
 use super::guard::CallNote;
 use super::methods;
+use crate::calls::ToolContext;
 use crate::calls::admit::{self, Gate};
-use crate::calls::tools::{self, ToolContext};
+use crate::calls::tools;
 use crate::calls::{Principal, ToolError};
 use crate::catalog::args::GetApprovalStatus;
 use crate::catalog::{self, CATALOG};

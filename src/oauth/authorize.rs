@@ -30,7 +30,7 @@ use crate::connections::{self, ClientType, OAuthClientSpec, Scope, redirect};
 use crate::state::AppState;
 use crate::store::{NewCode, OdooUserRow};
 use crate::web::PageError;
-use crate::web::session::{self, CurrentUser};
+use crate::web::session::CurrentUser;
 
 const PATH: &str = "/oauth/authorize";
 /// The parameters of an authorization request, carried through the consent form.
@@ -91,7 +91,7 @@ pub async fn decide(State(state): State<AppState>, mut parts: Parts, body: Bytes
         // The session ended while the consent page was open: sign in again, then back to the
         // same authorization request (checked again from scratch by the GET).
         Err(PageError::SignInRequired { .. }) => {
-            return Redirect::to(&session::login_url(&authorize_path(&params))).into_response();
+            return Redirect::to(&crate::web::login_url(&authorize_path(&params))).into_response();
         }
         Err(e) => return refused(e),
     };

@@ -95,11 +95,7 @@ impl IntoResponse for PageError {
         };
         match self {
             Self::SignInRequired { next } => {
-                let to = format!(
-                    "/console/login?next={}",
-                    super::session::encode_query(&next)
-                );
-                let mut response = Redirect::to(&to).into_response();
+                let mut response = Redirect::to(&super::login_url(&next)).into_response();
                 response
                     .headers_mut()
                     .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));

@@ -40,3 +40,22 @@ pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Result<Respon
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
+
+/// The sign-in URL that returns to `next` (a local path) afterwards.
+pub fn login_url(next: &str) -> String {
+    format!("/console/login?next={}", encode_query(next))
+}
+
+/// Percent-encodes a query-string value.
+pub fn encode_query(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

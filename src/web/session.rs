@@ -4,7 +4,7 @@
 //!
 //! Reusable by other surfaces (the OAuth authorize step): [`CurrentUser`] is an axum extractor
 //! giving the signed-in Odoo user and role, or redirecting to
-//! `/console/login?next=<this path>`; [`login_url`] builds that redirect for a given local path.
+//! `/console/login?next=<this path>`; [`super::login_url`] builds that redirect for a given local path.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -290,28 +290,10 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The sign-in URL that returns to `next` (a local path) afterwards.
-pub fn login_url(next: &str) -> String {
-    format!("/console/login?next={}", encode_query(next))
-}
-
-/// Percent-encodes a query-string value.
-pub fn encode_query(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::{encode_query, login_url};
 
     #[test]
     fn next_must_be_a_local_path() {

@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ToolContext, checked, kwargs};
+use super::{checked, kwargs};
+use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::{DescribeModel, ListModels};
 use crate::catalog::validate;

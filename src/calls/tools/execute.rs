@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::{ToolContext, checked};
+use super::checked;
+use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::ExecuteMethod;
 use crate::catalog::validate;

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::{ToolContext, checked, kwargs};
+use super::{checked, kwargs};
+use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::{AggregateRecords, CountRecords, GetRecord, SearchRecords};
 use crate::catalog::validate;

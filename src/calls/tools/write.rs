@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ToolContext, checked, kwargs, values};
+use super::{checked, kwargs, values};
+use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::{CreateRecord, DeleteRecord, UpdateRecord};
 use crate::catalog::validate;

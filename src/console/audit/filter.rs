@@ -9,7 +9,7 @@ use crate::catalog::CATALOG;
 use crate::catalog::validate;
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
 use crate::store::{AuditFilter, AuditGroupBy, AuditViewer};
-use crate::web::session::encode_query;
+use crate::web::encode_query;
 
 /// Entries per page.
 pub const PAGE_SIZE: i64 = 50;
