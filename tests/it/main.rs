@@ -10,6 +10,7 @@ mod envelope;
 mod governance;
 mod helpers;
 mod inspector;
+mod layers;
 mod mcp;
 mod oauth;
 mod oauth_audit;
