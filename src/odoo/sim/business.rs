@@ -5,10 +5,10 @@ use serde_json::{Value, json};
 
 use super::access::Operation;
 use super::fault::{Fault, python_tuple};
-use super::mutate::now;
 use super::orm::Env;
 use super::schema::Model;
 use super::store::Db;
+use super::wall_clock::now;
 
 /// States of a quotation that `action_confirm` accepts.
 const CONFIRMABLE: [&str; 2] = ["draft", "sent"];

@@ -9,6 +9,7 @@ use super::orm::{Env, ids_of};
 use super::rules::reads_before_writing;
 use super::schema::{self, Model, Type};
 use super::store::{Db, Record};
+use super::wall_clock::{now, today};
 
 /// `res.users.password` is not stored on the record: Odoo hashes it into a separate column.
 fn take_password(model: &Model, vals: &Map<String, Value>) -> (Map<String, Value>, Option<String>) {
@@ -35,10 +36,6 @@ fn check_sql_constraints(model: &Model, record: &Record) -> Result<(), Fault> {
         ));
     }
     Ok(())
-}
-
-pub fn now() -> String {
-    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 impl Db {
@@ -176,7 +173,7 @@ impl Db {
         }
         vals.entry("user_id").or_insert_with(|| json!(env.uid));
         vals.entry("date_deadline")
-            .or_insert_with(|| json!(chrono::Utc::now().format("%Y-%m-%d").to_string()));
+            .or_insert_with(|| json!(today()));
         vals.entry("activity_type_id").or_insert(json!(4));
         Ok(())
     }

@@ -401,7 +401,7 @@ impl Db {
                 json!(self.display_name(&res_model, res_id))
             }
             ("mail.activity", "state") => {
-                let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+                let today = super::wall_clock::today();
                 let deadline = self.str_of(model, id, "date_deadline");
                 json!(match deadline.as_str().cmp(today.as_str()) {
                     std::cmp::Ordering::Less => "overdue",
