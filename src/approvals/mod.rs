@@ -401,9 +401,8 @@ async fn execute(state: &AppState, row: &ApprovalRow) -> Result<Value, String> {
     admit::check_policy(&ctx, spec, &arguments)
         .await
         .map_err(|e| format!("The connection's policy no longer allows this call: {e}"))?;
-    tools::run(spec, &ctx, arguments)
-        .await
-        .map_err(|e| e.to_string())
+    let call = tools::parse(spec, arguments).map_err(|e| e.to_string())?;
+    tools::run(&ctx, call).await.map_err(|e| e.to_string())
 }
 
 async fn record_execution(

@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use rmcp::model::{JsonObject, Tool, ToolAnnotations};
-use schemars::JsonSchema;
+use rmcp::model::{JsonObject, ToolAnnotations};
 
 pub mod args;
+mod call;
 pub mod schema;
 pub mod validate;
+
+pub use call::{BadArguments, Call, Tool};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
@@ -61,22 +63,23 @@ pub struct ToolSpec {
     /// May destroy or overwrite data (MCP `destructiveHint`).
     pub destructive: bool,
     pub idempotent: bool,
-    schema: fn() -> Arc<JsonObject>,
+    /// The tool itself: its argument type, schema and parsing.
+    pub tool: Tool,
 }
 
 impl ToolSpec {
     pub fn input_schema(&self) -> Arc<JsonObject> {
-        (self.schema)()
+        self.tool.schema()
     }
 
     /// The MCP description of the tool, with category and risk in `_meta` for clients that show them.
-    pub fn to_mcp(&self) -> Tool {
+    pub fn to_mcp(&self) -> rmcp::model::Tool {
         let annotations = ToolAnnotations::with_title(self.title)
             .read_only(self.read_only)
             .destructive(self.destructive)
             .idempotent(self.idempotent)
             .open_world(false);
-        let mut tool = Tool::new(self.name, self.description, self.input_schema());
+        let mut tool = rmcp::model::Tool::new(self.name, self.description, self.input_schema());
         tool.title = Some(self.title.to_owned());
         tool.annotations = Some(annotations);
         let mut meta = rmcp::model::MetaObject::new();
@@ -85,10 +88,6 @@ impl ToolSpec {
         tool.meta = Some(meta);
         tool
     }
-}
-
-fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    schema::of::<T>()
 }
 
 pub const GET_APPROVAL_STATUS: &str = "get_approval_status";
@@ -106,7 +105,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        schema: schema::<args::NoArgs>,
+        tool: Tool::GetCurrentContext,
     },
     ToolSpec {
         name: "list_models",
@@ -118,7 +117,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        schema: schema::<args::ListModels>,
+        tool: Tool::ListModels,
     },
     ToolSpec {
         name: "describe_model",
@@ -131,7 +130,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        schema: schema::<args::DescribeModel>,
+        tool: Tool::DescribeModel,
     },
     ToolSpec {
         name: "search_records",
@@ -145,7 +144,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        schema: schema::<args::SearchRecords>,
+        tool: Tool::SearchRecords,
     },
     ToolSpec {
         name: "get_record",
@@ -157,7 +156,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        schema: schema::<args::GetRecord>,
+        tool: Tool::GetRecord,
     },
     ToolSpec {
         name: "count_records",
@@ -168,7 +167,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        schema: schema::<args::CountRecords>,
+        tool: Tool::CountRecords,
     },
     ToolSpec {
         name: "aggregate_records",
@@ -181,7 +180,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        schema: schema::<args::AggregateRecords>,
+        tool: Tool::AggregateRecords,
     },
     ToolSpec {
         name: "create_record",
@@ -194,7 +193,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
-        schema: schema::<args::CreateRecord>,
+        tool: Tool::CreateRecord,
     },
     ToolSpec {
         name: "update_record",
@@ -207,7 +206,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
-        schema: schema::<args::UpdateRecord>,
+        tool: Tool::UpdateRecord,
     },
     ToolSpec {
         name: "delete_record",
@@ -219,7 +218,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
-        schema: schema::<args::DeleteRecord>,
+        tool: Tool::DeleteRecord,
     },
     ToolSpec {
         name: "execute_method",
@@ -233,7 +232,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: false,
         destructive: true,
         idempotent: false,
-        schema: schema::<args::ExecuteMethod>,
+        tool: Tool::ExecuteMethod,
     },
     ToolSpec {
         name: GET_APPROVAL_STATUS,
@@ -246,7 +245,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
-        schema: schema::<args::GetApprovalStatus>,
+        tool: Tool::GetApprovalStatus,
     },
 ];
 

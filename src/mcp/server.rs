@@ -18,7 +18,7 @@ use crate::calls::ToolContext;
 use crate::calls::admit::{self, Gate};
 use crate::calls::tools;
 use crate::calls::{Principal, ToolError};
-use crate::catalog::args::GetApprovalStatus;
+use crate::catalog::Call;
 use crate::catalog::{self, CATALOG};
 use crate::state::AppState;
 use crate::{approvals, audit, policy};
@@ -56,17 +56,18 @@ impl GatewayServer {
             state: &self.state,
             principal,
         };
-        match admit::admit_call(&ctx, spec, &arguments).await? {
+        let gate = admit::admit_call(&ctx, spec, &arguments).await?;
+        let call = tools::parse(spec, arguments.clone())?;
+        match (gate, call) {
             // The approvals' own tool: answered by the approvals, which run the other tools.
-            Gate::Run if spec.name == catalog::GET_APPROVAL_STATUS => {
-                let args: GetApprovalStatus = tools::parse(spec.name, arguments)?;
-                approvals::status(&self.state, principal, &args.approval_id)
+            (Gate::Run, Call::GetApprovalStatus(a)) => {
+                approvals::status(&self.state, principal, &a.approval_id)
                     .await
                     .map(Ran::Done)
             }
-            Gate::Run => tools::run(spec, &ctx, arguments).await.map(Ran::Done),
-            Gate::HeldForApproval => {
-                tools::precheck(spec, &ctx, &arguments).await?;
+            (Gate::Run, call) => tools::run(&ctx, call).await.map(Ran::Done),
+            (Gate::HeldForApproval, call) => {
+                tools::precheck(&ctx, &call).await?;
                 approvals::request(&self.state, &ctx, spec, &arguments)
                     .await
                     .map(Ran::Pending)

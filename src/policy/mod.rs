@@ -55,7 +55,7 @@ pub fn needs_approval(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     !dry_run
-        && spec.name != crate::catalog::GET_APPROVAL_STATUS
+        && spec.tool != crate::catalog::Tool::GetApprovalStatus
         && lines(&connection.policy.approval_tools).contains(&spec.name)
 }
 
