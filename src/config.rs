@@ -27,8 +27,10 @@ pub enum Command {
     /// Run the gateway against an Odoo server.
     Serve(ServeArgs),
     /// Run the whole product on this machine against the built-in Odoo simulator, with sample data.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Run only the Odoo-compatible simulator (a test double of Odoo 18/19, never a real Odoo).
+    #[cfg(feature = "demo")]
     Simulator(SimulatorArgs),
     /// Manage linked Odoo users (whose credentials the gateway holds, encrypted).
     #[command(subcommand)]

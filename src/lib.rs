@@ -14,7 +14,7 @@ pub mod jobs; // background jobs
 pub mod mcp; // the /mcp endpoint, tool catalog and tools
 pub mod metrics; // Prometheus registry
 pub mod oauth; // the OAuth 2.1 authorization server
-pub mod odoo; // Odoo client and simulator
+pub mod odoo; // the Odoo client and simulator crates
 pub mod policy; // governance decisions
 pub mod secrets; // keyed hashes and sealed credentials
 pub mod settings; // Server Settings

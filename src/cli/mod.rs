@@ -1,6 +1,7 @@
 //! What each subcommand does. `main` parses the command line and calls [`run`].
 
 mod connection;
+#[cfg(feature = "demo")]
 mod demo;
 mod odoo_target;
 mod serve;
@@ -19,7 +20,9 @@ use crate::store::Store;
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve::run(args).await,
+        #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await,
+        #[cfg(feature = "demo")]
         Command::Simulator(args) => demo::run_simulator(args).await,
         Command::User(cmd) => user::run(cmd).await,
         Command::Connection(cmd) => connection::run(cmd).await,

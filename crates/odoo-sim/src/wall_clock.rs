@@ -1,5 +1,5 @@
 //! The simulator's time: like Odoo, it stamps records (`create_date`, an activity's deadline)
-//! with the real time of the machine, not the gateway's [`crate::clock::Clock`].
+//! with the real time of the machine, not the gateway's clock.
 
 /// Now, as Odoo writes a datetime field (UTC).
 #[allow(clippy::disallowed_methods)] // Odoo's own clock, which the gateway's clock does not move

@@ -4,7 +4,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::*;
-use crate::odoo::samples::*;
+use crate::samples::*;
 
 const JSON: Option<&str> = Some("application/json; charset=utf-8");
 const HTML: Option<&str> = Some("text/html; charset=utf-8");

@@ -1,4 +1,5 @@
-//! Everything that speaks Odoo: the client the gateway uses, and the Odoo-compatible simulator.
+//! The Odoo client the gateway uses: JSON-2 (Odoo 19+) and JSON-RPC `execute_kw` (16–19), one
+//! call type, typed errors, and the field metadata cache. Knows nothing of the gateway.
 
 mod client;
 mod error;
@@ -7,8 +8,6 @@ pub mod fields;
 mod samples;
 mod types;
 mod wire;
-
-pub mod sim;
 
 pub use client::OdooClient;
 pub use error::{Error, ErrorKind};

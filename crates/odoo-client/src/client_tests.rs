@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::odoo::samples::*;
+use crate::samples::*;
 
 const API_KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 
