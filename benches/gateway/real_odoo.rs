@@ -199,7 +199,7 @@ pub(super) fn main(spec: &str, opts: &Opts) -> Result<()> {
 }
 
 /// The direct `search_read` and the gateway's `search_records`, which sends Odoo that same
-/// call (`src/mcp/tools/read.rs`: domain `[]`, `display_name`, limit 20, offset 0).
+/// call (`src/calls/tools/read.rs`: domain `[]`, `display_name`, limit 20, offset 0).
 fn workloads(setup: Setup, odoo: &Odoo, gw_url: &str, api_key: String) -> (Workload, Workload) {
     let kwargs = json!({"domain": [], "fields": ["display_name"], "limit": 20, "offset": 0});
     let direct = match setup.protocol {
