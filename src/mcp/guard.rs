@@ -24,6 +24,10 @@ use crate::policy::client_ip;
 use crate::policy::ip::IpRefusal;
 use crate::state::AppState;
 use crate::store::AuditRow;
+use crate::web::capture;
+
+/// Largest response body copied into the payload log.
+const MAX_LOGGED_RESPONSE: usize = 4 * 1024 * 1024;
 
 /// What the MCP server learned about a tool call, handed back to the guard for the audit entry.
 #[derive(Debug, Clone, Default)]
@@ -90,12 +94,7 @@ pub async fn guard(
         client_ip: Some(ip.to_string()),
         ..AuditRow::default()
     };
-    let payload_logging = state
-        .settings
-        .get(&state.store)
-        .await
-        .map(|s| s.payload_logging)
-        .unwrap_or(false);
+    let payload_logging = capture::payload_logging(&state).await;
     if payload_logging {
         event.request_payload = envelope.body.as_ref().map(|b| redact(b).to_string());
     }
@@ -142,13 +141,13 @@ pub async fn guard(
         }
     };
     let response = if payload_logging {
-        let (response, logged) = capture_response(response).await;
+        let (response, logged) = capture::json_response(response, MAX_LOGGED_RESPONSE).await;
         event.response_payload = logged;
         response
     } else {
         response
     };
-    event.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    event.duration_ms = capture::elapsed_ms(started);
     state.audit.record(event).await;
     response
 }
@@ -263,20 +262,6 @@ fn envelope(body: Value) -> Envelope {
                 .and_then(|a| a.get("model")),
         ),
         body: Some(body),
-    }
-}
-
-/// Keeps a copy of a JSON response body for the payload log, and hands the response on intact.
-async fn capture_response(response: Response) -> (Response, Option<String>) {
-    let (parts, body) = response.into_parts();
-    match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
-        Ok(bytes) => {
-            let logged = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .map(|v| redact(&v).to_string());
-            (Response::from_parts(parts, Body::from(bytes)), logged)
-        }
-        Err(_) => (Response::from_parts(parts, Body::empty()), None),
     }
 }
 

@@ -17,10 +17,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Extensions, Method, StatusCode, header};
+use axum::http::{Extensions, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
@@ -31,6 +31,7 @@ use crate::connections;
 use crate::policy::client_ip;
 use crate::state::AppState;
 use crate::store::AuditRow;
+use crate::web::capture;
 
 /// Largest request body read for the payload log (OAuth requests are small).
 const MAX_LOGGED_BODY: usize = 256 * 1024;
@@ -124,12 +125,7 @@ pub async fn record(
     let at = state.clock.now();
     let ip = client_ip::of_request(peer.ip(), request.headers(), &state.trusted_proxies);
     let method = method_name(request.method(), request.uri().path());
-    let payload_logging = state
-        .settings
-        .get(&state.store)
-        .await
-        .map(|s| s.payload_logging)
-        .unwrap_or(false);
+    let payload_logging = capture::payload_logging(&state).await;
 
     let note = Note::default();
     let (mut parts, body) = request.into_parts();
@@ -139,7 +135,7 @@ pub async fn record(
             let response =
                 Error::InvalidRequest("The request body is too large.".into()).into_response();
             let mut event = event(at, method, ip.to_string(), &response);
-            event.duration_ms = elapsed_ms(started);
+            event.duration_ms = capture::elapsed_ms(started);
             state.audit.record(event).await;
             return response;
         };
@@ -165,13 +161,13 @@ pub async fn record(
     };
     let response = if payload_logging {
         event.request_payload = request_payload;
-        let (response, logged) = capture_json(response).await;
+        let (response, logged) = capture::json_response(response, MAX_LOGGED_BODY).await;
         event.response_payload = logged;
         response
     } else {
         response
     };
-    event.duration_ms = elapsed_ms(started);
+    event.duration_ms = capture::elapsed_ms(started);
     state.audit.record(event).await;
     response
 }
@@ -201,10 +197,6 @@ fn event(at: i64, method: String, ip: String, response: &Response) -> AuditRow {
     }
 }
 
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
 /// The request's parameters as a redacted JSON object: the query of a GET, the form or JSON
 /// body of a POST.
 fn logged_request(method: &Method, query: Option<&str>, body: &[u8]) -> Option<String> {
@@ -223,29 +215,6 @@ fn form_object(encoded: &[u8]) -> Value {
         .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect();
     Value::Object(map)
-}
-
-/// A redacted copy of a JSON response body (token, registration and error answers); pages and
-/// redirects are not captured.
-async fn capture_json(response: Response) -> (Response, Option<String>) {
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return (response, None);
-    }
-    let (parts, body) = response.into_parts();
-    match axum::body::to_bytes(body, MAX_LOGGED_BODY).await {
-        Ok(bytes) => {
-            let logged = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .map(|v| audit::redact(&v).to_string());
-            (Response::from_parts(parts, Body::from(bytes)), logged)
-        }
-        Err(_) => (Response::from_parts(parts, Body::from(Bytes::new())), None),
-    }
 }
 
 #[cfg(test)]

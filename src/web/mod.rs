@@ -2,6 +2,7 @@
 //! CSRF token, the signed-in person and their role), the error pages every failure maps to, and
 //! the headers and helpers of every HTML page.
 
+pub mod capture;
 mod error;
 pub mod session;
 
