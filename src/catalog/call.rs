@@ -3,7 +3,8 @@
 //! parse into. A tool added here and nowhere else does not compile (the catalog and the
 //! runners match on these enums exhaustively).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
@@ -30,11 +31,13 @@ macro_rules! tools {
         }
 
         impl Tool {
-            /// The input schema: the JSON Schema of the argument type, made portable.
+            /// The input schema: the JSON Schema of the argument type, made portable. Derived
+            /// once per process, as `tools/list` asks for every schema on every call.
             pub fn schema(self) -> Arc<JsonObject> {
-                match self {
-                    $(Self::$tool => schema::of::<$args>()),*
-                }
+                static SCHEMAS: LazyLock<HashMap<Tool, Arc<JsonObject>>> = LazyLock::new(|| {
+                    HashMap::from([$((Tool::$tool, schema::of::<$args>())),*])
+                });
+                SCHEMAS[&self].clone()
             }
 
             /// Parses `arguments` into this tool's type (unknown keys refused).
