@@ -201,8 +201,14 @@ impl Server {
         let busy = InFlight::start(in_flight);
         let timed_out = Arc::new(AtomicBool::new(false));
         let deadline = self.limits.body_timeout;
-        let mut request =
-            request.map(|body| Body::new(Deadline::new(body, deadline, timed_out.clone())));
+        // A request without a body (most GETs) needs no timer.
+        let mut request = request.map(|body| {
+            if body.is_end_stream() {
+                Body::new(body)
+            } else {
+                Body::new(Deadline::new(body, deadline, timed_out.clone()))
+            }
+        });
         request.extensions_mut().insert(ConnectInfo(peer));
         let response = match self.router.clone().oneshot(request).await {
             Ok(response) => response,
