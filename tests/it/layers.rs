@@ -73,14 +73,47 @@ fn ident(s: &str) -> String {
         .collect()
 }
 
-/// Source without line comments and without the unit tests at the end of a file.
+/// Source without line comments and without the items marked `#[cfg(test)]` (an inline
+/// `mod tests { … }` up to its closing brace, or a one-line `mod samples;`), wherever they are.
 fn code(source: &str) -> String {
-    let source = source.split("#[cfg(test)]").next().unwrap_or_default();
-    source
+    let uncommented = source
         .lines()
         .map(|line| line.split("//").next().unwrap_or_default())
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    let mut out = String::new();
+    let mut rest = uncommented.as_str();
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let item = &rest[at..];
+        rest = &item[test_item_len(item)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of the `#[cfg(test)]` item at the start of `item`: through the brace closing its
+/// block, or its `;` when it has none.
+fn test_item_len(item: &str) -> usize {
+    let semi = item.find(';');
+    let Some(open) = item
+        .find('{')
+        .filter(|open| semi.is_none_or(|semi| *open < semi))
+    else {
+        return semi.map_or(item.len(), |semi| semi + 1);
+    };
+    let mut depth = 0;
+    for (i, c) in item[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => continue,
+        }
+        if depth == 0 {
+            return open + i + 1;
+        }
+    }
+    item.len()
 }
 
 fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -152,6 +185,11 @@ fn grouped_and_nested_imports_are_all_seen() {
     assert_eq!(names, ["approvals", "audit", "calls", "policy", "state"]);
     assert_eq!(
         code("use crate::a; // crate::b\n#[cfg(test)]\nuse crate::c;"),
-        "use crate::a; "
+        "use crate::a; \n"
     );
+    let skipped = code(
+        "#[cfg(test)]\nmod samples;\nuse crate::d;\n\
+         #[cfg(test)]\nmod tests { fn f() { crate::e(); } }\nuse crate::f;",
+    );
+    assert_eq!(imported(&skipped), ["d", "f"], "{skipped}");
 }
