@@ -829,10 +829,10 @@ fn govern(data: &str, name: &str) -> Result<()> {
             .find(|c| c.name == name)
             .context("the governed connection")?;
         let mut policy = c.policy.clone();
-        policy.allowed_ips = "127.0.0.0/8\n::1".into();
-        policy.blocked_ips = "10.0.0.0/8\n2001:db8::/32".into();
-        policy.allowed_tools = "search_records\nget_record\ncount_records\ntools/list".into();
-        policy.allowed_models = "res.partner\nres.country\nres.company".into();
+        policy.allowed_ips = "127.0.0.0/8\n::1".parse().unwrap();
+        policy.blocked_ips = "10.0.0.0/8\n2001:db8::/32".parse().unwrap();
+        policy.allowed_tools = "search_records\nget_record\ncount_records".parse().unwrap();
+        policy.allowed_models = "res.partner\nres.country\nres.company".parse().unwrap();
         store
             .update_policy(c.id, "benchmark: every rule on", &policy)
             .await?;

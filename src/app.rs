@@ -22,13 +22,13 @@ use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::odoo::OdooClient;
 use crate::odoo::fields::FieldCache;
-use crate::policy::ip::IpList;
 use crate::policy::rate_limit::RateLimiter;
 use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
 use crate::state::{AppState, Limits, Urls};
 use crate::store::Store;
 use crate::transport::{self, HttpLimits};
+use crate::values::IpList;
 
 /// Everything needed to build the app; the CLI and the tests fill it in.
 pub struct AppConfig {

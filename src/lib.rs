@@ -23,4 +23,5 @@ pub mod store; // SQLite / PostgreSQL persistence
 pub mod telemetry; // logging set-up
 pub mod transport; // accepting connections: timeouts and a cap
 pub mod users; // linking Odoo users
+pub mod values; // typed domain values, parsed once: lists, IP lists, roles, states
 pub mod web; // the web session, error pages and page helpers shared by console and OAuth

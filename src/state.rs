@@ -10,12 +10,12 @@ use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::odoo::OdooClient;
 use crate::odoo::fields::FieldCache;
-use crate::policy::ip::IpList;
 use crate::policy::rate_limit::RateLimiter;
 use crate::policy::registrations::RegistrationLimiter;
 use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
 use crate::store::Store;
+use crate::values::IpList;
 
 /// The URLs the gateway is reached at, derived once from the public base URL.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ use crate::clock::Millis;
 use crate::odoo::{self, OdooClient};
 use crate::secrets::{self, Keyring};
 use crate::store::{self, NewOdooUser, OdooUserRow, Store};
+pub use crate::values::Role;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -23,49 +24,6 @@ pub enum Error {
     Store(#[from] store::Error),
     #[error(transparent)]
     Secrets(#[from] secrets::Error),
-}
-
-/// What a linked user may do in the console (MCP Administrator or MCP User), stored in
-/// `odoo_users.role`; no role means no console access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// MCP Administrator: everything.
-    Admin,
-    /// MCP User: their own connections only.
-    User,
-}
-
-impl Role {
-    pub fn from_db(role: Option<&str>) -> Option<Self> {
-        match role {
-            Some("admin") => Some(Self::Admin),
-            Some("user") => Some(Self::User),
-            _ => None,
-        }
-    }
-
-    /// `admin`, `user` (also accepted spelled as the labels).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "admin" | "administrator" | "mcp administrator" => Some(Self::Admin),
-            "user" | "mcp user" => Some(Self::User),
-            _ => None,
-        }
-    }
-
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::User => "user",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Admin => "MCP Administrator",
-            Self::User => "MCP User",
-        }
-    }
 }
 
 /// Odoo's own message when Odoo answered; the transport details otherwise (for the CLI and the

@@ -23,28 +23,8 @@ use crate::users::Role;
 mod activity;
 mod summary;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    Pending,
-    Approved,
-    Executed,
-    Failed,
-    Rejected,
-    Expired,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Executed => "executed",
-            Self::Failed => "failed",
-            Self::Rejected => "rejected",
-            Self::Expired => "expired",
-        }
-    }
-}
+use crate::values::ApprovalState as State;
+use crate::values::Limit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -55,7 +35,7 @@ pub enum Error {
     )]
     NotAllowed,
     #[error("this request is no longer pending (it is {0})")]
-    NotPending(String),
+    NotPending(State),
     #[error("a rejection needs a reason")]
     ReasonRequired,
     #[error(transparent)]
@@ -86,7 +66,7 @@ pub async fn request(
     let expiry_hours = connection
         .policy
         .approval_expiry_hours
-        .unwrap_or(i64::from(settings.approval_expiry_hours));
+        .map_or(i64::from(settings.approval_expiry_hours), Limit::get);
     let arguments_text = Value::Object(arguments.clone()).to_string();
     let row = ApprovalRow {
         id: format!("apr_{}", uuid::Uuid::new_v4().simple()),
@@ -97,7 +77,7 @@ pub async fn request(
         arguments_hash: arguments_hash(&state.keyring, spec.name, &arguments_text).to_vec(),
         arguments: arguments_text,
         summary: summary::describe(ctx, spec, arguments).await,
-        state: State::Pending.as_str().to_owned(),
+        state: State::Pending,
         created_at: now,
         expires_at: now + expiry_hours * HOUR_MS,
         decided_at: None,
@@ -143,7 +123,7 @@ async fn approvers(state: &AppState, row: &ApprovalRow) -> Result<Vec<OdooUserRo
             .list_odoo_users()
             .await?
             .into_iter()
-            .filter(|u| Role::from_db(u.role.as_deref()) == Some(Role::Admin))
+            .filter(|u| u.role == Some(Role::Admin))
             .collect()),
     }
 }
@@ -156,7 +136,7 @@ pub fn may_decide(row: &ApprovalRow, decider: &OdooUserRow, four_eyes: bool) -> 
     }
     match row.approver_user_id {
         Some(approver) => approver == decider.id,
-        None => Role::from_db(decider.role.as_deref()) == Some(Role::Admin),
+        None => decider.role == Some(Role::Admin),
     }
 }
 
@@ -183,7 +163,7 @@ pub async fn status(
     };
     Ok(json!({
         "approval_id": row.id,
-        "state": row.state,
+        "state": row.state.as_db(),
         "summary": row.summary,
         "tool": row.tool,
         "created_at": crate::clock::format_utc(row.created_at),
@@ -209,12 +189,7 @@ pub async fn approve(
     };
     state
         .store
-        .finish_approval(
-            id,
-            final_state.as_str(),
-            result.as_deref(),
-            error.as_deref(),
-        )
+        .finish_approval(id, final_state, result.as_deref(), error.as_deref())
         .await?;
     let (audit_outcome, audit_error) = match ran {
         Ok(_) => (outcome::SUCCESS, None),
@@ -317,7 +292,7 @@ async fn decide(
     let now = state.clock.now();
     if !state
         .store
-        .decide_approval(id, to.as_str(), decider.id, reason, now)
+        .decide_approval(id, to, decider.id, reason, now)
         .await?
     {
         return Err(not_pending(state, id).await);
@@ -353,7 +328,7 @@ async fn decidable(
     if !may_decide(&row, decider, four_eyes) {
         return Err(Error::NotAllowed);
     }
-    if row.state != State::Pending.as_str() {
+    if row.state != State::Pending {
         return Err(Error::NotPending(row.state));
     }
     Ok(row)
@@ -361,9 +336,7 @@ async fn decidable(
 
 async fn not_pending(state: &AppState, id: &str) -> Error {
     match state.store.get_approval(id).await {
-        Ok(Some(row)) if row.state == State::Pending.as_str() => {
-            Error::NotPending("expired".into())
-        }
+        Ok(Some(row)) if row.state == State::Pending => Error::NotPending(State::Expired),
         Ok(Some(row)) => Error::NotPending(row.state),
         Ok(None) => Error::NotFound,
         Err(e) => Error::Store(e),

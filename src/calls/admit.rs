@@ -47,7 +47,7 @@ async fn check_models(
     ctx: &ToolContext<'_>,
     arguments: &Map<String, Value>,
 ) -> Result<(), ToolError> {
-    let allowed_models = policy::lines(&ctx.principal.connection.policy.allowed_models);
+    let allowed_models = &ctx.principal.connection.policy.allowed_models;
     if allowed_models.is_empty() {
         return Ok(());
     }
@@ -60,14 +60,12 @@ async fn check_models(
             "The model '{m}' is not among this connection's allowed models."
         ))
     };
-    if !models::allowed(&model, &allowed_models) {
+    if !allowed_models.allows(&model) {
         return Err(refuse(&model));
     }
     for touched in &touched.paths {
-        let forbidden = fields::first_forbidden(ctx, &model, touched, |m| {
-            models::allowed(m, &allowed_models)
-        })
-        .await?;
+        let forbidden =
+            fields::first_forbidden(ctx, &model, touched, |m| allowed_models.allows(m)).await?;
         if let Some(other) = forbidden {
             return Err(ToolError::Refused(format!(
                 "The field path '{}' reaches the model '{other}', which is not among this connection's allowed models.",

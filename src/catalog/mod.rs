@@ -253,6 +253,16 @@ pub fn find(name: &str) -> Option<&'static ToolSpec> {
     CATALOG.iter().find(|t| t.name == name)
 }
 
+impl Tool {
+    /// This tool's catalog entry (every tool has one; a test checks it).
+    pub fn spec(self) -> &'static ToolSpec {
+        CATALOG
+            .iter()
+            .find(|t| t.tool == self)
+            .expect("every tool is in the catalog")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,9 @@ use secrecy::ExposeSecret;
 
 use crate::clock::format_utc;
 use crate::config::ConnectionCommand;
-use crate::connections::{self, Actor, Scope};
-use crate::{settings, store};
+use crate::connections::{self, Actor, Policy, Scope};
+use crate::settings;
+use crate::values::Limit;
 
 pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
     match cmd {
@@ -30,9 +31,9 @@ pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
             .await?;
             if rate_per_minute.is_some() || rate_per_day.is_some() {
                 let created = connections::get(&store, issued.connection_id).await?;
-                let policy = store::PolicyColumns {
-                    rate_per_minute: rate_per_minute.map(i64::from),
-                    rate_per_day: rate_per_day.map(i64::from),
+                let policy = Policy {
+                    rate_per_minute: rate_per_minute.map(limit).transpose()?,
+                    rate_per_day: rate_per_day.map(limit).transpose()?,
                     ..created.policy
                 };
                 store
@@ -90,4 +91,10 @@ pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A rate limit flag: a whole number from 1 to [`Limit::MAX`].
+fn limit(n: u32) -> anyhow::Result<Limit> {
+    Limit::new(i64::from(n))
+        .ok_or_else(|| anyhow::anyhow!("a rate limit is a whole number from 1 to {}", Limit::MAX))
 }

@@ -14,11 +14,12 @@ use crate::config::{DemoArgs, SimVersion, SimulatorArgs};
 use crate::connections::{self, Scope};
 use crate::odoo::sim::{OdooVersion, SimOptions, Simulator};
 use crate::odoo::{OdooClient, OdooConfig, ProtocolChoice};
-use crate::policy::ip::IpList;
 use crate::secrets::Keyring;
 use crate::store::Store;
 use crate::transport::HttpLimits;
 use crate::users;
+use crate::users::Role;
+use crate::values::IpList;
 
 const DEMO_DATABASE: &str = "demo";
 
@@ -136,8 +137,8 @@ async fn seed(
         now,
     )
     .await?;
-    store.set_role("admin", Some("admin"), now).await?;
-    store.set_role("demo", Some("user"), now).await?;
+    store.set_role("admin", Some(Role::Admin), now).await?;
+    store.set_role("demo", Some(Role::User), now).await?;
     let existing = connections::list(store).await?;
     let issued = match existing
         .iter()

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::app::{App, AppConfig};
 use crate::config::ServeArgs;
-use crate::policy::ip::IpList;
+use crate::values::IpList;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let trusted_proxies = IpList::parse(&args.http.trusted_proxies.join("\n")).map_err(|bad| {

@@ -44,7 +44,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
                     u.odoo_uid,
                     u.name,
                     u.protocol,
-                    u.role.as_deref().unwrap_or("-"),
+                    u.role.map_or("-", Role::as_db),
                     format_utc(u.linked_at)
                 );
             }
@@ -79,7 +79,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
 /// Gives `login` a role now if linked, else at its first console sign-in.
 pub async fn grant(store: &Store, login: &str, role: Role) -> anyhow::Result<()> {
     if store
-        .set_role(login, Some(role.as_db()), super::clock().now())
+        .set_role(login, Some(role), super::clock().now())
         .await?
     {
         println!("{login} is now {}.", role.label());

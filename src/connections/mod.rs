@@ -12,6 +12,7 @@ pub mod redirect;
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
 use crate::secrets::{self, Keyring};
 use crate::store::{self, ConnectionRow, NewConnection, Store};
+pub use crate::values::{ClientType, Kind, Policy, Scope};
 
 /// Every API key starts with this, so secret scanners and people recognise it.
 pub const API_KEY_PREFIX: &str = "omg_";
@@ -33,8 +34,6 @@ pub enum Error {
     UnknownUser(String),
     #[error("a connection needs a name (1 to {MAX_NAME_LEN} characters)")]
     BadName,
-    #[error("unknown scope '{0}': use 'full' or 'read-only'")]
-    BadScope(String),
     #[error("connection {0} is not an API-key connection")]
     NotAnApiKey(i64),
     #[error("connection {0} is not a confidential OAuth client")]
@@ -50,65 +49,6 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    ApiKey,
-    OAuth,
-}
-
-impl Kind {
-    fn from_db(s: &str) -> Self {
-        if s == "oauth" {
-            Self::OAuth
-        } else {
-            Self::ApiKey
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::ApiKey => "API Key",
-            Self::OAuth => "OAuth Client",
-        }
-    }
-}
-
-/// What a connection may do in Odoo. Read Only hides and refuses every write tool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    Full,
-    ReadOnly,
-}
-
-impl Scope {
-    pub fn parse(s: &str) -> Result<Self> {
-        match s
-            .trim()
-            .to_ascii_lowercase()
-            .replace(['_', ' '], "-")
-            .as_str()
-        {
-            "full" | "full-access" => Ok(Self::Full),
-            "read-only" | "readonly" | "read" => Ok(Self::ReadOnly),
-            _ => Err(Error::BadScope(s.to_owned())),
-        }
-    }
-
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::ReadOnly => "read_only",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Full => "Full Access",
-            Self::ReadOnly => "Read Only",
-        }
-    }
-}
 
 /// The colour-coded state of a connection, derived from its history and the idle threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +109,7 @@ pub struct Connection {
     pub scope: Scope,
     pub key_prefix: Option<String>,
     pub description: String,
-    pub policy: store::PolicyColumns,
+    pub policy: Policy,
     pub created_at: Millis,
     pub revoked_at: Option<Millis>,
     pub last_used_at: Option<Millis>,
@@ -186,13 +126,12 @@ impl From<ConnectionRow> for Connection {
     fn from(row: ConnectionRow) -> Self {
         Self {
             id: row.id,
-            kind: Kind::from_db(&row.kind),
+            kind: row.kind,
             name: row.name,
             odoo_user_id: row.odoo_user_id,
             user_login: row.user_login,
             user_name: row.user_name,
-            // An unreadable scope narrows rather than widens.
-            scope: Scope::parse(&row.scope).unwrap_or(Scope::ReadOnly),
+            scope: row.scope,
             key_prefix: row.key_prefix,
             description: row.description,
             policy: row.policy,
@@ -249,10 +188,10 @@ pub async fn create_api_key(
         .ok_or_else(|| Error::UnknownUser(user_login.to_owned()))?;
     let material = new_key(keyring)?;
     let new = NewConnection {
-        kind: "api_key",
+        kind: Kind::ApiKey,
         name,
         odoo_user_id: user.id,
-        scope: scope.as_db(),
+        scope,
         key_prefix: &material.prefix,
         key_hash: &material.hash,
         description: "",
@@ -374,31 +313,6 @@ pub const CLIENT_SECRET_PREFIX: &str = "omg_cs_";
 /// Client ids are identifiers, not secrets; the prefix only makes them recognisable.
 const CLIENT_ID_PREFIX: &str = "omgc_";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientType {
-    /// Authenticates with PKCE only (`token_endpoint_auth_method: none`).
-    Public,
-    /// Also authenticates with its client secret.
-    Confidential,
-}
-
-impl ClientType {
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Confidential => "confidential",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Self {
-        if s == "confidential" {
-            Self::Confidential
-        } else {
-            Self::Public
-        }
-    }
-}
-
 /// What a new OAuth client is.
 pub struct OAuthClientSpec<'a> {
     /// The connection's name in the console.
@@ -470,7 +384,7 @@ pub async fn create_oauth_client(
     let new = store::NewOAuthClient {
         name,
         client_id: &client_id,
-        client_type: spec.client_type.as_db(),
+        client_type: spec.client_type,
         secret_hash: secret_hash.as_ref().map(|h| h.as_slice()),
         redirect_uris: &redirect_uris,
         client_name: name,
@@ -548,17 +462,6 @@ mod tests {
             "for 3 days, 4 hours"
         );
         assert_eq!(idle_for(NOW - DAY_MS - HOUR_MS, NOW), "for 1 day, 1 hour");
-    }
-
-    #[test]
-    fn scopes_parse_from_cli_console_and_store_spellings() {
-        for s in ["full", "Full Access", "full_access"] {
-            assert_eq!(Scope::parse(s).unwrap(), Scope::Full, "{s}");
-        }
-        for s in ["read-only", "read_only", "READONLY"] {
-            assert_eq!(Scope::parse(s).unwrap(), Scope::ReadOnly, "{s}");
-        }
-        assert!(matches!(Scope::parse("admin"), Err(Error::BadScope(_))));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub async fn users(
         .await?
         .into_iter()
         .map(|u| {
-            let role = Role::from_db(u.role.as_deref());
+            let role = u.role;
             UserRow {
                 id: u.id,
                 is_me: u.id == user.user.id,
@@ -80,7 +80,7 @@ pub async fn set_role(
     };
     let changed = state
         .store
-        .set_role_keeping_an_admin(&target.login, new_role.map(Role::as_db), state.clock.now())
+        .set_role_keeping_an_admin(&target.login, new_role, state.clock.now())
         .await?;
     if !changed {
         // The user exists (read above): only the last-administrator rule refuses.

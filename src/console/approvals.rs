@@ -13,12 +13,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Layout, Tab};
-use crate::approvals::{self, State as ApprovalState};
+use crate::approvals;
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis, format_utc};
 use crate::connections;
 use crate::state::AppState;
 use crate::store::{ApprovalRow, OdooUserRow};
-use crate::web::encode_query;
+use crate::values::ApprovalState;
 use crate::web::session::{CurrentUser, Post};
 use crate::web::{PageError, render, render_status, see_other};
 
@@ -26,32 +26,40 @@ use crate::web::{PageError, render, render_status, see_other};
 const LIST_LIMIT: i64 = 500;
 
 /// The state filters, in the order of the side panel; `pending` is the default.
-const FILTERS: &[(&str, &str)] = &[
-    ("pending", "Pending"),
-    ("executed", "Executed"),
-    ("failed", "Failed"),
-    ("rejected", "Rejected"),
-    ("expired", "Expired"),
-    ("approved", "Approved (running)"),
-    ("all", "All"),
+/// The inbox's filters, in the order of their links: one state, or `None` for all requests.
+const FILTERS: &[Option<ApprovalState>] = &[
+    Some(ApprovalState::Pending),
+    Some(ApprovalState::Executed),
+    Some(ApprovalState::Failed),
+    Some(ApprovalState::Rejected),
+    Some(ApprovalState::Expired),
+    Some(ApprovalState::Approved),
+    None,
 ];
+
+fn filter_label(filter: Option<ApprovalState>) -> &'static str {
+    match filter {
+        Some(ApprovalState::Approved) => "Approved (running)",
+        Some(state) => state_label(state),
+        None => "All",
+    }
+}
 
 const ANY_ADMIN: &str = "any MCP Administrator";
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct InboxQuery {
-    /// One of [`FILTERS`]; absent means `pending`.
+    /// A state, or `all`; absent or unknown means `pending`.
     pub state: String,
 }
 
 impl InboxQuery {
-    fn state(&self) -> &str {
-        if FILTERS.iter().any(|(k, _)| *k == self.state) {
-            &self.state
-        } else {
-            "pending"
+    fn filter(&self) -> Option<ApprovalState> {
+        if self.state == "all" {
+            return None;
         }
+        Some(self.state.parse().unwrap_or(ApprovalState::Pending))
     }
 }
 
@@ -72,7 +80,7 @@ pub struct Row {
     pub expires: String,
     /// "expires in 5 h" while pending.
     pub expires_in: Option<String>,
-    pub state: String,
+    pub state: ApprovalState,
     pub state_label: &'static str,
 }
 
@@ -129,21 +137,20 @@ impl Names {
     }
 }
 
-pub fn state_label(state: &str) -> &'static str {
+pub fn state_label(state: ApprovalState) -> &'static str {
     match state {
-        "pending" => "Pending",
-        "approved" => "Approved",
-        "executed" => "Executed",
-        "failed" => "Failed",
-        "rejected" => "Rejected",
-        "expired" => "Expired",
-        _ => "Unknown",
+        ApprovalState::Pending => "Pending",
+        ApprovalState::Approved => "Approved",
+        ApprovalState::Executed => "Executed",
+        ApprovalState::Failed => "Failed",
+        ApprovalState::Rejected => "Rejected",
+        ApprovalState::Expired => "Expired",
     }
 }
 
 /// "in 23 h", "in 40 min", or `None` once the time is up or the request is closed.
 pub fn expires_in(row: &ApprovalRow, now: Millis) -> Option<String> {
-    if row.state != ApprovalState::Pending.as_str() || row.expires_at <= now {
+    if row.state != ApprovalState::Pending || row.expires_at <= now {
         return None;
     }
     let left = row.expires_at - now;
@@ -169,12 +176,11 @@ pub async fn inbox(
     user: CurrentUser,
     Query(query): Query<InboxQuery>,
 ) -> Result<Response, PageError> {
-    let selected = query.state();
+    let selected = query.filter();
     let involving = (!user.is_admin()).then_some(user.user.id);
-    let filter = (selected != "all").then_some(selected);
     let found = state
         .store
-        .list_approvals_for(filter, involving, LIST_LIMIT)
+        .list_approvals_for(selected, involving, LIST_LIMIT)
         .await?;
     let names = Names::load(&state).await?;
     let now = state.clock.now();
@@ -190,29 +196,27 @@ pub async fn inbox(
             created: format_utc(r.created_at),
             expires: format_utc(r.expires_at),
             expires_in: expires_in(r, now),
-            state: r.state.clone(),
-            state_label: state_label(&r.state),
+            state: r.state,
+            state_label: state_label(r.state),
         })
         .collect();
-    let filter_label = FILTERS
-        .iter()
-        .find(|(k, _)| *k == selected)
-        .map_or("Pending", |(_, l)| l);
     render(&InboxPage {
         layout: Layout::new(&user, Tab::Approvals, "Approvals"),
         filters: FILTERS
             .iter()
-            .map(|&(key, label)| FilterLink {
-                label,
-                url: if key == "pending" {
-                    "/console/approvals".to_owned()
-                } else {
-                    format!("/console/approvals?state={}", encode_query(key))
+            .map(|&filter| FilterLink {
+                label: filter_label(filter),
+                url: match filter {
+                    Some(ApprovalState::Pending) => "/console/approvals".to_owned(),
+                    other => format!(
+                        "/console/approvals?state={}",
+                        other.map_or("all", ApprovalState::as_db)
+                    ),
                 },
-                active: key == selected,
+                active: filter == selected,
             })
             .collect(),
-        filter_label,
+        filter_label: filter_label(selected),
         rows,
     })
 }
@@ -257,7 +261,7 @@ async fn detail_page(
 ) -> Result<DetailPage, PageError> {
     let names = Names::load(state).await?;
     let now = state.clock.now();
-    let pending = row.state == ApprovalState::Pending.as_str();
+    let pending = row.state == ApprovalState::Pending;
     let four_eyes = state.settings.get(&state.store).await?.four_eyes;
     let allowed = approvals::may_decide(&row, &user.user, four_eyes);
     let cannot_decide = (pending && !allowed).then(|| {
@@ -274,7 +278,7 @@ async fn detail_page(
     });
     Ok(DetailPage {
         layout: Layout::new(user, Tab::Approvals, "Approval request"),
-        state_label: state_label(&row.state),
+        state_label: state_label(row.state),
         arguments: pretty(&row.arguments),
         requester: names.user(row.requester_user_id),
         connection: names.connection(row.connection_id),
@@ -327,7 +331,7 @@ pub async fn approve(
     Post { user, .. }: Post<NoFields>,
 ) -> Result<Response, PageError> {
     let message = match approvals::approve(&state, &id, &user.user).await {
-        Ok(row) if row.state == ApprovalState::Executed.as_str() => {
+        Ok(row) if row.state == ApprovalState::Executed => {
             format!("Approved and executed: {}", row.summary)
         }
         Ok(row) => format!(
@@ -419,7 +423,7 @@ mod tests {
             arguments: "{}".into(),
             arguments_hash: vec![],
             summary: String::new(),
-            state: state.into(),
+            state: state.parse().unwrap(),
             created_at: 0,
             expires_at,
             decided_at: None,
@@ -453,9 +457,9 @@ mod tests {
     #[test]
     fn unknown_filters_fall_back_to_pending() {
         let q = |s: &str| InboxQuery { state: s.into() };
-        assert_eq!(q("").state(), "pending");
-        assert_eq!(q("nonsense").state(), "pending");
-        assert_eq!(q("all").state(), "all");
-        assert_eq!(q("expired").state(), "expired");
+        assert_eq!(q("").filter(), Some(ApprovalState::Pending));
+        assert_eq!(q("nonsense").filter(), Some(ApprovalState::Pending));
+        assert_eq!(q("all").filter(), None);
+        assert_eq!(q("expired").filter(), Some(ApprovalState::Expired));
     }
 }

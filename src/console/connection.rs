@@ -19,7 +19,8 @@ use crate::connections::{self, Connection, Kind, Status};
 use crate::settings::ServerSettings;
 use crate::state::AppState;
 use crate::store::{OAuthClientRow, OdooUserRow};
-use crate::web::session::{self, CurrentUser, Post, Role};
+use crate::values::{self, ClientType};
+use crate::web::session::{self, CurrentUser, Post};
 use crate::web::{PageError, render, render_status, see_other};
 
 /// What the form shows about a connection besides the editable fields.
@@ -48,7 +49,6 @@ pub struct View {
 impl View {
     fn new(c: &Connection, oauth: Option<&OAuthClientRow>, s: &ServerSettings, now: i64) -> Self {
         let status = c.status(s.idle_after(), now);
-        let client_type = oauth.map(|o| o.client_type.clone()).unwrap_or_default();
         Self {
             id: c.id,
             name: c.name.clone(),
@@ -68,12 +68,11 @@ impl View {
                 .map(|p| format!("{p}…"))
                 .unwrap_or_default(),
             client_id: oauth.map(|o| o.client_id.clone()).unwrap_or_default(),
-            confidential: client_type == "confidential",
+            confidential: oauth.is_some_and(|o| o.client_type == ClientType::Confidential),
             redirect_uris: oauth
                 .map(|o| {
-                    crate::policy::lines(&o.redirect_uris)
-                        .iter()
-                        .map(|s| (*s).to_owned())
+                    values::entries(&o.redirect_uris)
+                        .map(str::to_owned)
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -123,7 +122,7 @@ async fn approvers(state: &AppState) -> Result<Vec<OdooUserRow>, PageError> {
         .list_odoo_users()
         .await?
         .into_iter()
-        .filter(|u| Role::from_db(u.role.as_deref()).is_some())
+        .filter(|u| u.role.is_some())
         .collect())
 }
 
@@ -245,7 +244,7 @@ pub async fn rotate_secret(
     let oauth = state.store.get_oauth_client(id).await?;
     let confidential = oauth
         .as_ref()
-        .is_some_and(|o| o.client_type == "confidential");
+        .is_some_and(|o| o.client_type == ClientType::Confidential);
     if c.kind != Kind::OAuth || !confidential {
         return Err(PageError::NotFound);
     }

@@ -3,15 +3,11 @@
 
 use serde::Deserialize;
 
-use crate::catalog;
-use crate::catalog::validate;
-use crate::connections::{Connection, Kind};
-use crate::policy::ip::IpList;
-use crate::store::{OdooUserRow, PolicyColumns};
+use crate::connections::{Connection, Kind, Policy};
+use crate::store::OdooUserRow;
+use crate::values::{IpList, Limit, ModelList, ToolList};
 
 pub const MAX_DESCRIPTION: usize = 4000;
-/// Largest accepted per-connection rate limit or expiry (a typo guard, not a policy).
-const MAX_NUMBER: i64 = 1_000_000_000;
 
 /// The form as posted (and as re-rendered after an error): text, exactly as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -90,24 +86,21 @@ pub fn tags(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn list_for_input(stored: &str) -> String {
-    crate::policy::lines(stored).join(", ")
-}
-
 impl ConnectionInput {
     pub fn from_connection(c: &Connection) -> Self {
         let p = &c.policy;
         let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        let limit = |n: Option<Limit>| num(n.map(Limit::get));
         Self {
-            allowed_tools: list_for_input(&p.allowed_tools),
-            allowed_models: list_for_input(&p.allowed_models),
-            approval_tools: list_for_input(&p.approval_tools),
+            allowed_tools: p.allowed_tools.names().collect::<Vec<_>>().join(", "),
+            allowed_models: p.allowed_models.names().collect::<Vec<_>>().join(", "),
+            approval_tools: p.approval_tools.names().collect::<Vec<_>>().join(", "),
             approver: num(p.approver_user_id),
-            approval_expiry_hours: num(p.approval_expiry_hours),
-            allowed_ips: p.allowed_ips.clone(),
-            blocked_ips: p.blocked_ips.clone(),
-            rate_per_minute: num(p.rate_per_minute),
-            rate_per_day: num(p.rate_per_day),
+            approval_expiry_hours: limit(p.approval_expiry_hours),
+            allowed_ips: p.allowed_ips.to_string(),
+            blocked_ips: p.blocked_ips.to_string(),
+            rate_per_minute: limit(p.rate_per_minute),
+            rate_per_day: limit(p.rate_per_day),
             description: c.description.clone(),
         }
     }
@@ -120,11 +113,20 @@ impl ConnectionInput {
         kind: Kind,
         approvers: &[OdooUserRow],
         own_user: Option<i64>,
-    ) -> Result<(String, PolicyColumns), Box<FieldErrors>> {
+    ) -> Result<(String, Policy), Box<FieldErrors>> {
         let mut e = FieldErrors::default();
-        let allowed_tools = tool_list(&self.allowed_tools, &mut e.allowed_tools);
-        let approval_tools = tool_list(&self.approval_tools, &mut e.approval_tools);
-        let allowed_models = model_list(&self.allowed_models, &mut e.allowed_models);
+        let allowed_tools = field(
+            ToolList::parse(tags(&self.allowed_tools)),
+            &mut e.allowed_tools,
+        );
+        let approval_tools = field(
+            ToolList::parse(tags(&self.approval_tools)),
+            &mut e.approval_tools,
+        );
+        let allowed_models = field(
+            ModelList::parse(tags(&self.allowed_models)),
+            &mut e.allowed_models,
+        );
         let approver_user_id = approver(&self.approver, approvers, &mut e.approver);
         if approver_user_id.is_some() && approver_user_id == own_user {
             e.approver.push(
@@ -168,7 +170,7 @@ impl ConnectionInput {
         }
         Ok((
             description,
-            PolicyColumns {
+            Policy {
                 allowed_tools,
                 allowed_models,
                 approval_tools,
@@ -183,52 +185,22 @@ impl ConnectionInput {
     }
 }
 
-fn tool_list(text: &str, errors: &mut Vec<String>) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for t in tags(text) {
-        if catalog::find(t).is_none() {
-            errors.push(format!(
-                "'{}' is not a tool of the catalog. Known tools: {}.",
-                shorten(t),
-                catalog::CATALOG
-                    .iter()
-                    .map(|t| t.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        } else if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    out.join("\n")
+/// The value of a field that parsed, else its messages go to the field (and a default stands
+/// in, never stored: any message fails the whole form).
+fn field<T: Default>(parsed: Result<T, Vec<String>>, errors: &mut Vec<String>) -> T {
+    parsed.unwrap_or_else(|e| {
+        errors.extend(e);
+        T::default()
+    })
 }
 
-fn model_list(text: &str, errors: &mut Vec<String>) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for m in tags(text) {
-        match validate::model(m) {
-            Ok(m) if !out.contains(&m) => out.push(m),
-            Ok(_) => {}
-            Err(msg) => errors.push(format!("{msg}.")),
-        }
-    }
-    out.join("\n")
-}
-
-fn ip_list(text: &str, errors: &mut Vec<String>) -> String {
-    let text = text.replace("\r\n", "\n");
-    if let Err(bad) = IpList::parse(&text) {
-        errors.extend(
-            bad.iter()
-                .map(|b| format!("{}.", capitalise(&b.to_string()))),
-        );
-    }
-    text.lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_owned()
+fn ip_list(text: &str, errors: &mut Vec<String>) -> IpList {
+    let parsed = IpList::parse(text).map_err(|bad| {
+        bad.iter()
+            .map(|b| format!("{}.", capitalise(&b.to_string())))
+            .collect()
+    });
+    field(parsed, errors)
 }
 
 fn approver(text: &str, approvers: &[OdooUserRow], errors: &mut Vec<String>) -> Option<i64> {
@@ -253,16 +225,17 @@ fn approver(text: &str, approvers: &[OdooUserRow], errors: &mut Vec<String>) -> 
 }
 
 /// Blank → `None` (the server default); else a whole number from 1 up.
-fn number(text: &str, what: &str, unit: &str, errors: &mut Vec<String>) -> Option<i64> {
+fn number(text: &str, what: &str, unit: &str, errors: &mut Vec<String>) -> Option<Limit> {
     let text = text.trim().replace(['_', ','], "");
     if text.is_empty() {
         return None;
     }
-    match text.parse::<i64>() {
-        Ok(n) if (1..=MAX_NUMBER).contains(&n) => Some(n),
-        _ => {
+    match text.parse::<i64>().ok().and_then(Limit::new) {
+        Some(n) => Some(n),
+        None => {
             errors.push(format!(
-                "{what} must be a whole number of {unit} from 1 to {MAX_NUMBER}, or blank for the server default ('{}' is not).",
+                "{what} must be a whole number of {unit} from 1 to {}, or blank for the server default ('{}' is not).",
+                Limit::MAX,
                 shorten(&text)
             ));
             None
@@ -297,7 +270,7 @@ mod tests {
             name: format!("User {id}"),
             protocol: "json2".into(),
             secret_sealed: vec![],
-            role: Some("admin".into()),
+            role: Some(crate::users::Role::Admin),
             linked_at: 0,
             updated_at: 0,
         }
@@ -318,12 +291,15 @@ mod tests {
         };
         let (desc, p) = input.parse(Kind::ApiKey, &[user(2)], None).unwrap();
         assert_eq!(desc, "Marketing intern");
-        assert_eq!(p.allowed_tools, "search_records\nget_record");
-        assert_eq!(p.allowed_models, "res.partner\nsale.order");
+        assert_eq!(p.allowed_tools.to_string(), "search_records\nget_record");
+        assert_eq!(p.allowed_models.to_string(), "res.partner\nsale.order");
         assert_eq!(p.approver_user_id, Some(2));
-        assert_eq!(p.approval_expiry_hours, Some(48));
-        assert_eq!(p.allowed_ips, "10.0.0.0/8 # office\n2001:db8::/32");
-        assert_eq!((p.rate_per_minute, p.rate_per_day), (Some(30), None));
+        assert_eq!(p.approval_expiry_hours, Limit::new(48));
+        assert_eq!(
+            p.allowed_ips.as_text(),
+            "10.0.0.0/8 # office\n2001:db8::/32"
+        );
+        assert_eq!((p.rate_per_minute, p.rate_per_day), (Limit::new(30), None));
     }
 
     #[test]

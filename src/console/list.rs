@@ -352,8 +352,8 @@ fn facets(query: &ListQuery) -> Vec<Facet> {
 mod tests {
     use super::*;
     use crate::clock::DAY_MS;
+    use crate::connections::Policy;
     use crate::connections::Scope;
-    use crate::store::PolicyColumns;
 
     const NOW: Millis = 100 * DAY_MS;
 
@@ -368,7 +368,7 @@ mod tests {
             scope: Scope::Full,
             key_prefix: None,
             description: String::new(),
-            policy: PolicyColumns::default(),
+            policy: Policy::default(),
             created_at: 0,
             revoked_at: revoked.then_some(1),
             last_used_at: used,

@@ -50,7 +50,7 @@ pub async fn form(
     if let Some(token) = session::cookie(&headers, session::COOKIE) {
         let hash = state.keyring.token_hash(token).0;
         if let Some(row) = state.store.find_session(&hash, state.clock.now()).await?
-            && Role::from_db(row.user.role.as_deref()).is_some()
+            && row.user.role.is_some()
         {
             return Ok(see_other(&next));
         }
@@ -143,10 +143,7 @@ pub async fn submit(
     attempt.forgive(store).await?;
     // The role decides before anything is stored: a person without one leaves no credential.
     let known = store.find_odoo_user(&verified.login).await?;
-    let role = match known
-        .as_ref()
-        .and_then(|u| Role::from_db(u.role.as_deref()))
-    {
+    let role = match known.as_ref().and_then(|u| u.role) {
         Some(role) => role,
         None => match pending_role(&state, &verified.login).await? {
             Some(role) => role,
@@ -161,7 +158,7 @@ pub async fn submit(
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?;
     if user.role.is_none() {
-        store.set_role(&user.login, Some(role.as_db()), now).await?;
+        store.set_role(&user.login, Some(role), now).await?;
         store
             .put_setting(&pending_role_key(&user.login), "")
             .await?;

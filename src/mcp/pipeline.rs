@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use crate::calls::{HolderCredential, Principal, PrincipalError};
 use crate::connections::{self, Connection, Kind};
 use crate::oauth::{self, bearer::GrantedScope};
-use crate::policy::ip::{IpList, IpRefusal};
+use crate::policy::ip::IpRefusal;
 use crate::policy::rate_limit::{Exceeded, Limits};
 use crate::policy::{self};
 use crate::state::AppState;
@@ -121,15 +121,7 @@ async fn authenticate(
 
 fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {
     let policy = &connection.policy;
-    if policy.allowed_ips.trim().is_empty() && policy.blocked_ips.trim().is_empty() {
-        return Ok(());
-    }
-    // Lists are validated when saved; an unreadable stored list fails closed.
-    let parse =
-        |text: &str| IpList::parse(text).map_err(|_| internal("a stored IP list does not parse"));
-    let allowed = parse(&policy.allowed_ips)?;
-    let blocked = parse(&policy.blocked_ips)?;
-    policy::ip::check(client_ip, &allowed, &blocked).map_err(Refusal::Ip)
+    policy::ip::check(client_ip, &policy.allowed_ips, &policy.blocked_ips).map_err(Refusal::Ip)
 }
 
 fn internal(error: impl std::fmt::Display) -> Refusal {

@@ -39,7 +39,7 @@ pub struct ClientConnection {
 impl From<OAuthClientRow> for Client {
     fn from(row: OAuthClientRow) -> Self {
         Self {
-            client_type: ClientType::from_db(&row.client_type),
+            client_type: row.client_type,
             secret_hash: row.secret_hash,
             redirect_uris: row.redirect_uris.lines().map(str::to_owned).collect(),
             name: row.client_name,

@@ -11,6 +11,7 @@ use super::Params;
 use super::audit::Note;
 use super::clients;
 use super::error::{Error, Result, no_store};
+use crate::connections::ClientType;
 use crate::state::AppState;
 
 pub async fn revoke(
@@ -54,7 +55,7 @@ async fn revoke_token(
     }
     if client.is_none() {
         let owner = state.store.get_oauth_client(row.connection_id).await?;
-        if owner.is_some_and(|o| o.client_type == "confidential") {
+        if owner.is_some_and(|o| o.client_type == ClientType::Confidential) {
             return Err(Error::InvalidClient(
                 "This token belongs to a confidential client: authenticate as that client to revoke it."
                     .into(),

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use axum::http::HeaderMap;
 
-use super::ip::IpList;
+use crate::values::IpList;
 
 /// The client address of a request: [`client_ip`] over every `X-Forwarded-For` line, in order.
 /// A proxy may add its own line rather than extend the client's, so reading only the first

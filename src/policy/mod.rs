@@ -27,19 +27,11 @@ pub fn tool_decision(connection: &Connection, tool: &ToolSpec) -> Result<(), Den
     if connection.scope == Scope::ReadOnly && !tool.read_only {
         return Err(Denial::ReadOnlyScope(tool.name.to_owned()));
     }
-    let allowed = lines(&connection.policy.allowed_tools);
-    if !allowed.is_empty() && !allowed.contains(&tool.name) {
+    let allowed = &connection.policy.allowed_tools;
+    if !allowed.is_empty() && !allowed.contains(tool.tool) {
         return Err(Denial::ToolNotAllowed(tool.name.to_owned()));
     }
     Ok(())
-}
-
-/// The entries of a newline-separated list setting, trimmed, blank lines and `#` comments left out.
-pub fn lines(text: &str) -> Vec<&str> {
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or("").trim())
-        .filter(|l| !l.is_empty())
-        .collect()
 }
 
 /// Whether this call is held for approval: the tool is listed under "Tools that need approval"
@@ -56,7 +48,7 @@ pub fn needs_approval(
         .unwrap_or(false);
     !dry_run
         && spec.tool != crate::catalog::Tool::GetApprovalStatus
-        && lines(&connection.policy.approval_tools).contains(&spec.name)
+        && connection.policy.approval_tools.contains(spec.tool)
 }
 
 #[cfg(test)]
@@ -64,7 +56,7 @@ mod tests {
     use super::*;
     use crate::catalog;
     use crate::connections::Kind;
-    use crate::store::PolicyColumns;
+    use crate::values::{Policy, ToolList};
 
     fn connection(scope: Scope, allowed_tools: &str) -> Connection {
         Connection {
@@ -77,9 +69,9 @@ mod tests {
             scope,
             key_prefix: None,
             description: String::new(),
-            policy: PolicyColumns {
-                allowed_tools: allowed_tools.into(),
-                ..PolicyColumns::default()
+            policy: Policy {
+                allowed_tools: allowed_tools.parse::<ToolList>().unwrap(),
+                ..Policy::default()
             },
             created_at: 0,
             revoked_at: None,

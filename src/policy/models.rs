@@ -113,11 +113,6 @@ fn add(paths: &mut Vec<Touched>, path: &str, reads_target: bool) {
     }
 }
 
-/// Whether `model` is admitted by an Allowed Models list (empty = no restriction).
-pub fn allowed(model: &str, allowed_models: &[&str]) -> bool {
-    allowed_models.is_empty() || allowed_models.contains(&model)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,12 +194,5 @@ mod tests {
                 "company_id.name"
             ]
         );
-    }
-
-    #[test]
-    fn an_empty_list_allows_every_model() {
-        assert!(allowed("res.partner", &[]));
-        assert!(allowed("res.partner", &["res.partner", "sale.order"]));
-        assert!(!allowed("res.users", &["res.partner"]));
     }
 }

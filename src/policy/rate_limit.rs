@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use crate::clock::{DAY_MS, MINUTE_MS, Millis, format_utc};
 use crate::settings::ServerSettings;
-use crate::store::{self, PolicyColumns, Store};
+use crate::store::{self, Store};
+use crate::values::{Limit, Policy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Window {
@@ -47,14 +48,14 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn effective(policy: &PolicyColumns, settings: &ServerSettings) -> Self {
+    pub fn effective(policy: &Policy, settings: &ServerSettings) -> Self {
         Self {
             per_minute: policy
                 .rate_per_minute
-                .unwrap_or(i64::from(settings.rate_per_minute)),
+                .map_or(i64::from(settings.rate_per_minute), Limit::get),
             per_day: policy
                 .rate_per_day
-                .unwrap_or(i64::from(settings.rate_per_day)),
+                .map_or(i64::from(settings.rate_per_day), Limit::get),
         }
     }
 }
@@ -185,7 +186,7 @@ mod tests {
     #[test]
     fn connection_overrides_win_over_server_defaults() {
         let settings = ServerSettings::default();
-        let none = PolicyColumns::default();
+        let none = Policy::default();
         assert_eq!(
             Limits::effective(&none, &settings),
             Limits {
@@ -193,9 +194,9 @@ mod tests {
                 per_day: 10_000
             }
         );
-        let own = PolicyColumns {
-            rate_per_minute: Some(5),
-            ..PolicyColumns::default()
+        let own = Policy {
+            rate_per_minute: Limit::new(5),
+            ..Policy::default()
         };
         assert_eq!(Limits::effective(&own, &settings).per_minute, 5);
     }

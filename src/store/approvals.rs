@@ -5,6 +5,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{Result, Store, on_pool};
 use crate::clock::Millis;
+use crate::values::ApprovalState;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApprovalRow {
@@ -16,7 +17,7 @@ pub struct ApprovalRow {
     pub arguments: String,
     pub arguments_hash: Vec<u8>,
     pub summary: String,
-    pub state: String,
+    pub state: ApprovalState,
     pub created_at: Millis,
     pub expires_at: Millis,
     pub decided_at: Option<Millis>,
@@ -47,7 +48,7 @@ impl Store {
             .bind(&a.arguments)
             .bind(&a.arguments_hash)
             .bind(&a.summary)
-            .bind(&a.state)
+            .bind(a.state.as_db())
             .bind(a.created_at)
             .bind(a.expires_at)
             .bind(&a.activity_ids)
@@ -71,7 +72,7 @@ impl Store {
     /// Newest first; `state` filters when given.
     pub async fn list_approvals(
         &self,
-        state: Option<&str>,
+        state: Option<ApprovalState>,
         limit: i64,
     ) -> Result<Vec<ApprovalRow>> {
         let sql = format!(
@@ -80,7 +81,7 @@ impl Store {
         );
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, ApprovalRow>(AssertSqlSafe(sql))
-            .bind(state)
+            .bind(state.map(ApprovalState::as_db))
             .bind(limit)
             .fetch_all(pool)
             .await)?,
@@ -91,7 +92,7 @@ impl Store {
     /// given; `involving` (an MCP User's id) keeps only the requests they filed or must decide.
     pub async fn list_approvals_for(
         &self,
-        state: Option<&str>,
+        state: Option<ApprovalState>,
         involving: Option<i64>,
         limit: i64,
     ) -> Result<Vec<ApprovalRow>> {
@@ -104,7 +105,7 @@ impl Store {
         );
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, ApprovalRow>(AssertSqlSafe(sql))
-            .bind(state)
+            .bind(state.map(ApprovalState::as_db))
             .bind(involving)
             .bind(limit)
             .fetch_all(pool)
@@ -134,7 +135,7 @@ impl Store {
     pub async fn decide_approval(
         &self,
         id: &str,
-        state: &str,
+        state: ApprovalState,
         decided_by: i64,
         reason: Option<&str>,
         now: Millis,
@@ -143,7 +144,7 @@ impl Store {
             "UPDATE approvals SET state = $2, decided_by = $3, reason = $4, decided_at = $5
              WHERE id = $1 AND state = 'pending' AND expires_at > $5")
             .bind(id)
-            .bind(state)
+            .bind(state.as_db())
             .bind(decided_by)
             .bind(reason)
             .bind(now)
@@ -157,7 +158,7 @@ impl Store {
     pub async fn finish_approval(
         &self,
         id: &str,
-        state: &str,
+        state: ApprovalState,
         result: Option<&str>,
         error: Option<&str>,
     ) -> Result<bool> {
@@ -165,7 +166,7 @@ impl Store {
             "UPDATE approvals SET state = $2, result = $3, error = $4
              WHERE id = $1 AND state = 'approved'")
             .bind(id)
-            .bind(state)
+            .bind(state.as_db())
             .bind(result)
             .bind(error)
             .execute(pool)

@@ -4,40 +4,27 @@ use sqlx::AssertSqlSafe;
 
 use super::{Result, Store, on_pool};
 use crate::clock::Millis;
+use crate::values::{Kind, Limit, Policy, Scope};
 
 /// A connection joined with the login and name of the Odoo user it acts as.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConnectionRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub name: String,
     pub odoo_user_id: Option<i64>,
     pub user_login: Option<String>,
     pub user_name: Option<String>,
-    pub scope: String,
+    pub scope: Scope,
     pub key_prefix: Option<String>,
     pub key_hash: Option<Vec<u8>>,
     pub description: String,
     #[sqlx(flatten)]
-    pub policy: PolicyColumns,
+    pub policy: Policy,
     pub created_at: Millis,
     pub revoked_at: Option<Millis>,
     pub last_used_at: Option<Millis>,
     pub request_count: i64,
-}
-
-/// The governance settings of one connection, as stored (lists are newline-separated text).
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
-pub struct PolicyColumns {
-    pub allowed_tools: String,
-    pub allowed_models: String,
-    pub approval_tools: String,
-    pub approver_user_id: Option<i64>,
-    pub approval_expiry_hours: Option<i64>,
-    pub allowed_ips: String,
-    pub blocked_ips: String,
-    pub rate_per_minute: Option<i64>,
-    pub rate_per_day: Option<i64>,
 }
 
 /// A connection found by its key, with what is needed to act as its Odoo user: one read per
@@ -52,10 +39,10 @@ pub struct KeyHolderRow {
 }
 
 pub struct NewConnection<'a> {
-    pub kind: &'a str,
+    pub kind: Kind,
     pub name: &'a str,
     pub odoo_user_id: i64,
-    pub scope: &'a str,
+    pub scope: Scope,
     pub key_prefix: &'a str,
     pub key_hash: &'a [u8],
     pub description: &'a str,
@@ -74,10 +61,10 @@ impl Store {
             "INSERT INTO connections (kind, name, odoo_user_id, scope, key_prefix, key_hash,
                  description, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-            .bind(new.kind)
+            .bind(new.kind.as_db())
             .bind(new.name)
             .bind(new.odoo_user_id)
-            .bind(new.scope)
+            .bind(new.scope.as_db())
             .bind(new.key_prefix)
             .bind(new.key_hash)
             .bind(new.description)
@@ -196,12 +183,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn update_policy(
-        &self,
-        id: i64,
-        description: &str,
-        p: &PolicyColumns,
-    ) -> Result<bool> {
+    pub async fn update_policy(&self, id: i64, description: &str, p: &Policy) -> Result<bool> {
         let done = on_pool!(self, pool => sqlx::query(
             "UPDATE connections SET description = $2, allowed_tools = $3, allowed_models = $4,
                  approval_tools = $5, approver_user_id = $6, approval_expiry_hours = $7,
@@ -209,15 +191,15 @@ impl Store {
              WHERE id = $1")
             .bind(id)
             .bind(description)
-            .bind(&p.allowed_tools)
-            .bind(&p.allowed_models)
-            .bind(&p.approval_tools)
+            .bind(p.allowed_tools.to_string())
+            .bind(p.allowed_models.to_string())
+            .bind(p.approval_tools.to_string())
             .bind(p.approver_user_id)
-            .bind(p.approval_expiry_hours)
-            .bind(&p.allowed_ips)
-            .bind(&p.blocked_ips)
-            .bind(p.rate_per_minute)
-            .bind(p.rate_per_day)
+            .bind(p.approval_expiry_hours.map(Limit::get))
+            .bind(p.allowed_ips.as_text())
+            .bind(p.blocked_ips.as_text())
+            .bind(p.rate_per_minute.map(Limit::get))
+            .bind(p.rate_per_day.map(Limit::get))
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;

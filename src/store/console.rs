@@ -5,6 +5,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{OdooUserRow, Result, Store, on_pool};
 use crate::clock::Millis;
+use crate::values::Role;
 
 /// A live console session joined with its user.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -183,7 +184,7 @@ impl Store {
     pub async fn set_role_keeping_an_admin(
         &self,
         login: &str,
-        role: Option<&str>,
+        role: Option<Role>,
         now: Millis,
     ) -> Result<bool> {
         let admins = match self {
@@ -199,7 +200,7 @@ impl Store {
         );
         let done = on_pool!(self, pool => sqlx::query(AssertSqlSafe(sql))
             .bind(login)
-            .bind(role)
+            .bind(role.map(Role::as_db))
             .bind(now)
             .execute(pool)
             .await

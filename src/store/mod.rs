@@ -25,7 +25,7 @@ use sqlx::sqlite::{
 
 pub use approvals::ApprovalRow;
 pub use audit::{AuditFilter, AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
-pub use connections::{ConnectionRow, KeyHolderRow, NewConnection, PolicyColumns};
+pub use connections::{ConnectionRow, KeyHolderRow, NewConnection};
 pub use console::{SessionRow, ThrottleRow};
 pub use oauth::{CodeRow, NewCode, NewOAuthClient, NewToken, OAuthClientRow, Pruned, TokenRow};
 pub use odoo_users::{NewOdooUser, OdooUserRow};

@@ -6,13 +6,14 @@ use sqlx::AssertSqlSafe;
 
 use super::{Result, Store, on_pool};
 use crate::clock::Millis;
+use crate::values::ClientType;
 
 /// An OAuth client joined with the connection it is.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OAuthClientRow {
     pub connection_id: i64,
     pub client_id: String,
-    pub client_type: String,
+    pub client_type: ClientType,
     pub secret_hash: Option<Vec<u8>>,
     pub redirect_uris: String,
     pub client_name: String,
@@ -28,7 +29,7 @@ pub struct NewOAuthClient<'a> {
     /// The connection's name in the console.
     pub name: &'a str,
     pub client_id: &'a str,
-    pub client_type: &'a str,
+    pub client_type: ClientType,
     pub secret_hash: Option<&'a [u8]>,
     pub redirect_uris: &'a str,
     pub client_name: &'a str,
@@ -129,7 +130,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                 .bind(id)
                 .bind(new.client_id)
-                .bind(new.client_type)
+                .bind(new.client_type.as_db())
                 .bind(new.secret_hash)
                 .bind(new.redirect_uris)
                 .bind(new.client_name)

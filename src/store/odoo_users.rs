@@ -4,6 +4,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{Result, Store, on_pool};
 use crate::clock::Millis;
+use crate::values::Role;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OdooUserRow {
@@ -13,7 +14,7 @@ pub struct OdooUserRow {
     pub name: String,
     pub protocol: String,
     pub secret_sealed: Vec<u8>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub linked_at: Millis,
     pub updated_at: Millis,
 }
@@ -85,11 +86,11 @@ impl Store {
     }
 
     /// Grants (`Some`) or removes (`None`) a console role. Returns whether the user exists.
-    pub async fn set_role(&self, login: &str, role: Option<&str>, now: Millis) -> Result<bool> {
+    pub async fn set_role(&self, login: &str, role: Option<Role>, now: Millis) -> Result<bool> {
         let done = on_pool!(self, pool => sqlx::query(
             "UPDATE odoo_users SET role = $2, updated_at = $3 WHERE login = $1")
             .bind(login)
-            .bind(role)
+            .bind(role.map(Role::as_db))
             .bind(now)
             .execute(pool)
             .await

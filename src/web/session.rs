@@ -122,7 +122,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Err(sign_in());
         };
         // A role removed while signed in takes effect on the next request.
-        let Some(role) = Role::from_db(row.user.role.as_deref()) else {
+        let Some(role) = row.user.role else {
             state.store.delete_session(&hash).await?;
             return Err(PageError::NoRole {
                 name: row.user.name,

@@ -9,6 +9,7 @@ use odoo_mcp_gateway::clock::HOUR_MS;
 use odoo_mcp_gateway::connections::{self, Scope};
 use odoo_mcp_gateway::odoo::sim::SimOptions;
 use odoo_mcp_gateway::store::{ApprovalRow, OdooUserRow, Store};
+use odoo_mcp_gateway::users::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -46,7 +47,7 @@ impl Fixture {
             app.link(login).await;
             app.state
                 .store
-                .set_role(login, Some(role), now)
+                .set_role(login, Some(role.parse().unwrap()), now)
                 .await
                 .unwrap();
         }
@@ -63,7 +64,7 @@ impl Fixture {
             _ => None,
         };
         app.set_policy(connection, |p| {
-            p.approval_tools = tools.to_owned();
+            p.approval_tools = tools.parse().unwrap();
             p.approver_user_id = approver_id;
         })
         .await;
@@ -156,7 +157,7 @@ async fn approved_call_runs_once_as_the_requester_and_the_ai_gets_the_result() {
     // The stored request: exact arguments, requester, approver, times.
     let row = f.row(&id).await;
     assert_eq!(
-        (row.state.as_str(), row.tool.as_str()),
+        (row.state.as_db(), row.tool.as_str()),
         ("pending", "update_record")
     );
     assert_eq!(row.connection_id, f.connection);
@@ -189,7 +190,7 @@ async fn approved_call_runs_once_as_the_requester_and_the_ai_gets_the_result() {
     let done = approvals::approve(&f.app.state, &id, &f.admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "executed", "{:?}", done.error);
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
     assert_eq!(done.decided_by, Some(f.admin.id));
     let after = f.partner(ACME).unwrap();
     assert_eq!(after["phone"], "+32 2 555 01 01");
@@ -214,7 +215,7 @@ async fn approved_call_runs_once_as_the_requester_and_the_ai_gets_the_result() {
     // Decided once: a second approval is refused and runs nothing.
     let again = approvals::approve(&f.app.state, &id, &f.admin).await;
     assert!(
-        matches!(again, Err(Error::NotPending(ref s)) if s == "executed"),
+        matches!(again, Err(Error::NotPending(ref s)) if s.as_db() == "executed"),
         "{again:?}"
     );
     assert_eq!(f.audit("approval/execute").await.len(), 1);
@@ -324,7 +325,7 @@ async fn approval_fails_when_odoo_refuses_and_the_activity_goes_to_the_approvers
     let done = approvals::approve(&f.app.state, &id, &f.admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "failed");
+    assert_eq!(done.state.as_db(), "failed");
     let error = done.error.unwrap();
     assert!(error.contains("not allowed to delete"), "{error}");
     assert!(f.app.sim().record("res.country", 21).is_some());
@@ -361,7 +362,7 @@ async fn approval_fails_when_the_record_was_deleted_meanwhile() {
     let done = approvals::approve(&f.app.state, &id, &f.admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "failed");
+    assert_eq!(done.state.as_db(), "failed");
     let error = done.error.unwrap();
     assert!(
         error.contains("does not exist") || error.contains("deleted"),
@@ -389,7 +390,7 @@ async fn rejection_needs_a_reason_closes_the_request_and_runs_nothing() {
             .unwrap()
             .contains("Give a reason")
     );
-    assert_eq!(f.row(&id).await.state, "pending");
+    assert_eq!(f.row(&id).await.state.as_db(), "pending");
 
     let done = c.post(&path, &[("reason", "We keep this customer.")]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
@@ -409,7 +410,7 @@ async fn rejection_needs_a_reason_closes_the_request_and_runs_nothing() {
     assert_eq!(polled["reason"], "We keep this customer.");
     assert!(f.partner(DWAYNE).is_some());
     let approve = approvals::approve(&f.app.state, &id, &f.admin).await;
-    assert!(matches!(approve, Err(Error::NotPending(ref s)) if s == "rejected"));
+    assert!(matches!(approve, Err(Error::NotPending(ref s)) if s.as_db() == "rejected"));
     let reject = f.audit("approval/reject").await;
     assert_eq!(reject.len(), 1);
     assert_eq!(reject[0].error.as_deref(), Some("We keep this customer."));
@@ -421,7 +422,9 @@ async fn rejection_needs_a_reason_closes_the_request_and_runs_nothing() {
 async fn unanswered_requests_expire_by_the_clock() {
     let f = Fixture::new("delete_record", None).await;
     f.app
-        .set_policy(f.connection, |p| p.approval_expiry_hours = Some(2))
+        .set_policy(f.connection, |p| {
+            p.approval_expiry_hours = odoo_mcp_gateway::values::Limit::new(2)
+        })
         .await;
     let args = json!({"model": "res.partner", "ids": [DWAYNE]});
     let first = id_of(&f.request("delete_record", args.clone()).await);
@@ -447,13 +450,13 @@ async fn unanswered_requests_expire_by_the_clock() {
     assert_eq!(f.status(&first).await["state"], "expired");
     assert_eq!(f.status(&second).await["state"], "pending");
     let refused = approvals::approve(state, &first, &f.admin).await;
-    assert!(matches!(refused, Err(Error::NotPending(ref s)) if s == "expired"));
+    assert!(matches!(refused, Err(Error::NotPending(ref s)) if s.as_db() == "expired"));
 
     // Past its time but before the job ran: deciding is refused all the same.
     state.clock.advance(HOUR_MS);
     let late = approvals::approve(state, &second, &f.admin).await;
     assert!(
-        matches!(late, Err(Error::NotPending(ref s)) if s == "expired"),
+        matches!(late, Err(Error::NotPending(ref s)) if s.as_db() == "expired"),
         "{late:?}"
     );
     assert!(f.partner(DWAYNE).is_some());
@@ -486,7 +489,13 @@ async fn a_run_cut_short_by_a_crash_is_failed_not_retried() {
     assert!(
         state
             .store
-            .decide_approval(&interrupted, "approved", f.admin.id, None, now)
+            .decide_approval(
+                &interrupted,
+                "approved".parse().unwrap(),
+                f.admin.id,
+                None,
+                now
+            )
             .await
             .unwrap()
     );
@@ -495,7 +504,13 @@ async fn a_run_cut_short_by_a_crash_is_failed_not_retried() {
     assert!(
         state
             .store
-            .decide_approval(&recent, "approved", f.admin.id, None, state.clock.now())
+            .decide_approval(
+                &recent,
+                "approved".parse().unwrap(),
+                f.admin.id,
+                None,
+                state.clock.now()
+            )
             .await
             .unwrap()
     );
@@ -556,7 +571,7 @@ async fn race(f: &Fixture) {
     let outcomes = [&a, &b];
     let executed = outcomes
         .iter()
-        .filter(|o| matches!(o, Ok(row) if row.state == "executed"))
+        .filter(|o| matches!(o, Ok(row) if row.state.as_db() == "executed"))
         .count();
     let refused = outcomes
         .iter()
@@ -614,7 +629,7 @@ async fn inbox_query_filters(store: &Store, f: &Fixture) {
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].id, pending, "pending first");
     let only = store
-        .list_approvals_for(Some("pending"), None, 50)
+        .list_approvals_for(Some("pending".parse().unwrap()), None, 50)
         .await
         .unwrap();
     assert_eq!(only.len(), 1);
@@ -684,14 +699,16 @@ async fn an_mcp_user_cannot_decide_someone_elses_request() {
             forged.body
         );
     }
-    assert_eq!(f.row(&id).await.state, "pending");
+    assert_eq!(f.row(&id).await.state.as_db(), "pending");
     assert!(f.partner(DWAYNE).is_some());
 
     // A request of admin's own connection, decided by any administrator: demo can neither
     // see it nor decide it.
     let (admin_conn, admin_key) = f.app.api_key("admin", Scope::Full).await;
     f.app
-        .set_policy(admin_conn, |p| p.approval_tools = "delete_record".into())
+        .set_policy(admin_conn, |p| {
+            p.approval_tools = "delete_record".parse().unwrap()
+        })
         .await;
     let response = f
         .app
@@ -714,7 +731,7 @@ async fn an_mcp_user_cannot_decide_someone_elses_request() {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let inbox = demo.get("/console/approvals?state=all").await;
     assert!(inbox.body.contains(&id) && !inbox.body.contains(&theirs));
-    assert_eq!(f.row(&theirs).await.state, "pending");
+    assert_eq!(f.row(&theirs).await.state.as_db(), "pending");
     // Nor can a connection read another's approval.
     let other = f
         .app
@@ -765,7 +782,7 @@ async fn arguments_changed_in_storage_are_refused_by_the_hash() {
     let done = approvals::approve(&f.app.state, &id, &f.admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "failed");
+    assert_eq!(done.state.as_db(), "failed");
     assert!(
         done.error
             .as_deref()
@@ -785,12 +802,14 @@ async fn a_revoked_connection_or_a_narrower_policy_fails_the_approval() {
     let narrowed = id_of(&f.request("update_record", args).await);
 
     f.app
-        .set_policy(f.connection, |p| p.allowed_models = "sale.order".into())
+        .set_policy(f.connection, |p| {
+            p.allowed_models = "sale.order".parse().unwrap()
+        })
         .await;
     let done = approvals::approve(&f.app.state, &narrowed, &f.admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "failed");
+    assert_eq!(done.state.as_db(), "failed");
     let error = done.error.unwrap();
     assert!(
         error.contains("policy no longer allows") && error.contains("res.partner"),
@@ -807,7 +826,7 @@ async fn a_revoked_connection_or_a_narrower_policy_fails_the_approval() {
     .await
     .unwrap();
     let done = approvals::approve(s, &revoked, &f.admin).await.unwrap();
-    assert_eq!(done.state, "failed");
+    assert_eq!(done.state.as_db(), "failed");
     assert!(
         done.error.as_deref().unwrap().contains("revoked"),
         "{:?}",
@@ -832,7 +851,7 @@ async fn without_the_mail_module_the_request_stands_with_a_warning() {
         .await,
     );
     let row = f.row(&id).await;
-    assert_eq!(row.state, "pending");
+    assert_eq!(row.state.as_db(), "pending");
     assert_eq!(row.activity_ids, "");
     let warning = row.activity_warning.unwrap();
     assert!(
@@ -848,7 +867,7 @@ async fn without_the_mail_module_the_request_stands_with_a_warning() {
     let done = approvals::approve(&f.app.state, &id, &f.admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "executed", "{:?}", done.error);
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
     assert!(f.partner(DWAYNE).is_none());
 }
 
@@ -916,7 +935,9 @@ async fn the_inbox_lists_pending_first_and_each_person_sees_their_own() {
     // demo filed both, so sees both; a request of admin's own key stays admin's.
     let (admin_conn, admin_key) = f.app.api_key("admin", Scope::Full).await;
     f.app
-        .set_policy(admin_conn, |p| p.approval_tools = "delete_record".into())
+        .set_policy(admin_conn, |p| {
+            p.approval_tools = "delete_record".parse().unwrap()
+        })
         .await;
     let response = f
         .app
@@ -1057,7 +1078,7 @@ async fn four_eyes_keeps_a_requester_from_approving_their_own_request() {
         app.link(login).await;
         app.state
             .store
-            .set_role(login, Some("admin"), now)
+            .set_role(login, Some(Role::Admin), now)
             .await
             .unwrap();
     }
@@ -1065,8 +1086,10 @@ async fn four_eyes_keeps_a_requester_from_approving_their_own_request() {
     let admin = store.find_odoo_user("admin").await.unwrap().unwrap();
     let demo = store.find_odoo_user("demo").await.unwrap().unwrap();
     let (connection, key) = app.api_key("admin", Scope::Full).await;
-    app.set_policy(connection, |p| p.approval_tools = "delete_record".into())
-        .await;
+    app.set_policy(connection, |p| {
+        p.approval_tools = "delete_record".parse().unwrap()
+    })
+    .await;
     let request = |id: i64| {
         let (app, key) = (&app, key.clone());
         async move {
@@ -1094,7 +1117,7 @@ async fn four_eyes_keeps_a_requester_from_approving_their_own_request() {
         page.body
     );
     let done = approvals::approve(&app.state, &first, &demo).await.unwrap();
-    assert_eq!(done.state, "executed", "{:?}", done.error);
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
 
     // Nor can the connection's own user be named its approver.
     let form = console
@@ -1128,5 +1151,5 @@ async fn four_eyes_keeps_a_requester_from_approving_their_own_request() {
     let done = approvals::approve(&app.state, &second, &admin)
         .await
         .unwrap();
-    assert_ne!(done.state, "pending");
+    assert_ne!(done.state.as_db(), "pending");
 }

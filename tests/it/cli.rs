@@ -257,7 +257,7 @@ async fn a_connection_created_with_its_own_rate_limit_is_held_to_it() {
     let stored = app.state.store.list_connections().await.unwrap()[0]
         .policy
         .rate_per_minute;
-    assert_eq!(stored, Some(2));
+    assert_eq!(stored, odoo_mcp_gateway::values::Limit::new(2));
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use odoo_mcp_gateway::clock::MINUTE_MS;
 use odoo_mcp_gateway::connections::{self, Scope};
+use odoo_mcp_gateway::users::Role;
 use reqwest::StatusCode;
 
 use crate::helpers::TestApp;
@@ -171,7 +172,7 @@ pub async fn console_app() -> TestApp {
         app.link(login).await;
         app.state
             .store
-            .set_role(login, Some(role), now)
+            .set_role(login, Some(role.parse().unwrap()), now)
             .await
             .unwrap();
     }
@@ -554,7 +555,7 @@ async fn an_mcp_user_sees_and_acts_on_only_their_own_connections() {
             .unwrap()
             .unwrap()
             .role
-            .as_deref(),
+            .map(odoo_mcp_gateway::users::Role::as_db),
         Some("user")
     );
     assert!(
@@ -661,8 +662,8 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     );
     let stored = connections::get(&app.state.store, id).await.unwrap();
     assert_eq!(stored.description, "");
-    assert_eq!(stored.policy.allowed_tools, "");
-    assert_eq!(stored.policy.allowed_ips, "");
+    assert_eq!(stored.policy.allowed_tools.to_string(), "");
+    assert_eq!(stored.policy.allowed_ips.as_text(), "");
 
     let admin_id = app
         .state
@@ -692,8 +693,14 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let stored = connections::get(&app.state.store, id).await.unwrap();
-    assert_eq!(stored.policy.allowed_tools, "search_records\nget_record");
-    assert_eq!(stored.policy.rate_per_minute, Some(30));
+    assert_eq!(
+        stored.policy.allowed_tools.to_string(),
+        "search_records\nget_record"
+    );
+    assert_eq!(
+        stored.policy.rate_per_minute,
+        odoo_mcp_gateway::values::Limit::new(30)
+    );
     assert_eq!(stored.policy.rate_per_day, None);
     assert_eq!(stored.description, "Marketing intern - paused until July");
     let shown = c.get(&path).await;
@@ -898,7 +905,7 @@ async fn administrators_grant_and_remove_roles_but_never_the_last_admin() {
             .body
             .contains("last MCP Administrator")
     );
-    assert_eq!(id("admin").await.role.as_deref(), Some("admin"));
+    assert_eq!(id("admin").await.role.map(Role::as_db), Some("admin"));
 
     let demo = id("demo").await;
     c.post(
@@ -906,7 +913,7 @@ async fn administrators_grant_and_remove_roles_but_never_the_last_admin() {
         &[("role", "admin")],
     )
     .await;
-    assert_eq!(id("demo").await.role.as_deref(), Some("admin"));
+    assert_eq!(id("demo").await.role.map(Role::as_db), Some("admin"));
     c.post(
         &format!("/console/users/{}/role", demo.id),
         &[("role", "none")],

@@ -44,11 +44,15 @@ pub async fn seed(app: &TestApp) -> Seeded {
     let (read_only_conn, read_only_key) = app.api_key("demo", Scope::ReadOnly).await;
     let (admin_conn, admin_key) = app.api_key("admin", Scope::Full).await;
     let (limited_conn, limited_key) = app.api_key("admin", Scope::Full).await;
-    app.set_policy(limited_conn, |p| p.rate_per_minute = Some(1))
-        .await;
+    app.set_policy(limited_conn, |p| {
+        p.rate_per_minute = odoo_mcp_gateway::values::Limit::new(1)
+    })
+    .await;
     let (gated_conn, gated_key) = app.api_key("admin", Scope::Full).await;
-    app.set_policy(gated_conn, |p| p.approval_tools = "create_record".into())
-        .await;
+    app.set_policy(gated_conn, |p| {
+        p.approval_tools = "create_record".parse().unwrap()
+    })
+    .await;
 
     let status = |key: &str| {
         let request = app.post(Some(key), LIST);
@@ -757,10 +761,10 @@ mod store {
             let connection = store
                 .insert_connection(
                     &NewConnection {
-                        kind: "api_key",
+                        kind: odoo_mcp_gateway::connections::Kind::ApiKey,
                         name: login,
                         odoo_user_id: user.id,
-                        scope: "full",
+                        scope: odoo_mcp_gateway::connections::Scope::Full,
                         key_prefix: "omg_x",
                         key_hash: login.as_bytes(),
                         description: "",

@@ -322,7 +322,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
         .unwrap();
     assert_eq!(
         (
-            stored.policy.allowed_tools.as_str(),
+            stored.policy.allowed_tools.to_string().as_str(),
             stored.description.as_str()
         ),
         ("", "")
@@ -334,8 +334,11 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     let stored = connections::get(&app.state.store, seeded.idle)
         .await
         .unwrap();
-    assert_eq!(stored.policy.allowed_tools, "search_records\nget_record");
-    assert_eq!(stored.policy.blocked_ips, "10.0.0.1 # old office");
+    assert_eq!(
+        stored.policy.allowed_tools.to_string(),
+        "search_records\nget_record"
+    );
+    assert_eq!(stored.policy.blocked_ips.as_text(), "10.0.0.1 # old office");
     assert_eq!(stored.description, "Nightly export for the finance team");
     b.set_size(1280, 900).await;
 

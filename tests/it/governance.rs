@@ -31,8 +31,8 @@ async fn ip_allow_and_block_lists_hold_at_their_boundaries() {
     let app = TestApp::spawn().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;
     app.set_policy(id, |p| {
-        p.allowed_ips = "# office\n192.168.1.0/24\n2001:db8::/32".into();
-        p.blocked_ips = "192.168.1.66\n2001:db8:bad::/48".into();
+        p.allowed_ips = "# office\n192.168.1.0/24\n2001:db8::/32".parse().unwrap();
+        p.blocked_ips = "192.168.1.66\n2001:db8:bad::/48".parse().unwrap();
     })
     .await;
 
@@ -70,7 +70,8 @@ async fn ip_allow_and_block_lists_hold_at_their_boundaries() {
     );
 
     // Blocked wins even when nothing is allow-listed.
-    app.set_policy(id, |p| p.allowed_ips.clear()).await;
+    app.set_policy(id, |p| p.allowed_ips = Default::default())
+        .await;
     assert_eq!(from_ip(&app, &key, "2001:db8:bad:1::1").await.status(), 403);
     assert_eq!(from_ip(&app, &key, "8.8.8.8").await.status(), 200);
 
@@ -88,7 +89,10 @@ async fn ip_allow_and_block_lists_hold_at_their_boundaries() {
 async fn the_rate_limit_admits_exactly_n_per_minute_and_names_the_reset() {
     let app = TestApp::spawn().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;
-    app.set_policy(id, |p| p.rate_per_minute = Some(3)).await;
+    app.set_policy(id, |p| {
+        p.rate_per_minute = odoo_mcp_gateway::values::Limit::new(3)
+    })
+    .await;
     // Start at the beginning of a minute so the window cannot roll over mid-test.
     let now = app.state.clock.now();
     app.state.clock.advance(MINUTE_MS - now % MINUTE_MS);
@@ -178,7 +182,7 @@ async fn allowed_tools_hide_and_refuse_the_others() {
     let app = TestApp::spawn().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;
     app.set_policy(id, |p| {
-        p.allowed_tools = "search_records\nget_current_context".into()
+        p.allowed_tools = "search_records\nget_current_context".parse().unwrap()
     })
     .await;
 
@@ -210,8 +214,10 @@ async fn allowed_tools_hide_and_refuse_the_others() {
 async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_grouping() {
     let app = TestApp::spawn().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;
-    app.set_policy(id, |p| p.allowed_models = "sale.order\nres.partner".into())
-        .await;
+    app.set_policy(id, |p| {
+        p.allowed_models = "sale.order\nres.partner".parse().unwrap()
+    })
+    .await;
 
     let ok = app
         .call(

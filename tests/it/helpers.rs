@@ -127,7 +127,7 @@ impl TestApp {
             public_url: None,
             extra_origins: vec![],
             max_body_bytes: 64 * 1024,
-            trusted_proxies: odoo_mcp_gateway::policy::ip::IpList::parse("127.0.0.1/32").unwrap(),
+            trusted_proxies: odoo_mcp_gateway::values::IpList::parse("127.0.0.1/32").unwrap(),
             store,
             keyring,
             odoo,
@@ -187,7 +187,7 @@ impl TestApp {
     pub async fn set_policy(
         &self,
         id: i64,
-        edit: impl FnOnce(&mut odoo_mcp_gateway::store::PolicyColumns),
+        edit: impl FnOnce(&mut odoo_mcp_gateway::connections::Policy),
     ) {
         let connection = connections::get(&self.state.store, id).await.unwrap();
         let mut policy = connection.policy.clone();

@@ -10,6 +10,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     // leaves: no import of the crate
     &["clock", "secrets", "odoo", "catalog", "metrics"],
+    &["values"],
     &["transport"],
     &["config", "store"],
     &["telemetry"],

@@ -5,6 +5,7 @@
 
 use odoo_mcp_gateway::clock::{DAY_MS, MINUTE_MS};
 use odoo_mcp_gateway::connections::{self, ClientType, Kind, OAuthClientSpec, Scope, Status};
+use odoo_mcp_gateway::users::Role;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
 use rmcp::model::CallToolRequestParams;
@@ -88,7 +89,7 @@ impl<'a> Flow<'a> {
         app.link("demo").await;
         let s = &app.state;
         s.store
-            .set_role("demo", Some("user"), s.clock.now())
+            .set_role("demo", Some(Role::User), s.clock.now())
             .await
             .unwrap();
         Self {
@@ -344,7 +345,7 @@ pub async fn admin_console_with(app: &TestApp, secret: &str) -> Console {
     app.link_with("admin", secret).await;
     let s = &app.state;
     s.store
-        .set_role("admin", Some("admin"), s.clock.now())
+        .set_role("admin", Some(Role::Admin), s.clock.now())
         .await
         .unwrap();
     Console::signed_in(app, "admin", secret).await

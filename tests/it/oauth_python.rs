@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use odoo_mcp_gateway::clock::MINUTE_MS;
 use odoo_mcp_gateway::connections;
+use odoo_mcp_gateway::users::Role;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
@@ -44,7 +45,7 @@ pub async fn oauth_flow(app: &TestApp, demo_secret: &str, admin_secret: &str) {
     app.link_with("demo", demo_secret).await;
     let s = &app.state;
     s.store
-        .set_role("demo", Some("user"), s.clock.now())
+        .set_role("demo", Some(Role::User), s.clock.now())
         .await
         .unwrap();
 

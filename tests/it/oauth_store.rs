@@ -57,7 +57,7 @@ mod cases {
         NewOAuthClient {
             name: "Claude",
             client_id,
-            client_type: "public",
+            client_type: odoo_mcp_gateway::connections::ClientType::Public,
             secret_hash: None,
             redirect_uris: "https://claude.ai/api/mcp/auth_callback\nhttp://127.0.0.1/cb",
             client_name: "Claude",

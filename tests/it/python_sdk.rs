@@ -3,6 +3,7 @@
 //! unless `REQUIRE_PYTHON_SDK` says it must run (CI).
 
 use odoo_mcp_gateway::connections::{self, Scope};
+use odoo_mcp_gateway::users::Role;
 use serde_json::Value;
 
 use crate::helpers::TestApp;
@@ -82,11 +83,11 @@ async fn the_python_sdk_waits_for_an_approval_and_gets_the_executed_result() {
     app.link("admin").await;
     app.state
         .store
-        .set_role("admin", Some("admin"), now)
+        .set_role("admin", Some(Role::Admin), now)
         .await
         .unwrap();
     let (id, key) = app.api_key("demo", Scope::Full).await;
-    app.set_policy(id, |p| p.approval_tools = "update_record".into())
+    app.set_policy(id, |p| p.approval_tools = "update_record".parse().unwrap())
         .await;
     let arguments =
         r#"{"model": "res.partner", "ids": [9], "values": {"phone": "+32 2 555 12 34"}}"#;
@@ -131,7 +132,7 @@ async fn the_python_sdk_waits_for_an_approval_and_gets_the_executed_result() {
     let done = odoo_mcp_gateway::approvals::approve(&app.state, approval, &admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "executed", "{:?}", done.error);
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
 
     let second = lines.next_line().await.unwrap().unwrap_or_default();
     let status = child.wait().await.unwrap();

@@ -152,7 +152,7 @@ async fn two_replicas_share_rate_limits_revocations_and_the_master_switch() {
     let connection = store.list_connections().await.unwrap().remove(0);
     let mut policy = connection.policy.clone();
     // A day limit: the UTC day cannot roll over during the test the way a minute could.
-    policy.rate_per_day = Some(6);
+    policy.rate_per_day = odoo_mcp_gateway::values::Limit::new(6);
     store
         .update_policy(connection.id, "", &policy)
         .await

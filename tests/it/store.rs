@@ -44,6 +44,7 @@ conformance!(
     the_last_administrator_survives_two_removing_each_other_at_once,
     sealed_credentials_come_back_byte_identical,
     insert_connection_then_get_joins_the_user,
+    an_unreadable_stored_value_fails_the_read_naming_its_column,
     connection_needs_an_existing_user,
     find_connection_by_key_hash,
     key_hash_is_unique,
@@ -132,10 +133,13 @@ mod cases {
     use std::collections::HashSet;
 
     use odoo_mcp_gateway::clock::{DAY_MS, HOUR_MS, Millis};
+    use odoo_mcp_gateway::connections::Policy;
     use odoo_mcp_gateway::connections::{self, Error, Kind, Scope, Status};
     use odoo_mcp_gateway::secrets::Keyring;
     use odoo_mcp_gateway::settings::{self, ServerSettings};
-    use odoo_mcp_gateway::store::{NewConnection, NewOdooUser, OdooUserRow, PolicyColumns, Store};
+    use odoo_mcp_gateway::store::{NewConnection, NewOdooUser, OdooUserRow, Store};
+    use odoo_mcp_gateway::users::Role;
+    use odoo_mcp_gateway::values::{Limit, ToolList};
     use secrecy::{ExposeSecret, SecretString};
 
     /// 2026-01-01 00:00 UTC.
@@ -159,10 +163,10 @@ mod cases {
 
     fn api_key<'a>(name: &'a str, user_id: i64, hash: &'a [u8]) -> NewConnection<'a> {
         NewConnection {
-            kind: "api_key",
+            kind: Kind::ApiKey,
             name,
             odoo_user_id: user_id,
-            scope: "full",
+            scope: Scope::Full,
             key_prefix: "omg_abcdefgh",
             key_hash: hash,
             description: "",
@@ -232,7 +236,7 @@ mod cases {
         assert_eq!(first.role, None);
         assert_eq!((first.linked_at, first.updated_at), (T0, T0));
 
-        assert!(store.set_role("demo", Some("user"), T0).await.unwrap());
+        assert!(store.set_role("demo", Some(Role::User), T0).await.unwrap());
         let second = store
             .upsert_odoo_user(
                 &NewOdooUser {
@@ -252,7 +256,7 @@ mod cases {
         assert_eq!(second.protocol, "json2");
         assert_eq!(second.secret_sealed, b"v2");
         assert_eq!(
-            second.role.as_deref(),
+            second.role.map(Role::as_db),
             Some("user"),
             "re-linking keeps the role"
         );
@@ -307,9 +311,14 @@ mod cases {
 
     pub async fn set_role_grants_and_removes_a_role(store: Store) {
         link(&store, "demo", 6, "Marc Demo").await;
-        assert!(store.set_role("demo", Some("admin"), T0 + 1).await.unwrap());
+        assert!(
+            store
+                .set_role("demo", Some(Role::Admin), T0 + 1)
+                .await
+                .unwrap()
+        );
         let user = store.find_odoo_user("demo").await.unwrap().unwrap();
-        assert_eq!(user.role.as_deref(), Some("admin"));
+        assert_eq!(user.role.map(Role::as_db), Some("admin"));
         assert_eq!(user.updated_at, T0 + 1);
 
         assert!(store.set_role("demo", None, T0 + 2).await.unwrap());
@@ -317,14 +326,19 @@ mod cases {
         assert_eq!(user.role, None);
         assert_eq!(user.updated_at, T0 + 2);
 
-        assert!(!store.set_role("nobody", Some("admin"), T0).await.unwrap());
+        assert!(
+            !store
+                .set_role("nobody", Some(Role::Admin), T0)
+                .await
+                .unwrap()
+        );
     }
 
     pub async fn the_last_administrator_survives_two_removing_each_other_at_once(store: Store) {
         for login in ["admin", "demo", "other"] {
             link(&store, login, 2, login).await;
         }
-        assert!(store.set_role("other", Some("user"), T0).await.unwrap());
+        assert!(store.set_role("other", Some(Role::User), T0).await.unwrap());
         // Unknown logins and non-administrators change as usual; the last one can't go.
         assert!(
             !store
@@ -332,7 +346,12 @@ mod cases {
                 .await
                 .unwrap()
         );
-        assert!(store.set_role("admin", Some("admin"), T0).await.unwrap());
+        assert!(
+            store
+                .set_role("admin", Some(Role::Admin), T0)
+                .await
+                .unwrap()
+        );
         assert!(
             !store
                 .set_role_keeping_an_admin("admin", None, T0)
@@ -341,7 +360,7 @@ mod cases {
         );
         assert!(
             !store
-                .set_role_keeping_an_admin("admin", Some("user"), T0)
+                .set_role_keeping_an_admin("admin", Some(Role::User), T0)
                 .await
                 .unwrap()
         );
@@ -353,12 +372,12 @@ mod cases {
         );
         for round in 0..25 {
             for login in ["admin", "demo"] {
-                assert!(store.set_role(login, Some("admin"), T0).await.unwrap());
+                assert!(store.set_role(login, Some(Role::Admin), T0).await.unwrap());
             }
             // Both at the same instant, each removing the other.
             let (a, b) = tokio::join!(
                 store.set_role_keeping_an_admin("demo", None, T0 + round),
-                store.set_role_keeping_an_admin("admin", Some("user"), T0 + round),
+                store.set_role_keeping_an_admin("admin", Some(Role::User), T0 + round),
             );
             let changed = [a.unwrap(), b.unwrap()];
             assert_eq!(
@@ -418,10 +437,10 @@ mod cases {
         let user = link(&store, "demo", 6, "Marc Demo").await;
         let hash = [7u8; 32];
         let new = NewConnection {
-            kind: "api_key",
+            kind: Kind::ApiKey,
             name: "Claude Code",
             odoo_user_id: user.id,
-            scope: "read_only",
+            scope: Scope::ReadOnly,
             key_prefix: "omg_12345678",
             key_hash: &hash,
             description: "laptop",
@@ -429,12 +448,12 @@ mod cases {
         let id = store.insert_connection(&new, T0).await.unwrap();
         let row = store.get_connection(id).await.unwrap().unwrap();
         assert_eq!(row.id, id);
-        assert_eq!(row.kind, "api_key");
+        assert_eq!(row.kind, Kind::ApiKey);
         assert_eq!(row.name, "Claude Code");
         assert_eq!(row.odoo_user_id, Some(user.id));
         assert_eq!(row.user_login.as_deref(), Some("demo"));
         assert_eq!(row.user_name.as_deref(), Some("Marc Demo"));
-        assert_eq!(row.scope, "read_only");
+        assert_eq!(row.scope, Scope::ReadOnly);
         assert_eq!(row.key_prefix.as_deref(), Some("omg_12345678"));
         assert_eq!(row.key_hash.as_deref(), Some(hash.as_slice()));
         assert_eq!(row.description, "laptop");
@@ -443,18 +462,7 @@ mod cases {
         assert_eq!(row.last_used_at, None);
         assert_eq!(row.request_count, 0);
         // A new connection has no policy: every column at its empty default.
-        let p = &row.policy;
-        assert_eq!(
-            (
-                p.allowed_tools.as_str(),
-                p.allowed_models.as_str(),
-                p.approval_tools.as_str()
-            ),
-            ("", "", "")
-        );
-        assert_eq!((p.allowed_ips.as_str(), p.blocked_ips.as_str()), ("", ""));
-        assert_eq!((p.approver_user_id, p.approval_expiry_hours), (None, None));
-        assert_eq!((p.rate_per_minute, p.rate_per_day), (None, None));
+        assert_eq!(row.policy, Policy::default());
 
         // The join follows the user's current name.
         link(&store, "demo", 6, "Marc Demo Renamed").await;
@@ -693,16 +701,16 @@ mod cases {
             .await
             .unwrap();
 
-        let full = PolicyColumns {
-            allowed_tools: "search_records\nget_record".into(),
-            allowed_models: "res.partner\nsale.order".into(),
-            approval_tools: "delete_record".into(),
+        let full = Policy {
+            allowed_tools: "search_records\nget_record".parse().unwrap(),
+            allowed_models: "res.partner\nsale.order".parse().unwrap(),
+            approval_tools: "delete_record".parse().unwrap(),
             approver_user_id: Some(approver.id),
-            approval_expiry_hours: Some(48),
-            allowed_ips: "192.168.1.0/24\n# office\n2001:db8::/32".into(),
-            blocked_ips: "10.0.0.7".into(),
-            rate_per_minute: Some(0),
-            rate_per_day: Some(i64::from(u32::MAX)),
+            approval_expiry_hours: Limit::new(48),
+            allowed_ips: "192.168.1.0/24\n# office\n2001:db8::/32".parse().unwrap(),
+            blocked_ips: "10.0.0.7".parse().unwrap(),
+            rate_per_minute: Limit::new(1),
+            rate_per_day: Limit::new(Limit::MAX.into()),
         };
         assert!(
             store
@@ -712,14 +720,14 @@ mod cases {
         );
         let row = store.get_connection(id).await.unwrap().unwrap();
         assert_eq!(row.description, "ünïcode ✓ note\nline 2");
-        assert_policy(&row.policy, &full);
+        assert_eq!(row.policy, full);
 
         // Back to no policy at all: empty lists and NULL overrides.
-        let cleared = PolicyColumns::default();
+        let cleared = Policy::default();
         assert!(store.update_policy(id, "", &cleared).await.unwrap());
         let row = store.get_connection(id).await.unwrap().unwrap();
         assert_eq!(row.description, "");
-        assert_policy(&row.policy, &cleared);
+        assert_eq!(row.policy, cleared);
         assert_eq!(row.policy.approver_user_id, None);
         assert_eq!(row.policy.rate_per_day, None);
 
@@ -731,16 +739,56 @@ mod cases {
         assert!(!store.update_policy(id + 1000, "", &full).await.unwrap());
     }
 
-    fn assert_policy(got: &PolicyColumns, want: &PolicyColumns) {
-        assert_eq!(got.allowed_tools, want.allowed_tools);
-        assert_eq!(got.allowed_models, want.allowed_models);
-        assert_eq!(got.approval_tools, want.approval_tools);
-        assert_eq!(got.approver_user_id, want.approver_user_id);
-        assert_eq!(got.approval_expiry_hours, want.approval_expiry_hours);
-        assert_eq!(got.allowed_ips, want.allowed_ips);
-        assert_eq!(got.blocked_ips, want.blocked_ips);
-        assert_eq!(got.rate_per_minute, want.rate_per_minute);
-        assert_eq!(got.rate_per_day, want.rate_per_day);
+    /// A value written by another version (or by hand) that this one cannot read is an error
+    /// naming the column, never a silent default: an unknown tool does not become "no limit".
+    pub async fn an_unreadable_stored_value_fails_the_read_naming_its_column(store: Store) {
+        let owner = link(&store, "demo", 6, "Marc Demo").await;
+        let id = store
+            .insert_connection(&api_key("k", owner.id, &[0x41u8; 32]), T0)
+            .await
+            .unwrap();
+        let policy = Policy {
+            allowed_tools: ToolList::parse(["search_records"]).unwrap(),
+            ..Policy::default()
+        };
+        assert!(store.update_policy(id, "", &policy).await.unwrap());
+        for (column, value, says) in [
+            (
+                "allowed_tools",
+                "'search_records\ndrop_database'",
+                "'drop_database' is not a tool",
+            ),
+            ("scope", "'owner'", "'owner' is not a connection scope"),
+            ("blocked_ips", "'10.0.0.300'", "is not an IP address"),
+            ("rate_per_minute", "0", "0 is not a whole number from 1"),
+        ] {
+            execute(
+                &store,
+                &format!("UPDATE connections SET {column} = {value}"),
+            )
+            .await;
+            let error = store.get_connection(id).await.unwrap_err().to_string();
+            assert!(
+                error.contains(column) && error.contains(says),
+                "{column}: {error}"
+            );
+            assert!(store.list_connections().await.is_err(), "{column}");
+            assert!(store.update_policy(id, "", &policy).await.unwrap());
+            execute(&store, "UPDATE connections SET scope = 'full'").await;
+            assert_eq!(
+                store.get_connection(id).await.unwrap().unwrap().policy,
+                policy
+            );
+        }
+    }
+
+    async fn execute(store: &Store, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match store {
+            Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        }
+        .unwrap();
     }
 
     pub async fn list_connections_in_creation_order(store: Store) {

@@ -7,7 +7,6 @@ use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::{DescribeModel, ListModels};
 use crate::catalog::validate;
-use crate::policy::{self, models};
 
 const FIELD_ATTRIBUTES: &[&str] = &[
     "string",
@@ -53,7 +52,7 @@ pub async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
 pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Value, ToolError> {
     const TOOL: &str = "list_models";
     let limit = checked(TOOL, validate::limit(args.limit, 50, 200))?;
-    let allowed = policy::lines(&ctx.principal.connection.policy.allowed_models);
+    let allowed = &ctx.principal.connection.policy.allowed_models;
     let query = args
         .query
         .as_deref()
@@ -68,7 +67,7 @@ pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Valu
         .into_iter()
         .flatten()
         .filter_map(|m| Some((m.get("model")?.as_str()?, m.get("display_name")?.as_str()?)))
-        .filter(|(model, _)| models::allowed(model, &allowed))
+        .filter(|(model, _)| allowed.allows(model))
         .filter(|(model, name)| {
             query
                 .as_deref()

@@ -8,7 +8,6 @@ use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::{AggregateRecords, CountRecords, GetRecord, SearchRecords};
 use crate::catalog::validate;
-use crate::policy::{self, models};
 
 const SEARCH_DEFAULT_LIMIT: u32 = 20;
 const SEARCH_MAX_LIMIT: u32 = 200;
@@ -92,15 +91,11 @@ pub async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value, ToolEr
 /// (their values would show that model's record names).
 async fn default_fields(ctx: &ToolContext<'_>, model: &str) -> Result<Vec<String>, ToolError> {
     let fields = crate::calls::fields::of(ctx, model).await?;
-    let allowed = policy::lines(&ctx.principal.connection.policy.allowed_models);
+    let allowed = &ctx.principal.connection.policy.allowed_models;
     let mut names: Vec<String> = fields
         .iter()
         .filter(|(_, f)| f.stored && !BULKY_TYPES.contains(&f.kind.as_str()))
-        .filter(|(_, f)| {
-            f.relation
-                .as_deref()
-                .is_none_or(|r| models::allowed(r, &allowed))
-        })
+        .filter(|(_, f)| f.relation.as_deref().is_none_or(|r| allowed.allows(r)))
         .map(|(name, _)| name.clone())
         .collect();
     let rank = |n: &str| match n {

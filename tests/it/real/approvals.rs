@@ -31,13 +31,16 @@ impl Held {
         let now = r.app.state.clock.now();
         for (login, role) in [("admin", "admin"), ("demo", "user")] {
             r.link(login).await;
-            store.set_role(login, Some(role), now).await.unwrap();
+            store
+                .set_role(login, Some(role.parse().unwrap()), now)
+                .await
+                .unwrap();
         }
         let admin = store.find_odoo_user("admin").await.unwrap().unwrap();
         let (connection, key) = r.key("demo").await;
         r.app
             .set_policy(connection, |p| {
-                p.approval_tools = tools.to_owned();
+                p.approval_tools = tools.parse().unwrap();
                 p.approver_user_id = Some(admin.id);
             })
             .await;
@@ -133,7 +136,7 @@ async fn a_held_delete_notifies_the_approver_in_odoo_and_runs_when_approved(setu
     let done = approvals::approve(&h.r.app.state, &id, &h.admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "executed", "{:?}", done.error);
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
     assert!(
         h.r.admin_read("res.partner", &[partner], &["name"])
             .await
@@ -175,7 +178,7 @@ async fn a_held_method_on_a_model_without_activities_notifies_on_the_approvers_p
     let done = approvals::approve(&h.r.app.state, &id, &h.admin)
         .await
         .unwrap();
-    assert_eq!(done.state, "executed", "{:?}", done.error);
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
     let stored =
         h.r.admin_read("res.partner.category", &[category], &["active"])
             .await;
@@ -203,7 +206,7 @@ async fn a_rejected_request_leaves_the_record_alone(setup: Setup) {
     let done = approvals::reject(&h.r.app.state, &id, &h.admin, "not now")
         .await
         .unwrap();
-    assert_eq!(done.state, "rejected");
+    assert_eq!(done.state.as_db(), "rejected");
     let stored = h.r.admin_read("res.partner", &[partner], &["city"]).await;
     assert_eq!(stored[0]["city"], "Liège");
 }

@@ -2,6 +2,7 @@
 //! linked API key for a password, and the OAuth flow (Python MCP SDK) runs through it.
 
 use odoo_mcp_gateway::console::login::pending_role_key;
+use odoo_mcp_gateway::users::Role;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 
@@ -66,7 +67,7 @@ async fn a_password_sign_in_never_replaces_a_linked_api_key(setup: Setup) {
     r.app.link_with("demo", &demo.api_key).await;
     let s = &r.app.state;
     s.store
-        .set_role("demo", Some("user"), s.clock.now())
+        .set_role("demo", Some(Role::User), s.clock.now())
         .await
         .unwrap();
     let before = stored_secret(&r, "demo").await;

@@ -21,7 +21,9 @@ async fn allowed_models_follow_dotted_paths_on_real_metadata(setup: Setup) {
     };
     let (id, key) = r.key("demo").await;
     r.app
-        .set_policy(id, |p| p.allowed_models = "res.partner\nres.country".into())
+        .set_policy(id, |p| {
+            p.allowed_models = "res.partner\nres.country".parse().unwrap()
+        })
         .await;
     // Within the allowed models, hops are fine.
     let found = r
@@ -67,7 +69,9 @@ async fn relational_fields_to_a_forbidden_model_are_refused(setup: Setup) {
     };
     let (id, key) = r.key("demo").await;
     r.app
-        .set_policy(id, |p| p.allowed_models = "res.partner\nres.country".into())
+        .set_policy(id, |p| {
+            p.allowed_models = "res.partner\nres.country".parse().unwrap()
+        })
         .await;
     // Reading, grouping, ordering or searching by name through `user_id` shows res.users data.
     for (tool, arguments) in [
@@ -138,7 +142,7 @@ async fn allowed_tools_and_read_only_hide_and_refuse(setup: Setup) {
     );
     let (id, key) = r.key("demo").await;
     r.app
-        .set_policy(id, |p| p.allowed_tools = "search_records".into())
+        .set_policy(id, |p| p.allowed_tools = "search_records".parse().unwrap())
         .await;
     assert_eq!(r.app.tool_names(&key).await, ["search_records"]);
     let error = error_text(
@@ -154,7 +158,7 @@ async fn web_client_helpers_cannot_read_past_allowed_models(setup: Setup) {
     };
     let (id, key) = r.key("demo").await;
     r.app
-        .set_policy(id, |p| p.allowed_models = "res.partner".into())
+        .set_policy(id, |p| p.allowed_models = "res.partner".parse().unwrap())
         .await;
     // On real Odoo 17–19 this onchange answers res.users data (the salesman's login).
     let spec = json!({"user_id": {"fields": {"login": {}}}});

@@ -66,7 +66,9 @@ async fn list_models_works_for_an_ordinary_user(setup: Setup) {
 
     // Allowed Models narrows the list to what is allowed.
     r.app
-        .set_policy(id, |p| p.allowed_models = "res.partner\nsale.order".into())
+        .set_policy(id, |p| {
+            p.allowed_models = "res.partner\nsale.order".parse().unwrap()
+        })
         .await;
     let listed = r.ok(&key, "list_models", json!({})).await;
     let names: Vec<&str> = listed["models"]

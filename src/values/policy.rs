@@ -1,0 +1,22 @@
+//! The governance settings of one connection, typed. The store decodes them with the row; the
+//! console form builds them with the same parsers.
+
+use super::{IpList, Limit, ModelList, ToolList};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Policy {
+    /// Empty: every tool the scope allows.
+    pub allowed_tools: ToolList,
+    /// Empty: every model the Odoo user can reach.
+    pub allowed_models: ModelList,
+    pub approval_tools: ToolList,
+    /// A linked user's id; none means any MCP Administrator.
+    pub approver_user_id: Option<i64>,
+    /// None: the server default.
+    pub approval_expiry_hours: Option<Limit>,
+    pub allowed_ips: IpList,
+    pub blocked_ips: IpList,
+    /// API keys only; none means the server default.
+    pub rate_per_minute: Option<Limit>,
+    pub rate_per_day: Option<Limit>,
+}
