@@ -10,6 +10,7 @@ pub mod clock; // time as a parameter
 pub mod config; // the clap tree: every setting a flag and an environment variable
 pub mod connections; // API keys and OAuth clients acting as Odoo users
 pub mod console; // the admin web UI
+pub mod fault; // internal errors: the cause kept, logged once per surface
 pub mod jobs; // background jobs
 pub mod mcp; // the /mcp endpoint, tool catalog and tools
 pub mod metrics; // Prometheus registry

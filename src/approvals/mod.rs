@@ -15,6 +15,7 @@ use crate::calls::{Principal, ToolError, admit};
 use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
 use crate::connections::{self};
+use crate::fault::Cause;
 use crate::secrets::Keyring;
 use crate::state::AppState;
 use crate::store::{self, ApprovalRow, AuditRow, OdooUserRow};
@@ -407,6 +408,6 @@ async fn record_execution(
     state.audit.record(event).await;
 }
 
-fn internal(error: impl std::fmt::Display) -> ToolError {
-    ToolError::Internal(error.to_string())
+fn internal(error: impl Into<Cause>) -> ToolError {
+    ToolError::Internal(error.into())
 }

@@ -7,7 +7,11 @@
 use rmcp::ErrorData;
 use rmcp::model::{CallToolResult, ContentBlock};
 
+use crate::fault::{self, Cause};
 use crate::odoo;
+
+/// What the client reads when the gateway itself failed (the cause goes to the log).
+const INTERNAL: &str = "The gateway failed to complete the call; the error was logged.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
@@ -23,8 +27,8 @@ pub enum ToolError {
     #[error("{}", odoo_message(.0))]
     Odoo(#[from] odoo::Error),
     /// Our own fault; the cause is logged, the client gets a generic message.
-    #[error("The gateway failed to complete the call; the error was logged.")]
-    Internal(String),
+    #[error("{INTERNAL}")]
+    Internal(#[source] Cause),
 }
 
 impl ToolError {
@@ -47,10 +51,8 @@ impl ToolError {
         match self {
             Self::UnknownTool(_) => Err(ErrorData::invalid_params(self.to_string(), None)),
             Self::Internal(cause) => {
-                tracing::error!(%cause, "tool call failed inside the gateway");
-                Ok(CallToolResult::error(vec![ContentBlock::text(
-                    Self::Internal(String::new()).to_string(),
-                )]))
+                tracing::error!(cause = %fault::chain(&*cause), "tool call failed inside the gateway");
+                Ok(CallToolResult::error(vec![ContentBlock::text(INTERNAL)]))
             }
             Self::Odoo(ref cause) if cause.kind().is_none() => {
                 // Transport trouble: the log gets the details (URL, status), the client does not.

@@ -18,9 +18,9 @@ pub async fn of(ctx: &ToolContext<'_>, model: &str) -> Result<Fields, ToolError>
     let mut kwargs = Map::new();
     kwargs.insert("attributes".into(), json!(ATTRIBUTES));
     let Value::Object(answer) = ctx.call(model, "fields_get", None, kwargs).await? else {
-        return Err(ToolError::Internal(format!(
-            "fields_get of {model} did not return an object"
-        )));
+        return Err(ToolError::Internal(
+            format!("fields_get of {model} did not return an object").into(),
+        ));
     };
     Ok(ctx.state.fields.put(uid, model, &answer).await)
 }

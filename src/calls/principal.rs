@@ -1,6 +1,7 @@
 //! The authenticated caller of one MCP request: its connection and the Odoo user it acts as.
 
 use crate::connections::Connection;
+use crate::fault::Cause;
 use crate::odoo::{Credential, Protocol};
 use crate::secrets::Keyring;
 use crate::state::AppState;
@@ -41,8 +42,8 @@ impl HolderCredential {
 pub enum PrincipalError {
     #[error("This connection is not bound to a linked Odoo user yet.")]
     NoLinkedUser,
-    #[error("{0}")]
-    Internal(String),
+    #[error("the connection's user could not be loaded")]
+    Internal(#[source] Cause),
 }
 
 impl Principal {
@@ -55,7 +56,7 @@ impl Principal {
             .store
             .get_odoo_user(user_id)
             .await
-            .map_err(|e| PrincipalError::Internal(e.to_string()))?
+            .map_err(|e| PrincipalError::Internal(e.into()))?
             .ok_or(PrincipalError::NoLinkedUser)?;
         Self::unseal(
             &state.keyring,
@@ -95,7 +96,7 @@ impl Principal {
     ) -> Result<Self, PrincipalError> {
         let secret = keyring
             .open(sealed, login)
-            .map_err(|e| PrincipalError::Internal(e.to_string()))?;
+            .map_err(|e| PrincipalError::Internal(e.into()))?;
         let protocol = Protocol::from_stored(protocol);
         Ok(Self {
             connection,

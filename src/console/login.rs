@@ -138,7 +138,7 @@ pub async fn submit(
                     .to_owned(),
             );
         }
-        Err(e) => return Err(PageError::Internal(e.to_string())),
+        Err(e) => return Err(PageError::internal(e)),
     };
     attempt.forgive(store).await?;
     // The role decides before anything is stored: a person without one leaves no credential.
@@ -156,7 +156,7 @@ pub async fn submit(
     };
     let user = users::remember_sign_in(store, &state.keyring, &verified, &secret, now)
         .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+        .map_err(PageError::internal)?;
     if user.role.is_none() {
         store.set_role(&user.login, Some(role), now).await?;
         store
@@ -171,9 +171,7 @@ pub async fn submit(
     for cookie in [cookie, device] {
         response.headers_mut().append(
             header::SET_COOKIE,
-            cookie
-                .parse()
-                .map_err(|_| PageError::Internal("cookie header".into()))?,
+            cookie.parse().map_err(PageError::internal)?,
         );
     }
     Ok(response)
@@ -204,9 +202,7 @@ pub async fn logout(
     let mut response = see_other("/console/login").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        cookie
-            .parse()
-            .map_err(|_| PageError::Internal("cookie header".into()))?,
+        cookie.parse().map_err(PageError::internal)?,
     );
     Ok(response)
 }

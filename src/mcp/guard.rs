@@ -363,7 +363,7 @@ impl Stop {
         now: crate::clock::Millis,
     ) -> Response {
         if let Self::Governance(Refusal::Internal(cause)) = &self {
-            tracing::error!(%cause, "MCP request check failed");
+            tracing::error!(cause = %crate::fault::chain(&**cause), "MCP request check failed");
         }
         let code = match &self {
             Self::Governance(

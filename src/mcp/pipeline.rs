@@ -19,6 +19,7 @@ use std::net::IpAddr;
 
 use crate::calls::{HolderCredential, Principal, PrincipalError};
 use crate::connections::{self, Connection, Kind};
+use crate::fault::Cause;
 use crate::oauth::{self, bearer::GrantedScope};
 use crate::policy::ip::IpRefusal;
 use crate::policy::rate_limit::{Exceeded, Limits};
@@ -38,7 +39,7 @@ pub enum Refusal {
     InsufficientScope(&'static str),
     Ip(IpRefusal),
     RateLimited(Exceeded),
-    Internal(String),
+    Internal(Cause),
 }
 
 /// Who a request acts as, once admitted.
@@ -92,7 +93,7 @@ pub async fn admit_request(
     match principal {
         Ok(principal) => Ok(Admitted { principal, granted }),
         Err(PrincipalError::NoLinkedUser) => refused(Refusal::NoLinkedUser),
-        Err(PrincipalError::Internal(cause)) => refused(Refusal::Internal(cause)),
+        Err(error @ PrincipalError::Internal(_)) => refused(internal(error)),
     }
 }
 
@@ -124,6 +125,6 @@ fn check_ip(connection: &Connection, client_ip: IpAddr) -> Result<(), Refusal> {
     policy::ip::check(client_ip, &policy.allowed_ips, &policy.blocked_ips).map_err(Refusal::Ip)
 }
 
-fn internal(error: impl std::fmt::Display) -> Refusal {
-    Refusal::Internal(error.to_string())
+fn internal(error: impl Into<Cause>) -> Refusal {
+    Refusal::Internal(error.into())
 }

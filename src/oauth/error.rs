@@ -10,6 +10,7 @@ use serde_json::json;
 use super::audit::Ended;
 use super::pages;
 use crate::audit::outcome;
+use crate::fault::{self, Cause};
 use crate::{connections, secrets, store};
 
 /// An OAuth error with its RFC code; the text is the `error_description`, written for a person
@@ -46,8 +47,8 @@ pub enum Error {
         message: String,
         retry_after_secs: i64,
     },
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error")]
+    Internal(#[source] Cause),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -93,7 +94,7 @@ impl Error {
 
     fn log_internal(&self) {
         if let Self::Internal(cause) = self {
-            tracing::error!(%cause, "OAuth request failed");
+            tracing::error!(cause = %fault::chain(&**cause), "OAuth request failed");
         }
     }
 
@@ -159,8 +160,8 @@ pub fn no_store(mut response: Response) -> Response {
     response
 }
 
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::Internal(e.to_string())
+fn internal(e: impl Into<Cause>) -> Error {
+    Error::Internal(e.into())
 }
 
 impl From<store::Error> for Error {
@@ -211,8 +212,9 @@ impl ErrorPage {
         Self::bad_request("The application's redirect address is not a valid URL.")
     }
 
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "OAuth page failed");
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        let cause = cause.into();
+        tracing::error!(cause = %fault::chain(&*cause), "OAuth page failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong",

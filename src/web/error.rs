@@ -5,6 +5,7 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::fault::{self, Cause};
 use crate::{connections, secrets, store};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,25 +27,31 @@ pub enum PageError {
     /// A form body that is not a form.
     #[error("bad request")]
     BadRequest,
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error")]
+    Internal(#[source] Cause),
+}
+
+impl PageError {
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::Internal(cause.into())
+    }
 }
 
 impl From<store::Error> for PageError {
     fn from(e: store::Error) -> Self {
-        Self::Internal(e.to_string())
+        Self::internal(e)
     }
 }
 
 impl From<secrets::Error> for PageError {
     fn from(e: secrets::Error) -> Self {
-        Self::Internal(e.to_string())
+        Self::internal(e)
     }
 }
 
 impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {
-        Self::Internal(format!("template: {e}"))
+        Self::internal(e)
     }
 }
 
@@ -55,7 +62,7 @@ impl From<connections::Error> for PageError {
             connections::Error::RevokedByAdministrator(_) => Self::Forbidden(
                 "An MCP Administrator revoked this connection: only an administrator can reactivate it.",
             ),
-            other => Self::Internal(other.to_string()),
+            other => Self::internal(other),
         }
     }
 }
@@ -132,7 +139,7 @@ impl IntoResponse for PageError {
                 StatusCode::BAD_REQUEST,
             ),
             Self::Internal(cause) => {
-                tracing::error!(%cause, "console request failed");
+                tracing::error!(cause = %fault::chain(&*cause), "console request failed");
                 page(
                     "Something went wrong",
                     "The gateway could not complete this request. The details are in its log.",
