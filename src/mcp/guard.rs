@@ -4,8 +4,6 @@
 //! bodies with the HTTP status MCP clients act on; this file is their one mapping.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -20,34 +18,12 @@ use crate::audit::{outcome, redact};
 use crate::calls::Principal;
 use crate::connections::Connection;
 use crate::oauth;
-use crate::policy::client_ip;
 use crate::policy::ip::IpRefusal;
 use crate::state::AppState;
-use crate::store::AuditRow;
-use crate::web::capture;
+use crate::web::audited::Entry;
 
 /// Largest response body copied into the payload log.
 const MAX_LOGGED_RESPONSE: usize = 4 * 1024 * 1024;
-
-/// What the MCP server learned about a tool call, handed back to the guard for the audit entry.
-#[derive(Debug, Clone, Default)]
-pub struct CallNote(Arc<Mutex<Option<Noted>>>);
-
-#[derive(Debug, Clone)]
-pub struct Noted {
-    pub outcome: &'static str,
-    pub error: Option<String>,
-}
-
-impl CallNote {
-    pub fn set(&self, outcome: &'static str, error: Option<String>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Noted { outcome, error });
-    }
-
-    fn take(&self) -> Option<Noted> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-}
 
 /// Problems with the request itself, reported after the governance checks so that they are
 /// audited against the connection.
@@ -76,61 +52,42 @@ pub async fn guard(
     request: Request,
     next: Next,
 ) -> Response {
-    let started = Instant::now();
-    let at = state.clock.now();
-    let ip = client_ip::of_request(peer.ip(), request.headers(), &state.trusted_proxies);
     let token = bearer_token(request.headers()).map(str::to_owned);
     let (parts, body) = request.into_parts();
+    let method = parts.method.to_string();
+    let mut entry = Entry::open(&state, peer, &parts.headers, method, MAX_LOGGED_RESPONSE).await;
     let (body, envelope) = read_body(&state, &parts.method, &parts.headers, body).await;
-
-    let mut event = AuditRow {
-        at,
-        method: envelope
-            .method
-            .clone()
-            .unwrap_or_else(|| parts.method.to_string()),
-        tool: envelope.tool.clone(),
-        model: envelope.model.clone(),
-        client_ip: Some(ip.to_string()),
-        ..AuditRow::default()
-    };
-    let payload_logging = capture::payload_logging(&state).await;
-    if payload_logging {
+    let event = &mut entry.event;
+    if let Some(method) = &envelope.method {
+        event.method.clone_from(method);
+    }
+    event.tool.clone_from(&envelope.tool);
+    event.model.clone_from(&envelope.model);
+    if entry.payload_logging {
         event.request_payload = envelope.body.as_ref().map(|b| redact(b).to_string());
     }
 
-    let admitted = admit(&state, token.as_deref(), ip, body).await;
-    let response = match admitted {
+    let note = entry.note();
+    let response = match admit(&state, token.as_deref(), entry.ip, body).await {
         Ok((principal, bytes)) => {
-            event.connection_id = Some(principal.connection.id);
-            event.user_login = Some(principal.login.clone());
-            let note = CallNote::default();
+            note.connection(Some(principal.connection.id));
+            note.user(&principal.login);
             let mut request = Request::from_parts(parts, Body::from(bytes));
             request.extensions_mut().insert(principal);
-            request.extensions_mut().insert(note.clone());
-            let response = next.run(request).await;
-            match note.take() {
-                Some(noted) => {
-                    event.outcome = noted.outcome.to_owned();
-                    event.error = noted.error;
-                }
-                None if response.status().is_success() => event.outcome = outcome::SUCCESS.into(),
-                None => {
-                    event.outcome = outcome::ERROR.into();
-                    event.error = Some(format!("HTTP {}", response.status().as_u16()));
-                }
-            }
-            response
+            // The MCP server notes how the call ended on it.
+            request.extensions_mut().insert(note);
+            next.run(request).await
         }
         Err((refusal, connection)) => {
             if let Some(c) = connection {
-                event.connection_id = Some(c.id);
-                event.user_login = c.user_login;
+                note.connection(Some(c.id));
+                if let Some(login) = &c.user_login {
+                    note.user(login);
+                }
             }
             let (status, message) = refusal.status_and_message();
             state.metrics.refusal(refusal.reason());
-            event.outcome = refusal.outcome().into();
-            event.error = Some(message.clone());
+            note.ended(refusal.outcome(), Some(message.clone()));
             refusal.into_response(
                 status,
                 message,
@@ -140,16 +97,7 @@ pub async fn guard(
             )
         }
     };
-    let response = if payload_logging {
-        let (response, logged) = capture::json_response(response, MAX_LOGGED_RESPONSE).await;
-        event.response_payload = logged;
-        response
-    } else {
-        response
-    };
-    event.duration_ms = capture::elapsed_ms(started);
-    state.audit.record(event).await;
-    response
+    entry.finish(&state, response).await
 }
 
 /// The id of the JSON-RPC request an error answers, when the body parsed and carried a valid

@@ -12,7 +12,6 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Map;
 
-use super::guard::CallNote;
 use super::methods;
 use crate::calls::ToolContext;
 use crate::calls::admit::{self, Gate};
@@ -21,6 +20,7 @@ use crate::calls::{Principal, ToolError};
 use crate::catalog::Call;
 use crate::catalog::{self, CATALOG};
 use crate::state::AppState;
+use crate::web::audited::Note;
 use crate::{approvals, audit, policy};
 
 const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so Odoo's own access \
@@ -134,8 +134,8 @@ impl ServerHandler for GatewayServer {
             Ok(Ran::Pending(_)) => audit::outcome::PENDING_APPROVAL,
             Err(e) => e.outcome(),
         };
-        if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<CallNote>()) {
-            note.set(label, outcome.as_ref().err().map(ToString::to_string));
+        if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<Note>()) {
+            note.ended(label, outcome.as_ref().err().map(ToString::to_string));
         }
         let known = catalog::find(&request.name).map_or("unknown", |t| t.name);
         self.state.metrics.tool_call(known, label, elapsed);
@@ -168,8 +168,8 @@ impl ServerHandler for GatewayServer {
         };
         self.state.metrics.refusal(reason);
         tracing::debug!(method = %crate::catalog::validate::shorten(&request.method), reason, "bad MCP request");
-        if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<CallNote>()) {
-            note.set(audit::outcome::ERROR, Some(error.message.to_string()));
+        if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<Note>()) {
+            note.ended(audit::outcome::ERROR, Some(error.message.to_string()));
         }
         Err(error)
     }

@@ -18,7 +18,6 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use secrecy::ExposeSecret;
 
-use super::audit::{Ended, Note};
 use super::clients::{self, Client, LookupError};
 use super::error::{Error, ErrorPage, no_store};
 use super::pages::{self, ConsentTemplate};
@@ -30,6 +29,7 @@ use crate::connections::{self, ClientType, OAuthClientSpec, Scope, redirect};
 use crate::state::AppState;
 use crate::store::{NewCode, OdooUserRow};
 use crate::web::PageError;
+use crate::web::audited::{Ended, Note};
 use crate::web::session::CurrentUser;
 
 const PATH: &str = "/oauth/authorize";
@@ -143,14 +143,14 @@ fn refused(e: PageError) -> Response {
     let denied = !matches!(e, PageError::Internal(_));
     let mut response = e.into_response();
     if let Some(message) = ended {
-        response.extensions_mut().insert(Ended {
-            outcome: if denied {
-                outcome::DENIED
-            } else {
-                outcome::ERROR
-            },
-            error: message.to_owned(),
-        });
+        let outcome = if denied {
+            outcome::DENIED
+        } else {
+            outcome::ERROR
+        };
+        response
+            .extensions_mut()
+            .insert(Ended::new(outcome, message));
     }
     response
 }

@@ -7,10 +7,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
-use super::audit::Ended;
 use super::pages;
 use crate::audit::outcome;
 use crate::fault::{self, Cause};
+use crate::web::audited::Ended;
 use crate::{connections, secrets, store};
 
 /// An OAuth error with its RFC code; the text is the `error_description`, written for a person
@@ -92,6 +92,16 @@ impl Error {
         }
     }
 
+    /// How this error ends the request, for its audit entry: the RFC code and the description.
+    fn ended(&self, description: &str) -> Ended {
+        let outcome = match self {
+            Self::AccessDenied(_) => outcome::DENIED,
+            Self::TooManyRequests { .. } => outcome::RATE_LIMITED,
+            _ => outcome::ERROR,
+        };
+        Ended::new(outcome, format!("{}: {description}", self.code()))
+    }
+
     fn log_internal(&self) {
         if let Self::Internal(cause) = self {
             tracing::error!(cause = %fault::chain(&**cause), "OAuth request failed");
@@ -117,9 +127,7 @@ impl Error {
             query.append_pair("iss", issuer);
         }
         let mut response = no_store(Redirect::to(url.as_str()).into_response());
-        response
-            .extensions_mut()
-            .insert(Ended::of(&self, &description));
+        response.extensions_mut().insert(self.ended(&description));
         response
     }
 }
@@ -145,9 +153,7 @@ impl IntoResponse for Error {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
-        response
-            .extensions_mut()
-            .insert(Ended::of(&self, &description));
+        response.extensions_mut().insert(self.ended(&description));
         no_store(response)
     }
 }
@@ -228,18 +234,11 @@ impl IntoResponse for ErrorPage {
         let mut response = pages::error_page(self.status, self.title, &self.message);
         // A page instead of a redirect: the request could not be trusted enough to go back.
         let ended = match self.status {
-            StatusCode::FORBIDDEN => Ended {
-                outcome: outcome::DENIED,
-                error: self.message,
-            },
-            StatusCode::BAD_REQUEST => Ended {
-                outcome: outcome::ERROR,
-                error: format!("invalid_request: {}", self.message),
-            },
-            _ => Ended {
-                outcome: outcome::ERROR,
-                error: self.message,
-            },
+            StatusCode::FORBIDDEN => Ended::new(outcome::DENIED, self.message),
+            StatusCode::BAD_REQUEST => {
+                Ended::new(outcome::ERROR, format!("invalid_request: {}", self.message))
+            }
+            _ => Ended::new(outcome::ERROR, self.message),
         };
         response.extensions_mut().insert(ended);
         response

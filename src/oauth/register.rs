@@ -13,13 +13,13 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::audit::Note;
 use super::error::{Error, Result, no_store};
 use crate::clock::MINUTE_MS;
 use crate::connections::{self, ClientType, OAuthClientSpec, Scope};
 use crate::policy::client_ip;
 use crate::policy::registrations::REGISTRATIONS_PER_HOUR;
 use crate::state::AppState;
+use crate::web::audited::Note;
 
 const DEFAULT_NAME: &str = "OAuth client";
 const MAX_NAME_CHARS: usize = 120;

@@ -8,11 +8,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Params;
-use super::audit::Note;
 use super::clients;
 use super::error::{Error, Result, no_store};
 use crate::connections::ClientType;
 use crate::state::AppState;
+use crate::web::audited::Note;
 
 pub async fn revoke(
     State(state): State<AppState>,

@@ -16,7 +16,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::audit::Note;
 use super::clients::{self, Authenticated};
 use super::error::{Error, Result};
 use super::pkce::CodeChallenge;
@@ -25,6 +24,7 @@ use super::{Params, is_our_resource, scope};
 use crate::clock::Millis;
 use crate::connections;
 use crate::state::AppState;
+use crate::web::audited::Note;
 
 /// A token request, parsed by `grant_type`.
 enum GrantRequest<'a> {

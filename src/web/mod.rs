@@ -1,8 +1,8 @@
-//! What the console and the OAuth consent page share: the signed-in web session (cookie,
+//! What the web surfaces share: the one audit layer of /mcp and OAuth, the signed-in web session (cookie,
 //! CSRF token, the signed-in person and their role), the error pages every failure maps to, and
 //! the headers and helpers of every HTML page.
 
-pub mod capture;
+pub mod audited;
 mod error;
 pub mod session;
 
