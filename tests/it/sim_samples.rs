@@ -1,6 +1,8 @@
-//! Replays the recorded Odoo 18/19 wire samples (`odoo-wire-samples.md`) against the simulator and checks the shapes.
-//!
-//! Requests and expected answers are embedded here, copied from the samples; ids may differ, texts may not.
+//! The recorded Odoo 18/19 wire samples (`odoo-wire-samples.md`) that need more than one request:
+//! create → write → unlink on the same record, web sessions, the API-key wizard, and the
+//! simulator's own credentials. The standalone samples are replayed from their data files by
+//! `crates/odoo-sim/tests/replay.rs`; here the requests are written out, ids may differ, texts
+//! may not.
 
 use odoo_mcp_gateway::odoo::sim::{OdooVersion, RunningSimulator, SimOptions, Simulator};
 use reqwest::StatusCode;
