@@ -22,7 +22,5 @@ mod pg;
 mod python_sdk;
 mod real;
 mod replicas;
-mod sim_corpus;
-mod sim_samples;
 mod store;
 mod transport;

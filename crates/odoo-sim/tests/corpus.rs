@@ -1,4 +1,4 @@
-//! Replays the real-Odoo corpus (`tests/odoo-corpus`) against the simulator: same outcome, shape and message.
+//! Replays the real-Odoo corpus (`crates/odoo-sim/corpus`) against the simulator: same outcome, shape and message.
 //!
 //! `cases.json` lists the requests; `odoo18.json` / `odoo19.json` are real Odoo's answers, recorded by
 //! `scripts/record-odoo-corpus`. Each case is sent to a simulator of that version with the same database name,
@@ -6,12 +6,12 @@
 
 use std::collections::HashMap;
 
-use odoo_mcp_gateway::odoo::sim::{OdooVersion, RunningSimulator, SimOptions, Simulator};
+use odoo_sim::{OdooVersion, RunningSimulator, SimOptions, Simulator};
 use serde_json::{Map, Value, json};
 
-const CASES: &str = include_str!("../odoo-corpus/cases.json");
-const ODOO18: &str = include_str!("../odoo-corpus/odoo18.json");
-const ODOO19: &str = include_str!("../odoo-corpus/odoo19.json");
+const CASES: &str = include_str!("../corpus/cases.json");
+const ODOO18: &str = include_str!("../corpus/odoo18.json");
+const ODOO19: &str = include_str!("../corpus/odoo19.json");
 
 struct User {
     uid: i64,

@@ -4,7 +4,7 @@
 //! `crates/odoo-sim/tests/replay.rs`; here the requests are written out, ids may differ, texts
 //! may not.
 
-use odoo_mcp_gateway::odoo::sim::{OdooVersion, RunningSimulator, SimOptions, Simulator};
+use odoo_sim::{OdooVersion, RunningSimulator, SimOptions, Simulator};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
