@@ -2,18 +2,18 @@
 
 pub mod app; // shared state, router, serving
 pub mod approvals; // human-in-the-loop approvals
-pub mod audit; // the audit log and its writer
-pub mod calls; // one tool call: principal, in-call governance, the tools
+pub(crate) mod audit; // the audit log and its writer
+pub(crate) mod calls; // one tool call: principal, in-call governance, the tools
 pub mod catalog; // the tools: names, schemas, argument types and validators
 pub mod cli; // what each subcommand does
 pub mod clock; // time as a parameter
 pub mod config; // the clap tree: every setting a flag and an environment variable
 pub mod connections; // API keys and OAuth clients acting as Odoo users
 pub mod console; // the admin web UI
-pub mod fault; // internal errors: the cause kept, logged once per surface
+pub(crate) mod fault; // internal errors: the cause kept, logged once per surface
 pub mod jobs; // background jobs
-pub mod mcp; // the /mcp endpoint, tool catalog and tools
-pub mod metrics; // Prometheus registry
+pub(crate) mod mcp; // the /mcp endpoint: guard, governance pipeline, MCP server
+pub(crate) mod metrics; // Prometheus registry
 pub mod oauth; // the OAuth 2.1 authorization server
 pub mod odoo; // the Odoo client and simulator crates
 pub mod policy; // governance decisions
@@ -25,4 +25,4 @@ pub mod telemetry; // logging set-up
 pub mod transport; // accepting connections: timeouts and a cap
 pub mod users; // linking Odoo users
 pub mod values; // typed domain values, parsed once: lists, IP lists, roles, states
-pub mod web; // the web session, error pages and page helpers shared by console and OAuth
+pub(crate) mod web; // the web session, error pages and page helpers shared by console and OAuth

@@ -10,8 +10,7 @@ use askama::Template;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-pub use error::{MessagePage, PageError};
-pub use session::CurrentUser;
+pub use error::PageError;
 
 /// Headers of every console HTML page: no caching of pages that may show secrets, and a
 /// content policy that allows only the console's own stylesheet and script.
