@@ -22,12 +22,12 @@ const QUEUE: usize = 8192;
 const BATCH: usize = 512;
 
 /// The outcome words of PRODUCT.md's audit log.
-pub mod outcome {
-    pub const SUCCESS: &str = "success";
-    pub const ERROR: &str = "error";
-    pub const DENIED: &str = "denied";
-    pub const RATE_LIMITED: &str = "rate_limited";
-    pub const PENDING_APPROVAL: &str = "pending_approval";
+pub(crate) mod outcome {
+    pub(crate) const SUCCESS: &str = "success";
+    pub(crate) const ERROR: &str = "error";
+    pub(crate) const DENIED: &str = "denied";
+    pub(crate) const RATE_LIMITED: &str = "rate_limited";
+    pub(crate) const PENDING_APPROVAL: &str = "pending_approval";
 }
 
 enum Command {
@@ -136,7 +136,7 @@ fn usage(batch: &[AuditRow]) -> HashMap<i64, (i64, Millis)> {
 }
 
 /// The method prefix of the OAuth endpoints' events (`oauth/token` …).
-pub const OAUTH_METHOD_PREFIX: &str = "oauth/";
+pub(crate) const OAUTH_METHOD_PREFIX: &str = "oauth/";
 
 /// Keys whose values are secrets wherever they appear.
 const SECRET_KEYS: &[&str] = &["authorization", "code", "code_verifier"];
@@ -190,7 +190,7 @@ fn redacts(key: &str, value: &Value) -> bool {
 
 /// A copy of `value` safe to store: values under secret-looking keys, and strings that look like
 /// our own tokens, are replaced.
-pub fn redact(value: &Value) -> Value {
+pub(crate) fn redact(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()

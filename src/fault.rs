@@ -5,10 +5,10 @@ use std::error::Error;
 use std::fmt;
 
 /// What went wrong inside the gateway, kept as the error itself (not its text).
-pub type Cause = Box<dyn Error + Send + Sync + 'static>;
+pub(crate) type Cause = Box<dyn Error + Send + Sync + 'static>;
 
 /// `error: source: source …`, for the log line.
-pub fn chain<'a>(error: &'a (dyn Error + 'static)) -> impl fmt::Display + 'a {
+pub(crate) fn chain<'a>(error: &'a (dyn Error + 'static)) -> impl fmt::Display + 'a {
     Chain(error)
 }
 

@@ -7,13 +7,13 @@ use serde_json::{Map, Value, json};
 use crate::calls::ToolContext;
 use crate::store::{ApprovalRow, OdooUserRow};
 
-pub struct Notified {
+pub(super) struct Notified {
     /// Comma-separated ids of the activities created.
     pub ids: String,
     pub warning: Option<String>,
 }
 
-pub async fn notify(
+pub(super) async fn notify(
     ctx: &ToolContext<'_>,
     row: &ApprovalRow,
     approvers: &[OdooUserRow],

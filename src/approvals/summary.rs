@@ -8,7 +8,7 @@ use crate::catalog::ToolSpec;
 
 const NAMES_SHOWN: usize = 5;
 
-pub async fn describe(
+pub(super) async fn describe(
     ctx: &ToolContext<'_>,
     spec: &ToolSpec,
     arguments: &Map<String, Value>,

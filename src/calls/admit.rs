@@ -13,13 +13,13 @@ use crate::policy::{self, models};
 
 /// What step 7 decided for a call that passed steps 5 and 6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gate {
+pub(crate) enum Gate {
     Run,
     HeldForApproval,
 }
 
 /// Steps 5–7 for one `tools/call`.
-pub async fn admit_call(
+pub(crate) async fn admit_call(
     ctx: &ToolContext<'_>,
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
@@ -33,7 +33,7 @@ pub async fn admit_call(
 
 /// Steps 5 and 6: allowed tools, allowed models. An approved call passes them again when it
 /// runs, against the connection's policy as it is then.
-pub async fn check_policy(
+pub(crate) async fn check_policy(
     ctx: &ToolContext<'_>,
     spec: &ToolSpec,
     arguments: &Map<String, Value>,

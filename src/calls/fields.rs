@@ -10,7 +10,7 @@ use crate::odoo::fields::{ATTRIBUTES, Fields};
 use crate::policy::models::Touched;
 
 /// The fields of `model` as the context's user sees them.
-pub async fn of(ctx: &ToolContext<'_>, model: &str) -> Result<Fields, ToolError> {
+pub(crate) async fn of(ctx: &ToolContext<'_>, model: &str) -> Result<Fields, ToolError> {
     let uid = ctx.principal.credential.uid;
     if let Some(fields) = ctx.state.fields.get(uid, model).await {
         return Ok(fields);
@@ -29,7 +29,7 @@ pub async fn of(ctx: &ToolContext<'_>, model: &str) -> Result<Fields, ToolError>
 /// every hop's related model, and the last field's when its related model is read. Each hop's
 /// metadata is read only after that hop's model was admitted, so a forbidden model is never
 /// queried, not even for its fields.
-pub async fn first_forbidden(
+pub(crate) async fn first_forbidden(
     ctx: &ToolContext<'_>,
     model: &str,
     touched: &Touched,

@@ -2,13 +2,13 @@
 //! in-call governance ([`admit`]), the tools that run it in Odoo as that user, and how it fails
 //! ([`ToolError`]). The MCP server and the approvals both run calls through here.
 
-pub mod admit;
+pub(crate) mod admit;
 mod context;
 mod error;
-pub mod fields;
+pub(crate) mod fields;
 mod principal;
-pub mod tools;
+pub(crate) mod tools;
 
-pub use context::ToolContext;
-pub use error::ToolError;
-pub use principal::{HolderCredential, Principal, PrincipalError};
+pub(crate) use context::ToolContext;
+pub(crate) use error::ToolError;
+pub(crate) use principal::{HolderCredential, Principal, PrincipalError};

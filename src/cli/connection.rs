@@ -8,7 +8,7 @@ use crate::connections::{self, Actor, Policy, Scope};
 use crate::settings;
 use crate::values::Limit;
 
-pub async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
+pub(super) async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
     match cmd {
         ConnectionCommand::Create {
             user,

@@ -34,7 +34,7 @@ fn sim_options(version: SimVersion) -> SimOptions {
     }
 }
 
-pub async fn run_simulator(args: SimulatorArgs) -> anyhow::Result<()> {
+pub(super) async fn run_simulator(args: SimulatorArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
     // The URL alone on the first line, for scripts; the label goes to the log.
@@ -50,7 +50,7 @@ pub async fn run_simulator(args: SimulatorArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let (data_dir, _temp) = match args.data_dir {
         Some(dir) => (dir, None),
         None => {

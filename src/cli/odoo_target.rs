@@ -20,7 +20,7 @@ pub struct OdooTarget {
 
 /// What the command's flags and the store agree on. `bound` says whether the store already
 /// remembers it; otherwise [`bind`] does, once Odoo has confirmed the database exists.
-pub async fn resolve(store: &Store, args: &OdooArgs) -> anyhow::Result<(OdooTarget, bool)> {
+pub(super) async fn resolve(store: &Store, args: &OdooArgs) -> anyhow::Result<(OdooTarget, bool)> {
     let settings = store.load_settings().await?;
     let stored = |key: &str| {
         settings
@@ -39,14 +39,14 @@ pub async fn resolve(store: &Store, args: &OdooArgs) -> anyhow::Result<(OdooTarg
 }
 
 /// Remembers `target` as this store's Odoo.
-pub async fn bind(store: &Store, target: &OdooTarget) -> anyhow::Result<()> {
+pub(super) async fn bind(store: &Store, target: &OdooTarget) -> anyhow::Result<()> {
     store.put_setting(URL_KEY, &target.url).await?;
     store.put_setting(DATABASE_KEY, &target.database).await?;
     Ok(())
 }
 
 /// Pure: the given flags, filled in from and checked against what the store remembers.
-pub fn reconcile(
+pub(super) fn reconcile(
     url: Option<&str>,
     database: Option<&str>,
     remembered: Option<(&str, &str)>,

@@ -6,7 +6,7 @@ use crate::app::{App, AppConfig};
 use crate::config::ServeArgs;
 use crate::values::IpList;
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let trusted_proxies = IpList::parse(&args.http.trusted_proxies.join("\n")).map_err(|bad| {
         let lines: Vec<String> = bad.iter().map(|b| format!("'{}'", b.text)).collect();
         anyhow::anyhow!(

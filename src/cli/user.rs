@@ -12,7 +12,7 @@ use crate::store::Store;
 use crate::users;
 use crate::users::Role;
 
-pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Link { login, store, odoo } => {
             let (store, keyring) = super::open_store(&store).await?;
@@ -77,7 +77,7 @@ pub async fn run(cmd: UserCommand) -> anyhow::Result<()> {
 }
 
 /// Gives `login` a role now if linked, else at its first console sign-in.
-pub async fn grant(store: &Store, login: &str, role: Role) -> anyhow::Result<()> {
+pub(crate) async fn grant(store: &Store, login: &str, role: Role) -> anyhow::Result<()> {
     if store
         .set_role(login, Some(role), super::clock().now())
         .await?

@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::web::session::{CurrentUser, Post, Role};
 use crate::web::{PageError, render, render_status, see_other};
 
-pub struct UserRow {
+pub(super) struct UserRow {
     pub id: i64,
     pub login: String,
     pub name: String,
@@ -24,12 +24,12 @@ pub struct UserRow {
 
 #[derive(Template)]
 #[template(path = "users.html")]
-pub struct UsersPage {
+pub(super) struct UsersPage {
     pub layout: Layout,
     pub users: Vec<UserRow>,
 }
 
-pub async fn users(
+pub(super) async fn users(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, PageError> {
@@ -58,12 +58,12 @@ pub async fn users(
 }
 
 #[derive(Deserialize)]
-pub struct RoleForm {
+pub(super) struct RoleForm {
     #[serde(default)]
     role: String,
 }
 
-pub async fn set_role(
+pub(super) async fn set_role(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, form }: Post<RoleForm>,
@@ -104,7 +104,7 @@ pub async fn set_role(
 }
 
 /// One numeric setting as shown and validated.
-pub struct NumberField {
+pub(super) struct NumberField {
     pub name: &'static str,
     pub label: &'static str,
     pub help: &'static str,
@@ -116,7 +116,7 @@ pub struct NumberField {
 
 #[derive(Template)]
 #[template(path = "settings.html")]
-pub struct SettingsPage {
+pub(super) struct SettingsPage {
     pub layout: Layout,
     pub mcp_enabled: bool,
     pub dynamic_registration: bool,
@@ -244,7 +244,7 @@ fn settings_page(user: &CurrentUser, state: &AppState, s: &ServerSettings) -> Se
     }
 }
 
-pub async fn settings(
+pub(super) async fn settings(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, PageError> {
@@ -253,7 +253,7 @@ pub async fn settings(
     render(&settings_page(&user, &state, &s))
 }
 
-pub async fn save_settings(
+pub(super) async fn save_settings(
     State(state): State<AppState>,
     Post { user, form }: Post<std::collections::HashMap<String, String>>,
 ) -> Result<Response, PageError> {

@@ -49,7 +49,7 @@ const ANY_ADMIN: &str = "any MCP Administrator";
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct InboxQuery {
+pub(super) struct InboxQuery {
     /// A state, or `all`; absent or unknown means `pending`.
     pub state: String,
 }
@@ -63,13 +63,13 @@ impl InboxQuery {
     }
 }
 
-pub struct FilterLink {
+pub(super) struct FilterLink {
     pub label: &'static str,
     pub url: String,
     pub active: bool,
 }
 
-pub struct Row {
+pub(super) struct Row {
     pub id: String,
     pub summary: String,
     pub tool: String,
@@ -86,7 +86,7 @@ pub struct Row {
 
 #[derive(Template)]
 #[template(path = "approvals.html")]
-pub struct InboxPage {
+pub(super) struct InboxPage {
     pub layout: Layout,
     pub filters: Vec<FilterLink>,
     pub filter_label: &'static str,
@@ -137,7 +137,7 @@ impl Names {
     }
 }
 
-pub fn state_label(state: ApprovalState) -> &'static str {
+pub(super) fn state_label(state: ApprovalState) -> &'static str {
     match state {
         ApprovalState::Pending => "Pending",
         ApprovalState::Approved => "Approved",
@@ -149,7 +149,7 @@ pub fn state_label(state: ApprovalState) -> &'static str {
 }
 
 /// "in 23 h", "in 40 min", or `None` once the time is up or the request is closed.
-pub fn expires_in(row: &ApprovalRow, now: Millis) -> Option<String> {
+pub(super) fn expires_in(row: &ApprovalRow, now: Millis) -> Option<String> {
     if row.state != ApprovalState::Pending || row.expires_at <= now {
         return None;
     }
@@ -171,7 +171,7 @@ fn can_see(user: &CurrentUser, row: &ApprovalRow) -> bool {
         || row.approver_user_id == Some(user.user.id)
 }
 
-pub async fn inbox(
+pub(super) async fn inbox(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<InboxQuery>,
@@ -223,7 +223,7 @@ pub async fn inbox(
 
 #[derive(Template)]
 #[template(path = "approval.html")]
-pub struct DetailPage {
+pub(super) struct DetailPage {
     pub layout: Layout,
     pub row: ApprovalRow,
     pub state_label: &'static str,
@@ -310,7 +310,7 @@ async fn visible(state: &AppState, user: &CurrentUser, id: &str) -> Result<Appro
     }
 }
 
-pub async fn show(
+pub(super) async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
@@ -323,9 +323,9 @@ const NOT_YOURS: &str = "Only the designated approver of this request (or, when 
      Administrator) can approve or reject it. Nothing was changed.";
 
 #[derive(Deserialize)]
-pub struct NoFields {}
+pub(super) struct NoFields {}
 
-pub async fn approve(
+pub(super) async fn approve(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Post { user, .. }: Post<NoFields>,
@@ -346,12 +346,12 @@ pub async fn approve(
 }
 
 #[derive(Deserialize)]
-pub struct RejectForm {
+pub(super) struct RejectForm {
     #[serde(default)]
     reason: String,
 }
 
-pub async fn reject(
+pub(super) async fn reject(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Post { user, form }: Post<RejectForm>,

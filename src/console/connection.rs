@@ -24,7 +24,7 @@ use crate::web::session::{self, CurrentUser, Post};
 use crate::web::{PageError, render, render_status, see_other};
 
 /// What the form shows about a connection besides the editable fields.
-pub struct View {
+pub(super) struct View {
     pub id: i64,
     pub name: String,
     pub is_api_key: bool,
@@ -86,7 +86,7 @@ impl View {
     }
 }
 
-pub struct Choice {
+pub(super) struct Choice {
     pub value: String,
     pub label: String,
     pub selected: bool,
@@ -94,7 +94,7 @@ pub struct Choice {
 
 #[derive(Template)]
 #[template(path = "connection.html")]
-pub struct FormPage {
+pub(super) struct FormPage {
     pub layout: Layout,
     pub c: View,
     pub input: ConnectionInput,
@@ -156,7 +156,7 @@ async fn form_page(
     })
 }
 
-pub async fn show(
+pub(super) async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
@@ -166,7 +166,7 @@ pub async fn show(
     render(&form_page(&state, &user, &c, input, FieldErrors::default()).await?)
 }
 
-pub async fn save(
+pub(super) async fn save(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, form }: Post<ConnectionInput>,
@@ -190,13 +190,13 @@ pub async fn save(
 
 #[derive(Template)]
 #[template(path = "rotate.html")]
-pub struct RotatePage {
+pub(super) struct RotatePage {
     pub layout: Layout,
     pub id: i64,
     pub name: String,
 }
 
-pub async fn rotate_confirm(
+pub(super) async fn rotate_confirm(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
@@ -213,9 +213,9 @@ pub async fn rotate_confirm(
 }
 
 #[derive(Deserialize)]
-pub struct NoFields {}
+pub(super) struct NoFields {}
 
-pub async fn rotate(
+pub(super) async fn rotate(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, .. }: Post<NoFields>,
@@ -235,7 +235,7 @@ pub async fn rotate(
     Ok(see_other(&format!("/console/connections/{id}/issued")))
 }
 
-pub async fn rotate_secret(
+pub(super) async fn rotate_secret(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, .. }: Post<NoFields>,
@@ -259,7 +259,7 @@ pub async fn rotate_secret(
     Ok(see_other(&format!("/console/connections/{id}/issued")))
 }
 
-pub async fn revoke(
+pub(super) async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, .. }: Post<NoFields>,
@@ -275,7 +275,7 @@ pub async fn revoke(
     Ok(see_other(&format!("/console/connections/{id}")))
 }
 
-pub async fn reactivate(
+pub(super) async fn reactivate(
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Post { user, .. }: Post<NoFields>,
@@ -290,7 +290,7 @@ pub async fn reactivate(
 
 #[derive(Template)]
 #[template(path = "issued.html")]
-pub struct IssuedPage {
+pub(super) struct IssuedPage {
     pub layout: Layout,
     pub id: i64,
     pub name: String,
@@ -305,7 +305,7 @@ pub struct IssuedPage {
     pub gone: bool,
 }
 
-pub async fn issued(
+pub(super) async fn issued(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,

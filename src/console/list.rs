@@ -19,7 +19,7 @@ use crate::web::{PageError, render};
 /// The list's URL parameters. An absent `status` means the default facet, Active.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(default)]
-pub struct ListQuery {
+pub(super) struct ListQuery {
     pub q: String,
     /// `active` (default), `all`, `connected`, `awaiting`, `idle`, `revoked`.
     pub status: String,
@@ -49,7 +49,7 @@ impl ListQuery {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         let mut params = Vec::new();
         for (name, value) in [
             ("q", self.q.trim()),
@@ -101,19 +101,19 @@ impl ListQuery {
 }
 
 /// A removable chip in the search bar.
-pub struct Facet {
+pub(super) struct Facet {
     pub label: String,
     pub remove_url: String,
 }
 
 /// A filter or grouping link in the side panel.
-pub struct FilterLink {
+pub(super) struct FilterLink {
     pub label: &'static str,
     pub url: String,
     pub active: bool,
 }
 
-pub struct Row {
+pub(super) struct Row {
     pub id: i64,
     pub kind: &'static str,
     pub name: String,
@@ -125,12 +125,12 @@ pub struct Row {
     pub dynamic: bool,
 }
 
-pub struct Group {
+pub(super) struct Group {
     pub title: String,
     pub rows: Vec<Row>,
 }
 
-pub fn status_key(s: Status) -> &'static str {
+pub(super) fn status_key(s: Status) -> &'static str {
     match s {
         Status::Awaiting => "awaiting",
         Status::Connected => "connected",
@@ -142,7 +142,7 @@ pub fn status_key(s: Status) -> &'static str {
 /// The User column of a connection not bound to a user yet (an OAuth client before consent).
 const NO_USER: &str = "—";
 
-pub fn user_label(c: &Connection) -> String {
+pub(super) fn user_label(c: &Connection) -> String {
     match (&c.user_name, &c.user_login) {
         (Some(name), Some(login)) if name != login => format!("{name} ({login})"),
         (_, Some(login)) => login.clone(),
@@ -151,7 +151,7 @@ pub fn user_label(c: &Connection) -> String {
 }
 
 /// Filters and groups `all` for `query`; rows stay in creation order inside each group.
-pub fn build(
+pub(super) fn build(
     all: &[Connection],
     dynamic_ids: &HashSet<i64>,
     query: &ListQuery,
@@ -199,7 +199,7 @@ pub fn build(
 
 #[derive(Template)]
 #[template(path = "connections.html")]
-pub struct ListPage {
+pub(super) struct ListPage {
     pub layout: Layout,
     pub query: ListQuery,
     pub facets: Vec<Facet>,
@@ -212,7 +212,7 @@ pub struct ListPage {
     pub total: usize,
 }
 
-pub async fn page(
+pub(super) async fn page(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(query): Query<ListQuery>,

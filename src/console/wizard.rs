@@ -17,11 +17,11 @@ use crate::web::{PageError, render, render_status, see_other};
 
 #[derive(Template)]
 #[template(path = "wizard.html")]
-pub struct ChoosePage {
+pub(super) struct ChoosePage {
     pub layout: Layout,
 }
 
-pub async fn choose(user: CurrentUser) -> Result<Response, PageError> {
+pub(super) async fn choose(user: CurrentUser) -> Result<Response, PageError> {
     user.require_admin()?;
     render(&ChoosePage {
         layout: Layout::new(&user, Tab::New, "Connect a New Tool"),
@@ -30,12 +30,12 @@ pub async fn choose(user: CurrentUser) -> Result<Response, PageError> {
 
 #[derive(Template)]
 #[template(path = "wizard_browser.html")]
-pub struct BrowserPage {
+pub(super) struct BrowserPage {
     pub layout: Layout,
     pub mcp_url: String,
 }
 
-pub async fn browser(
+pub(super) async fn browser(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, PageError> {
@@ -48,14 +48,14 @@ pub async fn browser(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct ApiKeyInput {
+pub(super) struct ApiKeyInput {
     pub name: String,
     pub user: String,
     pub scope: String,
 }
 
 #[derive(Debug, Default)]
-pub struct ApiKeyErrors {
+pub(super) struct ApiKeyErrors {
     pub name: Option<String>,
     pub user: Option<String>,
     pub scope: Option<String>,
@@ -63,7 +63,7 @@ pub struct ApiKeyErrors {
 
 #[derive(Template)]
 #[template(path = "wizard_api_key.html")]
-pub struct ApiKeyPage {
+pub(super) struct ApiKeyPage {
     pub layout: Layout,
     pub input: ApiKeyInput,
     pub users: Vec<Choice>,
@@ -97,7 +97,7 @@ async fn api_key_page(
     })
 }
 
-pub async fn api_key_form(
+pub(super) async fn api_key_form(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, PageError> {
@@ -110,7 +110,7 @@ pub async fn api_key_form(
     render(&api_key_page(&state, &user, input, ApiKeyErrors::default()).await?)
 }
 
-pub async fn api_key_create(
+pub(super) async fn api_key_create(
     State(state): State<AppState>,
     Post { user, form }: Post<ApiKeyInput>,
 ) -> Result<Response, PageError> {
@@ -164,14 +164,14 @@ pub async fn api_key_create(
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct OAuthInput {
+pub(super) struct OAuthInput {
     pub name: String,
     pub client_type: String,
     pub redirect_uris: String,
 }
 
 #[derive(Debug, Default)]
-pub struct OAuthErrors {
+pub(super) struct OAuthErrors {
     pub name: Option<String>,
     pub client_type: Option<String>,
     pub redirect_uris: Vec<String>,
@@ -179,14 +179,14 @@ pub struct OAuthErrors {
 
 #[derive(Template)]
 #[template(path = "wizard_oauth.html")]
-pub struct OAuthPage {
+pub(super) struct OAuthPage {
     pub layout: Layout,
     pub input: OAuthInput,
     pub errors: OAuthErrors,
     pub mcp_url: String,
 }
 
-pub async fn oauth_form(
+pub(super) async fn oauth_form(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, PageError> {
@@ -203,7 +203,7 @@ pub async fn oauth_form(
 }
 
 /// Allowed redirect URIs: https anywhere, http only on loopback (RFC 8252), no fragments.
-pub fn redirect_uris(text: &str) -> Result<Vec<String>, Vec<String>> {
+pub(super) fn redirect_uris(text: &str) -> Result<Vec<String>, Vec<String>> {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -240,7 +240,7 @@ pub fn redirect_uris(text: &str) -> Result<Vec<String>, Vec<String>> {
     if bad.is_empty() { Ok(ok) } else { Err(bad) }
 }
 
-pub async fn oauth_create(
+pub(super) async fn oauth_create(
     State(state): State<AppState>,
     Post { user, form }: Post<OAuthInput>,
 ) -> Result<Response, PageError> {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 /// Why a body is not one valid JSON-RPC 2.0 message as MCP uses it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Invalid {
+pub(super) enum Invalid {
     #[error(
         "Invalid Request: batches are not supported; send one JSON-RPC message per HTTP request."
     )]
@@ -29,7 +29,7 @@ pub enum Invalid {
 }
 
 /// Checks one parsed body.
-pub fn check(body: &Value) -> Result<(), Invalid> {
+pub(super) fn check(body: &Value) -> Result<(), Invalid> {
     let message = match body {
         Value::Object(message) => message,
         Value::Array(_) => return Err(Invalid::Batch),

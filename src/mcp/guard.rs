@@ -46,7 +46,7 @@ struct Envelope {
     body: Option<Value>,
 }
 
-pub async fn guard(
+pub(super) async fn guard(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
@@ -369,7 +369,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// rmcp insists on both media types in `Accept`; real clients send `*/*`, only one of them, or
 /// nothing. Normalise so that any of those is served.
-pub async fn normalize_accept(mut request: Request, next: Next) -> Response {
+pub(super) async fn normalize_accept(mut request: Request, next: Next) -> Response {
     let accept = request
         .headers()
         .get(header::ACCEPT)

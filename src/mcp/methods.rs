@@ -35,7 +35,7 @@ const KNOWN: &[&str] = &[
 ];
 
 /// Why the gateway does not answer this request, as the JSON-RPC error to send.
-pub fn refuse(method: &str, params: Option<&Value>) -> ErrorData {
+pub(super) fn refuse(method: &str, params: Option<&Value>) -> ErrorData {
     let shown: String = method.chars().take(64).collect();
     if !KNOWN.contains(&method) {
         let message = format!("Method not found: {shown}");

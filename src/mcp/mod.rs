@@ -4,7 +4,7 @@
 mod envelope;
 mod guard;
 mod methods;
-pub mod pipeline;
+pub(crate) mod pipeline;
 mod server;
 
 use std::sync::Arc;
@@ -28,7 +28,7 @@ const KNOWN_ORIGINS: &[&str] = &[
     "http://127.0.0.1:*",
 ];
 
-pub fn routes(state: AppState) -> Router {
+pub(crate) fn routes(state: AppState) -> Router {
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)

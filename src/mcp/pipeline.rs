@@ -28,7 +28,7 @@ use crate::state::AppState;
 
 /// Why a request is refused before it reaches a tool.
 #[derive(Debug)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     Disabled,
     MissingToken,
     UnknownToken,
@@ -44,7 +44,7 @@ pub enum Refusal {
 
 /// Who a request acts as, once admitted.
 #[derive(Debug)]
-pub struct Admitted {
+pub(crate) struct Admitted {
     pub principal: Principal,
     /// The scope of an OAuth access token (API keys have none).
     pub granted: Option<GrantedScope>,
@@ -52,7 +52,7 @@ pub struct Admitted {
 
 /// Steps 1–4. Returns the admitted principal, or the refusal with the connection when the
 /// token identified one (so the refusal is audited against it).
-pub async fn admit_request(
+pub(crate) async fn admit_request(
     state: &AppState,
     token: Option<&str>,
     client_ip: IpAddr,

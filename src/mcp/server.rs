@@ -35,12 +35,12 @@ enum Ran {
 }
 
 #[derive(Clone)]
-pub struct GatewayServer {
+pub(super) struct GatewayServer {
     state: AppState,
 }
 
 impl GatewayServer {
-    pub fn new(state: AppState) -> Self {
+    pub(super) fn new(state: AppState) -> Self {
         Self { state }
     }
 

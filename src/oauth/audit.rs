@@ -38,7 +38,7 @@ fn method_name(method: &Method, path: &str) -> String {
 }
 
 /// The middleware on the OAuth endpoints (preflights are answered by CORS before it).
-pub async fn record(
+pub(super) async fn record(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,

@@ -59,7 +59,7 @@ struct Terms {
     resource: String,
 }
 
-pub async fn show(State(state): State<AppState>, mut parts: Parts) -> Response {
+pub(super) async fn show(State(state): State<AppState>, mut parts: Parts) -> Response {
     let note = Note::of(&parts.extensions);
     let query = parts.uri.query().unwrap_or_default().to_owned();
     let (verified, terms) = match validate(&state, query.as_bytes()).await {
@@ -80,7 +80,11 @@ pub async fn show(State(state): State<AppState>, mut parts: Parts) -> Response {
     consent_page(&verified, &terms, &current, &params)
 }
 
-pub async fn decide(State(state): State<AppState>, mut parts: Parts, body: Bytes) -> Response {
+pub(super) async fn decide(
+    State(state): State<AppState>,
+    mut parts: Parts,
+    body: Bytes,
+) -> Response {
     let note = Note::of(&parts.extensions);
     let params = match Params::parse(&body) {
         Ok(params) => params,

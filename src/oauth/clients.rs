@@ -15,7 +15,7 @@ use crate::store::OAuthClientRow;
 
 /// A client, whichever way it is known.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub(super) struct Client {
     pub client_id: String,
     pub client_type: ClientType,
     secret_hash: Option<Vec<u8>>,
@@ -30,7 +30,7 @@ pub struct Client {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct ClientConnection {
+pub(super) struct ClientConnection {
     pub id: i64,
     pub odoo_user_id: Option<i64>,
     pub revoked: bool,
@@ -72,7 +72,7 @@ impl From<cimd::Document> for Client {
 
 /// Why a client_id names no usable client.
 #[derive(Debug, thiserror::Error)]
-pub enum LookupError {
+pub(super) enum LookupError {
     #[error(
         "This application is not registered here (it may have been removed). Start the connection again from the application."
     )]
@@ -85,7 +85,10 @@ pub enum LookupError {
 
 /// The client a `client_id` names: a registered one from the store, or a metadata document
 /// fetched (or taken from the cache).
-pub async fn find(state: &AppState, client_id: &str) -> std::result::Result<Client, LookupError> {
+pub(super) async fn find(
+    state: &AppState,
+    client_id: &str,
+) -> std::result::Result<Client, LookupError> {
     if cimd::is_document_url(client_id) {
         let doc = cimd::load(&state.store, client_id, state.clock.now()).await?;
         return Ok(doc.into());
@@ -100,14 +103,14 @@ pub async fn find(state: &AppState, client_id: &str) -> std::result::Result<Clie
 
 /// The client a token or revocation request comes from, authenticated.
 #[derive(Debug, Clone)]
-pub struct Authenticated {
+pub(super) struct Authenticated {
     pub client_id: String,
 }
 
 /// RFC 6749 §2.3: `client_secret_basic` or `client_secret_post` for confidential clients, the
 /// `client_id` alone for public ones. A deleted client is `invalid_client`, which makes Claude
 /// register again.
-pub async fn authenticate(
+pub(super) async fn authenticate(
     state: &AppState,
     params: &Params,
     headers: &HeaderMap,

@@ -51,7 +51,7 @@ pub enum Error {
     Internal(#[source] Cause),
 }
 
-pub type Result<T> = std::result::Result<T, Error>;
+pub(super) type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn code(&self) -> &'static str {
@@ -159,7 +159,7 @@ impl IntoResponse for Error {
 }
 
 /// Token and error responses must not be cached (RFC 6749 §5.1).
-pub fn no_store(mut response: Response) -> Response {
+pub(super) fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -191,14 +191,14 @@ impl From<connections::Error> for Error {
 /// A person-facing error page for the browser part of the flow (authorize, sign-in, consent),
 /// used whenever redirecting back to the client would not be safe.
 #[derive(Debug)]
-pub struct ErrorPage {
+pub(super) struct ErrorPage {
     pub status: StatusCode,
     pub title: &'static str,
     pub message: String,
 }
 
 impl ErrorPage {
-    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             title,
@@ -206,7 +206,7 @@ impl ErrorPage {
         }
     }
 
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(super) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "This sign-in link is not valid",
@@ -218,7 +218,7 @@ impl ErrorPage {
         Self::bad_request("The application's redirect address is not a valid URL.")
     }
 
-    pub fn internal(cause: impl Into<Cause>) -> Self {
+    pub(super) fn internal(cause: impl Into<Cause>) -> Self {
         let cause = cause.into();
         tracing::error!(cause = %fault::chain(&*cause), "OAuth page failed");
         Self::new(

@@ -11,7 +11,7 @@ use super::scope;
 use crate::state::AppState;
 
 /// `resource` is the MCP URL exactly: clients compare it with the URL they were given.
-pub async fn protected_resource(State(state): State<AppState>) -> Json<Value> {
+pub(super) async fn protected_resource(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "resource": state.urls.mcp,
         "authorization_servers": [state.urls.public],
@@ -21,7 +21,7 @@ pub async fn protected_resource(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-pub async fn authorization_server(State(state): State<AppState>) -> Response {
+pub(super) async fn authorization_server(State(state): State<AppState>) -> Response {
     let registration = match state.settings.get(&state.store).await {
         Ok(settings) => settings.dynamic_registration,
         Err(e) => return super::Error::from(e).into_response(),

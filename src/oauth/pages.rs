@@ -15,7 +15,7 @@ struct ErrorTemplate<'a> {
 
 #[derive(Template)]
 #[template(path = "oauth/consent.html")]
-pub struct ConsentTemplate<'a> {
+pub(super) struct ConsentTemplate<'a> {
     pub action: &'a str,
     pub client_name: &'a str,
     pub dynamic: bool,
@@ -34,7 +34,7 @@ pub struct ConsentTemplate<'a> {
 }
 
 /// Renders a page with the headers every page of the flow gets.
-pub fn render(status: StatusCode, template: &impl Template) -> Response {
+pub(super) fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => with_page_headers((status, Html(html)).into_response()),
         Err(e) => {
@@ -50,7 +50,7 @@ pub fn render(status: StatusCode, template: &impl Template) -> Response {
     }
 }
 
-pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+pub(super) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     render(status, &ErrorTemplate { title, message })
 }
 

@@ -36,7 +36,7 @@ struct Registration {
     application_type: Option<String>,
 }
 
-pub async fn register(
+pub(super) async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,

@@ -14,7 +14,7 @@ use crate::connections::ClientType;
 use crate::state::AppState;
 use crate::web::audited::Note;
 
-pub async fn revoke(
+pub(super) async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
     note: Note,

@@ -64,7 +64,7 @@ impl<'a> GrantRequest<'a> {
     }
 }
 
-pub async fn token(
+pub(super) async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
     note: Note,

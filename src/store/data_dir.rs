@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Creates `dir` (0700) and `dir/gateway.db` (0600) when missing; returns the database path and
 /// what is readable by others, for a warning.
-pub fn prepare(dir: &Path) -> std::io::Result<(PathBuf, Vec<String>)> {
+pub(super) fn prepare(dir: &Path) -> std::io::Result<(PathBuf, Vec<String>)> {
     create_private_dir(dir)?;
     let db = dir.join("gateway.db");
     if !db.exists() {

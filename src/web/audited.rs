@@ -25,13 +25,13 @@ use crate::store::AuditRow;
 /// How a request ended, when more is known than its HTTP status says: noted by a handler or
 /// carried by an error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ended {
+pub(crate) struct Ended {
     pub outcome: &'static str,
     pub error: Option<String>,
 }
 
 impl Ended {
-    pub fn new(outcome: &'static str, error: impl Into<String>) -> Self {
+    pub(crate) fn new(outcome: &'static str, error: impl Into<String>) -> Self {
         Self {
             outcome,
             error: Some(error.into()),
@@ -58,7 +58,7 @@ impl Ended {
 /// What handlers learned about the request, shared with the middleware through the request's
 /// extensions.
 #[derive(Debug, Clone, Default)]
-pub struct Note(Arc<Mutex<Facts>>);
+pub(crate) struct Note(Arc<Mutex<Facts>>);
 
 #[derive(Debug, Default)]
 struct Facts {
@@ -77,21 +77,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Note {
 
 impl Note {
     /// The request's note (a detached one outside an audited route, e.g. in unit tests).
-    pub fn of(extensions: &Extensions) -> Self {
+    pub(crate) fn of(extensions: &Extensions) -> Self {
         extensions.get::<Self>().cloned().unwrap_or_default()
     }
 
-    pub fn connection(&self, id: Option<i64>) {
+    pub(crate) fn connection(&self, id: Option<i64>) {
         if let Some(id) = id {
             self.facts().connection_id = Some(id);
         }
     }
 
-    pub fn user(&self, login: &str) {
+    pub(crate) fn user(&self, login: &str) {
         self.facts().user_login = Some(login.to_owned());
     }
 
-    pub fn ended(&self, outcome: &'static str, error: Option<String>) {
+    pub(crate) fn ended(&self, outcome: &'static str, error: Option<String>) {
         self.facts().ended = Some(Ended { outcome, error });
     }
 
@@ -101,7 +101,7 @@ impl Note {
 }
 
 /// The audit entry of one request, open while it is served.
-pub struct Entry {
+pub(crate) struct Entry {
     started: Instant,
     pub ip: IpAddr,
     /// Server Settings' payload logging, read once per request.
@@ -114,7 +114,7 @@ pub struct Entry {
 impl Entry {
     /// Opens the entry of a request from `peer` (behind the trusted proxies, the forwarded
     /// address); `max_response` bounds the response body copied into the payload log.
-    pub async fn open(
+    pub(crate) async fn open(
         state: &AppState,
         peer: SocketAddr,
         headers: &HeaderMap,
@@ -138,13 +138,13 @@ impl Entry {
     }
 
     /// The note handlers write on: insert it into the request's extensions.
-    pub fn note(&self) -> Note {
+    pub(crate) fn note(&self) -> Note {
         self.note.clone()
     }
 
     /// Writes the row: the noted facts, how the request ended (noted, else carried by the
     /// response, else judged by its status), the response payload and the duration.
-    pub async fn finish(mut self, state: &AppState, response: Response) -> Response {
+    pub(crate) async fn finish(mut self, state: &AppState, response: Response) -> Response {
         let facts = std::mem::take(&mut *self.note.facts());
         let event = &mut self.event;
         event.connection_id = facts.connection_id.or(event.connection_id);

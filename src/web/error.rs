@@ -70,7 +70,7 @@ impl From<connections::Error> for PageError {
 /// A plain page with a title, a message and one link onward.
 #[derive(Template)]
 #[template(path = "message.html")]
-pub struct MessagePage<'a> {
+pub(super) struct MessagePage<'a> {
     pub title: &'a str,
     pub message: &'a str,
     pub link: &'a str,
@@ -78,7 +78,7 @@ pub struct MessagePage<'a> {
 }
 
 impl MessagePage<'_> {
-    pub fn respond(&self, status: StatusCode) -> Response {
+    pub(super) fn respond(&self, status: StatusCode) -> Response {
         match self.render() {
             Ok(html) => (status, super::security_headers(), Html(html)).into_response(),
             Err(e) => {

@@ -2,19 +2,19 @@
 //! CSRF token, the signed-in person and their role), the error pages every failure maps to, and
 //! the headers and helpers of every HTML page.
 
-pub mod audited;
+pub(crate) mod audited;
 mod error;
-pub mod session;
+pub(crate) mod session;
 
 use askama::Template;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-pub use error::PageError;
+pub(crate) use error::PageError;
 
 /// Headers of every console HTML page: no caching of pages that may show secrets, and a
 /// content policy that allows only the console's own stylesheet and script.
-pub fn security_headers() -> [(HeaderName, HeaderValue); 2] {
+pub(crate) fn security_headers() -> [(HeaderName, HeaderValue); 2] {
     [
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         (
@@ -28,26 +28,29 @@ pub fn security_headers() -> [(HeaderName, HeaderValue); 2] {
 }
 
 /// Renders a page with the console's headers.
-pub fn render<T: Template>(page: &T) -> Result<Response, PageError> {
+pub(crate) fn render<T: Template>(page: &T) -> Result<Response, PageError> {
     render_status(StatusCode::OK, page)
 }
 
-pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Result<Response, PageError> {
+pub(crate) fn render_status<T: Template>(
+    status: StatusCode,
+    page: &T,
+) -> Result<Response, PageError> {
     Ok((status, security_headers(), Html(page.render()?)).into_response())
 }
 
 /// 303 See Other to `to`, the answer to every successful console POST.
-pub fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
 /// The sign-in URL that returns to `next` (a local path) afterwards.
-pub fn login_url(next: &str) -> String {
+pub(crate) fn login_url(next: &str) -> String {
     format!("/console/login?next={}", encode_query(next))
 }
 
 /// Percent-encodes a query-string value.
-pub fn encode_query(s: &str) -> String {
+pub(crate) fn encode_query(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

@@ -23,14 +23,14 @@ use crate::connections::Connection;
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::OdooUserRow;
-pub use crate::users::Role;
+pub(crate) use crate::users::Role;
 
 /// The session cookie's name. Path `/` so the OAuth authorize page sees it too.
-pub const COOKIE: &str = "omg_console";
+pub(crate) const COOKIE: &str = "omg_console";
 /// A session lasts this long after sign-in.
-pub const SESSION_TTL: Millis = 12 * HOUR_MS;
+pub(crate) const SESSION_TTL: Millis = 12 * HOUR_MS;
 /// Where to go after sign-in when no (valid) `next` was given.
-pub const HOME: &str = "/console/connections";
+pub(crate) const HOME: &str = "/console/connections";
 
 /// The signed-in person: their linked Odoo user, role and session.
 #[derive(Debug, Clone)]
@@ -172,7 +172,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Post<T> {
 }
 
 /// The `name` cookie's value from a request's `Cookie` headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -185,7 +185,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Starts a session for a linked user; returns the `Set-Cookie` value.
-pub async fn start(state: &AppState, odoo_user_id: i64) -> Result<String, PageError> {
+pub(crate) async fn start(state: &AppState, odoo_user_id: i64) -> Result<String, PageError> {
     let now = state.clock.now();
     state.store.delete_expired_sessions(now).await?;
     let token = URL_SAFE_NO_PAD.encode(secrets::random_bytes::<32>()?);
@@ -199,7 +199,7 @@ pub async fn start(state: &AppState, odoo_user_id: i64) -> Result<String, PageEr
 }
 
 /// Ends the request's session (if any); returns the `Set-Cookie` value that clears the cookie.
-pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, PageError> {
+pub(crate) async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, PageError> {
     if let Some(token) = cookie(headers, COOKIE) {
         let hash = state.keyring.token_hash(token).0;
         state.store.delete_session(&hash).await?;
@@ -209,7 +209,7 @@ pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<String, PageEr
 
 /// A `Set-Cookie` value for one of the console's cookies: never readable by scripts, not sent
 /// on cross-site subrequests, and `Secure` behind https.
-pub fn set_cookie(
+pub(crate) fn set_cookie(
     state: &AppState,
     name: &str,
     value: &str,
@@ -225,7 +225,7 @@ pub fn set_cookie(
 }
 
 /// Keeps a just-issued secret for the next page of this session, sealed with the keyring.
-pub async fn stash_reveal(
+pub(crate) async fn stash_reveal(
     state: &AppState,
     user: &CurrentUser,
     connection_id: i64,
@@ -245,7 +245,7 @@ pub async fn stash_reveal(
 }
 
 /// Takes the stashed secrets for `connection_id` (at most once); `None` if already shown.
-pub async fn take_reveal(
+pub(crate) async fn take_reveal(
     state: &AppState,
     user: &CurrentUser,
     connection_id: i64,
@@ -274,7 +274,7 @@ const MAX_NEXT: usize = 8 * 1024;
 /// `next` if it is a local path of this site, else [`HOME`]; never an absolute or
 /// scheme-relative URL, so sign-in cannot be turned into an open redirect. The OAuth
 /// authorization step sends its own URL, query string included.
-pub fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')

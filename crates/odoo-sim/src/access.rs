@@ -4,7 +4,7 @@ use super::OdooVersion;
 use super::fault::Fault;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Group {
+pub(crate) enum Group {
     /// base.group_user
     Internal,
     /// base.group_portal
@@ -22,7 +22,7 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 7] = [
+    pub(crate) const ALL: [Group; 7] = [
         Group::Internal,
         Group::Portal,
         Group::Settings,
@@ -33,7 +33,7 @@ impl Group {
     ];
 
     /// The `res.groups` record id the seed gives this group.
-    pub fn id(self) -> i64 {
+    pub(crate) fn id(self) -> i64 {
         match self {
             Group::Internal => 1,
             Group::Settings => 2,
@@ -45,7 +45,7 @@ impl Group {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Group::Internal => "Internal User",
             Group::Portal => "Portal",
@@ -77,7 +77,7 @@ impl Group {
     }
 
     /// The name an AccessError lists: `privilege/name` (`group_names_with_access`).
-    pub fn access_name(self, version: OdooVersion) -> String {
+    pub(crate) fn access_name(self, version: OdooVersion) -> String {
         match self.privilege_and_name(version) {
             (Some(privilege), name) => format!("{privilege}/{name}"),
             (None, name) => name.to_owned(),
@@ -85,7 +85,7 @@ impl Group {
     }
 
     /// `full_name`, the group's display name: 19 puts spaces around the slash.
-    pub fn full_name(self, version: OdooVersion) -> String {
+    pub(crate) fn full_name(self, version: OdooVersion) -> String {
         match (self.privilege_and_name(version), version) {
             ((Some(privilege), name), OdooVersion::V19) => format!("{privilege} / {name}"),
             _ => self.access_name(version),
@@ -98,13 +98,13 @@ impl Group {
         (privilege.is_none(), privilege.unwrap_or_default(), name)
     }
 
-    pub fn is_share(self) -> bool {
+    pub(crate) fn is_share(self) -> bool {
         self == Group::Portal
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Operation {
+pub(crate) enum Operation {
     Read,
     Write,
     Create,
@@ -112,7 +112,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub fn parse(name: &str) -> Option<Operation> {
+    pub(crate) fn parse(name: &str) -> Option<Operation> {
         match name {
             "read" => Some(Operation::Read),
             "write" => Some(Operation::Write),
@@ -135,7 +135,7 @@ impl Operation {
 }
 
 /// One `ir.model.access` line: model, group, read/write/create/unlink.
-pub struct Rule {
+pub(crate) struct Rule {
     pub model: &'static str,
     pub group: Group,
     pub perms: [bool; 4],
@@ -148,7 +148,7 @@ const NO_UNLINK: [bool; 4] = [true, true, true, false];
 
 /// The access rights of the simulator, as Odoo's `ir.model.access.csv` files of base, sale and mail grant
 /// them; models not listed here are open to Settings only.
-pub fn rules() -> Vec<Rule> {
+pub(crate) fn rules() -> Vec<Rule> {
     use Group::*;
     let rule = |model, group, perms| Rule {
         model,
@@ -195,20 +195,20 @@ pub fn rules() -> Vec<Rule> {
 }
 
 /// The access-rights table of one simulator.
-pub struct Acl {
+pub(crate) struct Acl {
     rules: Vec<Rule>,
     version: OdooVersion,
 }
 
 impl Acl {
-    pub fn new(version: OdooVersion) -> Self {
+    pub(crate) fn new(version: OdooVersion) -> Self {
         Acl {
             rules: rules(),
             version,
         }
     }
 
-    pub fn rules(&self) -> &[Rule] {
+    pub(crate) fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
@@ -217,7 +217,7 @@ impl Acl {
     }
 
     /// Groups allowed to do `op` on `model`.
-    pub fn allowed_groups(&self, model: &str, op: Operation) -> Vec<Group> {
+    pub(crate) fn allowed_groups(&self, model: &str, op: Operation) -> Vec<Group> {
         if !self.listed(model) {
             return vec![Group::Settings];
         }
@@ -232,13 +232,13 @@ impl Acl {
         groups
     }
 
-    pub fn allows(&self, groups: &[Group], model: &str, op: Operation) -> bool {
+    pub(crate) fn allows(&self, groups: &[Group], model: &str, op: Operation) -> bool {
         let allowed = self.allowed_groups(model, op);
         groups.iter().any(|group| allowed.contains(group))
     }
 
     /// `check_access_rights`: the AccessError a real Odoo raises, word for word.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         groups: &[Group],
         model: &str,

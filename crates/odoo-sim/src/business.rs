@@ -40,7 +40,7 @@ impl Db {
     }
 
     /// `action_archive` / `action_unarchive`: they return `None`.
-    pub fn set_active(
+    pub(crate) fn set_active(
         &mut self,
         env: &Env,
         model: &Model,
@@ -63,7 +63,7 @@ impl Db {
     }
 
     /// `sale.order.action_confirm`: quotations become sales orders; returns `True`.
-    pub fn confirm_orders(
+    pub(crate) fn confirm_orders(
         &mut self,
         env: &Env,
         model: &Model,
@@ -90,14 +90,19 @@ impl Db {
     }
 
     /// `sale.order.action_cancel` (with `disable_cancel_warning`, no wizard): returns `True`.
-    pub fn cancel_orders(&mut self, env: &Env, model: &Model, ids: &[i64]) -> Result<Value, Fault> {
+    pub(crate) fn cancel_orders(
+        &mut self,
+        env: &Env,
+        model: &Model,
+        ids: &[i64],
+    ) -> Result<Value, Fault> {
         self.check_button(env, model, ids)?;
         self.set_values(env, model.name, ids, &[("state", json!("cancel"))]);
         Ok(json!(true))
     }
 
     /// `message_post(body=…)` on one record: the new `mail.message` id (19 returns it as a list).
-    pub fn message_post(
+    pub(crate) fn message_post(
         &mut self,
         env: &Env,
         model: &Model,
@@ -131,7 +136,7 @@ impl Db {
     }
 
     /// `sale.order`'s `@api.ondelete`: only quotations and cancelled orders may be deleted.
-    pub fn check_unlink(&self, model: &Model, ids: &[i64]) -> Result<(), Fault> {
+    pub(crate) fn check_unlink(&self, model: &Model, ids: &[i64]) -> Result<(), Fault> {
         let locked = model.name == "sale.order"
             && ids.iter().any(|id| {
                 let state = self.value(model.name, *id, "state");

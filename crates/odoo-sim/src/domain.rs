@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::fault::python_repr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     Eq,
     Ne,
     Gt,
@@ -64,7 +64,7 @@ impl Op {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Leaf {
+pub(crate) struct Leaf {
     /// Dotted field path, e.g. `partner_id.country_id.code`.
     pub path: String,
     pub op: Op,
@@ -74,7 +74,7 @@ pub struct Leaf {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Domain {
+pub(crate) enum Domain {
     True,
     False,
     And(Vec<Domain>),
@@ -90,7 +90,7 @@ fn leaf_repr(items: &[Value]) -> String {
 }
 
 /// Parse a domain; the error is a ValueError message. `v19` picks the version's wording.
-pub fn parse(value: &Value, v19: bool) -> Result<Domain, String> {
+pub(crate) fn parse(value: &Value, v19: bool) -> Result<Domain, String> {
     let items = match value {
         Value::Array(items) => items,
         Value::Null | Value::Bool(false) => return Ok(Domain::True),
@@ -171,7 +171,10 @@ fn parse_leaf(items: &[Value], v19: bool) -> Result<Domain, String> {
 
 impl Domain {
     /// Evaluate with a leaf evaluator (which resolves field paths against a record).
-    pub fn eval<E>(&self, leaf: &mut impl FnMut(&Leaf) -> Result<bool, E>) -> Result<bool, E> {
+    pub(crate) fn eval<E>(
+        &self,
+        leaf: &mut impl FnMut(&Leaf) -> Result<bool, E>,
+    ) -> Result<bool, E> {
         Ok(match self {
             Domain::True => true,
             Domain::False => false,
@@ -197,7 +200,7 @@ impl Domain {
     }
 
     /// The leaves, to validate their paths before evaluating.
-    pub fn leaves(&self) -> Vec<&Leaf> {
+    pub(crate) fn leaves(&self) -> Vec<&Leaf> {
         match self {
             Domain::True | Domain::False => vec![],
             Domain::Not(inner) => inner.leaves(),
@@ -210,7 +213,7 @@ impl Domain {
 }
 
 /// Does a field, holding `values` (one for a scalar, any number through x2many paths), satisfy `op target`?
-pub fn matches(op: Op, values: &[Value], target: &Value) -> bool {
+pub(crate) fn matches(op: Op, values: &[Value], target: &Value) -> bool {
     let (positive, negate) = op.positive();
     let any = if values.is_empty() {
         compare(positive, &Value::Bool(false), target)

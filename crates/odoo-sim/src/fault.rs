@@ -9,7 +9,7 @@ use super::OdooVersion;
 
 /// The Python exception class a real Odoo would raise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     AccessDenied,
     AccessError,
     UserError,
@@ -31,7 +31,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn python_name(self) -> &'static str {
+    pub(crate) fn python_name(self) -> &'static str {
         match self {
             Kind::AccessDenied => "odoo.exceptions.AccessDenied",
             Kind::AccessError => "odoo.exceptions.AccessError",
@@ -85,37 +85,37 @@ impl Kind {
 
 /// An Odoo exception: what a real server would raise for the same request.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Fault {
+pub(crate) struct Fault {
     pub kind: Kind,
     pub message: String,
 }
 
 impl Fault {
-    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
         Fault {
             kind,
             message: message.into(),
         }
     }
-    pub fn access_denied() -> Self {
+    pub(crate) fn access_denied() -> Self {
         Fault::new(Kind::AccessDenied, "Access Denied")
     }
-    pub fn access_error(message: impl Into<String>) -> Self {
+    pub(crate) fn access_error(message: impl Into<String>) -> Self {
         Fault::new(Kind::AccessError, message)
     }
-    pub fn user_error(message: impl Into<String>) -> Self {
+    pub(crate) fn user_error(message: impl Into<String>) -> Self {
         Fault::new(Kind::UserError, message)
     }
-    pub fn validation(message: impl Into<String>) -> Self {
+    pub(crate) fn validation(message: impl Into<String>) -> Self {
         Fault::new(Kind::ValidationError, message)
     }
-    pub fn value_error(message: impl Into<String>) -> Self {
+    pub(crate) fn value_error(message: impl Into<String>) -> Self {
         Fault::new(Kind::ValueError, message)
     }
-    pub fn type_error(message: impl Into<String>) -> Self {
+    pub(crate) fn type_error(message: impl Into<String>) -> Self {
         Fault::new(Kind::TypeError, message)
     }
-    pub fn missing(model: &str, ids: &[i64], uid: i64) -> Self {
+    pub(crate) fn missing(model: &str, ids: &[i64], uid: i64) -> Self {
         Fault::new(
             Kind::MissingError,
             format!(
@@ -124,13 +124,13 @@ impl Fault {
             ),
         )
     }
-    pub fn no_such_method(model: &str, method: &str) -> Self {
+    pub(crate) fn no_such_method(model: &str, method: &str) -> Self {
         Fault::new(
             Kind::AttributeError,
             format!("The method '{model}.{method}' does not exist"),
         )
     }
-    pub fn private_method(model: &str, method: &str) -> Self {
+    pub(crate) fn private_method(model: &str, method: &str) -> Self {
         Fault::access_error(format!(
             "Private methods (such as '{model}.{method}') cannot be called remotely."
         ))
@@ -145,7 +145,7 @@ impl Fault {
     }
 
     /// A short traceback-like text, shaped like the samples' (trimmed) ones; never anything secret.
-    pub fn debug(&self, version: OdooVersion) -> String {
+    pub(crate) fn debug(&self, version: OdooVersion) -> String {
         if version == OdooVersion::V19 && self.kind == Kind::AccessDenied {
             return "odoo.exceptions.AccessDenied: Access Denied\n".to_owned();
         }
@@ -180,7 +180,7 @@ impl Fault {
     }
 
     /// The JSON-RPC error envelope: always HTTP 200; `error.data` keys in the version's order.
-    pub fn to_jsonrpc(&self, version: OdooVersion, id: &Value) -> Response {
+    pub(crate) fn to_jsonrpc(&self, version: OdooVersion, id: &Value) -> Response {
         let debug = self.debug(version);
         let arguments = self.arguments();
         let context = serde_json::Map::new();
@@ -226,7 +226,7 @@ impl Fault {
     }
 
     /// The JSON-2 error: a bare object with a real HTTP status.
-    pub fn to_json2(&self) -> Response {
+    pub(crate) fn to_json2(&self) -> Response {
         let debug = self.debug(OdooVersion::V19);
         let arguments = self.arguments();
         let context = serde_json::Map::new();
@@ -296,7 +296,7 @@ fn is_none(value: &&Value) -> bool {
 }
 
 /// The JSON-RPC success envelope.
-pub fn jsonrpc_result(id: &Value, result: &Value) -> Response {
+pub(crate) fn jsonrpc_result(id: &Value, result: &Value) -> Response {
     let body = serialize(&ResultEnvelope {
         jsonrpc: "2.0",
         id,
@@ -305,7 +305,7 @@ pub fn jsonrpc_result(id: &Value, result: &Value) -> Response {
     json_response(StatusCode::OK, body)
 }
 
-pub fn json_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
@@ -320,7 +320,7 @@ fn serialize<T: Serialize>(value: &T) -> String {
 }
 
 /// Python's repr of a tuple of ids: `(42,)` or `(42, 43)`.
-pub fn python_tuple(ids: &[i64]) -> String {
+pub(crate) fn python_tuple(ids: &[i64]) -> String {
     match ids {
         [one] => format!("({one},)"),
         _ => format!(
@@ -334,7 +334,7 @@ pub fn python_tuple(ids: &[i64]) -> String {
 }
 
 /// Python's repr of a str.
-pub fn python_str(s: &str) -> String {
+pub(crate) fn python_str(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -360,7 +360,7 @@ pub fn python_str(s: &str) -> String {
 }
 
 /// Python's repr of a JSON value as Odoo would have received it (lists print as lists).
-pub fn python_repr(value: &Value) -> String {
+pub(crate) fn python_repr(value: &Value) -> String {
     match value {
         Value::Null => "None".to_owned(),
         Value::Bool(true) => "True".to_owned(),

@@ -9,7 +9,7 @@ use super::orm::Env;
 use super::schema::Model;
 use super::store::Db;
 
-pub struct FormattedQuery<'a> {
+pub(crate) struct FormattedQuery<'a> {
     pub domain: &'a Value,
     pub groupby: &'a [String],
     pub aggregates: &'a [String],
@@ -22,7 +22,7 @@ pub struct FormattedQuery<'a> {
 impl Db {
     /// Groups like a non-lazy `read_group`, shaped as 19 formats them: `{<groupby>…, "__extra_domain",
     /// "<field>:<aggregate>"…, "__count"?}`, filtered by `having`.
-    pub fn formatted_read_group(
+    pub(crate) fn formatted_read_group(
         &self,
         env: &Env,
         model: &Model,

@@ -10,7 +10,7 @@ use super::orm::{Env, compare_values};
 use super::schema::{Field, Model, Type};
 use super::store::Db;
 
-pub struct GroupQuery<'a> {
+pub(crate) struct GroupQuery<'a> {
     pub domain: &'a Value,
     pub fields: &'a [String],
     pub groupby: &'a [String],
@@ -24,7 +24,7 @@ pub struct GroupQuery<'a> {
 }
 
 /// The `having` domain of `formatted_read_group`, over aggregate keys such as `__count`.
-pub struct Having<'a> {
+pub(crate) struct Having<'a> {
     pub domain: Option<&'a Domain>,
     pub count: bool,
 }
@@ -42,7 +42,7 @@ struct Aggregate<'m> {
 }
 
 impl Db {
-    pub fn read_group(
+    pub(crate) fn read_group(
         &self,
         env: &Env,
         model: &Model,

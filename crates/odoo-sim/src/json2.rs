@@ -10,7 +10,7 @@ use super::fault::{Fault, Kind, json_response};
 use super::methods::{self, Protocol};
 use super::{OdooVersion, Simulator, not_found};
 
-pub async fn handle(
+pub(crate) async fn handle(
     State(sim): State<Simulator>,
     Path((model, method)): Path<(String, String)>,
     http_method: Method,

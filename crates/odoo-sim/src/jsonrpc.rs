@@ -58,7 +58,7 @@ fn reply(sim: &Simulator, id: &Value, outcome: Result<Value, Fault>) -> Response
     }
 }
 
-pub async fn handle(State(sim): State<Simulator>, body: Bytes) -> Response {
+pub(crate) async fn handle(State(sim): State<Simulator>, body: Bytes) -> Response {
     sim.count_call();
     let request = match parse(&body) {
         Ok(request) => request,
@@ -198,14 +198,14 @@ pub(super) fn object(sim: &Simulator, method: &str, args: &[Value]) -> Result<Va
 }
 
 /// `/web/webclient/version_info`: the same payload as `common.version`.
-pub async fn version_info(State(sim): State<Simulator>, body: Bytes) -> Response {
+pub(crate) async fn version_info(State(sim): State<Simulator>, body: Bytes) -> Response {
     sim.count_call();
     let id = parse(&body).map(|r| r.id).unwrap_or(Value::Null);
     jsonrpc_result(&id, &sim.version_info())
 }
 
 /// `/web/session/authenticate`: a session cookie and the session info.
-pub async fn session_authenticate(State(sim): State<Simulator>, body: Bytes) -> Response {
+pub(crate) async fn session_authenticate(State(sim): State<Simulator>, body: Bytes) -> Response {
     sim.count_call();
     let request = match parse(&body) {
         Ok(request) => request,
@@ -269,7 +269,11 @@ fn session_uid(sim: &Simulator, headers: &HeaderMap) -> Option<i64> {
 }
 
 /// `/web/dataset/call_kw[/<model>/<method>]` and `call_button`, with a session cookie.
-pub async fn call_kw(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn call_kw(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     sim.count_call();
     let request = match parse(&body) {
         Ok(request) => request,

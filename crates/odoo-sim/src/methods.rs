@@ -13,7 +13,7 @@ use super::signatures::{Spec, spec};
 use super::store::Db;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Protocol {
+pub(crate) enum Protocol {
     JsonRpc,
     Json2,
 }
@@ -29,19 +29,19 @@ fn missing_first_argument(version: OdooVersion) -> Fault {
 }
 
 /// A bound call: ids (for record methods), named arguments, context.
-pub struct Call {
+pub(crate) struct Call {
     pub ids: Value,
     pub args: Map<String, Value>,
     pub context: Map<String, Value>,
 }
 
 /// Does this method change data (so the caller snapshots the tables to roll back on error)?
-pub fn mutates(method: &str, model: &str, version: OdooVersion) -> bool {
+pub(crate) fn mutates(method: &str, model: &str, version: OdooVersion) -> bool {
     spec(method, model, version).is_some_and(|s| s.mutates)
 }
 
 /// Checks common to both protocols: private, then unknown methods.
-pub fn resolve_method(model: &str, method: &str, version: OdooVersion) -> Result<(), Fault> {
+pub(crate) fn resolve_method(model: &str, method: &str, version: OdooVersion) -> Result<(), Fault> {
     if method.starts_with('_') {
         return Err(Fault::private_method(model, method));
     }
@@ -58,7 +58,7 @@ fn take_context(value: Option<Value>) -> Map<String, Value> {
 }
 
 /// JSON-RPC `execute_kw`: positional `args` (ids first for record methods) and `kwargs`.
-pub fn bind_jsonrpc(
+pub(crate) fn bind_jsonrpc(
     model: &str,
     method: &str,
     version: OdooVersion,
@@ -104,7 +104,7 @@ pub fn bind_jsonrpc(
 }
 
 /// JSON-2: every argument is named; `ids` only for record methods.
-pub fn bind_json2(
+pub(crate) fn bind_json2(
     model: &str,
     method: &str,
     version: OdooVersion,
@@ -250,7 +250,7 @@ fn operation(call: &Call) -> Result<Operation, Fault> {
 }
 
 /// Run a bound method.
-pub fn run(
+pub(crate) fn run(
     db: &mut Db,
     uid: i64,
     model: &Model,

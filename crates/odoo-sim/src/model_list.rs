@@ -17,7 +17,7 @@ impl Db {
 
     /// `[{display_name, model}]` of the models the user may read, in `ir.model` order (by model); portal
     /// users get none.
-    pub fn available_models(&self, uid: i64) -> Value {
+    pub(crate) fn available_models(&self, uid: i64) -> Value {
         let mut names: Vec<&str> = self
             .models
             .iter()
@@ -30,7 +30,7 @@ impl Db {
 
     /// The selectable models first (in `ir.model` order) with their descriptions, then the others as
     /// `{display_name: name, model: name}`: unknown and inaccessible models look the same.
-    pub fn display_names_for(&self, uid: i64, models: &[String]) -> Value {
+    pub(crate) fn display_names_for(&self, uid: i64, models: &[String]) -> Value {
         let (mut known, unknown): (Vec<&String>, Vec<&String>) =
             models.iter().partition(|name| self.selectable(uid, name));
         known.sort_unstable();

@@ -39,7 +39,7 @@ fn check_sql_constraints(model: &Model, record: &Record) -> Result<(), Fault> {
 }
 
 impl Db {
-    pub fn create(&mut self, env: &Env, model: &Model, vals: &Value) -> Result<i64, Fault> {
+    pub(crate) fn create(&mut self, env: &Env, model: &Model, vals: &Value) -> Result<i64, Fault> {
         self.check_access(env, model, Operation::Create)?;
         let Value::Object(vals) = vals else {
             return Err(Fault::type_error(format!(
@@ -178,7 +178,7 @@ impl Db {
         Ok(())
     }
 
-    pub fn write(
+    pub(crate) fn write(
         &mut self,
         env: &Env,
         model: &Model,
@@ -238,7 +238,7 @@ impl Db {
         self.check_constraints(model, ids)
     }
 
-    pub fn unlink(&mut self, env: &Env, model: &Model, ids: &[i64]) -> Result<(), Fault> {
+    pub(crate) fn unlink(&mut self, env: &Env, model: &Model, ids: &[i64]) -> Result<(), Fault> {
         self.check_access(env, model, Operation::Unlink)?;
         self.require_existing(model.name, ids, env.uid)?;
         self.check_rules(env, model, ids, "unlink")?;

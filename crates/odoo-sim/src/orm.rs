@@ -12,24 +12,29 @@ use super::schema::{Model, Type};
 use super::store::Db;
 
 /// Who calls, with which context (Odoo's `env`).
-pub struct Env {
+pub(crate) struct Env {
     pub uid: i64,
     pub context: Map<String, Value>,
 }
 
 impl Env {
-    pub fn active_test(&self) -> bool {
+    pub(crate) fn active_test(&self) -> bool {
         self.context.get("active_test") != Some(&Value::Bool(false))
     }
 }
 
 impl Db {
-    pub fn check_access(&self, env: &Env, model: &Model, op: Operation) -> Result<(), Fault> {
+    pub(crate) fn check_access(
+        &self,
+        env: &Env,
+        model: &Model,
+        op: Operation,
+    ) -> Result<(), Fault> {
         let groups = self.user_groups(env.uid);
         self.acl.check(&groups, model.name, model.description, op)
     }
 
-    pub fn parse_domain(&self, model: &Model, value: &Value) -> Result<Domain, Fault> {
+    pub(crate) fn parse_domain(&self, model: &Model, value: &Value) -> Result<Domain, Fault> {
         let v19 = self.version == OdooVersion::V19;
         let parsed = domain::parse(value, v19).map_err(Fault::value_error)?;
         for leaf in parsed.leaves() {
@@ -177,7 +182,7 @@ impl Db {
     }
 
     /// `search`: ids matching the domain, in order, after the active filter and record rules.
-    pub fn search(
+    pub(crate) fn search(
         &self,
         env: &Env,
         model: &Model,
@@ -213,7 +218,11 @@ impl Db {
     }
 
     /// Parse an `order` spec like `"name desc, id"`.
-    pub fn parse_order(&self, model: &Model, order: &str) -> Result<Vec<(String, bool)>, Fault> {
+    pub(crate) fn parse_order(
+        &self,
+        model: &Model,
+        order: &str,
+    ) -> Result<Vec<(String, bool)>, Fault> {
         let mut out = Vec::new();
         for part in order.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let mut words = part.split_whitespace();
@@ -240,7 +249,7 @@ impl Db {
         Ok(out)
     }
 
-    pub fn sort_ids(&self, model: &Model, ids: &mut [i64], sort: &[(String, bool)]) {
+    pub(crate) fn sort_ids(&self, model: &Model, ids: &mut [i64], sort: &[(String, bool)]) {
         let key = |id: i64, field: &str| -> Value {
             let value = self.value(model.name, id, field);
             match (model.field(field).map(|f| (f.ty, f.relation)), &value) {
@@ -266,7 +275,7 @@ impl Db {
     }
 
     /// `read`: missing ids are silently dropped, like Odoo.
-    pub fn read(
+    pub(crate) fn read(
         &self,
         env: &Env,
         model: &Model,
@@ -290,7 +299,11 @@ impl Db {
             .collect())
     }
 
-    pub fn fields_to_read(&self, model: &Model, fields: &[String]) -> Result<Vec<String>, Fault> {
+    pub(crate) fn fields_to_read(
+        &self,
+        model: &Model,
+        fields: &[String],
+    ) -> Result<Vec<String>, Fault> {
         if fields.is_empty() {
             return Ok(model
                 .fields
@@ -311,7 +324,12 @@ impl Db {
     }
 
     /// `fields_get(allfields, attributes)`.
-    pub fn fields_get(&self, model: &Model, allfields: &[String], attributes: &[String]) -> Value {
+    pub(crate) fn fields_get(
+        &self,
+        model: &Model,
+        allfields: &[String],
+        attributes: &[String],
+    ) -> Value {
         let mut out = Map::new();
         for field in &model.fields {
             if !allfields.is_empty() && !allfields.iter().any(|f| f == field.name) {
@@ -327,7 +345,7 @@ impl Db {
     }
 
     /// `name_search`: `[[id, display_name], …]`.
-    pub fn name_search(
+    pub(crate) fn name_search(
         &self,
         env: &Env,
         model: &Model,
@@ -363,7 +381,7 @@ fn is_textual(value: &Value) -> bool {
     }
 }
 
-pub fn ids_of(value: &Value) -> Vec<i64> {
+pub(crate) fn ids_of(value: &Value) -> Vec<i64> {
     match value {
         Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
         Value::Number(n) => n.as_i64().into_iter().collect(),
@@ -372,7 +390,7 @@ pub fn ids_of(value: &Value) -> Vec<i64> {
 }
 
 /// PostgreSQL ordering: NULLs last ascending, first descending.
-pub fn compare_values(a: &Value, b: &Value, desc: bool) -> Ordering {
+pub(crate) fn compare_values(a: &Value, b: &Value, desc: bool) -> Ordering {
     let null = |v: &Value| matches!(v, Value::Null | Value::Bool(false));
     let ordering = match (a, b) {
         (Value::Number(x), Value::Number(y)) => x

@@ -33,13 +33,13 @@ fn rule_for(model: &str, groups: &[Group]) -> Option<Rule> {
 
 /// Models whose `write` override reads the records first, so a hidden record fails with 'read' before the
 /// access rights are checked (`sale.order` looks at its orders' state and lines).
-pub fn reads_before_writing(model: &str) -> bool {
+pub(crate) fn reads_before_writing(model: &str) -> bool {
     model == "sale.order"
 }
 
 impl Db {
     /// Does a record rule let the user reach this record?
-    pub fn rule_allows(&self, env: &Env, model: &str, id: i64) -> bool {
+    pub(crate) fn rule_allows(&self, env: &Env, model: &str, id: i64) -> bool {
         let Some(rule) = rule_for(model, &self.user_groups(env.uid)) else {
             return true;
         };
@@ -53,7 +53,7 @@ impl Db {
 
     /// Fail like Odoo when an operation touches records a rule hides (the message names the model, not the
     /// records: Odoo lists them only to users in debug mode's group).
-    pub fn check_rules(
+    pub(crate) fn check_rules(
         &self,
         env: &Env,
         model: &Model,

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use super::OdooVersion;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Type {
+pub(crate) enum Type {
     Char,
     Text,
     Html,
@@ -23,7 +23,7 @@ pub enum Type {
 }
 
 impl Type {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Type::Char => "char",
             Type::Text => "text",
@@ -41,19 +41,19 @@ impl Type {
             Type::Binary => "binary",
         }
     }
-    pub fn is_relational(self) -> bool {
+    pub(crate) fn is_relational(self) -> bool {
         matches!(self, Type::Many2one | Type::One2many | Type::Many2many)
     }
-    pub fn is_x2many(self) -> bool {
+    pub(crate) fn is_x2many(self) -> bool {
         matches!(self, Type::One2many | Type::Many2many)
     }
-    pub fn is_numeric(self) -> bool {
+    pub(crate) fn is_numeric(self) -> bool {
         matches!(self, Type::Integer | Type::Float | Type::Monetary)
     }
 }
 
 #[derive(Clone, Debug)]
-pub struct Field {
+pub(crate) struct Field {
     pub name: &'static str,
     pub string: &'static str,
     pub ty: Type,
@@ -107,7 +107,7 @@ impl Field {
     }
 
     /// All attributes of this field, as `fields_get` without `attributes` returns them.
-    pub fn describe(&self) -> Map<String, Value> {
+    pub(crate) fn describe(&self) -> Map<String, Value> {
         let mut out = Map::new();
         out.insert("string".into(), json!(self.string));
         out.insert("type".into(), json!(self.ty.as_str()));
@@ -175,7 +175,7 @@ fn m2m(name: &'static str, string: &'static str, relation: &'static str) -> Fiel
 }
 
 #[derive(Clone, Debug)]
-pub struct Model {
+pub(crate) struct Model {
     pub name: &'static str,
     /// `_description`, used in access error messages.
     pub description: &'static str,
@@ -187,10 +187,10 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn field(&self, name: &str) -> Option<&Field> {
+    pub(crate) fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|field| field.name == name)
     }
-    pub fn has_active(&self) -> bool {
+    pub(crate) fn has_active(&self) -> bool {
         self.field("active").is_some()
     }
 }
@@ -247,7 +247,7 @@ const CRON_INTERVALS: &[(&str, &str)] = &[
 ];
 
 /// Every model of the simulator, with fields as the given Odoo version names them.
-pub fn models(version: OdooVersion) -> Vec<Model> {
+pub(crate) fn models(version: OdooVersion) -> Vec<Model> {
     let groups_field = match version {
         OdooVersion::V18 => "groups_id",
         OdooVersion::V19 => "group_ids",
@@ -471,7 +471,7 @@ fn product_fields(variant: bool) -> Vec<Field> {
 }
 
 /// Defaults `create` applies (and `default_get` reports) when a value is not given.
-pub fn default_value(model: &str, field: &str) -> Option<Value> {
+pub(crate) fn default_value(model: &str, field: &str) -> Option<Value> {
     let value = match (model, field) {
         (_, "active") => json!(true),
         ("res.partner", "type") => json!("contact"),

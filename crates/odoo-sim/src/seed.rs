@@ -6,9 +6,9 @@ use super::OdooVersion;
 use super::access::Group;
 
 /// When the demo database was "installed".
-pub const INSTALLED_AT: &str = "2026-01-05 09:00:00";
+pub(crate) const INSTALLED_AT: &str = "2026-01-05 09:00:00";
 
-pub struct User {
+pub(crate) struct User {
     pub id: i64,
     pub login: &'static str,
     pub password: &'static str,
@@ -28,7 +28,7 @@ const ADMIN_GROUPS: &[Group] = &[
 ];
 
 /// The uid of `demo` differs between the recorded 18 and 19 databases (6 and 5).
-pub fn users(version: OdooVersion) -> Vec<User> {
+pub(crate) fn users(version: OdooVersion) -> Vec<User> {
     let demo = match version {
         OdooVersion::V18 => 6,
         OdooVersion::V19 => 5,
@@ -91,7 +91,7 @@ fn user_tz(login: &str) -> Value {
 }
 
 /// (id, name, code, phone code)
-pub const COUNTRIES: &[(i64, &str, &str, i64)] = &[
+pub(crate) const COUNTRIES: &[(i64, &str, &str, i64)] = &[
     (21, "Belgium", "BE", 32),
     (57, "Germany", "DE", 49),
     (75, "France", "FR", 33),
@@ -100,7 +100,7 @@ pub const COUNTRIES: &[(i64, &str, &str, i64)] = &[
     (233, "United States", "US", 1),
 ];
 
-pub const US: i64 = 233;
+pub(crate) const US: i64 = 233;
 
 /// Demo companies (customers), in id order; Odoo 19 renamed "Deco Addict" to "Acme Corporation".
 fn customer_companies(
@@ -153,7 +153,7 @@ const CONTACTS: &[(usize, &str, &str)] = &[
 ];
 
 /// Every demo record as (model, values with `id`); relations refer to ids in this list.
-pub fn records(version: OdooVersion) -> Vec<(&'static str, Value)> {
+pub(crate) fn records(version: OdooVersion) -> Vec<(&'static str, Value)> {
     let mut out = Vec::new();
     let mut add = |model: &'static str, value: Value| out.push((model, value));
 
@@ -412,7 +412,7 @@ const ORDERS: &[Order] = &[
 ];
 
 /// Seed activities: (model, record id, activity type, summary, deadline, user id).
-pub fn activities(
+pub(crate) fn activities(
     version: OdooVersion,
 ) -> Vec<(&'static str, i64, i64, &'static str, &'static str, i64)> {
     let demo = users(version)
@@ -448,7 +448,7 @@ pub fn activities(
 }
 
 /// Scheduled actions: (name, model, interval number, interval unit).
-pub const CRONS: &[(&str, &str, i64, &str)] = &[
+pub(crate) const CRONS: &[(&str, &str, i64, &str)] = &[
     ("Base: Auto-vacuum internal data", "res.partner", 1, "days"),
     ("Mail: Email Queue Manager", "mail.activity", 1, "hours"),
     ("Sales: Send pending emails", "sale.order", 1, "hours"),

@@ -4,7 +4,7 @@
 use super::OdooVersion;
 
 /// A method's Python signature.
-pub struct Spec {
+pub(crate) struct Spec {
     /// `@api.model`: called without ids.
     pub model_level: bool,
     pub params: &'static [&'static str],
@@ -14,7 +14,7 @@ pub struct Spec {
     pub mutates: bool,
 }
 
-pub fn spec(method: &str, model: &str, version: OdooVersion) -> Option<Spec> {
+pub(crate) fn spec(method: &str, model: &str, version: OdooVersion) -> Option<Spec> {
     let s = |model_level, params, required, sink, mutates| Spec {
         model_level,
         params,

@@ -10,22 +10,22 @@ use super::fault::Fault;
 use super::schema::{self, Model, Type};
 use super::seed;
 
-pub type Record = Map<String, Value>;
+pub(crate) type Record = Map<String, Value>;
 
 #[derive(Clone, Default)]
-pub struct Table {
+pub(crate) struct Table {
     pub next_id: i64,
     pub rows: BTreeMap<i64, Record>,
 }
 
 /// What a user authenticates with; never serialised.
 #[derive(Clone, Default)]
-pub struct Secret {
+pub(crate) struct Secret {
     pub password: String,
     pub api_keys: Vec<String>,
 }
 
-pub struct Db {
+pub(crate) struct Db {
     pub version: OdooVersion,
     pub models: Vec<Model>,
     pub acl: Acl,
@@ -44,7 +44,7 @@ impl Db {
 
     /// A database with or without Odoo's `mail` module: without it there are no `mail.*`
     /// models and no `activity_ids` (the `mail.activity.mixin` field) on any model.
-    pub fn with_mail(version: OdooVersion, mail: bool) -> Self {
+    pub(crate) fn with_mail(version: OdooVersion, mail: bool) -> Self {
         let mut models = schema::models(version);
         if !mail {
             models.retain(|m| !m.name.starts_with("mail."));
@@ -164,33 +164,33 @@ impl Db {
         }
     }
 
-    pub fn model(&self, name: &str) -> Option<&Model> {
+    pub(crate) fn model(&self, name: &str) -> Option<&Model> {
         self.models.iter().find(|m| m.name == name)
     }
 
     /// `Object x doesn't exist`, as execute_kw says for an unknown model.
-    pub fn model_or_fault(&self, name: &str) -> Result<&Model, Fault> {
+    pub(crate) fn model_or_fault(&self, name: &str) -> Result<&Model, Fault> {
         self.model(name)
             .ok_or_else(|| Fault::user_error(format!("Object {name} doesn't exist")))
     }
 
-    pub fn model_id(&self, name: &str) -> i64 {
+    pub(crate) fn model_id(&self, name: &str) -> i64 {
         self.models
             .iter()
             .position(|m| m.name == name)
             .map_or(0, |i| i as i64 + 1)
     }
 
-    pub fn row(&self, model: &str, id: i64) -> Option<&Record> {
+    pub(crate) fn row(&self, model: &str, id: i64) -> Option<&Record> {
         self.tables.get(model)?.rows.get(&id)
     }
 
-    pub fn exists(&self, model: &str, id: i64) -> bool {
+    pub(crate) fn exists(&self, model: &str, id: i64) -> bool {
         self.row(model, id).is_some()
     }
 
     /// The ids among `ids` that have a record of `model`, in order.
-    pub fn existing(&self, model: &str, ids: &[i64]) -> Vec<i64> {
+    pub(crate) fn existing(&self, model: &str, ids: &[i64]) -> Vec<i64> {
         ids.iter()
             .copied()
             .filter(|id| self.exists(model, *id))
@@ -198,7 +198,7 @@ impl Db {
     }
 
     /// Odoo's MissingError (as `uid` sees it) naming the ids that have no record of `model`.
-    pub fn require_existing(&self, model: &str, ids: &[i64], uid: i64) -> Result<(), Fault> {
+    pub(crate) fn require_existing(&self, model: &str, ids: &[i64], uid: i64) -> Result<(), Fault> {
         let missing: Vec<i64> = ids
             .iter()
             .copied()
@@ -211,7 +211,7 @@ impl Db {
         }
     }
 
-    pub fn user_groups(&self, uid: i64) -> Vec<Group> {
+    pub(crate) fn user_groups(&self, uid: i64) -> Vec<Group> {
         let ids = self
             .row("res.users", uid)
             .and_then(|user| user.get(self.groups_field))
@@ -224,7 +224,7 @@ impl Db {
             .collect()
     }
 
-    pub fn user_partner(&self, uid: i64) -> i64 {
+    pub(crate) fn user_partner(&self, uid: i64) -> i64 {
         self.row("res.users", uid)
             .and_then(|u| u.get("partner_id"))
             .and_then(Value::as_i64)
@@ -246,7 +246,7 @@ impl Db {
     }
 
     /// `display_name`, computed like each model does in Odoo.
-    pub fn display_name(&self, model: &str, id: i64) -> String {
+    pub(crate) fn display_name(&self, model: &str, id: i64) -> String {
         let name = self.str_of(model, id, "name");
         match model {
             "res.partner" => {
@@ -303,7 +303,7 @@ impl Db {
     }
 
     /// Ids of `comodel` records whose `inverse` many2one points at `id` (a one2many), active ones only.
-    pub fn one2many(&self, comodel: &str, inverse: &str, id: i64) -> Vec<i64> {
+    pub(crate) fn one2many(&self, comodel: &str, inverse: &str, id: i64) -> Vec<i64> {
         let Some(table) = self.tables.get(comodel) else {
             return vec![];
         };
@@ -318,7 +318,7 @@ impl Db {
     }
 
     /// The raw value of a field (ids for relations), stored or computed.
-    pub fn value(&self, model: &str, id: i64, field: &str) -> Value {
+    pub(crate) fn value(&self, model: &str, id: i64, field: &str) -> Value {
         let Some(meta) = self.model(model).and_then(|m| m.field(field)) else {
             return Value::Bool(false);
         };
@@ -415,7 +415,7 @@ impl Db {
     }
 
     /// A field's value as `read` returns it: many2one as `[id, name]`, x2many as id lists.
-    pub fn read_value(&self, model: &str, id: i64, field: &str) -> Value {
+    pub(crate) fn read_value(&self, model: &str, id: i64, field: &str) -> Value {
         let value = self.value(model, id, field);
         let meta = self.model(model).and_then(|m| m.field(field));
         match (meta.map(|f| (f.ty, f.relation)), value) {

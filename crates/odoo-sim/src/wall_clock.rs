@@ -3,12 +3,12 @@
 
 /// Now, as Odoo writes a datetime field (UTC).
 #[allow(clippy::disallowed_methods)] // Odoo's own clock, which the gateway's clock does not move
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// Today, as Odoo writes a date field (UTC).
 #[allow(clippy::disallowed_methods)] // as above
-pub fn today() -> String {
+pub(crate) fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }

@@ -12,7 +12,7 @@ use super::orm::ids_of;
 use super::{OdooVersion, Simulator};
 
 #[derive(Default)]
-pub struct Wizards {
+pub(crate) struct Wizards {
     next_id: i64,
     /// description id → (uid, key name)
     descriptions: HashMap<i64, (i64, String)>,
@@ -30,7 +30,7 @@ impl Wizards {
 const MODELS: [&str; 2] = ["res.users.apikeys.description", "res.users.identitycheck"];
 
 /// Handle a wizard call, or `None` when `model` is not one of the wizard models.
-pub fn call(
+pub(crate) fn call(
     sim: &Simulator,
     uid: i64,
     model: &str,

@@ -10,7 +10,7 @@ use super::Simulator;
 use super::fault::{Fault, Kind};
 use super::jsonrpc;
 
-pub async fn handle(
+pub(crate) async fn handle(
     State(sim): State<Simulator>,
     Path(service): Path<String>,
     body: Bytes,

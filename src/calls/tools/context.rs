@@ -19,7 +19,7 @@ const FIELD_ATTRIBUTES: &[&str] = &[
 ];
 const MAX_HELP_CHARS: usize = 200;
 
-pub async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
+pub(super) async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
     let principal = ctx.principal;
     let users = ctx
         .call(
@@ -49,7 +49,10 @@ pub async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
 /// The models this user may read, from `ir.model.get_available_models` (what Odoo's own
 /// domain editor uses; reading `ir.model` itself needs Access Rights administration), narrowed
 /// to the connection's Allowed Models and to `query`, sorted by technical name.
-pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Value, ToolError> {
+pub(super) async fn list_models(
+    ctx: &ToolContext<'_>,
+    args: ListModels,
+) -> Result<Value, ToolError> {
     const TOOL: &str = "list_models";
     let limit = checked(TOOL, validate::limit(args.limit, 50, 200))?;
     let allowed = &ctx.principal.connection.policy.allowed_models;
@@ -84,7 +87,7 @@ pub async fn list_models(ctx: &ToolContext<'_>, args: ListModels) -> Result<Valu
     Ok(json!({ "count": models.len(), "models": models }))
 }
 
-pub async fn describe_model(
+pub(super) async fn describe_model(
     ctx: &ToolContext<'_>,
     args: DescribeModel,
 ) -> Result<Value, ToolError> {

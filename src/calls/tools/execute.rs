@@ -74,7 +74,7 @@ const ESCALATING_METHODS: &[&str] = &[
 ];
 
 /// Why a model/method pair is refused, or `None` when it may be called.
-pub fn refusal(model: &str, method: &str) -> Option<String> {
+pub(super) fn refusal(model: &str, method: &str) -> Option<String> {
     if method.starts_with('_') {
         return Some(format!(
             "Private methods such as '{method}' cannot be called."
@@ -101,7 +101,7 @@ pub fn refusal(model: &str, method: &str) -> Option<String> {
 const TOOL: &str = "execute_method";
 
 /// Everything `execute_method` checks before Odoo is called.
-pub fn check(args: &ExecuteMethod) -> Result<(), ToolError> {
+pub(super) fn check(args: &ExecuteMethod) -> Result<(), ToolError> {
     let model = checked(TOOL, validate::model(&args.model))?;
     checked(
         TOOL,
@@ -117,7 +117,7 @@ pub fn check(args: &ExecuteMethod) -> Result<(), ToolError> {
     Ok(())
 }
 
-pub async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, ToolError> {
+pub(super) async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, ToolError> {
     check(&args)?;
     let model = args.model.as_str();
     let call = Call {

@@ -15,14 +15,14 @@ use super::error::ToolError;
 use crate::catalog::{Call, ToolSpec};
 
 /// Parses a call's arguments into its tool's type, naming the argument at fault.
-pub fn parse(spec: &ToolSpec, arguments: Map<String, Value>) -> Result<Call, ToolError> {
+pub(crate) fn parse(spec: &ToolSpec, arguments: Map<String, Value>) -> Result<Call, ToolError> {
     spec.tool
         .parse(arguments)
         .map_err(|bad| ToolError::invalid(spec.name, bad.0))
 }
 
 /// Runs a parsed call in Odoo as the context's user.
-pub async fn run(ctx: &ToolContext<'_>, call: Call) -> Result<Value, ToolError> {
+pub(crate) async fn run(ctx: &ToolContext<'_>, call: Call) -> Result<Value, ToolError> {
     match call {
         Call::GetCurrentContext(_) => context::current(ctx).await,
         Call::ListModels(a) => context::list_models(ctx, a).await,
@@ -46,7 +46,7 @@ pub async fn run(ctx: &ToolContext<'_>, call: Call) -> Result<Value, ToolError> 
 /// tool's type (`dry_run: 1` does not), and every check that changes nothing passes (names, ids,
 /// values against Odoo's field metadata), so a request that could never run never reaches an
 /// approver, nor becomes an Odoo activity.
-pub async fn precheck(ctx: &ToolContext<'_>, call: &Call) -> Result<(), ToolError> {
+pub(crate) async fn precheck(ctx: &ToolContext<'_>, call: &Call) -> Result<(), ToolError> {
     match call {
         Call::CreateRecord(a) => write::check_create(ctx, a).await.map(drop),
         Call::UpdateRecord(a) => write::check_update(ctx, a).await,

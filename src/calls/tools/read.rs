@@ -18,7 +18,7 @@ const RECORD_DEFAULT_FIELDS: usize = 40;
 /// large, and x2many lists can run to thousands of ids.
 const BULKY_TYPES: &[&str] = &["binary", "image", "one2many", "many2many"];
 
-pub async fn search(ctx: &ToolContext<'_>, args: SearchRecords) -> Result<Value, ToolError> {
+pub(super) async fn search(ctx: &ToolContext<'_>, args: SearchRecords) -> Result<Value, ToolError> {
     const TOOL: &str = "search_records";
     let model = checked(TOOL, validate::model(&args.model))?;
     let domain = args.domain.unwrap_or_default();
@@ -58,7 +58,7 @@ pub async fn search(ctx: &ToolContext<'_>, args: SearchRecords) -> Result<Value,
     }))
 }
 
-pub async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value, ToolError> {
+pub(super) async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value, ToolError> {
     const TOOL: &str = "get_record";
     let model = checked(TOOL, validate::model(&args.model))?;
     checked(TOOL, validate::ids(&[args.id]))?;
@@ -109,7 +109,7 @@ async fn default_fields(ctx: &ToolContext<'_>, model: &str) -> Result<Vec<String
     Ok(names)
 }
 
-pub async fn count(ctx: &ToolContext<'_>, args: CountRecords) -> Result<Value, ToolError> {
+pub(super) async fn count(ctx: &ToolContext<'_>, args: CountRecords) -> Result<Value, ToolError> {
     const TOOL: &str = "count_records";
     let model = checked(TOOL, validate::model(&args.model))?;
     let domain = args.domain.unwrap_or_default();
@@ -125,7 +125,10 @@ pub async fn count(ctx: &ToolContext<'_>, args: CountRecords) -> Result<Value, T
     Ok(json!({ "model": model, "count": count }))
 }
 
-pub async fn aggregate(ctx: &ToolContext<'_>, args: AggregateRecords) -> Result<Value, ToolError> {
+pub(super) async fn aggregate(
+    ctx: &ToolContext<'_>,
+    args: AggregateRecords,
+) -> Result<Value, ToolError> {
     const TOOL: &str = "aggregate_records";
     const PERIODS: &[&str] = &["day", "week", "month", "quarter", "year"];
     const FUNCTIONS: &[&str] = &["sum", "avg", "min", "max", "count", "count_distinct"];

@@ -10,7 +10,7 @@ use crate::catalog::validate::shorten;
 use crate::odoo::fields::FieldMeta;
 
 /// The first value of `values` that `model`'s fields refuse, as a message naming the field.
-pub fn check(
+pub(super) fn check(
     model: &str,
     fields: &HashMap<String, FieldMeta>,
     values: &Map<String, Value>,
@@ -40,7 +40,7 @@ pub fn check(
 
 /// Required fields that neither `values` nor Odoo's defaults fill, sorted. Read-only fields are
 /// left out: Odoo computes those itself.
-pub fn missing_required(
+pub(super) fn missing_required(
     fields: &HashMap<String, FieldMeta>,
     values: &Map<String, Value>,
     defaults: &Map<String, Value>,
@@ -54,7 +54,7 @@ pub fn missing_required(
 }
 
 /// Required, writable fields `values` does not set: the ones to ask Odoo's defaults for.
-pub fn required_unset(
+pub(super) fn required_unset(
     fields: &HashMap<String, FieldMeta>,
     values: &Map<String, Value>,
 ) -> Vec<String> {

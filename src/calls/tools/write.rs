@@ -12,13 +12,16 @@ use crate::odoo::ErrorKind;
 use crate::odoo::fields::Fields;
 
 /// Everything `create_record` checks before it changes anything; the model's fields.
-pub async fn check_create(ctx: &ToolContext<'_>, args: &CreateRecord) -> Result<Fields, ToolError> {
+pub(super) async fn check_create(
+    ctx: &ToolContext<'_>,
+    args: &CreateRecord,
+) -> Result<Fields, ToolError> {
     const TOOL: &str = "create_record";
     let model = checked(TOOL, validate::model(&args.model))?;
     checked_values(ctx, TOOL, model, &args.values).await
 }
 
-pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, ToolError> {
+pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, ToolError> {
     let fields = check_create(ctx, &args).await?;
     let model = args.model.as_str();
     if args.dry_run {
@@ -63,7 +66,10 @@ pub async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<Value, 
 }
 
 /// Everything `update_record` checks before it changes anything.
-pub async fn check_update(ctx: &ToolContext<'_>, args: &UpdateRecord) -> Result<(), ToolError> {
+pub(super) async fn check_update(
+    ctx: &ToolContext<'_>,
+    args: &UpdateRecord,
+) -> Result<(), ToolError> {
     const TOOL: &str = "update_record";
     let model = checked(TOOL, validate::model(&args.model))?;
     checked(TOOL, validate::ids(&args.ids))?;
@@ -72,7 +78,7 @@ pub async fn check_update(ctx: &ToolContext<'_>, args: &UpdateRecord) -> Result<
         .map(drop)
 }
 
-pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, ToolError> {
+pub(super) async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, ToolError> {
     check_update(ctx, &args).await?;
     let model = args.model.as_str();
     if args.dry_run {
@@ -108,13 +114,13 @@ pub async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<Value, 
 }
 
 /// Everything `delete_record` checks before it changes anything.
-pub fn check_delete(args: &DeleteRecord) -> Result<(), ToolError> {
+pub(super) fn check_delete(args: &DeleteRecord) -> Result<(), ToolError> {
     const TOOL: &str = "delete_record";
     checked(TOOL, validate::model(&args.model))?;
     checked(TOOL, validate::ids(&args.ids)).map(drop)
 }
 
-pub async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<Value, ToolError> {
+pub(super) async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<Value, ToolError> {
     check_delete(&args)?;
     let model = args.model.as_str();
     if args.dry_run {

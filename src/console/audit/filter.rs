@@ -12,14 +12,14 @@ use crate::store::{AuditFilter, AuditGroupBy, AuditViewer};
 use crate::web::encode_query;
 
 /// Entries per page.
-pub const PAGE_SIZE: i64 = 50;
+pub(crate) const PAGE_SIZE: i64 = 50;
 /// The last page anyone may ask for (a typo guard on `page`).
 pub(super) const MAX_PAGE: i64 = 100_000;
 /// Characters of an error message shown in the list (the detail shows all of it).
 pub(super) const ERROR_CHARS: usize = 80;
 
 /// The five outcomes of PRODUCT.md, with their labels.
-pub const OUTCOMES: &[(&str, &str)] = &[
+pub(crate) const OUTCOMES: &[(&str, &str)] = &[
     (outcome::SUCCESS, "Success"),
     (outcome::ERROR, "Error"),
     (outcome::DENIED, "Denied"),
@@ -47,7 +47,7 @@ pub(super) const GROUPS: &[(&str, &str, AuditGroupBy)] = &[
 /// The page's URL parameters, as typed (strings, so a bad value gets a message, not a 400).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(default)]
-pub struct AuditQuery {
+pub(crate) struct AuditQuery {
     pub outcome: String,
     pub tool: String,
     pub model: String,
@@ -67,7 +67,7 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     /// The query string (without `?`), leaving out empty values and page 1.
-    pub fn params(&self) -> String {
+    pub(crate) fn params(&self) -> String {
         let dates = self.dates_apply();
         [
             ("outcome", self.outcome.as_str(), true),
@@ -88,7 +88,7 @@ impl AuditQuery {
         .join("&")
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         with_params("/console/audit", &self.params())
     }
 
@@ -123,7 +123,7 @@ pub(super) fn with_params(path: &str, params: &str) -> String {
 
 /// One message per bad filter; `None` means the value is fine.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FilterErrors {
+pub(crate) struct FilterErrors {
     pub outcome: Option<String>,
     pub tool: Option<String>,
     pub model: Option<String>,
@@ -137,7 +137,7 @@ pub struct FilterErrors {
 }
 
 impl FilterErrors {
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         [
             &self.outcome,
             &self.tool,
@@ -157,7 +157,7 @@ impl FilterErrors {
 }
 
 /// What the filters are checked against.
-pub struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     pub now: Millis,
     /// `None` for administrators.
     pub viewer: Option<AuditViewer>,
@@ -169,14 +169,14 @@ pub struct Scope<'a> {
 
 /// A valid query, ready for the store.
 #[derive(Debug, Clone)]
-pub struct Checked {
+pub(crate) struct Checked {
     pub filter: AuditFilter,
     pub group: Option<AuditGroupBy>,
     pub page: i64,
 }
 
 /// Checks every filter value; either all are valid, or each bad one gets its own message.
-pub fn check(q: &AuditQuery, scope: &Scope<'_>) -> Result<Checked, Box<FilterErrors>> {
+pub(crate) fn check(q: &AuditQuery, scope: &Scope<'_>) -> Result<Checked, Box<FilterErrors>> {
     let mut errors = FilterErrors::default();
     let mut filter = AuditFilter {
         viewer: scope.viewer.clone(),
@@ -327,7 +327,7 @@ pub(super) fn parse_date(s: &str, error: &mut Option<String>, label: &str) -> Op
     }
 }
 
-pub fn outcome_label(key: &str) -> &str {
+pub(crate) fn outcome_label(key: &str) -> &str {
     OUTCOMES
         .iter()
         .find(|(k, _)| *k == key)
@@ -335,7 +335,7 @@ pub fn outcome_label(key: &str) -> &str {
 }
 
 /// The CSS class suffix of an outcome's badge (`other` for anything unexpected).
-pub fn outcome_key(key: &str) -> &'static str {
+pub(crate) fn outcome_key(key: &str) -> &'static str {
     OUTCOMES
         .iter()
         .find(|(k, _)| *k == key)
@@ -343,7 +343,7 @@ pub fn outcome_key(key: &str) -> &'static str {
 }
 
 /// An `<option>`.
-pub struct Opt {
+pub(crate) struct Opt {
     pub value: String,
     pub label: String,
     pub selected: bool,

@@ -16,7 +16,7 @@ use axum::response::Response;
 
 mod filter;
 
-pub use filter::*;
+pub(super) use filter::*;
 
 use super::{Layout, Tab};
 use crate::catalog::CATALOG;
@@ -27,7 +27,7 @@ use crate::store::{AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
 use crate::web::session::CurrentUser;
 use crate::web::{PageError, render, render_status};
 
-pub struct Row {
+pub(super) struct Row {
     pub id: i64,
     pub url: String,
     pub time: String,
@@ -45,7 +45,7 @@ pub struct Row {
     pub error_full: String,
 }
 
-pub struct GroupView {
+pub(super) struct GroupView {
     pub label: String,
     /// For outcome groups: the badge to show.
     pub badge: Option<&'static str>,
@@ -58,7 +58,7 @@ pub struct GroupView {
 
 #[derive(Template)]
 #[template(path = "audit.html")]
-pub struct AuditPage {
+pub(super) struct AuditPage {
     pub layout: Layout,
     pub query: AuditQuery,
     pub errors: FilterErrors,
@@ -102,7 +102,7 @@ async fn visible_connections(
 }
 
 /// `GET /console/audit`.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(mut query): Query<AuditQuery>,
@@ -334,7 +334,7 @@ fn group_view(
     }
 }
 
-pub struct EntryView {
+pub(super) struct EntryView {
     pub id: i64,
     pub time: String,
     pub time_exact: String,
@@ -356,7 +356,7 @@ pub struct EntryView {
 
 #[derive(Template)]
 #[template(path = "audit_entry.html")]
-pub struct EntryPage {
+pub(super) struct EntryPage {
     pub layout: Layout,
     pub e: EntryView,
     pub back_url: String,
@@ -364,7 +364,7 @@ pub struct EntryPage {
 
 /// `GET /console/audit/{id}`: every field of one entry; 404 when it isn't there or isn't
 /// this person's to see.
-pub async fn show(
+pub(super) async fn show(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
