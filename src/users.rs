@@ -24,6 +24,8 @@ pub enum Error {
     Store(#[from] store::Error),
     #[error(transparent)]
     Secrets(#[from] secrets::Error),
+    #[error("the stored protocol of a linked user is unreadable: {0}")]
+    StoredProtocol(#[from] odoo::UnknownProtocol),
 }
 
 /// Odoo's own message when Odoo answered; the transport details otherwise (for the CLI and the
@@ -129,10 +131,8 @@ pub async fn remember_sign_in(
 ) -> Result<OdooUserRow, Error> {
     if let Some(stored) = store.find_odoo_user(&verified.login).await? {
         let stored_secret = keyring.open(&stored.secret_sealed, &stored.login)?;
-        let stored_kind = SecretKind::of(
-            &stored_secret,
-            odoo::Protocol::from_stored(&stored.protocol),
-        );
+        let stored_kind =
+            SecretKind::of(&stored_secret, stored.protocol.parse::<odoo::Protocol>()?);
         let new_kind = SecretKind::of(secret, verified.identity.protocol);
         if !stored_kind.may_replace(new_kind) {
             tracing::info!(login = %stored.login, "sign-in kept the linked API key");

@@ -97,7 +97,9 @@ impl Principal {
         let secret = keyring
             .open(sealed, login)
             .map_err(|e| PrincipalError::Internal(e.into()))?;
-        let protocol = Protocol::from_stored(protocol);
+        let protocol = protocol
+            .parse::<Protocol>()
+            .map_err(|e| PrincipalError::Internal(e.into()))?;
         Ok(Self {
             connection,
             login: login.to_owned(),

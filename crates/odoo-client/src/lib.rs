@@ -11,4 +11,7 @@ mod wire;
 
 pub use client::OdooClient;
 pub use error::{Error, ErrorKind};
-pub use types::{Call, Credential, Identity, OdooConfig, Protocol, ProtocolChoice, ServerVersion};
+pub use types::{
+    Call, Credential, Identity, OdooConfig, Protocol, ProtocolChoice, ServerVersion,
+    UnknownProtocol,
+};

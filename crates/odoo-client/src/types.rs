@@ -32,15 +32,23 @@ impl Protocol {
             Self::Json2 => "json2",
         }
     }
+}
 
-    /// The protocol stored beside a linked credential ([`Protocol::as_str`]); JSON-RPC for
-    /// anything else, which every Odoo serves.
-    pub fn from_stored(stored: &str) -> Self {
-        if stored == Self::Json2.as_str() {
-            Self::Json2
-        } else {
-            Self::JsonRpc
-        }
+/// A stored protocol name this version does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an Odoo protocol (jsonrpc or json2)")]
+pub struct UnknownProtocol(pub String);
+
+/// The protocol stored beside a linked credential ([`Protocol::as_str`]); anything else is an
+/// error, never a guess.
+impl std::str::FromStr for Protocol {
+    type Err = UnknownProtocol;
+
+    fn from_str(stored: &str) -> Result<Self, UnknownProtocol> {
+        [Self::JsonRpc, Self::Json2]
+            .into_iter()
+            .find(|p| p.as_str() == stored)
+            .ok_or_else(|| UnknownProtocol(stored.chars().take(40).collect()))
     }
 }
 
@@ -139,6 +147,18 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_protocol_reads_back_and_an_unknown_one_is_an_error() {
+        for p in [Protocol::JsonRpc, Protocol::Json2] {
+            assert_eq!(p.as_str().parse::<Protocol>(), Ok(p));
+        }
+        let e = "xmlrpc".parse::<Protocol>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "'xmlrpc' is not an Odoo protocol (jsonrpc or json2)"
+        );
+    }
 
     #[test]
     fn credential_debug_does_not_show_the_secret() {
