@@ -60,11 +60,14 @@ mod real_odoo;
 const BIN: &str = env!("CARGO_BIN_EXE_odoo-mcp-gateway");
 const PROTOCOL_VERSION: &str = "2025-06-18";
 
-// Targets (see the README's performance section).
-const TARGET_ADDED_P50_US: f64 = 500.0;
-const TARGET_RATIO_C32: f64 = 0.40;
-const TARGET_LIST_RPS: f64 = 10_000.0;
+// Targets: the aims of the performance issue, as ratios within one run where they can be.
+const TARGET_ADDED_P50_US: f64 = 150.0;
+const TARGET_RATIO_C32: f64 = 0.70;
+/// `tools/list` at the high level against `/healthz` (our axum stack's ceiling) there.
+const TARGET_LIST_OF_HEALTHZ: f64 = 0.40;
 const TARGET_RSS_KB: u64 = 64 * 1024;
+/// p99 within this many times p50, for every gateway workload at the high level.
+const TARGET_P99_OVER_P50: f64 = 3.0;
 /// The governance pipeline should cost less than 10% of the throughput.
 const TARGET_RULES_RATIO: f64 = 0.90;
 
@@ -424,7 +427,7 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
         targets.push(Target {
             what: "gateway added p50 at c=1".into(),
             measured: format!("{added:.0} µs"),
-            goal: "≤ 500 µs",
+            goal: "≤ 150 µs",
             met: added <= TARGET_ADDED_P50_US,
         });
     }
@@ -436,16 +439,36 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
         targets.push(Target {
             what: format!("gateway/direct throughput at c={}", opts.high),
             measured: format!("{:.0} %", ratio * 100.0),
-            goal: "≥ 40 %",
+            goal: "≥ 70 %",
             met: ratio >= TARGET_RATIO_C32,
         });
     }
-    if let Some(lh) = results.find(list.name, opts.high) {
+    if let (Some(lh), Some(hh)) = (
+        results.find(list.name, opts.high),
+        results.find(healthz.name, opts.high),
+    ) {
+        let ratio = lh.rps / hh.rps;
         targets.push(Target {
-            what: format!("tools/list throughput at c={}", opts.high),
-            measured: format!("{:.0} req/s", lh.rps),
-            goal: "> 10,000 req/s",
-            met: lh.rps > TARGET_LIST_RPS,
+            what: format!("tools/list / GET /healthz throughput at c={}", opts.high),
+            measured: format!("{:.0} % ({:.0} req/s)", ratio * 100.0, lh.rps),
+            goal: "≥ 40 %",
+            met: ratio >= TARGET_LIST_OF_HEALTHZ,
+        });
+    }
+    let worst_tail = results
+        .0
+        .iter()
+        .filter(|(n, c, _)| n.starts_with("gw ") && *c == opts.high && *n != healthz.name)
+        .map(|(_, _, s)| s.p99_us as f64 / (s.p50_us as f64).max(1.0))
+        .fold(None, |worst: Option<f64>, r| {
+            Some(worst.map_or(r, |w| w.max(r)))
+        });
+    if let Some(worst) = worst_tail {
+        targets.push(Target {
+            what: format!("worst p99 / p50 of the gateway at c={}", opts.high),
+            measured: format!("{worst:.1}×"),
+            goal: "≤ 3×",
+            met: worst <= TARGET_P99_OVER_P50,
         });
     }
     if let Some(ratio) = rules_ratio {
@@ -796,9 +819,9 @@ fn create_key(data: &str, name: &str) -> Result<String> {
         .args(["--user", "demo", "--name", name, "--data-dir", data])
         .args([
             "--rate-per-minute",
-            "4000000000",
+            "1000000000",
             "--rate-per-day",
-            "4000000000",
+            "1000000000",
         ])
         .stderr(Stdio::inherit())
         .output()

@@ -26,7 +26,7 @@ use crate::policy::rate_limit::RateLimiter;
 use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
 use crate::state::{AppState, Limits, Urls};
-use crate::store::Store;
+use crate::store::{KeyReader, Store};
 use crate::transport::{self, HttpLimits};
 use crate::values::IpList;
 
@@ -63,6 +63,7 @@ impl App {
             .unwrap_or_else(|| format!("http://{bound}"));
         let state = AppState {
             rate_limiter: Arc::new(RateLimiter::for_store(&config.store)),
+            key_reader: KeyReader::for_store(&config.store).map(Arc::new),
             registrations: Arc::default(),
             audit: AuditLog::start(config.store.clone()),
             store: config.store,

@@ -14,7 +14,7 @@ use crate::policy::rate_limit::RateLimiter;
 use crate::policy::registrations::RegistrationLimiter;
 use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
-use crate::store::Store;
+use crate::store::{KeyReader, Store};
 use crate::values::IpList;
 
 /// The URLs the gateway is reached at, derived once from the public base URL.
@@ -76,6 +76,8 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<IpList>,
     pub rate_limiter: Arc<RateLimiter>,
+    /// The key lookup read in place (SQLite files); none on PostgreSQL.
+    pub key_reader: Option<Arc<KeyReader>>,
     /// Dynamic registrations per client address (in this process).
     pub registrations: Arc<RegistrationLimiter>,
     pub fields: Arc<FieldCache>,

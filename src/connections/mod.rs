@@ -11,7 +11,7 @@ pub mod redirect;
 
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
 use crate::secrets::{self, Keyring};
-use crate::store::{self, ConnectionRow, NewConnection, Store};
+use crate::store::{self, ConnectionRow, KeyReader, NewConnection, Store};
 pub use crate::values::{ClientType, Kind, Policy, Scope};
 
 /// Every API key starts with this, so secret scanners and people recognise it.
@@ -275,14 +275,16 @@ pub async fn find_by_api_key(
     keyring: &Keyring,
     presented: &str,
 ) -> Result<Option<Connection>> {
-    Ok(find_key_holder(store, keyring, presented)
+    Ok(find_key_holder(store, None, keyring, presented)
         .await?
         .map(|holder| Connection::from(holder.connection)))
 }
 
-/// Like [`find_by_api_key`], with the sealed credential of the connection's Odoo user.
+/// Like [`find_by_api_key`], with the sealed credential of the connection's Odoo user; read in
+/// place by `reader` when there is one (SQLite), else through the pool.
 pub async fn find_key_holder(
     store: &Store,
+    reader: Option<&KeyReader>,
     keyring: &Keyring,
     presented: &str,
 ) -> Result<Option<store::KeyHolderRow>> {
@@ -290,7 +292,17 @@ pub async fn find_key_holder(
         return Ok(None);
     }
     let hash = keyring.token_hash(presented);
-    let Some(row) = store.find_key_holder(&hash.0).await? else {
+    let found = match reader.map(|r| r.find_key_holder(&hash.0)) {
+        Some(Ok(found)) => found,
+        // A decoding failure is an answer; a busy or failed read tries the pool.
+        Some(Err(e @ store::Error::Unreadable { .. })) => return Err(e.into()),
+        Some(Err(e)) => {
+            tracing::debug!(error = %e, "in-place key lookup failed; using the pool");
+            store.find_key_holder(&hash.0).await?
+        }
+        None => store.find_key_holder(&hash.0).await?,
+    };
+    let Some(row) = found else {
         return Ok(None);
     };
     // The index found the row by equality; checking again in constant time costs nothing

@@ -112,10 +112,15 @@ async fn authenticate(
             Err(rejection) => Err(Refusal::InvalidToken(rejection)),
         };
     }
-    let holder = connections::find_key_holder(&state.store, &state.keyring, token)
-        .await
-        .map_err(internal)?
-        .ok_or(Refusal::UnknownToken)?;
+    let holder = connections::find_key_holder(
+        &state.store,
+        state.key_reader.as_deref(),
+        &state.keyring,
+        token,
+    )
+    .await
+    .map_err(internal)?
+    .ok_or(Refusal::UnknownToken)?;
     let (connection, credential) = HolderCredential::split(holder);
     Ok((connection, None, Some(credential)))
 }

@@ -48,6 +48,16 @@ pub struct NewConnection<'a> {
     pub description: &'a str,
 }
 
+/// A connection by its key hash, with its user's credential: the hot path's one read.
+pub(super) fn key_holder_sql() -> String {
+    SELECT.replacen(
+        "c.request_count",
+        "c.request_count, u.odoo_uid AS holder_uid, u.protocol AS holder_protocol,
+         u.secret_sealed AS holder_secret",
+        1,
+    ) + " WHERE c.key_hash = $1"
+}
+
 const SELECT: &str = "SELECT c.id, c.kind, c.name, c.odoo_user_id, u.login AS user_login,
         u.name AS user_name, c.scope, c.key_prefix, c.key_hash, c.description,
         c.allowed_tools, c.allowed_models, c.approval_tools, c.approver_user_id,
@@ -96,12 +106,7 @@ impl Store {
     }
 
     pub async fn find_key_holder(&self, hash: &[u8]) -> Result<Option<KeyHolderRow>> {
-        let sql = SELECT.replacen(
-            "c.request_count",
-            "c.request_count, u.odoo_uid AS holder_uid, u.protocol AS holder_protocol,
-             u.secret_sealed AS holder_secret",
-            1,
-        ) + " WHERE c.key_hash = $1";
+        let sql = key_holder_sql();
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, KeyHolderRow>(AssertSqlSafe(sql))
             .bind(hash)

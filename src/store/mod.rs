@@ -9,6 +9,7 @@ mod audit;
 mod connections;
 mod console;
 mod data_dir;
+mod key_reader;
 mod oauth;
 mod odoo_users;
 mod rate;
@@ -27,6 +28,7 @@ pub use approvals::ApprovalRow;
 pub use audit::{AuditFilter, AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
 pub use connections::{ConnectionRow, KeyHolderRow, NewConnection};
 pub use console::{SessionRow, ThrottleRow};
+pub use key_reader::KeyReader;
 pub use oauth::{CodeRow, NewCode, NewOAuthClient, NewToken, OAuthClientRow, Pruned, TokenRow};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
 
@@ -40,6 +42,14 @@ pub enum Error {
     UnsupportedUrl,
     #[error("cannot create the data directory {0}: {1}")]
     DataDir(String, std::io::Error),
+    /// The in-place SQLite read of the hot path ([`KeyReader`]).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("error occurred while decoding column \"{column}\": {detail}")]
+    Unreadable {
+        column: &'static str,
+        detail: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

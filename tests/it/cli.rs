@@ -155,6 +155,9 @@ async fn the_cli_links_a_user_and_manages_keys_that_a_running_gateway_honours_at
         .unwrap()
         .id;
 
+    // The server reads keys in place (SQLite file): a change the CLI commits in its own
+    // process must still stop the old key on the next request.
+    assert!(app.state.key_reader.is_some());
     let listed = cli(dir, odoo, &["connection", "list"], "").await;
     assert!(
         listed.stdout.contains("Cursor on CI") && listed.stdout.contains("Awaiting connection"),

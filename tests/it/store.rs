@@ -137,7 +137,7 @@ mod cases {
     use odoo_mcp_gateway::connections::{self, Error, Kind, Scope, Status};
     use odoo_mcp_gateway::secrets::Keyring;
     use odoo_mcp_gateway::settings::{self, ServerSettings};
-    use odoo_mcp_gateway::store::{NewConnection, NewOdooUser, OdooUserRow, Store};
+    use odoo_mcp_gateway::store::{KeyReader, NewConnection, NewOdooUser, OdooUserRow, Store};
     use odoo_mcp_gateway::users::Role;
     use odoo_mcp_gateway::values::{Limit, ToolList};
     use secrecy::{ExposeSecret, SecretString};
@@ -752,6 +752,22 @@ mod cases {
             ..Policy::default()
         };
         assert!(store.update_policy(id, "", &policy).await.unwrap());
+        // SQLite's in-place key lookup decodes with the same parsers and finds the same row.
+        let reader = KeyReader::for_store(&store);
+        let hash = [0x41u8; 32];
+        if let Some(reader) = &reader {
+            let in_place = reader.find_key_holder(&hash).unwrap();
+            let pooled = store.find_key_holder(&hash).await.unwrap();
+            assert!(in_place.is_some());
+            assert_eq!(format!("{in_place:?}"), format!("{pooled:?}"));
+            assert!(reader.find_key_holder(&[0x42u8; 32]).unwrap().is_none());
+        } else {
+            assert_eq!(
+                store.engine(),
+                "postgres",
+                "a SQLite file gets an in-place reader"
+            );
+        }
         for (column, value, says) in [
             (
                 "allowed_tools",
@@ -773,6 +789,13 @@ mod cases {
                 "{column}: {error}"
             );
             assert!(store.list_connections().await.is_err(), "{column}");
+            if let Some(reader) = &reader {
+                let error = reader.find_key_holder(&hash).unwrap_err().to_string();
+                assert!(
+                    error.contains(column) && error.contains(says),
+                    "in place, {column}: {error}"
+                );
+            }
             assert!(store.update_policy(id, "", &policy).await.unwrap());
             execute(&store, "UPDATE connections SET scope = 'full'").await;
             assert_eq!(

@@ -1,0 +1,173 @@
+//! The hot path's one read on SQLite, run on the calling thread: the key lookup of every `/mcp`
+//! request. sqlx's SQLite driver runs each connection on a thread of its own and hands every
+//! query over a channel, so one indexed read costs two thread wake-ups; here the same statement
+//! runs in place on a small pool of read-only connections to the same file. Every lookup is its
+//! own read transaction, so it sees every commit made before it — by this process, the CLI or
+//! anything else — and a revoked or rotated key is refused on the very next request, as before.
+//!
+//! The read blocks its tokio worker for the few microseconds of one indexed lookup; WAL readers
+//! do not wait for writers, and a busy or failing read falls back to the sqlx path.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{OpenFlags, OptionalExtension, Row};
+
+use super::connections::key_holder_sql;
+use super::{ConnectionRow, Error, KeyHolderRow, Result, Store};
+use crate::values::{BadValue, Limit, Policy};
+
+/// Connections kept open for reuse (more are opened under load and closed after).
+const IDLE: usize = 4;
+
+pub struct KeyReader {
+    path: PathBuf,
+    sql: String,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl std::fmt::Debug for KeyReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyReader")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl KeyReader {
+    /// A reader for a store in a SQLite file; none for PostgreSQL or an in-memory database.
+    pub fn for_store(store: &Store) -> Option<Self> {
+        let Store::Sqlite(pool) = store else {
+            return None;
+        };
+        let path = pool.connect_options().get_filename().to_path_buf();
+        path.is_file().then(|| Self {
+            path,
+            sql: key_holder_sql(),
+            idle: Mutex::default(),
+        })
+    }
+
+    /// [`Store::find_key_holder`], read in place.
+    pub fn find_key_holder(&self, hash: &[u8]) -> Result<Option<KeyHolderRow>> {
+        let connection = match self.take() {
+            Some(c) => c,
+            None => open(&self.path)?,
+        };
+        let found = connection
+            .prepare_cached(&self.sql)
+            .and_then(|mut statement| {
+                statement
+                    .query_row([hash], |row| Ok(key_holder(row)))
+                    .optional()
+            });
+        self.give_back(connection);
+        match found {
+            Ok(Some(Ok(row))) => Ok(Some(row)),
+            Ok(Some(Err(fail))) => Err(fail.into()),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn take(&self) -> Option<rusqlite::Connection> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn give_back(&self, connection: rusqlite::Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < IDLE {
+            idle.push(connection);
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<rusqlite::Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = rusqlite::Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(Duration::from_millis(50))?;
+    Ok(connection)
+}
+
+/// The row, decoded by the same parsers as sqlx's path (`values`): an unreadable value is an
+/// error naming its column.
+fn key_holder(row: &Row<'_>) -> Decoded<KeyHolderRow> {
+    let policy = Policy {
+        allowed_tools: parsed(row, "allowed_tools")?,
+        allowed_models: parsed(row, "allowed_models")?,
+        approval_tools: parsed(row, "approval_tools")?,
+        approver_user_id: row.get("approver_user_id")?,
+        approval_expiry_hours: limit(row, "approval_expiry_hours")?,
+        allowed_ips: parsed(row, "allowed_ips")?,
+        blocked_ips: parsed(row, "blocked_ips")?,
+        rate_per_minute: limit(row, "rate_per_minute")?,
+        rate_per_day: limit(row, "rate_per_day")?,
+    };
+    let connection = ConnectionRow {
+        id: row.get("id")?,
+        kind: parsed(row, "kind")?,
+        name: row.get("name")?,
+        odoo_user_id: row.get("odoo_user_id")?,
+        user_login: row.get("user_login")?,
+        user_name: row.get("user_name")?,
+        scope: parsed(row, "scope")?,
+        key_prefix: row.get("key_prefix")?,
+        key_hash: row.get("key_hash")?,
+        description: row.get("description")?,
+        policy,
+        created_at: row.get("created_at")?,
+        revoked_at: row.get("revoked_at")?,
+        last_used_at: row.get("last_used_at")?,
+        request_count: row.get("request_count")?,
+    };
+    Ok(KeyHolderRow {
+        connection,
+        holder_uid: row.get("holder_uid")?,
+        holder_protocol: row.get("holder_protocol")?,
+        holder_secret: row.get("holder_secret")?,
+    })
+}
+
+type Decoded<T> = std::result::Result<T, Fail>;
+
+/// A decoding failure: which column, and why.
+enum Fail {
+    Sqlite(rusqlite::Error),
+    Unreadable(&'static str, String),
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
+impl From<Fail> for Error {
+    fn from(fail: Fail) -> Self {
+        match fail {
+            Fail::Sqlite(e) => e.into(),
+            Fail::Unreadable(column, detail) => Error::Unreadable { column, detail },
+        }
+    }
+}
+
+fn parsed<T: FromStr<Err = BadValue>>(row: &Row<'_>, column: &'static str) -> Decoded<T> {
+    let text: String = row.get(column)?;
+    text.parse()
+        .map_err(|e: BadValue| Fail::Unreadable(column, e.0))
+}
+
+fn limit(row: &Row<'_>, column: &'static str) -> Decoded<Option<Limit>> {
+    let n: Option<i64> = row.get(column)?;
+    n.map(|n| {
+        Limit::new(n).ok_or_else(|| {
+            Fail::Unreadable(
+                column,
+                format!("{n} is not a whole number from 1 to {}", Limit::MAX),
+            )
+        })
+    })
+    .transpose()
+}
