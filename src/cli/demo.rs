@@ -35,7 +35,9 @@ fn sim_options(version: SimVersion) -> SimOptions {
 }
 
 pub(super) async fn run_simulator(args: SimulatorArgs) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| super::listen_error(args.listen, e))?;
     let url = format!("http://{}", listener.local_addr()?);
     // The URL alone on the first line, for scripts; the label goes to the log.
     println!("{url}");
@@ -92,7 +94,8 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         clock: super::clock(),
         http: HttpLimits::default(),
     })
-    .await?;
+    .await
+    .map_err(|e| super::listen_error(args.listen, e))?;
     print_welcome(
         &app.state().urls.public,
         &app.state().urls.mcp,

@@ -7,13 +7,15 @@ mod odoo_target;
 mod serve;
 pub(crate) mod user;
 
+use std::io::ErrorKind;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::clock::Clock;
 use crate::config::{Command, OdooArgs, OdooProtocol, StoreArgs};
-use crate::odoo::{ErrorKind, OdooClient, OdooConfig, ProtocolChoice};
+use crate::odoo::{self, OdooClient, OdooConfig, ProtocolChoice};
 use crate::secrets::Keyring;
 use crate::store::Store;
 
@@ -64,7 +66,7 @@ pub async fn odoo_client(
     if !bound {
         match client.check_database().await {
             Ok(()) => odoo_target::bind(store, &target).await?,
-            Err(e) if e.kind() == Some(ErrorKind::UnknownDatabase) => {
+            Err(e) if e.kind() == Some(odoo::ErrorKind::UnknownDatabase) => {
                 anyhow::bail!("Odoo at {}: {}", target.url, e.client_message())
             }
             // Odoo unreachable: go on unbound; the next command that reaches it binds.
@@ -72,6 +74,20 @@ pub async fn odoo_client(
         }
     }
     Ok((client, target))
+}
+
+/// A failure to listen on `address`, said so a person can act on it: which address, and the
+/// flag that moves it.
+fn listen_error(address: SocketAddr, error: std::io::Error) -> anyhow::Error {
+    match error.kind() {
+        ErrorKind::AddrInUse => anyhow::anyhow!(
+            "{address} is already in use (another gateway or program listens there): choose another address with --listen (or GATEWAY_LISTEN)"
+        ),
+        ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "no permission to listen on {address} (ports below 1024 need privileges): choose another address with --listen"
+        ),
+        _ => anyhow::Error::new(error).context(format!("cannot listen on {address}")),
+    }
 }
 
 fn clock() -> Clock {

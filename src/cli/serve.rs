@@ -34,7 +34,8 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         clock: super::clock(),
         http: args.http.limits(),
     })
-    .await?;
+    .await
+    .map_err(|e| super::listen_error(args.http.listen, e))?;
     tracing::info!(
         listen = %app.local_addr(),
         mcp = %app.state().urls.mcp,

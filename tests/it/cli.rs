@@ -282,3 +282,21 @@ async fn help_documents_every_setting_with_its_environment_variable() {
         assert!(run.stdout.contains(var), "{var} missing from serve --help");
     }
 }
+
+#[tokio::test]
+async fn a_busy_address_is_named_with_the_flag_that_moves_it() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = busy.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["simulator", "demo"] {
+        let run = run_cli(dir.path(), &[], &[command, "--listen", &address], "").await;
+        assert!(!run.ok, "{command} cannot serve on a busy address");
+        assert!(
+            run.stderr.contains(&format!(
+                "error: {address} is already in use (another gateway or program listens there): choose another address with --listen"
+            )),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+}
