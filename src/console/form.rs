@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use crate::catalog::validate;
 use crate::connections::{Connection, Kind, Policy};
 use crate::store::OdooUserRow;
 use crate::values::{IpList, Limit, ModelList, ToolList};
@@ -236,19 +237,11 @@ fn number(text: &str, what: &str, unit: &str, errors: &mut Vec<String>) -> Optio
             errors.push(format!(
                 "{what} must be a whole number of {unit} from 1 to {}, or blank for the server default ('{}' is not).",
                 Limit::MAX,
-                shorten(&text)
+                validate::truncate(&text, 40)
             ));
             None
         }
     }
-}
-
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if s.chars().count() > 40 {
-        out.push('…');
-    }
-    out
 }
 
 fn capitalise(s: &str) -> String {

@@ -25,7 +25,7 @@ impl ToolList {
             catalog::find(name).map(|spec| spec.tool).ok_or_else(|| {
                 format!(
                     "'{}' is not a tool of the catalog. Known tools: {}.",
-                    shorten(name),
+                    validate::truncate(name, 40),
                     catalog::CATALOG
                         .iter()
                         .map(|t| t.name)
@@ -110,14 +110,6 @@ fn parse_each<'a, T: PartialEq>(
     } else {
         Err(errors)
     }
-}
-
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if s.chars().count() > 40 {
-        out.push('…');
-    }
-    out
 }
 
 macro_rules! stored_one_per_line {
