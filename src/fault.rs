@@ -16,14 +16,16 @@ struct Chain<'a>(&'a (dyn Error + 'static));
 
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut said = self.0.to_string();
+        f.write_str(&said)?;
         let mut next = self.0.source();
         while let Some(source) = next {
             // thiserror's `transparent` and "{0}" messages repeat their source: say it once.
             let text = source.to_string();
-            if !self.0.to_string().ends_with(&text) {
+            if !said.ends_with(&text) {
                 write!(f, ": {text}")?;
             }
+            said = text;
             next = source.source();
         }
         Ok(())
