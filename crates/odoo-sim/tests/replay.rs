@@ -8,6 +8,9 @@
 
 use std::path::PathBuf;
 
+mod common;
+
+use common::key_order;
 use odoo_sim::{OdooVersion, SimOptions, Simulator};
 use serde_json::Value;
 
@@ -120,19 +123,6 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// The keys of an error (a JSON-RPC error's `data`, a JSON-2 error body), in the order of the
-/// raw text.
-fn data_key_order(raw: &str) -> Vec<&'static str> {
-    let data = raw.find("\"data\"").map_or(raw, |at| &raw[at..]);
-    let mut found: Vec<(usize, &'static str)> =
-        ["name", "debug", "message", "arguments", "context"]
-            .into_iter()
-            .filter_map(|key| data.find(&format!("\"{key}\":")).map(|at| (at, key)))
-            .collect();
-    found.sort();
-    found.into_iter().map(|(_, key)| key).collect()
-}
-
 /// An XML-RPC answer reduced to what must match: a fault's code and text, or the member names
 /// and value types (member order aside: the simulator writes structs sorted).
 fn xml_gist(xml: &str) -> String {
@@ -220,7 +210,10 @@ async fn replay(version: OdooVersion, folder: &str) {
                 (Ok(want), Ok(got)) => {
                     differences(&want, &got, "", false, &mut found);
                     let is_error = want.get("error").is_some() || sample.status >= 400;
-                    let (want, got) = (data_key_order(&sample.response), data_key_order(&body));
+                    let (want, got) = (
+                        key_order(&sample.response, "\"data\""),
+                        key_order(&body, "\"data\""),
+                    );
                     if is_error && want != got {
                         found.push(format!("error data keys {want:?}, got {got:?}"));
                     }

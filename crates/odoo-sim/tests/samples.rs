@@ -4,6 +4,9 @@
 //! `crates/odoo-sim/tests/replay.rs`; here the requests are written out, ids may differ, texts
 //! may not.
 
+mod common;
+
+use common::key_order;
 use odoo_sim::{OdooVersion, RunningSimulator, SimOptions, Simulator};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -41,19 +44,6 @@ fn keys(value: &Value) -> Vec<String> {
         .as_object()
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default()
-}
-
-/// The order of `name/debug/message/arguments/context` keys in the raw body, after `from`.
-fn key_order(raw: &str, from: &str) -> Vec<&'static str> {
-    let start = raw.find(from).unwrap_or(0);
-    let data = &raw[start..];
-    let mut found: Vec<(usize, &'static str)> =
-        ["name", "debug", "message", "arguments", "context"]
-            .into_iter()
-            .filter_map(|key| data.find(&format!("\"{key}\":")).map(|at| (at, key)))
-            .collect();
-    found.sort();
-    found.into_iter().map(|(_, key)| key).collect()
 }
 
 impl Odoo {
