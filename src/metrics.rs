@@ -21,6 +21,11 @@ struct RefusalLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct MethodLabels {
+    method: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct TimeoutLabels {
     kind: &'static str,
 }
@@ -35,6 +40,7 @@ pub struct Metrics {
     tool_calls: Family<ToolLabels, Counter>,
     tool_seconds: Family<ToolLabels, Histogram, fn() -> Histogram>,
     refusals: Family<RefusalLabels, Counter>,
+    fast_answers: Family<MethodLabels, Counter>,
     connections: Gauge,
     connection_waits: Counter,
     http_timeouts: Family<TimeoutLabels, Counter>,
@@ -63,6 +69,12 @@ impl Default for Metrics {
             "MCP requests refused before reaching a tool",
             refusals.clone(),
         );
+        let fast_answers = Family::<MethodLabels, Counter>::default();
+        registry.register(
+            "mcp_fast_answers",
+            "MCP tools/list and ping requests answered by the gateway's fast path, not rmcp's service",
+            fast_answers.clone(),
+        );
         let connections = Gauge::default();
         registry.register(
             "http_connections",
@@ -86,6 +98,7 @@ impl Default for Metrics {
             tool_calls,
             tool_seconds,
             refusals,
+            fast_answers,
             connections,
             connection_waits,
             http_timeouts,
@@ -106,6 +119,12 @@ impl Metrics {
 
     pub fn refusal(&self, reason: &'static str) {
         self.refusals.get_or_create(&RefusalLabels { reason }).inc();
+    }
+
+    pub fn fast_answer(&self, method: &'static str) {
+        self.fast_answers
+            .get_or_create(&MethodLabels { method })
+            .inc();
     }
 
     /// Counts an open connection until the returned guard is dropped.

@@ -4,6 +4,7 @@
 //! bodies with the HTTP status MCP clients act on; this file is their one mapping.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::envelope;
+use super::fast::FastPath;
 use super::pipeline::{self, Refusal};
 use crate::audit::{outcome, redact};
 use crate::calls::Principal;
@@ -47,7 +49,7 @@ struct Envelope {
 }
 
 pub(super) async fn guard(
-    State(state): State<AppState>,
+    State((state, fast)): State<(AppState, Arc<FastPath>)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
     next: Next,
@@ -72,11 +74,22 @@ pub(super) async fn guard(
         Ok((principal, bytes)) => {
             note.connection(Some(principal.connection.id));
             note.user(&principal.login);
-            let mut request = Request::from_parts(parts, Body::from(bytes));
-            request.extensions_mut().insert(principal);
-            // The MCP server notes how the call ended on it.
-            request.extensions_mut().insert(note);
-            next.run(request).await
+            // tools/list and ping, when rmcp would answer them exactly so, are answered here.
+            match fast.answer(
+                &parts,
+                envelope.body.as_ref(),
+                &principal.connection,
+                &state.metrics,
+            ) {
+                Some(response) => response,
+                None => {
+                    let mut request = Request::from_parts(parts, Body::from(bytes));
+                    request.extensions_mut().insert(principal);
+                    // The MCP server notes how the call ended on it.
+                    request.extensions_mut().insert(note);
+                    next.run(request).await
+                }
+            }
         }
         Err((refusal, connection)) => {
             if let Some(c) = connection {

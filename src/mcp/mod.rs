@@ -2,6 +2,7 @@
 //! CORS, Accept normalisation and governance guard.
 
 mod envelope;
+mod fast;
 mod guard;
 mod methods;
 pub(crate) mod pipeline;
@@ -37,6 +38,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .with_allowed_hosts(state.urls.allowed_hosts.clone())
         .with_allowed_origins(allowed_origins(&state))
         .with_cancellation_token(state.shutdown.child_token());
+    let fast = Arc::new(fast::FastPath::new(&state.urls.allowed_hosts));
     let factory_state = state.clone();
     let service = StreamableHttpService::new(
         move || Ok(server::GatewayServer::new(factory_state.clone())),
@@ -47,7 +49,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         .nest_service("/mcp", service)
         // Route layers: they wrap `/mcp` only, so an unknown URL elsewhere is a plain 404 and
         // never an MCP refusal or an audit entry.
-        .route_layer(axum::middleware::from_fn_with_state(state, guard::guard))
+        .route_layer(axum::middleware::from_fn_with_state(
+            (state, fast),
+            guard::guard,
+        ))
         .route_layer(axum::middleware::from_fn(guard::normalize_accept))
         .route_layer(cors())
 }

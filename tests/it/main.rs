@@ -9,6 +9,7 @@ mod console_webdriver;
 mod envelope;
 mod governance;
 mod helpers;
+mod hot_methods;
 mod inspector;
 mod layers;
 mod mcp;

@@ -1,0 +1,419 @@
+//! `tools/list` and `ping` answered in the guard, after governance, without rmcp's per-request
+//! service. In stateless mode rmcp builds a server, a one-shot transport and a task for every
+//! request, and the tool list (twelve schemas, ~15 KB) is rebuilt and re-escaped each time:
+//! together several times the cost of everything else a request does.
+//!
+//! rmcp stays the protocol. Only a request that rmcp would certainly accept, and answer with
+//! these very bytes, takes this path ([`FastPath::answer`] says which); anything else — an
+//! `Origin`, an unusual `Accept`, protocol version 2026-07-28 with its per-request metadata,
+//! extra params — goes to rmcp, which accepts or refuses it as before. The bytes are rmcp's
+//! own serialisation of its own types, made once at start-up; tests hold the two paths equal
+//! byte for byte.
+
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use rmcp::model::{ListToolsResult, ProtocolVersion, ServerResult};
+use serde_json::{Map, Value};
+
+use crate::catalog::CATALOG;
+use crate::connections::Connection;
+use crate::metrics::Metrics;
+use crate::policy;
+
+/// What the fast path needs, built once per server.
+pub(super) struct FastPath {
+    /// `Host` values rmcp accepts (its DNS-rebinding guard), parsed as rmcp parses them.
+    hosts: Vec<Authority>,
+    /// Each catalog tool's `tools/list` entry as rmcp serialises it for a pre-2026-07-28 peer,
+    /// in catalog order.
+    tools: Vec<Vec<u8>>,
+}
+
+/// A host, lower-cased without IPv6 brackets, and its port when one is named.
+#[derive(Debug, PartialEq, Eq)]
+struct Authority {
+    host: String,
+    port: Option<u16>,
+}
+
+/// The methods answered here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hot {
+    ListTools,
+    Ping,
+}
+
+impl Hot {
+    fn method(self) -> &'static str {
+        match self {
+            Self::ListTools => "tools/list",
+            Self::Ping => "ping",
+        }
+    }
+}
+
+impl FastPath {
+    pub(super) fn new(allowed_hosts: &[String]) -> Self {
+        let tools = CATALOG
+            .iter()
+            .map(|spec| {
+                let mut listed =
+                    ServerResult::ListToolsResult(ListToolsResult::with_all_items(vec![
+                        spec.to_mcp(),
+                    ]));
+                // What rmcp's handler does to every result for a peer before 2026-07-28.
+                listed.strip_result_type_for_legacy_peer();
+                listed.strip_non_object_output_for_legacy_peer();
+                let ServerResult::ListToolsResult(listed) = listed else {
+                    unreachable!("built as a tool list")
+                };
+                serde_json::to_vec(&listed.tools[0]).expect("a tool serialises")
+            })
+            .collect();
+        Self {
+            hosts: allowed_hosts
+                .iter()
+                .filter_map(|h| allowed_authority(h))
+                .collect(),
+            tools,
+        }
+    }
+
+    /// The response to an admitted request, when it is a plain `tools/list` or `ping` that
+    /// rmcp would answer in exactly this way; `None` sends it on to rmcp.
+    pub(super) fn answer(
+        &self,
+        parts: &Parts,
+        body: Option<&Value>,
+        connection: &Connection,
+        metrics: &Metrics,
+    ) -> Option<Response> {
+        let (hot, id) = hot_request(body?)?;
+        if !self.headers_pass(parts) {
+            return None;
+        }
+        let result = match hot {
+            Hot::Ping => b"{}".to_vec(),
+            Hot::ListTools => self.tool_list(connection),
+        };
+        metrics.fast_answer(hot.method());
+        Some(json_response(message(id, &result)))
+    }
+
+    /// `{"tools":[…]}` with the tools this connection may call, as `tools/list` filters them.
+    fn tool_list(&self, connection: &Connection) -> Vec<u8> {
+        let visible = CATALOG
+            .iter()
+            .zip(&self.tools)
+            .filter(|(spec, _)| policy::tool_decision(connection, spec).is_ok())
+            .map(|(_, bytes)| bytes.as_slice());
+        let mut out = Vec::with_capacity(16 * 1024);
+        out.extend_from_slice(br#"{"tools":["#);
+        for (i, tool) in visible.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(tool);
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+
+    /// The transport checks rmcp makes before any method, where they certainly pass:
+    /// an allowed `Host`, no `Origin` (browsers are left to rmcp's origin check), both media
+    /// types in a plain `Accept`, and a protocol version that is absent (rmcp assumes
+    /// 2025-03-26) or known and older than 2026-07-28, the first version with per-request
+    /// metadata and header checks.
+    fn headers_pass(&self, parts: &Parts) -> bool {
+        let headers = &parts.headers;
+        let host = match headers.get(header::HOST) {
+            Some(value) => value
+                .to_str()
+                .ok()
+                .and_then(|v| axum::http::uri::Authority::try_from(v).ok()),
+            None => parts.uri.authority().cloned(),
+        };
+        let host_allowed = host.is_some_and(|authority| {
+            let host = Authority::of(authority.host(), authority.port_u16());
+            self.hosts.iter().any(|allowed| {
+                allowed.host == host.host && allowed.port.is_none_or(|p| host.port == Some(p))
+            })
+        });
+        host_allowed
+            && !headers.contains_key(header::ORIGIN)
+            && plain_accept_of_both(headers)
+            && legacy_version(headers)
+    }
+}
+
+impl Authority {
+    fn of(host: &str, port: Option<u16>) -> Self {
+        Self {
+            host: host
+                .trim_matches('[')
+                .trim_matches(']')
+                .to_ascii_lowercase(),
+            port,
+        }
+    }
+}
+
+/// An allowed-host entry as rmcp reads it: an authority, else a bare host name.
+fn allowed_authority(allowed: &str) -> Option<Authority> {
+    let allowed = allowed.trim();
+    if allowed.is_empty() {
+        return None;
+    }
+    Some(match axum::http::uri::Authority::try_from(allowed) {
+        Ok(authority) => Authority::of(authority.host(), authority.port_u16()),
+        Err(_) => Authority::of(allowed, None),
+    })
+}
+
+/// One `Accept` header listing both media types, without parameters or quotes (which rmcp
+/// weighs: `q=0` refuses a type).
+fn plain_accept_of_both(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(header::ACCEPT).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    if value.contains([';', '"']) {
+        return false;
+    }
+    let has = |mime: &str| {
+        value
+            .split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case(mime))
+    };
+    has("application/json") && has("text/event-stream")
+}
+
+fn legacy_version(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all("mcp-protocol-version").iter();
+    match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(value), None) => value.to_str().is_ok_and(|version| {
+            version < ProtocolVersion::V_2026_07_28.as_str()
+                && ProtocolVersion::KNOWN_VERSIONS
+                    .iter()
+                    .any(|known| known.as_str() == version)
+        }),
+        (Some(_), Some(_)) => false,
+    }
+}
+
+/// The method and id of a request that is nothing but a `tools/list` (optionally with a
+/// cursor, which the list ignores: it has one page) or a `ping`: no `_meta`, no other member.
+fn hot_request(body: &Value) -> Option<(Hot, &Value)> {
+    let message = body.as_object()?;
+    if message
+        .keys()
+        .any(|k| !matches!(k.as_str(), "jsonrpc" | "id" | "method" | "params"))
+    {
+        return None;
+    }
+    // The guard checked `jsonrpc`; rmcp's request ids are strings or 64-bit signed integers.
+    let id = message.get("id")?;
+    if !(id.is_string() || id.is_i64()) {
+        return None;
+    }
+    let params = match message.get("params") {
+        None => &Map::new(),
+        Some(Value::Object(params)) => params,
+        Some(_) => return None,
+    };
+    let hot = match message.get("method")?.as_str()? {
+        "tools/list" => Hot::ListTools,
+        "ping" => Hot::Ping,
+        _ => return None,
+    };
+    let params_plain = match hot {
+        Hot::Ping => params.is_empty(),
+        Hot::ListTools => params.iter().all(|(k, v)| k == "cursor" && v.is_string()),
+    };
+    params_plain.then_some((hot, id))
+}
+
+/// A JSON-RPC response as rmcp writes one: `jsonrpc`, `id`, `result`, in that order.
+fn message(id: &Value, result: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(result.len() + 64);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    serde_json::to_writer(&mut out, id).expect("a JSON value serialises");
+    out.extend_from_slice(br#","result":"#);
+    out.extend_from_slice(result);
+    out.push(b'}');
+    out
+}
+
+fn json_response(body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::OK;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use rmcp::model::{EmptyResult, NumberOrString, ServerJsonRpcMessage};
+    use serde_json::json;
+
+    use super::*;
+
+    /// rmcp's own bytes for a result sent to a pre-2026-07-28 peer.
+    fn rmcp_bytes(id: NumberOrString, mut result: ServerResult) -> Vec<u8> {
+        result.strip_result_type_for_legacy_peer();
+        result.strip_non_object_output_for_legacy_peer();
+        serde_json::to_vec(&ServerJsonRpcMessage::response(result, id)).unwrap()
+    }
+
+    fn ids() -> Vec<(Value, NumberOrString)> {
+        vec![
+            (json!(7), NumberOrString::Number(7)),
+            (json!(-3), NumberOrString::Number(-3)),
+            (json!(i64::MAX), NumberOrString::Number(i64::MAX)),
+            (
+                json!("a\"b\\c\u{1}é"),
+                NumberOrString::String("a\"b\\c\u{1}é".into()),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_tool_subset_is_the_bytes_rmcp_writes() {
+        let fast = FastPath::new(&[]);
+        let n = CATALOG.len();
+        assert!(n < 16, "the subsets below are enumerated");
+        for mask in 0u32..(1 << n) {
+            let chosen: Vec<_> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+            let mut spliced = br#"{"tools":["#.to_vec();
+            for (k, i) in chosen.iter().enumerate() {
+                if k > 0 {
+                    spliced.push(b',');
+                }
+                spliced.extend_from_slice(&fast.tools[*i]);
+            }
+            spliced.extend_from_slice(b"]}");
+            let tools = chosen.iter().map(|i| CATALOG[*i].to_mcp()).collect();
+            let (id, rmcp_id) = ids().remove(mask as usize % 4);
+            assert_eq!(
+                String::from_utf8(message(&id, &spliced)).unwrap(),
+                String::from_utf8(rmcp_bytes(
+                    rmcp_id,
+                    ServerResult::ListToolsResult(ListToolsResult::with_all_items(tools))
+                ))
+                .unwrap(),
+                "tool subset {mask:#b}"
+            );
+        }
+    }
+
+    #[test]
+    fn ping_is_the_bytes_rmcp_writes() {
+        for (id, rmcp_id) in ids() {
+            assert_eq!(
+                message(&id, b"{}"),
+                rmcp_bytes(rmcp_id, ServerResult::EmptyResult(EmptyResult {}))
+            );
+        }
+    }
+
+    #[test]
+    fn only_plain_hot_requests_are_taken() {
+        let hot = |body: Value| hot_request(&body).map(|(hot, _)| hot);
+        assert_eq!(
+            hot(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})),
+            Some(Hot::ListTools)
+        );
+        assert_eq!(
+            hot(
+                json!({"jsonrpc": "2.0", "id": "x", "method": "tools/list", "params": {"cursor": "c"}})
+            ),
+            Some(Hot::ListTools)
+        );
+        assert_eq!(
+            hot(json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {}})),
+            Some(Hot::Ping)
+        );
+        for sent in [
+            json!({"jsonrpc": "2.0", "method": "ping"}),
+            json!({"jsonrpc": "2.0", "id": u64::MAX, "method": "ping"}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": {}}}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"cursor": 3}}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {}}}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "extra": true}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}}),
+        ] {
+            assert_eq!(hot(sent.clone()), None, "{sent}");
+        }
+    }
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut request = axum::http::Request::builder().method("POST").uri("/mcp");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn only_headers_rmcp_certainly_accepts_are_taken() {
+        let fast = FastPath::new(&[
+            "localhost".into(),
+            "gw.example.com:8443".into(),
+            "::1".into(),
+        ]);
+        let accept = ("accept", "application/json, text/event-stream");
+        let pass = |headers: &[(&str, &str)]| fast.headers_pass(&parts(headers));
+        assert!(pass(&[("host", "LOCALHOST:9000"), accept]));
+        assert!(pass(&[("host", "[::1]:80"), accept]));
+        assert!(pass(&[
+            ("host", "gw.example.com:8443"),
+            accept,
+            ("mcp-protocol-version", "2025-06-18")
+        ]));
+        assert!(pass(&[
+            ("host", "localhost"),
+            ("accept", "text/event-stream,APPLICATION/JSON")
+        ]));
+        for refused in [
+            vec![("host", "gw.example.com:443"), accept],
+            vec![("host", "evil.example"), accept],
+            vec![accept],
+            vec![
+                ("host", "localhost"),
+                accept,
+                ("origin", "http://localhost:1"),
+            ],
+            vec![("host", "localhost"), ("accept", "application/json")],
+            vec![
+                ("host", "localhost"),
+                ("accept", "application/json;q=0, text/event-stream"),
+            ],
+            vec![
+                ("host", "localhost"),
+                accept,
+                ("mcp-protocol-version", "2026-07-28"),
+            ],
+            vec![
+                ("host", "localhost"),
+                accept,
+                ("mcp-protocol-version", "2030-01-01"),
+            ],
+            vec![
+                ("host", "localhost"),
+                accept,
+                ("mcp-protocol-version", "1999"),
+            ],
+        ] {
+            assert!(!pass(&refused), "{refused:?}");
+        }
+    }
+}
