@@ -25,7 +25,7 @@ use crate::odoo::fields::FieldCache;
 use crate::policy::rate_limit::RateLimiter;
 use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
-use crate::state::{AppState, Limits, Urls};
+use crate::state::{AppState, Limits, Shared, Urls};
 use crate::store::{KeyReader, Store};
 use crate::transport::{self, HttpLimits};
 use crate::values::IpList;
@@ -61,7 +61,7 @@ impl App {
         let public = config
             .public_url
             .unwrap_or_else(|| format!("http://{bound}"));
-        let state = AppState {
+        let state = AppState::new(Shared {
             rate_limiter: Arc::new(RateLimiter::for_store(&config.store)),
             key_reader: KeyReader::for_store(&config.store).map(Arc::new),
             registrations: Arc::default(),
@@ -80,7 +80,7 @@ impl App {
             trusted_proxies: Arc::new(config.trusted_proxies),
             fields: Arc::new(FieldCache::default()),
             shutdown: CancellationToken::new(),
-        };
+        });
         let router = router(state.clone());
         Ok(Self {
             listener,

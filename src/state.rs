@@ -61,9 +61,28 @@ pub struct Limits {
     pub max_body_bytes: usize,
 }
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach: one `Arc` around [`Shared`], so the clone axum makes for
+/// every request and layer is one count, not one per field (each field was an `Arc`, and the
+/// shutdown token's clone takes a lock).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     pub store: Store,
     pub keyring: Arc<Keyring>,
     pub odoo: OdooClient,

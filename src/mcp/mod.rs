@@ -40,13 +40,19 @@ pub(crate) fn routes(state: AppState) -> Router {
         .with_cancellation_token(state.shutdown.child_token());
     let fast = Arc::new(fast::FastPath::new(&state.urls.allowed_hosts));
     let factory_state = state.clone();
-    let service = StreamableHttpService::new(
+    let service = Arc::new(StreamableHttpService::new(
         move || Ok(server::GatewayServer::new(factory_state.clone())),
         Arc::new(NeverSessionManager::default()),
         config,
-    );
+    ));
+    // axum clones a route's service for every request; rmcp's clones its whole configuration
+    // (host and origin lists, a cancellation token that takes a lock). Share it instead.
+    let shared = tower::service_fn(move |request: axum::extract::Request| {
+        let service = Arc::clone(&service);
+        async move { Ok::<_, std::convert::Infallible>(service.handle(request).await) }
+    });
     Router::new()
-        .nest_service("/mcp", service)
+        .nest_service("/mcp", shared)
         // Route layers: they wrap `/mcp` only, so an unknown URL elsewhere is a plain 404 and
         // never an MCP refusal or an audit entry.
         .route_layer(axum::middleware::from_fn_with_state(

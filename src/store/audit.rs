@@ -116,29 +116,18 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
+        // One statement per batch: a statement per event cost a round trip each to sqlx's
+        // SQLite thread (two thread wake-ups), more than the request it records.
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for e in events {
-                sqlx::query(
-                    "INSERT INTO audit_events (at, method, tool, model, user_login, connection_id,
-                         client_ip, outcome, duration_ms, error, request_payload, response_payload)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-                    .bind(e.at)
-                    .bind(&e.method)
-                    .bind(&e.tool)
-                    .bind(&e.model)
-                    .bind(&e.user_login)
-                    .bind(e.connection_id)
-                    .bind(&e.client_ip)
-                    .bind(&e.outcome)
-                    .bind(e.duration_ms)
-                    .bind(&e.error)
-                    .bind(&e.request_payload)
-                    .bind(&e.response_payload)
-                    .execute(&mut *tx)
-                    .await?;
+            if events.len() <= ROWS_PER_INSERT {
+                insert_audit(events).build().execute(pool).await.map(drop)
+            } else {
+                let mut tx = pool.begin().await?;
+                for chunk in events.chunks(ROWS_PER_INSERT) {
+                    insert_audit(chunk).build().execute(&mut *tx).await?;
+                }
+                tx.commit().await
             }
-            tx.commit().await
         })?;
         Ok(())
     }
@@ -228,4 +217,38 @@ impl Store {
             .map(|done| done.rows_affected()))?,
         )
     }
+}
+
+/// Rows in one `INSERT`: 12 parameters each stays well within SQLite's 32,766 and PostgreSQL's
+/// 65,535 parameters per statement.
+const ROWS_PER_INSERT: usize = 512;
+
+/// `INSERT INTO audit_events … VALUES (…), (…), …` for `events`.
+fn insert_audit<'a, DB>(events: &'a [AuditRow]) -> sqlx::QueryBuilder<DB>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO audit_events (at, method, tool, model, user_login, connection_id, \
+         client_ip, outcome, duration_ms, error, request_payload, response_payload) ",
+    );
+    insert.push_values(events, |mut row, e| {
+        row.push_bind(e.at)
+            .push_bind(e.method.as_str())
+            .push_bind(e.tool.as_deref())
+            .push_bind(e.model.as_deref())
+            .push_bind(e.user_login.as_deref())
+            .push_bind(e.connection_id)
+            .push_bind(e.client_ip.as_deref())
+            .push_bind(e.outcome.as_str())
+            .push_bind(e.duration_ms)
+            .push_bind(e.error.as_deref())
+            .push_bind(e.request_payload.as_deref())
+            .push_bind(e.response_payload.as_deref());
+    });
+    insert
 }

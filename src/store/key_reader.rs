@@ -8,11 +8,13 @@
 //! The read blocks its tokio worker for the few microseconds of one indexed lookup; WAL readers
 //! do not wait for writers, and a busy or failing read falls back to the sqlx path.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use rusqlite::types::FromSql;
 use rusqlite::{OpenFlags, OptionalExtension, Row};
 
 use super::connections::key_holder_sql;
@@ -25,6 +27,10 @@ const IDLE: usize = 4;
 pub struct KeyReader {
     path: PathBuf,
     sql: String,
+    /// Each column's position in the statement's result, learnt from its first run: rusqlite's
+    /// lookup by name asks SQLite for every column's name on each call, which cost more than
+    /// the read itself.
+    positions: OnceLock<HashMap<String, usize>>,
     idle: Mutex<Vec<rusqlite::Connection>>,
 }
 
@@ -46,6 +52,7 @@ impl KeyReader {
         path.is_file().then(|| Self {
             path,
             sql: key_holder_sql(),
+            positions: OnceLock::new(),
             idle: Mutex::default(),
         })
     }
@@ -59,8 +66,12 @@ impl KeyReader {
         let found = connection
             .prepare_cached(&self.sql)
             .and_then(|mut statement| {
+                let positions = self.positions.get_or_init(|| {
+                    let names = statement.column_names().into_iter();
+                    names.enumerate().map(|(i, n)| (n.to_owned(), i)).collect()
+                });
                 statement
-                    .query_row([hash], |row| Ok(key_holder(row)))
+                    .query_row([hash], |row| Ok(key_holder(&Columns { row, positions })))
                     .optional()
             });
         self.give_back(connection);
@@ -93,7 +104,7 @@ fn open(path: &Path) -> Result<rusqlite::Connection> {
 
 /// The row, decoded by the same parsers as sqlx's path (`values`): an unreadable value is an
 /// error naming its column.
-fn key_holder(row: &Row<'_>) -> Decoded<KeyHolderRow> {
+fn key_holder(row: &Columns<'_, '_>) -> Decoded<KeyHolderRow> {
     let policy = Policy {
         allowed_tools: parsed(row, "allowed_tools")?,
         allowed_models: parsed(row, "allowed_models")?,
@@ -130,6 +141,22 @@ fn key_holder(row: &Row<'_>) -> Decoded<KeyHolderRow> {
     })
 }
 
+/// A row whose columns are found by name through the statement's known positions.
+struct Columns<'r, 's> {
+    row: &'r Row<'s>,
+    positions: &'r HashMap<String, usize>,
+}
+
+impl Columns<'_, '_> {
+    fn get<T: FromSql>(&self, column: &str) -> rusqlite::Result<T> {
+        let at = self
+            .positions
+            .get(column)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnName(column.to_owned()))?;
+        self.row.get(*at)
+    }
+}
+
 type Decoded<T> = std::result::Result<T, Fail>;
 
 /// A decoding failure: which column, and why.
@@ -153,13 +180,13 @@ impl From<Fail> for Error {
     }
 }
 
-fn parsed<T: FromStr<Err = BadValue>>(row: &Row<'_>, column: &'static str) -> Decoded<T> {
+fn parsed<T: FromStr<Err = BadValue>>(row: &Columns<'_, '_>, column: &'static str) -> Decoded<T> {
     let text: String = row.get(column)?;
     text.parse()
         .map_err(|e: BadValue| Fail::Unreadable(column, e.0))
 }
 
-fn limit(row: &Row<'_>, column: &'static str) -> Decoded<Option<Limit>> {
+fn limit(row: &Columns<'_, '_>, column: &'static str) -> Decoded<Option<Limit>> {
     let n: Option<i64> = row.get(column)?;
     n.map(|n| {
         Limit::new(n).ok_or_else(|| {

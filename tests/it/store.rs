@@ -59,6 +59,7 @@ conformance!(
     connections_domain_lifecycle,
     rate_slots_admit_exactly_the_limit_under_concurrency,
     audit_events_append_filter_and_expire,
+    a_large_audit_batch_is_written_whole,
     signin_attempts_lock_at_the_limit_then_start_over,
 );
 
@@ -1093,6 +1094,41 @@ mod cases {
             Some(1),
             "forgotten"
         );
+    }
+
+    /// More events than one statement holds (512 rows): every one is written, unchanged.
+    pub async fn a_large_audit_batch_is_written_whole(store: Store) {
+        use odoo_mcp_gateway::store::{AuditFilter, AuditRow};
+        let events: Vec<AuditRow> = (0..1300)
+            .map(|i| AuditRow {
+                at: T0 + i,
+                method: format!("tools/call #{i}"),
+                tool: (i % 2 == 0).then(|| "search_records".to_owned()),
+                client_ip: Some("127.0.0.1".into()),
+                outcome: "success".into(),
+                duration_ms: i,
+                error: (i % 3 == 0).then(|| format!("it's \"{i}\"")),
+                ..AuditRow::default()
+            })
+            .collect();
+        store.insert_audit_events(&events).await.unwrap();
+        let listed = store
+            .list_audit_events(&AuditFilter {
+                limit: 2000,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), events.len());
+        for (written, read) in events.iter().rev().zip(&listed) {
+            assert_eq!(
+                AuditRow {
+                    id: read.id,
+                    ..written.clone()
+                },
+                *read
+            );
+        }
     }
 
     pub async fn audit_events_append_filter_and_expire(store: Store) {
