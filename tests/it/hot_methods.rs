@@ -5,6 +5,8 @@ use odoo_mcp_gateway::connections::{self, Scope};
 
 use crate::helpers::TestApp;
 
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
 /// rmcp's path is forced by an allowed browser `Origin` (the fast path leaves origins to rmcp).
 const VIA_RMCP: (&str, &str) = ("origin", "http://localhost:5173");
 
@@ -121,7 +123,7 @@ async fn a_hot_request_rmcp_would_refuse_is_still_refused() {
     let app = TestApp::spawn().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;
     let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
-    let cases: [(&[(&str, &str)], u16, &str); 5] = [
+    let cases: [(Headers, u16, &str); 5] = [
         (
             &[("host", "rebound.example")],
             403,
