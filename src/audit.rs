@@ -2,9 +2,10 @@
 //! request's hot path by one background writer.
 //!
 //! Guarantee: an event is handed to the writer before its response is sent (the hand-off waits
-//! when the queue is full, it never drops). The writer commits what is queued in batches, as
-//! fast as the database takes them; graceful shutdown drains the queue before exiting. A crash
-//! loses only events queued but not yet committed — at most one batch in flight.
+//! when the queue is full, it never drops). The writer commits what is queued in batches (group
+//! commit: an event waits at most [`LINGER`], 5 ms, for others to share its commit); graceful
+//! shutdown drains the queue before exiting. A crash loses only events queued but not yet
+//! committed — the last few milliseconds' worth.
 //! The writer also counts each request against its connection (Requests, Last used), so the hot
 //! path does no write of its own.
 
@@ -20,6 +21,8 @@ use crate::store::{AuditRow, Store};
 const QUEUE: usize = 8192;
 /// Most events written in one transaction.
 const BATCH: usize = 512;
+/// Longest an event waits for others to share its commit.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// The outcome words of PRODUCT.md's audit log.
 pub(crate) mod outcome {
@@ -76,23 +79,49 @@ impl AuditLog {
 }
 
 async fn write_loop(store: Store, mut rx: mpsc::Receiver<Command>) {
-    let mut batch: Vec<AuditRow> = Vec::with_capacity(BATCH);
-    let mut acks = Vec::new();
+    let mut pending = Pending::default();
     while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        while let Some(command) = next.take() {
-            match command {
-                Command::Record(event) => batch.push(*event),
-                Command::Flush(ack) => acks.push(ack),
-            }
-            if batch.len() < BATCH {
-                next = rx.try_recv().ok();
+        pending.take(first);
+        // Group commit: wait up to LINGER for more events, so that a busy gateway commits a
+        // few hundred batches a second rather than one per request or two — each commit also
+        // makes every reader of the file start over with an empty page cache. A flush, or a
+        // full batch, commits at once.
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while !pending.ready() {
+            match rx.try_recv() {
+                Ok(command) => pending.take(command),
+                Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(command)) => pending.take(command),
+                    // Every handle is gone (shutdown), or the linger is over.
+                    Ok(None) | Err(_) => break,
+                },
             }
         }
-        commit(&store, &mut batch).await;
-        for ack in acks.drain(..) {
+        commit(&store, &mut pending.batch).await;
+        for ack in pending.acks.drain(..) {
             let _ = ack.send(());
         }
+    }
+}
+
+/// What the writer holds until its next commit.
+#[derive(Default)]
+struct Pending {
+    batch: Vec<AuditRow>,
+    acks: Vec<oneshot::Sender<()>>,
+}
+
+impl Pending {
+    fn take(&mut self, command: Command) {
+        match command {
+            Command::Record(event) => self.batch.push(*event),
+            Command::Flush(ack) => self.acks.push(ack),
+        }
+    }
+
+    /// A full batch, or someone waiting for everything so far to be committed.
+    fn ready(&self) -> bool {
+        self.batch.len() >= BATCH || !self.acks.is_empty()
     }
 }
 
