@@ -117,14 +117,16 @@ impl Store {
             return Ok(());
         }
         // One statement per batch: a statement per event cost a round trip each to sqlx's
-        // SQLite thread (two thread wake-ups), more than the request it records.
+        // SQLite thread (two thread wake-ups), more than the request it records. Not kept in
+        // the statement cache: each batch size is another statement, and a cache of a hundred
+        // of those held ~150 MB.
         on_pool!(self, pool => {
             if events.len() <= ROWS_PER_INSERT {
-                insert_audit(events).build().execute(pool).await.map(drop)
+                insert_audit(events).build().persistent(false).execute(pool).await.map(drop)
             } else {
                 let mut tx = pool.begin().await?;
                 for chunk in events.chunks(ROWS_PER_INSERT) {
-                    insert_audit(chunk).build().execute(&mut *tx).await?;
+                    insert_audit(chunk).build().persistent(false).execute(&mut *tx).await?;
                 }
                 tx.commit().await
             }
