@@ -1,7 +1,8 @@
-//! `tools/list` and `ping` answered in the guard, after governance, without rmcp's per-request
-//! service. In stateless mode rmcp builds a server, a one-shot transport and a task for every
-//! request, and the tool list (twelve schemas, ~15 KB) is rebuilt and re-escaped each time:
-//! together several times the cost of everything else a request does.
+//! `tools/list`, `ping` and `tools/call` answered in the guard, after governance, without
+//! rmcp's per-request service. In stateless mode rmcp builds a server, a one-shot transport and
+//! a task for every request, and the tool list (twelve schemas, ~15 KB) is rebuilt and
+//! re-escaped each time: together several times the cost of everything else a `tools/list`
+//! does. A `tools/call` runs the very function rmcp's handler runs ([`server::answer_call`]).
 //!
 //! rmcp stays the protocol. Only a request that rmcp would certainly accept, and answer with
 //! these very bytes, takes this path ([`FastPath::answer`] says which); anything else — an
@@ -14,13 +15,19 @@ use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use rmcp::model::{ListToolsResult, ProtocolVersion, ServerResult};
+use rmcp::model::{
+    CallToolRequestParams, ListToolsResult, ProtocolVersion, RequestId, ServerJsonRpcMessage,
+    ServerResult,
+};
 use serde_json::{Map, Value};
 
+use super::server;
+use crate::calls::Principal;
 use crate::catalog::CATALOG;
 use crate::connections::Connection;
-use crate::metrics::Metrics;
 use crate::policy;
+use crate::state::AppState;
+use crate::web::audited::Note;
 
 /// What the fast path needs, built once per server.
 pub(super) struct FastPath {
@@ -39,17 +46,19 @@ struct Authority {
 }
 
 /// The methods answered here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Hot {
     ListTools,
     Ping,
+    CallTool(CallToolRequestParams),
 }
 
 impl Hot {
-    fn method(self) -> &'static str {
+    fn method(&self) -> &'static str {
         match self {
             Self::ListTools => "tools/list",
             Self::Ping => "ping",
+            Self::CallTool(_) => "tools/call",
         }
     }
 }
@@ -81,25 +90,40 @@ impl FastPath {
         }
     }
 
-    /// The response to an admitted request, when it is a plain `tools/list` or `ping` that
-    /// rmcp would answer in exactly this way; `None` sends it on to rmcp.
-    pub(super) fn answer(
+    /// The response to an admitted request, when it is a plain `tools/list`, `ping` or
+    /// `tools/call` that rmcp would answer in exactly this way; `None` sends it on to rmcp.
+    pub(super) async fn answer(
         &self,
+        state: &AppState,
         parts: &Parts,
-        body: Option<&Value>,
-        connection: &Connection,
-        metrics: &Metrics,
+        body: Option<Value>,
+        principal: &Principal,
+        note: &Note,
     ) -> Option<Response> {
         let (hot, id) = hot_request(body?)?;
         if !self.headers_pass(parts) {
             return None;
         }
-        let result = match hot {
-            Hot::Ping => b"{}".to_vec(),
-            Hot::ListTools => self.tool_list(connection),
+        state.metrics.fast_answer(hot.method());
+        let body = match hot {
+            Hot::Ping => message(&id, b"{}"),
+            Hot::ListTools => message(&id, &self.tool_list(&principal.connection)),
+            Hot::CallTool(request) => {
+                let answered = server::answer_call(state, principal, Some(note), request).await;
+                // rmcp's own message types and serialisation, as its handler would send them.
+                let message = match answered {
+                    Ok(result) => {
+                        let mut result = ServerResult::CallToolResult(result);
+                        result.strip_result_type_for_legacy_peer();
+                        result.strip_non_object_output_for_legacy_peer();
+                        ServerJsonRpcMessage::response(result, id)
+                    }
+                    Err(error) => ServerJsonRpcMessage::error(error, Some(id)),
+                };
+                serde_json::to_vec(&message).expect("an MCP message serialises")
+            }
         };
-        metrics.fast_answer(hot.method());
-        Some(json_response(message(id, &result)))
+        Some(json_response(body))
     }
 
     /// `{"tools":[…]}` with the tools this connection may call, as `tools/list` filters them.
@@ -208,9 +232,12 @@ fn legacy_version(headers: &HeaderMap) -> bool {
 }
 
 /// The method and id of a request that is nothing but a `tools/list` (optionally with a
-/// cursor, which the list ignores: it has one page) or a `ping`: no `_meta`, no other member.
-fn hot_request(body: &Value) -> Option<(Hot, &Value)> {
-    let message = body.as_object()?;
+/// cursor, which the list ignores: it has one page), a `ping`, or a `tools/call` with a name
+/// and arguments: no `_meta`, no other member.
+fn hot_request(body: Value) -> Option<(Hot, RequestId)> {
+    let Value::Object(mut message) = body else {
+        return None;
+    };
     if message
         .keys()
         .any(|k| !matches!(k.as_str(), "jsonrpc" | "id" | "method" | "params"))
@@ -218,29 +245,49 @@ fn hot_request(body: &Value) -> Option<(Hot, &Value)> {
         return None;
     }
     // The guard checked `jsonrpc`; rmcp's request ids are strings or 64-bit signed integers.
-    let id = message.get("id")?;
-    if !(id.is_string() || id.is_i64()) {
-        return None;
-    }
-    let params = match message.get("params") {
-        None => &Map::new(),
+    let id = match message.remove("id")? {
+        Value::String(id) => RequestId::String(id.into()),
+        Value::Number(id) => RequestId::Number(id.as_i64()?),
+        _ => return None,
+    };
+    let params = match message.remove("params") {
+        None => Map::new(),
         Some(Value::Object(params)) => params,
         Some(_) => return None,
     };
     let hot = match message.get("method")?.as_str()? {
-        "tools/list" => Hot::ListTools,
-        "ping" => Hot::Ping,
+        "tools/list" if params.iter().all(|(k, v)| k == "cursor" && v.is_string()) => {
+            Hot::ListTools
+        }
+        "ping" if params.is_empty() => Hot::Ping,
+        "tools/call" => Hot::CallTool(call_params(params)?),
         _ => return None,
     };
-    let params_plain = match hot {
-        Hot::Ping => params.is_empty(),
-        Hot::ListTools => params.iter().all(|(k, v)| k == "cursor" && v.is_string()),
+    Some((hot, id))
+}
+
+/// `{"name": …, "arguments": {…}}` and nothing else (rmcp reads and checks anything more).
+fn call_params(mut params: Map<String, Value>) -> Option<CallToolRequestParams> {
+    let Some(Value::String(name)) = params.remove("name") else {
+        return None;
     };
-    params_plain.then_some((hot, id))
+    let arguments = match params.remove("arguments") {
+        None => None,
+        Some(Value::Object(arguments)) => Some(arguments),
+        Some(_) => return None,
+    };
+    if !params.is_empty() {
+        return None;
+    }
+    let request = CallToolRequestParams::new(name);
+    Some(match arguments {
+        Some(arguments) => request.with_arguments(arguments),
+        None => request,
+    })
 }
 
 /// A JSON-RPC response as rmcp writes one: `jsonrpc`, `id`, `result`, in that order.
-fn message(id: &Value, result: &[u8]) -> Vec<u8> {
+fn message(id: &RequestId, result: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(result.len() + 64);
     out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
     serde_json::to_writer(&mut out, id).expect("a JSON value serialises");
@@ -274,15 +321,12 @@ mod tests {
         serde_json::to_vec(&ServerJsonRpcMessage::response(result, id)).unwrap()
     }
 
-    fn ids() -> Vec<(Value, NumberOrString)> {
+    fn ids() -> Vec<NumberOrString> {
         vec![
-            (json!(7), NumberOrString::Number(7)),
-            (json!(-3), NumberOrString::Number(-3)),
-            (json!(i64::MAX), NumberOrString::Number(i64::MAX)),
-            (
-                json!("a\"b\\c\u{1}é"),
-                NumberOrString::String("a\"b\\c\u{1}é".into()),
-            ),
+            NumberOrString::Number(7),
+            NumberOrString::Number(-3),
+            NumberOrString::Number(i64::MAX),
+            NumberOrString::String("a\"b\\c\u{1}é".into()),
         ]
     }
 
@@ -302,11 +346,11 @@ mod tests {
             }
             spliced.extend_from_slice(b"]}");
             let tools = chosen.iter().map(|i| CATALOG[*i].to_mcp()).collect();
-            let (id, rmcp_id) = ids().remove(mask as usize % 4);
+            let id = ids().remove(mask as usize % 4);
             assert_eq!(
                 String::from_utf8(message(&id, &spliced)).unwrap(),
                 String::from_utf8(rmcp_bytes(
-                    rmcp_id,
+                    id,
                     ServerResult::ListToolsResult(ListToolsResult::with_all_items(tools))
                 ))
                 .unwrap(),
@@ -317,17 +361,17 @@ mod tests {
 
     #[test]
     fn ping_is_the_bytes_rmcp_writes() {
-        for (id, rmcp_id) in ids() {
+        for id in ids() {
             assert_eq!(
                 message(&id, b"{}"),
-                rmcp_bytes(rmcp_id, ServerResult::EmptyResult(EmptyResult {}))
+                rmcp_bytes(id, ServerResult::EmptyResult(EmptyResult {}))
             );
         }
     }
 
     #[test]
     fn only_plain_hot_requests_are_taken() {
-        let hot = |body: Value| hot_request(&body).map(|(hot, _)| hot);
+        let hot = |body: Value| hot_request(body).map(|(hot, _)| hot);
         assert_eq!(
             hot(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})),
             Some(Hot::ListTools)
@@ -342,6 +386,24 @@ mod tests {
             hot(json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {}})),
             Some(Hot::Ping)
         );
+        let arguments = json!({"model": "res.partner"});
+        assert_eq!(
+            hot(
+                json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search_records", "arguments": arguments}})
+            ),
+            Some(Hot::CallTool(
+                CallToolRequestParams::new("search_records")
+                    .with_arguments(arguments.as_object().unwrap().clone())
+            ))
+        );
+        assert_eq!(
+            hot(
+                json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_current_context"}})
+            ),
+            Some(Hot::CallTool(CallToolRequestParams::new(
+                "get_current_context"
+            )))
+        );
         for sent in [
             json!({"jsonrpc": "2.0", "method": "ping"}),
             json!({"jsonrpc": "2.0", "id": u64::MAX, "method": "ping"}),
@@ -350,6 +412,12 @@ mod tests {
             json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {}}}),
             json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "extra": true}),
             json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": 5}}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "arguments": []}}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "_meta": {}}}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "task": {}}}),
+            json!({"jsonrpc": "2.0", "id": 1.5, "method": "ping"}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}),
         ] {
             assert_eq!(hot(sent.clone()), None, "{sent}");
         }

@@ -58,7 +58,7 @@ pub(super) async fn guard(
     let (parts, body) = request.into_parts();
     let method = parts.method.to_string();
     let mut entry = Entry::open(&state, peer, &parts.headers, method, MAX_LOGGED_RESPONSE).await;
-    let (body, envelope) = read_body(&state, &parts.method, &parts.headers, body).await;
+    let (body, mut envelope) = read_body(&state, &parts.method, &parts.headers, body).await;
     let event = &mut entry.event;
     if let Some(method) = &envelope.method {
         event.method.clone_from(method);
@@ -74,13 +74,12 @@ pub(super) async fn guard(
         Ok((principal, bytes)) => {
             note.connection(Some(principal.connection.id));
             note.user(&principal.login);
-            // tools/list and ping, when rmcp would answer them exactly so, are answered here.
-            match fast.answer(
-                &parts,
-                envelope.body.as_ref(),
-                &principal.connection,
-                &state.metrics,
-            ) {
+            // tools/list, ping and tools/call, when rmcp would answer them exactly so, are
+            // answered here; the parsed body is theirs, as nothing else needs it now.
+            match fast
+                .answer(&state, &parts, envelope.body.take(), &principal, &note)
+                .await
+            {
                 Some(response) => response,
                 None => {
                     let mut request = Request::from_parts(parts, Body::from(bytes));

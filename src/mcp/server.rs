@@ -43,35 +43,73 @@ impl GatewayServer {
     pub(super) fn new(state: AppState) -> Self {
         Self { state }
     }
+}
 
-    async fn run_tool(
-        &self,
-        principal: &Principal,
-        name: &str,
-        arguments: Map<String, serde_json::Value>,
-    ) -> Result<Ran, ToolError> {
-        let spec = catalog::find(name)
-            .ok_or_else(|| ToolError::UnknownTool(crate::catalog::validate::shorten(name)))?;
-        let ctx = ToolContext {
-            state: &self.state,
-            principal,
-        };
-        let gate = admit::admit_call(&ctx, spec, &arguments).await?;
-        let call = tools::parse(spec, arguments.clone())?;
-        match (gate, call) {
-            // The approvals' own tool: answered by the approvals, which run the other tools.
-            (Gate::Run, Call::GetApprovalStatus(a)) => {
-                approvals::status(&self.state, principal, &a.approval_id)
-                    .await
-                    .map(Ran::Done)
-            }
-            (Gate::Run, call) => tools::run(&ctx, call).await.map(Ran::Done),
-            (Gate::HeldForApproval, call) => {
-                tools::precheck(&ctx, &call).await?;
-                approvals::request(&self.state, &ctx, spec, &arguments)
-                    .await
-                    .map(Ran::Pending)
-            }
+/// `tools/call`, whichever way it came (rmcp's service or the guard's fast path): runs the
+/// in-call governance and the tool, notes how the call ended for the audit entry, counts and
+/// logs it, and maps a tool error to its MCP result.
+pub(super) async fn answer_call(
+    state: &AppState,
+    principal: &Principal,
+    note: Option<&Note>,
+    request: CallToolRequestParams,
+) -> Result<CallToolResult, ErrorData> {
+    let started = Instant::now();
+    let outcome = run_tool(
+        state,
+        principal,
+        &request.name,
+        request.arguments.unwrap_or_default(),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let label = match &outcome {
+        Ok(Ran::Done(_)) => audit::outcome::SUCCESS,
+        Ok(Ran::Pending(_)) => audit::outcome::PENDING_APPROVAL,
+        Err(e) => e.outcome(),
+    };
+    if let Some(note) = note {
+        note.ended(label, outcome.as_ref().err().map(ToString::to_string));
+    }
+    let known = catalog::find(&request.name).map_or("unknown", |t| t.name);
+    state.metrics.tool_call(known, label, elapsed);
+    tracing::info!(
+        tool = %crate::catalog::validate::shorten(&request.name),
+        connection = principal.connection.id,
+        outcome = label,
+        ms = elapsed.as_secs_f64() * 1e3,
+        "tools/call"
+    );
+    match outcome {
+        Ok(Ran::Done(value) | Ran::Pending(value)) => Ok(CallToolResult::structured(value)),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn run_tool(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    arguments: Map<String, serde_json::Value>,
+) -> Result<Ran, ToolError> {
+    let spec = catalog::find(name)
+        .ok_or_else(|| ToolError::UnknownTool(crate::catalog::validate::shorten(name)))?;
+    let ctx = ToolContext { state, principal };
+    let gate = admit::admit_call(&ctx, spec, &arguments).await?;
+    let call = tools::parse(spec, arguments.clone())?;
+    match (gate, call) {
+        // The approvals' own tool: answered by the approvals, which run the other tools.
+        (Gate::Run, Call::GetApprovalStatus(a)) => {
+            approvals::status(state, principal, &a.approval_id)
+                .await
+                .map(Ran::Done)
+        }
+        (Gate::Run, call) => tools::run(&ctx, call).await.map(Ran::Done),
+        (Gate::HeldForApproval, call) => {
+            tools::precheck(&ctx, &call).await?;
+            approvals::request(state, &ctx, spec, &arguments)
+                .await
+                .map(Ran::Pending)
         }
     }
 }
@@ -120,37 +158,10 @@ impl ServerHandler for GatewayServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let principal = principal(&ctx)?;
-        let started = Instant::now();
-        let outcome = self
-            .run_tool(
-                principal,
-                &request.name,
-                request.arguments.unwrap_or_default(),
-            )
-            .await;
-        let elapsed = started.elapsed();
-        let label = match &outcome {
-            Ok(Ran::Done(_)) => audit::outcome::SUCCESS,
-            Ok(Ran::Pending(_)) => audit::outcome::PENDING_APPROVAL,
-            Err(e) => e.outcome(),
-        };
-        if let Some(note) = parts(&ctx).and_then(|p| p.extensions.get::<Note>()) {
-            note.ended(label, outcome.as_ref().err().map(ToString::to_string));
-        }
-        let known = catalog::find(&request.name).map_or("unknown", |t| t.name);
-        self.state.metrics.tool_call(known, label, elapsed);
-        tracing::info!(
-            tool = %crate::catalog::validate::shorten(&request.name),
-            connection = principal.connection.id,
-            outcome = label,
-            ms = elapsed.as_secs_f64() * 1e3,
-            "tools/call"
-        );
-        let result = match outcome {
-            Ok(Ran::Done(value) | Ran::Pending(value)) => Ok(CallToolResult::structured(value)),
-            Err(error) => error.into_response(),
-        };
-        result.map(CallToolResponse::Complete)
+        let note = parts(&ctx).and_then(|p| p.extensions.get::<Note>());
+        answer_call(&self.state, principal, note, request)
+            .await
+            .map(CallToolResponse::Complete)
     }
 
     /// rmcp routes unknown methods and known ones with unparsable params here. A client's bad

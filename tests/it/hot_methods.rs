@@ -38,6 +38,13 @@ fn fast_answers(app: &TestApp, method: &str) -> u64 {
         .map_or(0, |n| n.trim().parse().unwrap())
 }
 
+fn all_fast_answers(app: &TestApp) -> u64 {
+    ["tools/list", "ping", "tools/call"]
+        .iter()
+        .map(|m| fast_answers(app, m))
+        .sum()
+}
+
 #[tokio::test]
 async fn the_fast_path_writes_the_bytes_rmcps_service_writes() {
     let app = TestApp::spawn().await;
@@ -49,35 +56,66 @@ async fn the_fast_path_writes_the_bytes_rmcps_service_writes() {
             .unwrap()
     })
     .await;
+    let call = |id: &str, params: &str| {
+        format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{params}}}"#)
+    };
     let bodies = [
-        r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
-        r#"{"jsonrpc":"2.0","id":"list \"one\" é","method":"tools/list","params":{"cursor":"x"}}"#,
-        r#"{"jsonrpc":"2.0","id":-9,"method":"ping"}"#,
-        r#"{"jsonrpc":"2.0","id":"p","method":"ping","params":{}}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":"list \"one\" é","method":"tools/list","params":{"cursor":"x"}}"#
+            .to_owned(),
+        r#"{"jsonrpc":"2.0","id":-9,"method":"ping"}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":"p","method":"ping","params":{}}"#.to_owned(),
+        // A result, a tool error, Odoo's own error, a policy refusal and a protocol error.
+        call(
+            "3",
+            r#"{"name":"search_records","arguments":{"model":"res.partner","fields":["name"],"limit":3}}"#,
+        ),
+        call("\"c\"", r#"{"name":"get_current_context"}"#),
+        call(
+            "4",
+            r#"{"name":"search_records","arguments":{"model":"no.such.model"}}"#,
+        ),
+        call(
+            "5",
+            r#"{"name":"search_records","arguments":{"model":"res.partner","fields":["no_such_field"]}}"#,
+        ),
+        call(
+            "6",
+            r#"{"name":"delete_record","arguments":{"model":"res.partner","ids":[1]}}"#,
+        ),
+        call("7", r#"{"name":"launch_rockets","arguments":{}}"#),
     ];
     for key in [&full, &read_only] {
-        for body in bodies {
-            let (list_before, ping_before) =
-                (fast_answers(&app, "tools/list"), fast_answers(&app, "ping"));
+        for body in &bodies {
+            let before = all_fast_answers(&app);
             let fast = answer(&app, key, body, &[]).await;
-            let taken = fast_answers(&app, "tools/list") + fast_answers(&app, "ping")
-                - list_before
-                - ping_before;
-            assert_eq!(taken, 1, "the fast path answered {body}");
-            let rmcp = answer(&app, key, body, &[VIA_RMCP]).await;
             assert_eq!(
-                fast_answers(&app, "tools/list") + fast_answers(&app, "ping")
-                    - list_before
-                    - ping_before,
+                all_fast_answers(&app) - before,
                 1,
-                "rmcp answered {body} with an Origin"
+                "the fast path answered {body}"
             );
+            let rmcp = answer(&app, key, body, &[VIA_RMCP]).await;
+            assert_eq!(all_fast_answers(&app) - before, 1, "rmcp answered {body}");
             assert_eq!(fast, rmcp, "{body}");
             assert_eq!(fast.0, 200);
+            // And the two audit entries agree on everything but time and duration.
+            let audit = app.audit().await;
+            let facts = |e: &odoo_mcp_gateway::store::AuditRow| {
+                (
+                    e.method.clone(),
+                    e.tool.clone(),
+                    e.model.clone(),
+                    e.connection_id,
+                    e.user_login.clone(),
+                    e.outcome.clone(),
+                    e.error.clone(),
+                )
+            };
+            assert_eq!(facts(&audit[0]), facts(&audit[1]), "{body}");
         }
     }
     // Without an Accept header (normalised by the gateway) and on the oldest protocol version.
-    let list = bodies[0];
+    let list = bodies[0].as_str();
     let plain = answer(
         &app,
         &full,
@@ -109,13 +147,14 @@ async fn the_fast_path_writes_the_bytes_rmcps_service_writes() {
         .unwrap();
     assert_eq!(fast_entry.outcome, "success");
     assert_eq!(fast_entry.user_login.as_deref(), Some("demo"));
-    assert_eq!(
-        audit
-            .iter()
-            .filter(|e| e.method == "tools/list" || e.method == "ping")
-            .count(),
-        2 * 2 * bodies.len() + 2 + 1
-    );
+    assert_eq!(audit.len(), 2 * 2 * bodies.len() + 2 + 1);
+    let called = audit
+        .iter()
+        .find(|e| {
+            e.tool.as_deref() == Some("delete_record") && e.connection_id == Some(read_only_id)
+        })
+        .unwrap();
+    assert_eq!(called.outcome, "denied", "{called:?}");
 }
 
 #[tokio::test]
