@@ -59,7 +59,7 @@ impl ServerSettings {
             let flag = |v: &str| v == "true";
             let num = |v: &str, d: u32| v.parse().unwrap_or(d);
             match name {
-                "mcp_enabled" => s.mcp_enabled = flag(value),
+                "mcp_enabled" => s.mcp_enabled = mcp_enabled(Some(value)),
                 "rate_per_minute" => s.rate_per_minute = num(value, s.rate_per_minute),
                 "rate_per_day" => s.rate_per_day = num(value, s.rate_per_day),
                 "idle_threshold_days" => s.idle_threshold_days = num(value, s.idle_threshold_days),
@@ -157,6 +157,12 @@ mod tests {
         assert_eq!(s.idle_after(), 7 * DAY_MS);
         assert_eq!(s.approval_expiry(), 24 * HOUR_MS);
     }
+}
+
+/// The master switch from its stored value: on unless stored as anything but `true` (the
+/// default is on). The hot path reads it with every key and token (`store::MCP_SWITCH`).
+pub fn mcp_enabled(stored: Option<&str>) -> bool {
+    stored.is_none_or(|v| v == "true")
 }
 
 /// Settings as read at most [`SettingsCache::MAX_AGE`] ago: saves a query per request, and a change

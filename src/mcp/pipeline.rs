@@ -24,6 +24,7 @@ use crate::oauth::{self, bearer::GrantedScope};
 use crate::policy::ip::IpRefusal;
 use crate::policy::rate_limit::{Exceeded, Limits};
 use crate::policy::{self};
+use crate::settings;
 use crate::state::AppState;
 
 /// Why a request is refused before it reaches a tool.
@@ -98,17 +99,21 @@ pub(crate) async fn admit_request(
 }
 
 /// Step 2: the connection of a bearer token — an OAuth access token (with the scope it grants)
-/// or an API key (with its holder's sealed credential, read in the same query).
+/// or an API key (with its holder's sealed credential, read in the same query). Each read also
+/// brings the stored master switch: step 1 checked this process's cached settings, which another
+/// replica's change reaches only later; this check is exact, on every replica.
 async fn authenticate(
     state: &AppState,
     token: &str,
 ) -> Result<(Connection, Option<GrantedScope>, Option<HolderCredential>), Refusal> {
+    let switched_off = |stored: &Option<String>| !settings::mcp_enabled(stored.as_deref());
     if oauth::bearer::is_access_token(token) {
         return match oauth::bearer::resolve(state, token)
             .await
             .map_err(internal)?
         {
-            Ok((connection, granted)) => Ok((connection, Some(granted), None)),
+            Ok(resolved) if switched_off(&resolved.mcp_switch) => Err(Refusal::Disabled),
+            Ok(resolved) => Ok((resolved.connection, Some(resolved.granted), None)),
             Err(rejection) => Err(Refusal::InvalidToken(rejection)),
         };
     }
@@ -121,6 +126,9 @@ async fn authenticate(
     .await
     .map_err(internal)?
     .ok_or(Refusal::UnknownToken)?;
+    if switched_off(&holder.mcp_switch) {
+        return Err(Refusal::Disabled);
+    }
     let (connection, credential) = HolderCredential::split(holder);
     Ok((connection, None, Some(credential)))
 }

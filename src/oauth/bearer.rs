@@ -30,12 +30,21 @@ pub fn is_access_token(token: &str) -> bool {
     token.starts_with(ACCESS_PREFIX)
 }
 
-/// The connection an access token belongs to, with the connection's scope narrowed to the
-/// token's. Revocation of the connection is checked by the caller, as for API keys.
+/// An accepted access token: its connection, with the connection's scope narrowed to the
+/// token's, and the master switch as stored when the token was read.
+#[derive(Debug)]
+pub struct Resolved {
+    pub connection: Connection,
+    pub granted: GrantedScope,
+    pub mcp_switch: Option<String>,
+}
+
+/// The connection an access token belongs to. Revocation of the connection is checked by the
+/// caller, as for API keys.
 pub async fn resolve(
     state: &AppState,
     token: &str,
-) -> Result<Result<(Connection, GrantedScope), Rejection>, connections::Error> {
+) -> Result<Result<Resolved, Rejection>, connections::Error> {
     let hash = state.keyring.token_hash(token);
     let Some(row) = state.store.find_token(&hash.0).await? else {
         return Ok(Err(Rejection::Unknown));
@@ -56,7 +65,11 @@ pub async fn resolve(
     };
     let granted = scope::parse_granted(&row.scope);
     connection.scope = scope::narrowest(connection.scope, granted);
-    Ok(Ok((connection, GrantedScope(granted))))
+    Ok(Ok(Resolved {
+        connection,
+        granted: GrantedScope(granted),
+        mcp_switch: row.mcp_switch,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 
 use sqlx::AssertSqlSafe;
 
+use super::settings::MCP_SWITCH;
 use super::{Result, Store, on_pool};
 use crate::clock::Millis;
 use crate::values::{Kind, Limit, Policy, Scope};
@@ -36,6 +37,8 @@ pub struct KeyHolderRow {
     pub holder_uid: Option<i64>,
     pub holder_protocol: Option<String>,
     pub holder_secret: Option<Vec<u8>>,
+    /// The stored master switch, read with the key (see [`MCP_SWITCH`]).
+    pub mcp_switch: Option<String>,
 }
 
 pub struct NewConnection<'a> {
@@ -52,8 +55,10 @@ pub struct NewConnection<'a> {
 pub(super) fn key_holder_sql() -> String {
     SELECT.replacen(
         "c.request_count",
-        "c.request_count, u.odoo_uid AS holder_uid, u.protocol AS holder_protocol,
-         u.secret_sealed AS holder_secret",
+        &format!(
+            "c.request_count, u.odoo_uid AS holder_uid, u.protocol AS holder_protocol,
+             u.secret_sealed AS holder_secret, {MCP_SWITCH}"
+        ),
         1,
     ) + " WHERE c.key_hash = $1"
 }

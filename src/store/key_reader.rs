@@ -138,6 +138,7 @@ fn key_holder(row: &Columns<'_, '_>) -> Decoded<KeyHolderRow> {
         holder_uid: row.get("holder_uid")?,
         holder_protocol: row.get("holder_protocol")?,
         holder_secret: row.get("holder_secret")?,
+        mcp_switch: row.get("mcp_switch")?,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use sqlx::AssertSqlSafe;
 
+use super::settings::MCP_SWITCH;
 use super::{Result, Store, on_pool};
 use crate::clock::Millis;
 use crate::values::ClientType;
@@ -76,6 +77,8 @@ pub struct TokenRow {
     pub audience: String,
     pub expires_at: Millis,
     pub rotated_at: Option<Millis>,
+    /// The stored master switch, read with the token (see [`super::settings::MCP_SWITCH`]).
+    pub mcp_switch: Option<String>,
 }
 
 pub struct NewToken<'a> {
@@ -105,7 +108,7 @@ const CLIENT: &str = "SELECT o.connection_id, o.client_id, o.client_type, o.secr
     FROM oauth_clients o JOIN connections c ON c.id = o.connection_id";
 
 const TOKEN: &str = "SELECT token_hash, kind, connection_id, client_id, family_id, scope, audience,
-        expires_at, rotated_at FROM oauth_tokens";
+        expires_at, rotated_at";
 
 const CODE: &str = "connection_id, client_id, redirect_uri, code_challenge, scope, resource,
         family_id, expires_at, used_at";
@@ -311,7 +314,7 @@ impl Store {
 
     /// The hot path of every OAuth-authenticated MCP request: one primary-key lookup.
     pub async fn find_token(&self, hash: &[u8]) -> Result<Option<TokenRow>> {
-        let sql = format!("{TOKEN} WHERE token_hash = $1");
+        let sql = format!("{TOKEN}, {MCP_SWITCH} FROM oauth_tokens WHERE token_hash = $1");
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, TokenRow>(AssertSqlSafe(sql))
             .bind(hash)

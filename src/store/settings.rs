@@ -24,3 +24,9 @@ impl Store {
         Ok(())
     }
 }
+
+/// The master switch's stored value as a column of the hot path's two reads (the key lookup and
+/// the access-token lookup): every replica and process then sees it turned off on the very next
+/// request, at no extra query. The name is Server Settings' `mcp_enabled`.
+pub(super) const MCP_SWITCH: &str =
+    "(SELECT value FROM settings WHERE name = 'mcp_enabled') AS mcp_switch";

@@ -310,6 +310,53 @@ async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_groupi
     assert!(error_text(&method).contains("'res.country' is not among"));
 }
 
+/// Another replica or process turning the switch off writes the database, not this process's
+/// settings cache: the very next request with a key or an access token is refused all the same.
+#[tokio::test]
+async fn a_master_switch_turned_off_elsewhere_is_seen_on_the_next_request() {
+    let app = TestApp::spawn().await;
+    let (_, key) = app.api_key("demo", Scope::Full).await;
+    let call =
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_current_context"}}"#;
+    for body in [LIST, call] {
+        assert_eq!(
+            app.post(Some(&key), body).send().await.unwrap().status(),
+            200
+        );
+    }
+    // Fill this process's cache, then switch off behind it, as another replica would.
+    app.state.settings.get(&app.state.store).await.unwrap();
+    app.state
+        .store
+        .put_setting("mcp_enabled", "false")
+        .await
+        .unwrap();
+    for body in [LIST, call] {
+        let response = app.post(Some(&key), body).send().await.unwrap();
+        assert_eq!(response.status(), 503, "{body}");
+    }
+    app.state
+        .store
+        .put_setting("mcp_enabled", "true")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.post(Some(&key), LIST).send().await.unwrap().status(),
+        200
+    );
+    let audit = app.audit().await;
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|e| e
+                .error
+                .as_deref()
+                .is_some_and(|m| m.contains("switched off")))
+            .count(),
+        2
+    );
+}
+
 #[tokio::test]
 async fn the_master_switch_refuses_every_request_at_once() {
     let app = TestApp::spawn().await;

@@ -630,6 +630,31 @@ async fn access_tokens_expire_on_the_test_clock_and_refresh_brings_a_new_one() {
     assert_eq!(flow.list_tools(access(&refreshed)).await.0, StatusCode::OK);
 }
 
+/// The master switch is read with the access token: turned off by another replica (written
+/// behind this process's settings cache), it refuses the very next OAuth request.
+#[tokio::test]
+async fn a_master_switch_turned_off_elsewhere_refuses_the_next_oauth_request() {
+    let app = TestApp::spawn().await;
+    let flow = Flow::new(&app).await;
+    let (_, tokens) = flow.connect("mcp:read mcp:write").await;
+    assert_eq!(flow.list_tools(access(&tokens)).await.0, StatusCode::OK);
+    app.state
+        .store
+        .put_setting("mcp_enabled", "false")
+        .await
+        .unwrap();
+    assert_eq!(
+        flow.list_tools(access(&tokens)).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    app.state
+        .store
+        .put_setting("mcp_enabled", "true")
+        .await
+        .unwrap();
+    assert_eq!(flow.list_tools(access(&tokens)).await.0, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn a_rotated_refresh_token_presented_again_within_the_grace_window_gets_a_fresh_pair() {
     let app = TestApp::spawn().await;
