@@ -19,7 +19,7 @@ pub(super) async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
             store,
         } => {
             let scope = Scope::parse(&scope)?;
-            let (store, keyring) = super::open_store(&store).await?;
+            let (store, keyring) = super::open_store(&store, false).await?;
             let issued = connections::create_api_key(
                 &store,
                 &keyring,
@@ -49,7 +49,7 @@ pub(super) async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
             println!("{}", issued.key.expose_secret());
         }
         ConnectionCommand::List { store } => {
-            let (store, _) = super::open_store(&store).await?;
+            let (store, _) = super::open_store(&store, false).await?;
             let now = super::clock().now();
             let idle_after = settings::load(&store).await?.idle_after();
             println!(
@@ -72,20 +72,20 @@ pub(super) async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
             }
         }
         ConnectionCommand::Rotate { id, store } => {
-            let (store, keyring) = super::open_store(&store).await?;
+            let (store, keyring) = super::open_store(&store, false).await?;
             let issued = connections::rotate_key(&store, &keyring, id).await?;
             println!("Rotated connection {id}: the old key no longer works.");
             println!("New API key (shown once; store it now):");
             println!("{}", issued.key.expose_secret());
         }
         ConnectionCommand::Revoke { id, store } => {
-            let (store, _) = super::open_store(&store).await?;
+            let (store, _) = super::open_store(&store, false).await?;
             // The CLI holds the data directory: it acts as an administrator.
             connections::revoke(&store, id, super::clock().now(), Actor::Administrator).await?;
             println!("Revoked connection {id}: its next request is refused.");
         }
         ConnectionCommand::Reactivate { id, store } => {
-            let (store, _) = super::open_store(&store).await?;
+            let (store, _) = super::open_store(&store, false).await?;
             connections::reactivate(&store, id, Actor::Administrator).await?;
             println!("Reactivated connection {id}.");
         }

@@ -36,7 +36,17 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 /// The store and keyring a command works on: the same ones a server with these settings uses.
-pub async fn open_store(args: &StoreArgs) -> anyhow::Result<(Store, Keyring)> {
+/// Only `serve` and `demo` may start a new data directory (`creates`): for any other command a
+/// missing one is a mistyped path, and a silent new database (and secret key) would hide it.
+pub async fn open_store(args: &StoreArgs, creates: bool) -> anyhow::Result<(Store, Keyring)> {
+    let needs_dir = args.database_url.is_none() || args.secret_key.is_none();
+    if !creates && needs_dir && !args.data_dir.is_dir() {
+        anyhow::bail!(
+            "there is no data directory at {}: pass the --data-dir (or GATEWAY_DATA_DIR) that \
+             `serve` uses, or start `serve` once to create this one",
+            args.data_dir.display()
+        );
+    }
     let store = Store::open(args.database_url.as_deref(), &args.data_dir)
         .await
         .context("opening the database")?;

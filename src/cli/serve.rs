@@ -14,7 +14,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             lines.join(", ")
         )
     })?;
-    let (store, keyring) = super::open_store(&args.store).await?;
+    let (store, keyring) = super::open_store(&args.store, true).await?;
     if let Some(login) = &args.bootstrap_admin
         && store.count_admins().await? == 0
     {
@@ -44,6 +44,13 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "odoo-mcp-gateway serving"
     );
     tracing::info!(console = %format!("{}/console", app.state().urls.public), "console: sign in with an Odoo login that has an MCP role");
+    if app.state().store.count_admins().await? == 0 {
+        tracing::warn!(
+            "no MCP Administrator yet, so nobody can sign in to the console: run `odoo-mcp-gateway \
+             user grant <odoo-login> --role admin` with this server's --data-dir (or \
+             --database-url), or restart with --bootstrap-admin <odoo-login>"
+        );
+    }
     let grace = Duration::from_secs(args.http.shutdown_grace_secs);
     app.run(super::shutdown_signal(), grace).await;
     Ok(())

@@ -15,7 +15,7 @@ use crate::users::Role;
 pub(crate) async fn run(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Link { login, store, odoo } => {
-            let (store, keyring) = super::open_store(&store).await?;
+            let (store, keyring) = super::open_store(&store, false).await?;
             let (client, _) = super::odoo_client(&store, &odoo).await?;
             let secret = read_secret()?;
             let user = users::link(
@@ -33,7 +33,7 @@ pub(crate) async fn run(cmd: UserCommand) -> anyhow::Result<()> {
             );
         }
         UserCommand::List { store } => {
-            let (store, _) = super::open_store(&store).await?;
+            let (store, _) = super::open_store(&store, false).await?;
             println!(
                 "LOGIN                       UID  NAME                         PROTOCOL ROLE   LINKED"
             );
@@ -52,11 +52,11 @@ pub(crate) async fn run(cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Grant { login, role, store } => {
             let role = Role::parse(&role)
                 .with_context(|| format!("unknown role '{role}': use 'admin' or 'user'"))?;
-            let (store, _) = super::open_store(&store).await?;
+            let (store, _) = super::open_store(&store, false).await?;
             grant(&store, &login, role).await?;
         }
         UserCommand::RevokeRole { login, store } => {
-            let (store, _) = super::open_store(&store).await?;
+            let (store, _) = super::open_store(&store, false).await?;
             store
                 .find_odoo_user(&login)
                 .await?

@@ -68,13 +68,9 @@ impl FastPath {
         let tools = CATALOG
             .iter()
             .map(|spec| {
-                let mut listed =
-                    ServerResult::ListToolsResult(ListToolsResult::with_all_items(vec![
-                        spec.to_mcp(),
-                    ]));
-                // What rmcp's handler does to every result for a peer before 2026-07-28.
-                listed.strip_result_type_for_legacy_peer();
-                listed.strip_non_object_output_for_legacy_peer();
+                let listed = for_legacy_peer(ServerResult::ListToolsResult(
+                    ListToolsResult::with_all_items(vec![spec.to_mcp()]),
+                ));
                 let ServerResult::ListToolsResult(listed) = listed else {
                     unreachable!("built as a tool list")
                 };
@@ -112,12 +108,10 @@ impl FastPath {
                 let answered = server::answer_call(state, principal, Some(note), request).await;
                 // rmcp's own message types and serialisation, as its handler would send them.
                 let message = match answered {
-                    Ok(result) => {
-                        let mut result = ServerResult::CallToolResult(result);
-                        result.strip_result_type_for_legacy_peer();
-                        result.strip_non_object_output_for_legacy_peer();
-                        ServerJsonRpcMessage::response(result, id)
-                    }
+                    Ok(result) => ServerJsonRpcMessage::response(
+                        for_legacy_peer(ServerResult::CallToolResult(result)),
+                        id,
+                    ),
                     Err(error) => ServerJsonRpcMessage::error(error, Some(id)),
                 };
                 serde_json::to_vec(&message).expect("an MCP message serialises")
@@ -286,6 +280,13 @@ fn call_params(mut params: Map<String, Value>) -> Option<CallToolRequestParams> 
     })
 }
 
+/// What rmcp's handler does to every result for a peer before 2026-07-28.
+fn for_legacy_peer(mut result: ServerResult) -> ServerResult {
+    result.strip_result_type_for_legacy_peer();
+    result.strip_non_object_output_for_legacy_peer();
+    result
+}
+
 /// A JSON-RPC response as rmcp writes one: `jsonrpc`, `id`, `result`, in that order.
 fn message(id: &RequestId, result: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(result.len() + 64);
@@ -315,10 +316,8 @@ mod tests {
     use super::*;
 
     /// rmcp's own bytes for a result sent to a pre-2026-07-28 peer.
-    fn rmcp_bytes(id: NumberOrString, mut result: ServerResult) -> Vec<u8> {
-        result.strip_result_type_for_legacy_peer();
-        result.strip_non_object_output_for_legacy_peer();
-        serde_json::to_vec(&ServerJsonRpcMessage::response(result, id)).unwrap()
+    fn rmcp_bytes(id: NumberOrString, result: ServerResult) -> Vec<u8> {
+        serde_json::to_vec(&ServerJsonRpcMessage::response(for_legacy_peer(result), id)).unwrap()
     }
 
     fn ids() -> Vec<NumberOrString> {

@@ -300,3 +300,61 @@ async fn a_busy_address_is_named_with_the_flag_that_moves_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_command_other_than_serve_refuses_a_data_directory_that_does_not_exist() {
+    let parent = tempfile::tempdir().unwrap();
+    let typo = parent.path().join("dat");
+    for args in [
+        &["connection", "list"][..],
+        &["user", "list"],
+        &["user", "link", "demo"],
+    ] {
+        let run = run_cli(&typo, &[], args, "secret\n").await;
+        assert!(!run.ok, "{args:?}");
+        assert!(
+            run.stderr.contains(&format!(
+                "there is no data directory at {}: pass the --data-dir",
+                typo.display()
+            )),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!typo.exists(), "nothing was created for the typo");
+}
+
+#[tokio::test]
+async fn serve_without_an_administrator_says_how_to_make_the_first_one() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_odoo-mcp-gateway"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        // No Odoo answers there: serve starts unbound, as it does while Odoo is down.
+        .args(["--odoo-url", "http://127.0.0.1:9", "--odoo-db", "demo"])
+        .env("GATEWAY_DATA_DIR", dir.path())
+        .env("GATEWAY_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let said = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("no MCP Administrator yet") {
+                return line;
+            }
+        }
+        panic!("serve ended without the hint");
+    })
+    .await
+    .expect("the hint within 30 s");
+    assert!(
+        said.contains("user grant <odoo-login> --role admin")
+            && said.contains("--bootstrap-admin <odoo-login>"),
+        "{said}"
+    );
+    child.kill().await.unwrap();
+}
