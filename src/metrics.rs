@@ -72,7 +72,7 @@ impl Default for Metrics {
         let fast_answers = Family::<MethodLabels, Counter>::default();
         registry.register(
             "mcp_fast_answers",
-            "MCP tools/list and ping requests answered by the gateway's fast path, not rmcp's service",
+            "MCP tools/list, ping and tools/call requests answered by the gateway's fast path, not rmcp's service",
             fast_answers.clone(),
         );
         let connections = Gauge::default();

@@ -166,7 +166,8 @@ pub fn mcp_enabled(stored: Option<&str>) -> bool {
 }
 
 /// Settings as read at most [`SettingsCache::MAX_AGE`] ago: saves a query per request, and a change
-/// made on another replica takes effect within that time.
+/// made on another replica takes effect within that time — except the master switch, which `/mcp`
+/// also reads with every key and token ([`mcp_enabled`]).
 #[derive(Debug, Default)]
 pub struct SettingsCache {
     cached: tokio::sync::RwLock<Option<(ServerSettings, std::time::Instant)>>,

@@ -102,8 +102,8 @@ impl FastPath {
         }
         state.metrics.fast_answer(hot.method());
         let body = match hot {
-            Hot::Ping => message(&id, b"{}"),
-            Hot::ListTools => message(&id, &self.tool_list(&principal.connection)),
+            Hot::Ping => message(&id, |out| out.extend_from_slice(b"{}")),
+            Hot::ListTools => message(&id, |out| self.tool_list(&principal.connection, out)),
             Hot::CallTool(request) => {
                 let answered = server::answer_call(state, principal, Some(note), request).await;
                 // rmcp's own message types and serialisation, as its handler would send them.
@@ -120,14 +120,15 @@ impl FastPath {
         Some(json_response(body))
     }
 
-    /// `{"tools":[…]}` with the tools this connection may call, as `tools/list` filters them.
-    fn tool_list(&self, connection: &Connection) -> Vec<u8> {
+    /// Writes `{"tools":[…]}` with the tools this connection may call, as `tools/list`
+    /// filters them.
+    fn tool_list(&self, connection: &Connection, out: &mut Vec<u8>) {
         let visible = CATALOG
             .iter()
             .zip(&self.tools)
             .filter(|(spec, _)| policy::tool_decision(connection, spec).is_ok())
             .map(|(_, bytes)| bytes.as_slice());
-        let mut out = Vec::with_capacity(16 * 1024);
+        out.reserve(16 * 1024);
         out.extend_from_slice(br#"{"tools":["#);
         for (i, tool) in visible.enumerate() {
             if i > 0 {
@@ -136,7 +137,6 @@ impl FastPath {
             out.extend_from_slice(tool);
         }
         out.extend_from_slice(b"]}");
-        out
     }
 
     /// The transport checks rmcp makes before any method, where they certainly pass:
@@ -287,13 +287,14 @@ fn for_legacy_peer(mut result: ServerResult) -> ServerResult {
     result
 }
 
-/// A JSON-RPC response as rmcp writes one: `jsonrpc`, `id`, `result`, in that order.
-fn message(id: &RequestId, result: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(result.len() + 64);
+/// A JSON-RPC response as rmcp writes one: `jsonrpc`, `id`, `result`, in that order, with
+/// `write_result` writing the result in place (the tool list is ~15 KB: not copied twice).
+fn message(id: &RequestId, write_result: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
     out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
     serde_json::to_writer(&mut out, id).expect("a JSON value serialises");
     out.extend_from_slice(br#","result":"#);
-    out.extend_from_slice(result);
+    write_result(&mut out);
     out.push(b'}');
     out
 }
@@ -347,7 +348,7 @@ mod tests {
             let tools = chosen.iter().map(|i| CATALOG[*i].to_mcp()).collect();
             let id = ids().remove(mask as usize % 4);
             assert_eq!(
-                String::from_utf8(message(&id, &spliced)).unwrap(),
+                String::from_utf8(message(&id, |out| out.extend_from_slice(&spliced))).unwrap(),
                 String::from_utf8(rmcp_bytes(
                     id,
                     ServerResult::ListToolsResult(ListToolsResult::with_all_items(tools))
@@ -362,7 +363,7 @@ mod tests {
     fn ping_is_the_bytes_rmcp_writes() {
         for id in ids() {
             assert_eq!(
-                message(&id, b"{}"),
+                message(&id, |out| out.extend_from_slice(b"{}")),
                 rmcp_bytes(id, ServerResult::EmptyResult(EmptyResult {}))
             );
         }
