@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use crate::audit::outcome;
 use crate::calls::ToolContext;
 use crate::calls::tools;
-use crate::calls::{Principal, ToolError, admit};
+use crate::calls::{Principal, ToolError, admit, companies};
 use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
 use crate::connections::{self};
@@ -55,9 +55,15 @@ pub async fn request(
     state: &AppState,
     ctx: &ToolContext<'_>,
     spec: &ToolSpec,
-    arguments: &Map<String, Value>,
+    mut arguments: Map<String, Value>,
 ) -> Result<Value, ToolError> {
     let principal = ctx.principal;
+    // Pinned to exact companies, so that the call runs in the companies it was filed in even if
+    // the user's current company changes before it is approved.
+    let pinned = companies::pinned(ctx).await?;
+    arguments.remove("company_id");
+    arguments.insert("company_ids".into(), json!(pinned));
+    let arguments = &arguments;
     let connection = &principal.connection;
     let requester_user_id = connection
         .odoo_user_id
@@ -368,15 +374,17 @@ async fn execute(state: &AppState, row: &ApprovalRow) -> Result<Value, String> {
     let principal = Principal::load(state, connection)
         .await
         .map_err(|e| e.to_string())?;
-    let ctx = ToolContext {
-        state,
-        principal: &principal,
-    };
+    let ctx = ToolContext::new(state, &principal);
+    let no_longer =
+        |e: ToolError| format!("The connection's policy no longer allows this call: {e}");
     admit::check_policy(&ctx, spec, &arguments)
         .await
-        .map_err(|e| format!("The connection's policy no longer allows this call: {e}"))?;
-    let call = tools::parse(spec, arguments).map_err(|e| e.to_string())?;
-    tools::run(&ctx, call).await.map_err(|e| e.to_string())
+        .map_err(no_longer)?;
+    let parsed = tools::parse(spec, arguments).map_err(|e| e.to_string())?;
+    let ctx = companies::decide(ctx, parsed.companies).map_err(no_longer)?;
+    tools::run(&ctx, parsed.call)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn record_execution(

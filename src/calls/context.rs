@@ -1,19 +1,39 @@
-//! What a tool may use: the gateway's state, and Odoo as the principal's user.
+//! What a tool may use: the gateway's state, and Odoo as the principal's user in the companies
+//! the call acts in.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::error::ToolError;
 use super::principal::Principal;
-use crate::odoo::Call;
+use crate::odoo::{self, Call, Credential};
+use crate::policy::companies::Companies;
 use crate::state::AppState;
+
+/// Odoo's answer when `allowed_company_ids` names a company the user does not belong to.
+const FOREIGN_COMPANY: &str = "Access to unauthorized or invalid companies.";
 
 /// Everything a tool may use: the gateway's state, and Odoo as the principal's user.
 pub struct ToolContext<'a> {
     pub state: &'a AppState,
     pub principal: &'a Principal,
+    /// The companies every Odoo call of this tool acts in.
+    pub companies: Companies,
 }
 
-impl ToolContext<'_> {
+impl<'a> ToolContext<'a> {
+    /// In the user's default companies, until the call's own are decided.
+    pub fn new(state: &'a AppState, principal: &'a Principal) -> Self {
+        Self {
+            state,
+            principal,
+            companies: Companies::UserDefault,
+        }
+    }
+
+    pub fn in_companies(self, companies: Companies) -> Self {
+        Self { companies, ..self }
+    }
+
     /// Whether to use Odoo 19's replacements of methods it deprecates (`formatted_read_group`
     /// for `read_group`, `has_access` for `check_access_rights`), which log a warning per call.
     pub async fn odoo_19_api(&self) -> bool {
@@ -37,10 +57,33 @@ impl ToolContext<'_> {
             ids,
             kwargs,
         };
-        Ok(self
-            .state
-            .odoo
-            .call(&self.principal.credential, &call)
-            .await?)
+        self.send(&self.principal.credential, call).await
+    }
+
+    /// Sends `call` with `credential` (the principal's, or a copy on another protocol), in the
+    /// call's companies: they go into Odoo's context as `allowed_company_ids`, over any the
+    /// kwargs named.
+    pub async fn send(&self, credential: &Credential, mut call: Call) -> Result<Value, ToolError> {
+        if let Some(ids) = self.companies.context_ids() {
+            let context = call
+                .kwargs
+                .entry("context")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !context.is_object() {
+                *context = Value::Object(Map::new());
+            }
+            context["allowed_company_ids"] = json!(ids);
+        }
+        match self.state.odoo.call(credential, &call).await {
+            Ok(value) => Ok(value),
+            Err(odoo::Error::Odoo { message, .. }) if message == FOREIGN_COMPANY => {
+                Err(ToolError::Refused(format!(
+                    "Odoo refused to act in the companies {:?}: the Odoo user does not belong to \
+                     every one of them (get_current_context lists the user's companies).",
+                    self.companies.context_ids().unwrap_or_default()
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! ([`ToolError`]). The MCP server and the approvals both run calls through here.
 
 pub(crate) mod admit;
+pub(crate) mod companies;
 mod context;
 mod error;
 pub(crate) mod fields;

@@ -9,12 +9,9 @@ use std::sync::{Arc, LazyLock};
 use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
 
+use super::company::{self, CompanyIds};
+use super::parse::{BadArguments, parse};
 use super::{args, schema};
-
-/// Arguments that do not parse into the tool's type; the message names the argument at fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct BadArguments(pub String);
 
 macro_rules! tools {
     ($($tool:ident($args:ty)),* $(,)?) => {
@@ -30,21 +27,36 @@ macro_rules! tools {
             $($tool($args)),*
         }
 
+        /// A call's arguments, parsed: the tool's own, and the companies it acts in.
+        #[derive(Debug)]
+        pub struct Parsed {
+            pub call: Call,
+            /// `company_id` / `company_ids`, when given.
+            pub companies: Option<CompanyIds>,
+        }
+
         impl Tool {
             /// The input schema: the JSON Schema of the argument type, made portable. Derived
             /// once per process, as `tools/list` asks for every schema on every call.
             pub fn schema(self) -> Arc<JsonObject> {
                 static SCHEMAS: LazyLock<HashMap<Tool, Arc<JsonObject>>> = LazyLock::new(|| {
-                    HashMap::from([$((Tool::$tool, schema::of::<$args>())),*])
+                    HashMap::from([$((Tool::$tool, Tool::$tool.described(schema::of::<$args>()))),*])
                 });
                 SCHEMAS[&self].clone()
             }
 
-            /// Parses `arguments` into this tool's type (unknown keys refused).
-            pub fn parse(self, arguments: Map<String, Value>) -> Result<Call, BadArguments> {
-                Ok(match self {
+            /// Parses `arguments` into this tool's type (unknown keys refused) and, for a tool
+            /// that calls Odoo, the companies it acts in.
+            pub fn parse(self, mut arguments: Map<String, Value>) -> Result<Parsed, BadArguments> {
+                let companies = if self.calls_odoo() {
+                    company::take(&mut arguments)?
+                } else {
+                    None
+                };
+                let call = match self {
                     $(Self::$tool => Call::$tool(parse(arguments)?)),*
-                })
+                };
+                Ok(Parsed { call, companies })
             }
         }
     };
@@ -65,18 +77,20 @@ tools! {
     GetApprovalStatus(args::GetApprovalStatus),
 }
 
-fn parse<T: serde::de::DeserializeOwned>(arguments: Map<String, Value>) -> Result<T, BadArguments> {
-    // The path names the argument at fault: "dry_run: invalid type: integer `1`, expected a
-    // boolean", not serde's bare message.
-    serde_path_to_error::deserialize(Value::Object(arguments)).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        BadArguments(if path == "." {
-            inner.to_string()
+impl Tool {
+    /// Whether the tool works in Odoo, and so takes the company arguments. The approvals' own
+    /// tool reads only the gateway's store.
+    pub fn calls_odoo(self) -> bool {
+        self != Tool::GetApprovalStatus
+    }
+
+    fn described(self, schema: Arc<JsonObject>) -> Arc<JsonObject> {
+        if self.calls_odoo() {
+            company::with_company(schema)
         } else {
-            format!("{path}: {inner}")
-        })
-    })
+            schema
+        }
+    }
 }
 
 #[cfg(test)]
@@ -92,10 +106,18 @@ mod tests {
 
     #[test]
     fn arguments_parse_into_their_tools_type_or_name_the_fault() {
-        let call = Tool::CountRecords
-            .parse(object(json!({"model": "res.partner"})))
+        let parsed = Tool::CountRecords
+            .parse(object(json!({"model": "res.partner", "company_id": 2})))
             .unwrap();
-        assert!(matches!(call, Call::CountRecords(a) if a.model == "res.partner"));
+        assert!(matches!(parsed.call, Call::CountRecords(a) if a.model == "res.partner"));
+        assert_eq!(parsed.companies.unwrap().ids(), [2]);
+        let not_here = Tool::GetApprovalStatus
+            .parse(object(json!({"approval_id": "apr_1", "company_id": 2})))
+            .unwrap_err();
+        assert!(
+            not_here.0.contains("unknown field `company_id`"),
+            "{not_here}"
+        );
         let bad = Tool::CreateRecord
             .parse(object(
                 json!({"model": "res.partner", "values": {}, "dry_run": 1}),

@@ -7,10 +7,13 @@ use rmcp::model::{JsonObject, ToolAnnotations};
 
 pub mod args;
 mod call;
+pub mod company;
+mod parse;
 pub mod schema;
 pub mod validate;
 
-pub use call::{BadArguments, Call, Tool};
+pub use call::{Call, Parsed, Tool};
+pub use parse::BadArguments;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {

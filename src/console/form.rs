@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::catalog::validate;
 use crate::connections::{Connection, Kind, Policy};
 use crate::store::OdooUserRow;
-use crate::values::{IpList, Limit, ModelList, ToolList};
+use crate::values::{CompanyList, IpList, Limit, ModelList, ToolList};
 
 pub const MAX_DESCRIPTION: usize = 4000;
 
@@ -16,6 +16,8 @@ pub const MAX_DESCRIPTION: usize = 4000;
 pub struct ConnectionInput {
     pub allowed_tools: String,
     pub allowed_models: String,
+    /// Odoo company ids, comma- or space-separated.
+    pub allowed_companies: String,
     pub approval_tools: String,
     /// A linked user's id, or empty for "any MCP Administrator".
     pub approver: String,
@@ -32,6 +34,7 @@ pub struct ConnectionInput {
 pub struct FieldErrors {
     pub allowed_tools: Vec<String>,
     pub allowed_models: Vec<String>,
+    pub allowed_companies: Vec<String>,
     pub approval_tools: Vec<String>,
     pub approver: Vec<String>,
     pub approval_expiry_hours: Vec<String>,
@@ -43,10 +46,11 @@ pub struct FieldErrors {
 }
 
 impl FieldErrors {
-    pub fn is_empty(&self) -> bool {
+    fn all(&self) -> [&Vec<String>; 11] {
         [
             &self.allowed_tools,
             &self.allowed_models,
+            &self.allowed_companies,
             &self.approval_tools,
             &self.approver,
             &self.approval_expiry_hours,
@@ -56,26 +60,15 @@ impl FieldErrors {
             &self.rate_per_day,
             &self.description,
         ]
-        .iter()
-        .all(|e| e.is_empty())
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.all().iter().all(|e| e.is_empty())
+    }
+
+    /// How many fields have a message.
     pub fn count(&self) -> usize {
-        [
-            &self.allowed_tools,
-            &self.allowed_models,
-            &self.approval_tools,
-            &self.approver,
-            &self.approval_expiry_hours,
-            &self.allowed_ips,
-            &self.blocked_ips,
-            &self.rate_per_minute,
-            &self.rate_per_day,
-            &self.description,
-        ]
-        .iter()
-        .filter(|e| !e.is_empty())
-        .count()
+        self.all().iter().filter(|e| !e.is_empty()).count()
     }
 }
 
@@ -95,6 +88,7 @@ impl ConnectionInput {
         Self {
             allowed_tools: p.allowed_tools.names().collect::<Vec<_>>().join(", "),
             allowed_models: p.allowed_models.names().collect::<Vec<_>>().join(", "),
+            allowed_companies: p.allowed_companies.names().collect::<Vec<_>>().join(", "),
             approval_tools: p.approval_tools.names().collect::<Vec<_>>().join(", "),
             approver: num(p.approver_user_id),
             approval_expiry_hours: limit(p.approval_expiry_hours),
@@ -127,6 +121,10 @@ impl ConnectionInput {
         let allowed_models = field(
             ModelList::parse(tags(&self.allowed_models)),
             &mut e.allowed_models,
+        );
+        let allowed_companies = field(
+            CompanyList::parse(tags(&self.allowed_companies)),
+            &mut e.allowed_companies,
         );
         let approver_user_id = approver(&self.approver, approvers, &mut e.approver);
         if approver_user_id.is_some() && approver_user_id == own_user {
@@ -174,6 +172,7 @@ impl ConnectionInput {
             Policy {
                 allowed_tools,
                 allowed_models,
+                allowed_companies,
                 approval_tools,
                 approver_user_id,
                 approval_expiry_hours,
@@ -274,6 +273,7 @@ mod tests {
         let input = ConnectionInput {
             allowed_tools: "search_records, get_record\nsearch_records".into(),
             allowed_models: "res.partner sale.order".into(),
+            allowed_companies: "3, 1".into(),
             approval_tools: "delete_record".into(),
             approver: "2".into(),
             approval_expiry_hours: "48".into(),
@@ -286,6 +286,7 @@ mod tests {
         assert_eq!(desc, "Marketing intern");
         assert_eq!(p.allowed_tools.to_string(), "search_records\nget_record");
         assert_eq!(p.allowed_models.to_string(), "res.partner\nsale.order");
+        assert_eq!(p.allowed_companies.ids(), [3, 1]);
         assert_eq!(p.approver_user_id, Some(2));
         assert_eq!(p.approval_expiry_hours, Limit::new(48));
         assert_eq!(
@@ -300,6 +301,7 @@ mod tests {
         let input = ConnectionInput {
             allowed_tools: "search_records, drop_database".into(),
             allowed_models: "Res Partner".into(),
+            allowed_companies: "1 main".into(),
             approver: "99".into(),
             approval_expiry_hours: "0".into(),
             blocked_ips: "10.0.0.1\nnot-an-ip\n300.1.1.1".into(),
@@ -310,6 +312,7 @@ mod tests {
         let e = input.parse(Kind::ApiKey, &[user(2)], None).unwrap_err();
         assert!(e.allowed_tools[0].contains("'drop_database' is not a tool"));
         assert_eq!(e.allowed_models.len(), 2, "{:?}", e.allowed_models);
+        assert!(e.allowed_companies[0].starts_with("'main' is not a company id"));
         assert!(e.approver[0].contains("Choose an approver"));
         assert!(e.approval_expiry_hours[0].contains("'0'"));
         assert_eq!(e.blocked_ips.len(), 2);
@@ -321,7 +324,7 @@ mod tests {
         assert!(e.blocked_ips[1].starts_with("Line 3: '300.1.1.1'"));
         assert!(e.rate_per_minute[0].contains("requests per minute"));
         assert!(e.rate_per_day[0].contains("'lots'"));
-        assert_eq!(e.count(), 7);
+        assert_eq!(e.count(), 8);
     }
 
     #[test]

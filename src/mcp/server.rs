@@ -13,10 +13,10 @@ use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::Map;
 
 use super::methods;
-use crate::calls::ToolContext;
 use crate::calls::admit::{self, Gate};
 use crate::calls::tools;
 use crate::calls::{Principal, ToolError};
+use crate::calls::{ToolContext, companies};
 use crate::catalog::Call;
 use crate::catalog::{self, CATALOG};
 use crate::state::AppState;
@@ -94,10 +94,11 @@ async fn run_tool(
 ) -> Result<Ran, ToolError> {
     let spec = catalog::find(name)
         .ok_or_else(|| ToolError::UnknownTool(crate::catalog::validate::shorten(name)))?;
-    let ctx = ToolContext { state, principal };
+    let ctx = ToolContext::new(state, principal);
     let gate = admit::admit_call(&ctx, spec, &arguments).await?;
-    let call = tools::parse(spec, arguments.clone())?;
-    match (gate, call) {
+    let parsed = tools::parse(spec, arguments.clone())?;
+    let ctx = companies::decide(ctx, parsed.companies)?;
+    match (gate, parsed.call) {
         // The approvals' own tool: answered by the approvals, which run the other tools.
         (Gate::Run, Call::GetApprovalStatus(a)) => {
             approvals::status(state, principal, &a.approval_id)
@@ -107,7 +108,7 @@ async fn run_tool(
         (Gate::Run, call) => tools::run(&ctx, call).await.map(Ran::Done),
         (Gate::HeldForApproval, call) => {
             tools::precheck(&ctx, &call).await?;
-            approvals::request(state, &ctx, spec, &arguments)
+            approvals::request(state, &ctx, spec, arguments)
                 .await
                 .map(Ran::Pending)
         }

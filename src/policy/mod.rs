@@ -4,6 +4,7 @@
 //! call is also a tool it cannot see.
 
 pub mod client_ip;
+pub mod companies;
 pub mod ip;
 pub mod models;
 pub mod rate_limit;
@@ -20,6 +21,8 @@ pub enum Denial {
     ReadOnlyScope(String),
     #[error("The tool '{0}' is not among this connection's allowed tools.")]
     ToolNotAllowed(String),
+    #[error("The company {0} is not among this connection's allowed companies.")]
+    CompanyNotAllowed(i64),
 }
 
 /// Whether `connection` may see and call `tool`.
@@ -51,33 +54,42 @@ pub fn needs_approval(
         && connection.policy.approval_tools.contains(spec.tool)
 }
 
+/// A connection of user 1 with `policy`, for the decisions' tests.
+#[cfg(test)]
+pub(crate) fn test_connection(scope: Scope, policy: Policy) -> Connection {
+    Connection {
+        id: 1,
+        kind: crate::connections::Kind::ApiKey,
+        name: "t".into(),
+        odoo_user_id: Some(1),
+        user_login: Some("demo".into()),
+        user_name: Some("Marc Demo".into()),
+        scope,
+        key_prefix: None,
+        description: String::new(),
+        policy,
+        created_at: 0,
+        revoked_at: None,
+        last_used_at: None,
+        request_count: 0,
+    }
+}
+
+#[cfg(test)]
+use crate::values::Policy;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalog;
-    use crate::connections::Kind;
-    use crate::values::{Policy, ToolList};
+    use crate::values::ToolList;
 
     fn connection(scope: Scope, allowed_tools: &str) -> Connection {
-        Connection {
-            id: 1,
-            kind: Kind::ApiKey,
-            name: "t".into(),
-            odoo_user_id: Some(1),
-            user_login: Some("demo".into()),
-            user_name: Some("Marc Demo".into()),
-            scope,
-            key_prefix: None,
-            description: String::new(),
-            policy: Policy {
-                allowed_tools: allowed_tools.parse::<ToolList>().unwrap(),
-                ..Policy::default()
-            },
-            created_at: 0,
-            revoked_at: None,
-            last_used_at: None,
-            request_count: 0,
-        }
+        let policy = Policy {
+            allowed_tools: allowed_tools.parse::<ToolList>().unwrap(),
+            ..Policy::default()
+        };
+        test_connection(scope, policy)
     }
 
     fn tool(name: &str) -> &'static ToolSpec {

@@ -91,6 +91,47 @@ impl ModelList {
     }
 }
 
+/// Odoo companies by id, each once (Allowed companies). Empty means every company of the
+/// connection's Odoo user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompanyList(Vec<i64>);
+
+impl CompanyList {
+    pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Self, Vec<String>> {
+        parse_each(entries, |entry| {
+            entry
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| {
+                    format!(
+                        "'{}' is not a company id (a positive whole number, as get_current_context \
+                     lists them).",
+                        validate::truncate(entry, 40)
+                    )
+                })
+        })
+        .map(Self)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn ids(&self) -> &[i64] {
+        &self.0
+    }
+
+    /// Whether the connection may act in `company`: any of the user's when the list is empty.
+    pub fn allows(&self, company: i64) -> bool {
+        self.0.is_empty() || self.0.contains(&company)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.0.iter().map(i64::to_string)
+    }
+}
+
 /// Parses each entry, keeping the first of repeats; all failures are reported.
 fn parse_each<'a, T: PartialEq>(
     entries: impl IntoIterator<Item = &'a str>,
@@ -131,7 +172,7 @@ macro_rules! stored_one_per_line {
         decoded_from_text!($ty);
     )+};
 }
-stored_one_per_line!(ToolList, ModelList);
+stored_one_per_line!(ToolList, ModelList, CompanyList);
 
 #[cfg(test)]
 mod tests {
@@ -147,6 +188,10 @@ mod tests {
         let models: ModelList = "res.partner\nsale.order".parse().unwrap();
         assert!(models.allows("sale.order") && !models.allows("res.users"));
         assert!(ModelList::default().allows("anything.at.all"));
+        let companies: CompanyList = "3\n1 # the main one\n3".parse().unwrap();
+        assert_eq!(companies.to_string(), "3\n1");
+        assert!(companies.allows(1) && !companies.allows(2));
+        assert!(CompanyList::default().allows(2));
     }
 
     #[test]
@@ -159,5 +204,8 @@ mod tests {
             stored.0.contains("'Res Partner' is not an Odoo model name"),
             "{stored}"
         );
+        let e = CompanyList::parse(["1", "0", "two"]).unwrap_err();
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].starts_with("'0' is not a company id"), "{e:?}");
     }
 }

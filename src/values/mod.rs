@@ -11,7 +11,7 @@ mod policy;
 
 pub use enums::{ApprovalState, ClientType, Kind, Role, Scope};
 pub use ip_list::{BadLine, IpList};
-pub use lists::{ModelList, ModelName, ToolList, entries};
+pub use lists::{CompanyList, ModelList, ModelName, ToolList, entries};
 pub use number::Limit;
 pub use policy::Policy;
 

@@ -635,6 +635,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
             &[
                 ("allowed_tools", "search_records, launch_rockets"),
                 ("allowed_models", "res.partner, Bad Model"),
+                ("allowed_companies", "1, main"),
                 ("approval_tools", "delete_record"),
                 ("approver", "999"),
                 ("approval_expiry_hours", "0"),
@@ -650,6 +651,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     let msg = |id: &str| element_text(&page.body, id).unwrap_or_else(|| panic!("no #{id}"));
     assert!(msg("allowed_tools-error").contains("'launch_rockets' is not a tool"));
     assert!(msg("allowed_models-error").contains("'Bad' is not an Odoo model name"));
+    assert!(msg("allowed_companies-error").contains("'main' is not a company id"));
     assert!(msg("approver-error").contains("Choose an approver"));
     assert!(msg("approval_expiry_hours-error").contains("'0'"));
     assert!(msg("allowed_ips-error").contains("Line 2: 'hello'"));
@@ -680,6 +682,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
             &[
                 ("allowed_tools", "search_records, get_record"),
                 ("allowed_models", "res.partner"),
+                ("allowed_companies", "3, 1"),
                 ("approval_tools", "delete_record"),
                 ("approver", &admin_id),
                 ("approval_expiry_hours", "48"),
@@ -702,6 +705,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
         odoo_mcp_gateway::values::Limit::new(30)
     );
     assert_eq!(stored.policy.rate_per_day, None);
+    assert_eq!(stored.policy.allowed_companies.ids(), [3, 1]);
     assert_eq!(stored.description, "Marketing intern - paused until July");
     let shown = c.get(&path).await;
     assert!(shown.body.contains("Saved"), "flash after save");

@@ -211,6 +211,48 @@ async fn allowed_tools_hide_and_refuse_the_others() {
 }
 
 #[tokio::test]
+async fn allowed_companies_refuse_the_others_before_odoo_sees_the_call() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    let count = |company: Value| {
+        let mut arguments = json!({"model": "res.partner"});
+        if !company.is_null() {
+            arguments["company_id"] = company;
+        }
+        app.call(&key, "count_records", arguments)
+    };
+    // With no list, the user's own companies: Odoo refuses one the user is not in.
+    ok_result(&count(json!(1)).await);
+    let foreign = error_text(&count(json!(2)).await);
+    assert!(
+        foreign.starts_with("Odoo refused to act in the companies [2]"),
+        "{foreign}"
+    );
+    let bad = error_text(&count(json!(-1)).await);
+    assert!(bad.contains("-1 is not a company id"), "{bad}");
+
+    app.set_policy(id, |p| p.allowed_companies = "1".parse().unwrap())
+        .await;
+    ok_result(&count(Value::Null).await);
+    let calls_before = app.sim().calls_served();
+    assert_eq!(
+        error_text(&count(json!(2)).await),
+        "The company 2 is not among this connection's allowed companies."
+    );
+    assert_eq!(app.sim().calls_served(), calls_before, "Odoo saw nothing");
+    let events = app.audit().await;
+    let denied = latest(&events, "denied");
+    assert_eq!(denied.tool.as_deref(), Some("count_records"));
+    assert!(
+        denied
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("allowed companies")),
+        "{denied:?}"
+    );
+}
+
+#[tokio::test]
 async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_grouping() {
     let app = TestApp::spawn().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;

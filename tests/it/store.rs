@@ -705,6 +705,7 @@ mod cases {
         let full = Policy {
             allowed_tools: "search_records\nget_record".parse().unwrap(),
             allowed_models: "res.partner\nsale.order".parse().unwrap(),
+            allowed_companies: "3\n1".parse().unwrap(),
             approval_tools: "delete_record".parse().unwrap(),
             approver_user_id: Some(approver.id),
             approval_expiry_hours: Limit::new(48),
@@ -750,6 +751,7 @@ mod cases {
             .unwrap();
         let policy = Policy {
             allowed_tools: ToolList::parse(["search_records"]).unwrap(),
+            allowed_companies: "2".parse().unwrap(),
             ..Policy::default()
         };
         assert!(store.update_policy(id, "", &policy).await.unwrap());

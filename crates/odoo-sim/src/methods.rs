@@ -249,6 +249,26 @@ fn operation(call: &Call) -> Result<Operation, Fault> {
     })
 }
 
+/// Odoo's `env.companies`: the context's `allowed_company_ids` must all be companies of the
+/// user. (The demo database has one company, so nothing is filtered by company.)
+fn check_companies(db: &Db, uid: i64, context: &Map<String, Value>) -> Result<(), Fault> {
+    let Some(asked) = context.get("allowed_company_ids") else {
+        return Ok(());
+    };
+    let own = db.read_value("res.users", uid, "company_ids");
+    let own = own.as_array().map(Vec::as_slice).unwrap_or_default();
+    let foreign = match asked {
+        Value::Array(ids) => ids.iter().any(|id| !own.contains(id)),
+        _ => true,
+    };
+    if foreign {
+        return Err(Fault::access_error(
+            "Access to unauthorized or invalid companies.",
+        ));
+    }
+    Ok(())
+}
+
 /// Run a bound method.
 pub(crate) fn run(
     db: &mut Db,
@@ -258,6 +278,7 @@ pub(crate) fn run(
     call: Call,
     protocol: Protocol,
 ) -> Result<Value, Fault> {
+    check_companies(db, uid, &call.context)?;
     let env = Env {
         uid,
         context: call.context.clone(),

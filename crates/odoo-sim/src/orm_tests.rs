@@ -293,6 +293,28 @@ fn portal_users_see_only_their_own_partner() {
 }
 
 #[test]
+fn only_the_users_own_companies_may_be_allowed() {
+    let mut db = Db::new(OdooVersion::V19);
+    let count = |db: &mut Db, companies: Value| {
+        call(
+            db,
+            DEMO,
+            "res.partner",
+            "search_count",
+            json!([[]]),
+            json!({"context": {"allowed_company_ids": companies}}),
+        )
+    };
+    assert!(count(&mut db, json!([1])).unwrap().as_i64().unwrap() > 0);
+    let foreign = count(&mut db, json!([1, 2])).unwrap_err();
+    assert_eq!(foreign.kind, Kind::AccessError);
+    assert_eq!(
+        foreign.message,
+        "Access to unauthorized or invalid companies."
+    );
+}
+
+#[test]
 fn bad_arguments_get_python_errors_not_panics() {
     let mut db = Db::new(OdooVersion::V18);
     let unknown = call(

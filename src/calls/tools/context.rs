@@ -3,8 +3,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{checked, kwargs};
-use crate::calls::ToolContext;
 use crate::calls::ToolError;
+use crate::calls::{self, ToolContext};
 use crate::catalog::args::{DescribeModel, ListModels};
 use crate::catalog::validate;
 
@@ -36,6 +36,7 @@ pub(super) async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
     let version = ctx.state.odoo.server_version().await.ok().map(|v| v.serie);
     Ok(json!({
         "user": user,
+        "companies": companies(ctx).await?,
         "odoo": { "version": version, "database": &*ctx.state.odoo_database },
         "connection": {
             "id": principal.connection.id,
@@ -43,6 +44,47 @@ pub(super) async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
             "type": principal.connection.kind.label(),
             "scope": principal.connection.scope.label(),
         },
+    }))
+}
+
+/// The user's companies, with the one this call acts in, those it acts in, and which of them
+/// the connection's Allowed companies permit.
+async fn companies(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
+    let user = calls::companies::of_user(ctx).await?;
+    let acting = ctx
+        .companies
+        .context_ids()
+        .map_or_else(|| user.all.clone(), <[i64]>::to_vec);
+    let plain = ToolContext::new(ctx.state, ctx.principal);
+    let named = plain
+        .call(
+            "res.company",
+            "search_read",
+            None,
+            kwargs([
+                ("domain", Some(json!([["id", "in", user.all]]))),
+                ("fields", Some(json!(["name"]))),
+            ]),
+        )
+        .await?;
+    let name_of = |id: i64| {
+        named
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["id"].as_i64() == Some(id))
+            .map_or(Value::Null, |c| c["name"].clone())
+    };
+    let allowed = &ctx.principal.connection.policy.allowed_companies;
+    let available: Vec<Value> = user
+        .all
+        .iter()
+        .map(|id| json!({"id": id, "name": name_of(*id), "allowed": allowed.allows(*id)}))
+        .collect();
+    Ok(json!({
+        "current": {"id": acting[0], "name": name_of(acting[0])},
+        "acting_in": acting,
+        "available": available,
     }))
 }
 

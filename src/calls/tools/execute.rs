@@ -114,6 +114,19 @@ pub(super) fn check(args: &ExecuteMethod) -> Result<(), ToolError> {
     if let Some(ids) = &args.ids {
         checked(TOOL, validate::ids(ids))?;
     }
+    let names_companies = args
+        .arguments
+        .as_ref()
+        .and_then(|a| a.get("context"))
+        .and_then(|c| c.get("allowed_company_ids"))
+        .is_some();
+    if names_companies {
+        return Err(ToolError::invalid(
+            TOOL,
+            "arguments.context.allowed_company_ids: name the companies with company_id or \
+             company_ids, which the connection's Allowed companies govern",
+        ));
+    }
     Ok(())
 }
 
@@ -133,9 +146,10 @@ pub(super) async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Va
         // the model learns it must name the records.
         credential.protocol = Protocol::JsonRpc;
     }
-    let result = match ctx.state.odoo.call(&credential, &call).await {
+    let without_ids = call.ids.is_none();
+    let result = match ctx.send(&credential, call).await {
         Ok(result) => result,
-        Err(e) if call.ids.is_none() && needs_records(&e) => {
+        Err(ToolError::Odoo(e)) if without_ids && needs_records(&e) => {
             return Err(ToolError::invalid(
                 TOOL,
                 format!(
@@ -144,7 +158,7 @@ pub(super) async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Va
                 ),
             ));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     Ok(json!({ "model": model, "method": args.method, "ids": args.ids, "result": result }))
 }

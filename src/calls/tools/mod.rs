@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 
 use super::context::ToolContext;
 use super::error::ToolError;
-use crate::catalog::{Call, ToolSpec};
+use crate::catalog::{Call, Parsed, ToolSpec};
 
 /// Parses a call's arguments into its tool's type, naming the argument at fault.
-pub(crate) fn parse(spec: &ToolSpec, arguments: Map<String, Value>) -> Result<Call, ToolError> {
+pub(crate) fn parse(spec: &ToolSpec, arguments: Map<String, Value>) -> Result<Parsed, ToolError> {
     spec.tool
         .parse(arguments)
         .map_err(|bad| ToolError::invalid(spec.name, bad.0))

@@ -15,6 +15,7 @@ on_main_setups!([
     a_held_method_on_a_model_without_activities_notifies_on_the_approvers_partner,
     a_rejected_request_leaves_the_record_alone,
     a_malformed_held_call_is_refused_before_it_is_filed,
+    a_held_call_runs_in_the_companies_it_was_filed_in,
 ]);
 
 /// demo (MCP User) with a key whose `tools` need admin's (MCP Administrator) approval.
@@ -264,4 +265,91 @@ async fn a_malformed_held_call_is_refused_before_it_is_filed(setup: Setup) {
         .await
         .unwrap();
     assert_eq!(activities, 0);
+}
+
+async fn a_held_call_runs_in_the_companies_it_was_filed_in(setup: Setup) {
+    let Some(h) = Held::start(setup, "create_record").await else {
+        return;
+    };
+    let h = &h;
+    let second = h.r.second_company().await;
+    let customer =
+        h.r.admin_create("res.partner", json!({"name": tag("co-customer")}))
+            .await;
+    let quotation = |company: Option<i64>| {
+        let mut arguments = json!({"model": "sale.order", "values": {"partner_id": customer}});
+        if let Some(company) = company {
+            arguments["company_id"] = json!(company);
+        }
+        arguments
+    };
+    let stored_companies = |id: String| async move {
+        let row =
+            h.r.app
+                .state
+                .store
+                .get_approval(&id)
+                .await
+                .unwrap()
+                .unwrap();
+        let arguments: Value = serde_json::from_str(&row.arguments).unwrap();
+        assert!(arguments.get("company_id").is_none(), "{arguments}");
+        arguments["company_ids"].clone()
+    };
+    let approve = |id: String| async move {
+        approvals::approve(&h.r.app.state, &id, &h.admin)
+            .await
+            .unwrap()
+    };
+    let company_of_result = |row: &odoo_mcp_gateway::store::ApprovalRow| {
+        let result: Value = serde_json::from_str(row.result.as_deref().unwrap()).unwrap();
+        let order = result["id"].as_i64().unwrap();
+        async move {
+            h.r.admin_read("sale.order", &[order], &["company_id"])
+                .await[0]["company_id"][0]
+                .clone()
+        }
+    };
+
+    // Filed in the second company: pinned to it, and run in it.
+    let named = id_of(&h.request("create_record", quotation(Some(second))).await);
+    assert_eq!(stored_companies(named.clone()).await, json!([second]));
+    let done = approve(named).await;
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
+    assert_eq!(company_of_result(&done).await, second);
+
+    // Filed naming none: pinned to the user's companies as they were, current first.
+    let plain = id_of(&h.request("create_record", quotation(None)).await);
+    let pinned = stored_companies(plain.clone()).await;
+    assert_eq!(pinned[0], 1, "{pinned}");
+    assert!(
+        pinned.as_array().unwrap().contains(&json!(second)),
+        "{pinned}"
+    );
+    let done = approve(plain).await;
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
+    assert_eq!(company_of_result(&done).await, 1);
+
+    // Allowed companies narrowed after filing: the call no longer runs.
+    let narrowed = id_of(&h.request("create_record", quotation(Some(second))).await);
+    let connection =
+        h.r.app
+            .state
+            .store
+            .get_approval(&narrowed)
+            .await
+            .unwrap()
+            .unwrap();
+    h.r.app
+        .set_policy(connection.connection_id, |p| {
+            p.allowed_companies = "1".parse().unwrap()
+        })
+        .await;
+    let failed = approve(narrowed).await;
+    assert_eq!(failed.state.as_db(), "failed");
+    let error = failed.error.unwrap_or_default();
+    assert!(
+        error.contains(&format!("The company {second} is not among")),
+        "{error}"
+    );
 }

@@ -9,6 +9,7 @@
 
 mod approvals;
 mod cli;
+mod companies;
 mod console;
 mod governance;
 mod tools;
@@ -236,13 +237,13 @@ impl Real {
 
     /// Creates a record as `key`'s user through the gateway and returns its id.
     pub async fn create(&self, key: &str, model: &str, values: Value) -> i64 {
-        let created = self
-            .ok(
-                key,
-                "create_record",
-                json!({"model": model, "values": values}),
-            )
-            .await;
+        self.create_with(key, json!({"model": model, "values": values}))
+            .await
+    }
+
+    /// `create_record` with these arguments through the gateway; the new record's id.
+    pub async fn create_with(&self, key: &str, arguments: Value) -> i64 {
+        let created = self.ok(key, "create_record", arguments).await;
         created["id"]
             .as_i64()
             .unwrap_or_else(|| panic!("create_record answered no id: {created}"))
@@ -262,6 +263,62 @@ impl Real {
             .await
             .unwrap_or_else(|e| panic!("admin read of {model} {ids:?}: {e}"));
         rows.as_array().cloned().unwrap_or_default()
+    }
+
+    /// A company that demo belongs to besides its own: made once per Odoo database and test run
+    /// (named with a tag), straight in Odoo by the administrator, whom Odoo adds to the
+    /// companies it creates. Once, because Odoo fails companies created side by side.
+    pub async fn second_company(&self) -> i64 {
+        static MADE: tokio::sync::Mutex<Option<HashMap<u32, i64>>> =
+            tokio::sync::Mutex::const_new(None);
+        let mut made = MADE.lock().await;
+        let made = made.get_or_insert_with(HashMap::new);
+        if let Some(company) = made.get(&self.setup.version()) {
+            return *company;
+        }
+        let admin = &self.odoo.admin;
+        let company = self
+            .execute_kw(
+                admin,
+                "res.company",
+                "create",
+                json!([{"name": tag("co")}]),
+                json!({}),
+            )
+            .await
+            .expect("the administrator creates a company");
+        let company = company.as_i64().expect("a company id");
+        // Twice: Odoo clears its cache of the user's companies inside the writing transaction,
+        // so a request running beside it can cache the old list again until the next clearing;
+        // the second write clears it once the first is committed.
+        for _ in 0..2 {
+            self.execute_kw(
+                admin,
+                "res.users",
+                "write",
+                json!([[self.odoo.demo.uid], {"company_ids": [[4, company]]}]),
+                json!({}),
+            )
+            .await
+            .expect("demo joins the company");
+        }
+        made.insert(self.setup.version(), company);
+        company
+    }
+
+    /// Creates a record straight in Odoo as the administrator.
+    pub async fn admin_create(&self, model: &str, values: Value) -> i64 {
+        self.execute_kw(
+            &self.odoo.admin,
+            model,
+            "create",
+            json!([values]),
+            json!({}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("admin create of {model}: {e}"))
+        .as_i64()
+        .expect("a record id")
     }
 
     /// `execute_kw` over JSON-RPC straight to Odoo as `user`: `Ok(result)` or `Err(message)`.
