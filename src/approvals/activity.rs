@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::calls::ToolContext;
+use crate::calls::{ToolContext, activity, text};
 use crate::store::{ApprovalRow, OdooUserRow};
 
 pub(super) struct Notified {
@@ -51,47 +51,36 @@ async fn create(
             partner_of(ctx, approver.odoo_uid).await?,
         ),
     };
-    let activity_type =
-        search_one(ctx, "mail.activity.type", json!([]), Some("sequence, id")).await?;
+    let activity_type = activity::first_type(ctx).await.map_err(|e| e.to_string())?;
     let deadline = chrono::DateTime::from_timestamp_millis(row.expires_at)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default();
-    // No `res_model_id`: reading `ir.model` needs Access Rights administration, and Odoo fills
-    // it from `default_res_model` for any user who may create the activity.
     let mut vals = json!({
         "res_id": res_id,
         "user_id": approver.odoo_uid,
         "summary": format!("MCP approval needed: {}", row.tool),
-        "note": format!("<p>{}</p><p><a href=\"{link}\">Review and decide</a></p>", escape(&row.summary)),
+        "note": format!("<p>{}</p><p><a href=\"{link}\">Review and decide</a></p>", text::escape(&row.summary)),
         "date_deadline": deadline,
     });
     if let Some(type_id) = activity_type {
         vals["activity_type_id"] = json!(type_id);
     }
-    let mut kwargs = Map::new();
-    kwargs.insert("vals_list".into(), json!([vals]));
-    kwargs.insert("context".into(), json!({ "default_res_model": res_model }));
-    let created = ctx
-        .call("mail.activity", "create", None, kwargs)
+    activity::create(ctx, &res_model, vals)
         .await
-        .map_err(|e| e.to_string())?;
-    match created {
-        Value::Array(ids) => ids.first().and_then(Value::as_i64),
-        other => other.as_i64(),
-    }
-    .ok_or_else(|| "Odoo did not return the activity id".to_owned())
+        .map_err(|e| e.to_string())
 }
 
-/// The first record the call names, when its model carries activities.
+/// The first record the call names (`ids`, or the chatter tools' `id`), when its model carries
+/// activities.
 async fn target(ctx: &ToolContext<'_>, arguments: &Map<String, Value>) -> Option<(String, i64)> {
     let model = arguments.get("model")?.as_str()?;
-    let id = arguments.get("ids")?.as_array()?.first()?.as_i64()?;
-    let mut kwargs = Map::new();
-    kwargs.insert("allfields".into(), json!(["activity_ids"]));
-    kwargs.insert("attributes".into(), json!(["type"]));
-    let meta = ctx.call(model, "fields_get", None, kwargs).await.ok()?;
-    meta.get("activity_ids")
-        .is_some()
+    let id = match arguments.get("ids") {
+        Some(ids) => ids.as_array()?.first()?.as_i64()?,
+        None => arguments.get("id")?.as_i64()?,
+    };
+    activity::has_field(ctx, model, "activity_ids")
+        .await
+        .ok()?
         .then(|| (model.to_owned(), id))
 }
 
@@ -106,29 +95,4 @@ async fn partner_of(ctx: &ToolContext<'_>, uid: i64) -> Result<i64, String> {
         .and_then(|r| r.get("partner_id"))
         .and_then(|p| p.get(0).and_then(Value::as_i64).or_else(|| p.as_i64()))
         .ok_or_else(|| "the approver's partner could not be read".to_owned())
-}
-
-async fn search_one(
-    ctx: &ToolContext<'_>,
-    model: &str,
-    domain: Value,
-    order: Option<&str>,
-) -> Result<Option<i64>, String> {
-    let mut kwargs = Map::new();
-    kwargs.insert("domain".into(), domain);
-    kwargs.insert("limit".into(), json!(1));
-    if let Some(order) = order {
-        kwargs.insert("order".into(), json!(order));
-    }
-    let ids = ctx
-        .call(model, "search", None, kwargs)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(ids.get(0).and_then(Value::as_i64))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

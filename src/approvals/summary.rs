@@ -17,11 +17,27 @@ pub(super) async fn describe(
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or("?");
-    let ids: Vec<i64> = arguments
-        .get("ids")
-        .and_then(Value::as_array)
-        .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
-        .unwrap_or_default();
+    // `ids` for the record tools, `id` for the chatter tools.
+    let ids: Vec<i64> = match (arguments.get("ids"), arguments.get("id")) {
+        (Some(ids), _) => ids
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default(),
+        (None, Some(id)) => id.as_i64().into_iter().collect(),
+        (None, None) => Vec::new(),
+    };
+    let quoted = |key: &str| {
+        arguments
+            .get(key)
+            .and_then(Value::as_str)
+            .map(|t| {
+                format!(
+                    ": \"{}\"",
+                    crate::catalog::validate::truncate(t.trim(), 120)
+                )
+            })
+            .unwrap_or_default()
+    };
     let label = model_label(ctx, model).await;
     let target = format!("{label} ({model})");
     let names = record_names(ctx, model, &ids).await;
@@ -62,6 +78,24 @@ pub(super) async fn describe(
                 format!("Run {method} on {} of {target}{names}", records(ids.len()))
             }
         }
+        "post_message" => format!(
+            "Post a message to the followers of {target}{names}{}",
+            quoted("body")
+        ),
+        "post_note" => format!("Log an internal note on {target}{names}{}", quoted("body")),
+        "schedule_activity" => format!(
+            "Schedule {} on {target}{names}{}",
+            arguments
+                .get("activity_type")
+                .and_then(Value::as_str)
+                .map_or_else(|| "an activity".to_owned(), |t| format!("a {t}")),
+            quoted("summary")
+        ),
+        "complete_activity" => format!(
+            "Mark activity {} done{}",
+            arguments.get("activity_id").unwrap_or(&Value::Null),
+            quoted("feedback")
+        ),
         other => format!("Call {other} on {target}"),
     }
 }

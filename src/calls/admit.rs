@@ -40,16 +40,23 @@ pub(crate) async fn check_policy(
 ) -> Result<(), ToolError> {
     policy::tool_decision(&ctx.principal.connection, spec)
         .map_err(|denial| ToolError::Refused(denial.to_string()))?;
-    check_models(ctx, arguments).await
+    check_models(ctx, spec, arguments).await
 }
 
 async fn check_models(
     ctx: &ToolContext<'_>,
+    spec: &ToolSpec,
     arguments: &Map<String, Value>,
 ) -> Result<(), ToolError> {
     let allowed_models = &ctx.principal.connection.policy.allowed_models;
     if allowed_models.is_empty() {
         return Ok(());
+    }
+    if let Some(other) = spec.touches.iter().find(|m| !allowed_models.allows(m)) {
+        return Err(ToolError::Refused(format!(
+            "The tool '{}' works on '{other}', which is not among this connection's allowed models.",
+            spec.name
+        )));
     }
     let touched = models::touches(arguments);
     let Some(model) = touched.model else {

@@ -24,6 +24,14 @@ pub enum ToolError {
     Refused(String),
     #[error("{0}")]
     NotFound(String),
+    /// The tool needs an Odoo module this database does not have.
+    #[error(
+        "The Odoo module {module} is not installed on this database, so {tool} cannot work here."
+    )]
+    NotInstalled {
+        module: &'static str,
+        tool: &'static str,
+    },
     #[error("{}", odoo_message(.0))]
     Odoo(#[from] odoo::Error),
     /// Our own fault; the cause is logged, the client gets a generic message.

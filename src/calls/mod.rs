@@ -2,12 +2,14 @@
 //! in-call governance ([`admit`]), the tools that run it in Odoo as that user, and how it fails
 //! ([`ToolError`]). The MCP server and the approvals both run calls through here.
 
+pub(crate) mod activity;
 pub(crate) mod admit;
 pub(crate) mod companies;
 mod context;
 mod error;
 pub(crate) mod fields;
 mod principal;
+pub(crate) mod text;
 pub(crate) mod tools;
 
 pub(crate) use context::ToolContext;

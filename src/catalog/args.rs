@@ -147,3 +147,71 @@ pub struct GetApprovalStatus {
     /// The approval_id a gated tool call returned.
     pub approval_id: String,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    /// Technical model name of a model with a chatter, e.g. "sale.order" or "res.partner".
+    pub model: String,
+    /// The record's id.
+    pub id: i64,
+    /// The text to post. Plain text: Odoo shows it as typed (HTML is not interpreted).
+    pub body: String,
+    /// Contacts (res.partner ids) to mention; Odoo notifies each of them.
+    pub partner_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadMessages {
+    /// Technical model name of a model with a chatter.
+    pub model: String,
+    /// The record's id.
+    pub id: i64,
+    /// The most recent messages first; at most this many (default 10, at most 50).
+    pub limit: Option<u32>,
+    /// Also return Odoo's own notifications (field changes, "Contact created" …). Default false.
+    #[serde(default)]
+    pub include_notifications: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleActivity {
+    /// Technical model name of a model with activities, e.g. "sale.order".
+    pub model: String,
+    /// The record's id.
+    pub id: i64,
+    /// The activity type by name, as Odoo shows it: "To-Do", "Call", "Meeting", "Email" …
+    /// (default: the first type Odoo lists).
+    pub activity_type: Option<String>,
+    /// A short title, e.g. "Call back about the discount".
+    pub summary: Option<String>,
+    /// Details, as plain text.
+    pub note: Option<String>,
+    /// Due date, YYYY-MM-DD (default: today).
+    pub deadline: Option<String>,
+    /// The Odoo user (res.users id) to assign it to (default: this connection's user).
+    pub assignee_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteActivity {
+    /// The activity's id (from list_activities).
+    pub activity_id: i64,
+    /// What was done, as plain text; Odoo posts it on the record's chatter.
+    pub feedback: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListActivities {
+    /// Only the activities of records of this model (with `id`: of that one record, whoever
+    /// they are assigned to). Without it: the activities assigned to this connection's user.
+    pub model: Option<String>,
+    /// The record's id (needs `model`).
+    pub id: Option<i64>,
+    /// At most this many, soonest deadline first (default 20, at most 100).
+    pub limit: Option<u32>,
+}

@@ -74,6 +74,12 @@ tools! {
     UpdateRecord(args::UpdateRecord),
     DeleteRecord(args::DeleteRecord),
     ExecuteMethod(args::ExecuteMethod),
+    PostMessage(args::PostMessage),
+    PostNote(args::PostMessage),
+    ReadMessages(args::ReadMessages),
+    ScheduleActivity(args::ScheduleActivity),
+    CompleteActivity(args::CompleteActivity),
+    ListActivities(args::ListActivities),
     GetApprovalStatus(args::GetApprovalStatus),
 }
 

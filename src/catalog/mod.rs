@@ -21,6 +21,7 @@ pub enum Category {
     Read,
     Write,
     Advanced,
+    Chatter,
     Approvals,
 }
 
@@ -31,6 +32,7 @@ impl Category {
             Self::Read => "read",
             Self::Write => "write",
             Self::Advanced => "advanced",
+            Self::Chatter => "chatter",
             Self::Approvals => "approvals",
         }
     }
@@ -66,6 +68,9 @@ pub struct ToolSpec {
     /// May destroy or overwrite data (MCP `destructiveHint`).
     pub destructive: bool,
     pub idempotent: bool,
+    /// Models the tool reads or writes besides its `model` argument (the chatter's messages,
+    /// activities): a connection's Allowed Models must list them too.
+    pub touches: &'static [&'static str],
     /// The tool itself: its argument type, schema and parsing.
     pub tool: Tool,
 }
@@ -94,6 +99,9 @@ impl ToolSpec {
 }
 
 pub const GET_APPROVAL_STATUS: &str = "get_approval_status";
+/// The chatter's messages and its activities: models the chatter tools touch.
+pub const MAIL_MESSAGE: &str = "mail.message";
+pub const MAIL_ACTIVITY: &str = "mail.activity";
 
 /// The whole catalog, in the order `tools/list` shows it.
 pub static CATALOG: &[ToolSpec] = &[
@@ -108,6 +116,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        touches: &[],
         tool: Tool::GetCurrentContext,
     },
     ToolSpec {
@@ -120,6 +129,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        touches: &[],
         tool: Tool::ListModels,
     },
     ToolSpec {
@@ -133,6 +143,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        touches: &[],
         tool: Tool::DescribeModel,
     },
     ToolSpec {
@@ -147,6 +158,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        touches: &[],
         tool: Tool::SearchRecords,
     },
     ToolSpec {
@@ -159,6 +171,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        touches: &[],
         tool: Tool::GetRecord,
     },
     ToolSpec {
@@ -170,6 +183,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        touches: &[],
         tool: Tool::CountRecords,
     },
     ToolSpec {
@@ -183,6 +197,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        touches: &[],
         tool: Tool::AggregateRecords,
     },
     ToolSpec {
@@ -196,6 +211,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: false,
         destructive: false,
         idempotent: false,
+        touches: &[],
         tool: Tool::CreateRecord,
     },
     ToolSpec {
@@ -209,6 +225,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
+        touches: &[],
         tool: Tool::UpdateRecord,
     },
     ToolSpec {
@@ -221,6 +238,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: false,
         destructive: true,
         idempotent: true,
+        touches: &[],
         tool: Tool::DeleteRecord,
     },
     ToolSpec {
@@ -235,7 +253,94 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: false,
         destructive: true,
         idempotent: false,
+        touches: &[],
         tool: Tool::ExecuteMethod,
+    },
+    ToolSpec {
+        name: "post_message",
+        title: "Post a message to followers",
+        description: "Posts a message on a record's chatter (any model with a chatter: sale.order, \
+                      res.partner, crm.lead …). Odoo sends it to the record's followers — customers \
+                      included, by email — and to the contacts in partner_ids. For a remark only \
+                      employees see, use post_note. The body is plain text.",
+        category: Category::Chatter,
+        risk: Risk::High,
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        touches: &[MAIL_MESSAGE],
+        tool: Tool::PostMessage,
+    },
+    ToolSpec {
+        name: "post_note",
+        title: "Log an internal note",
+        description: "Logs an internal note on a record's chatter: only employees see it and no \
+                      customer is emailed; contacts in partner_ids are mentioned and notified. The \
+                      body is plain text.",
+        category: Category::Chatter,
+        risk: Risk::Medium,
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        touches: &[MAIL_MESSAGE],
+        tool: Tool::PostNote,
+    },
+    ToolSpec {
+        name: "read_messages",
+        title: "Read a record's chatter",
+        description: "Returns the recent messages and notes of a record's chatter, newest first, \
+                      compact: date, author, whether it is an internal note, and the text (HTML \
+                      removed, long texts cut). Odoo's own notifications (field changes …) only \
+                      with include_notifications.",
+        category: Category::Chatter,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        touches: &[MAIL_MESSAGE],
+        tool: Tool::ReadMessages,
+    },
+    ToolSpec {
+        name: "schedule_activity",
+        title: "Schedule an activity",
+        description: "Schedules an activity (To-Do, Call, Meeting …) on a record for an Odoo user — \
+                      by default this connection's user — with a summary, a note and a due date \
+                      (YYYY-MM-DD). It appears in their activities and on the record.",
+        category: Category::Chatter,
+        risk: Risk::Medium,
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        touches: &[MAIL_ACTIVITY],
+        tool: Tool::ScheduleActivity,
+    },
+    ToolSpec {
+        name: "complete_activity",
+        title: "Mark an activity done",
+        description: "Marks an activity done, with optional feedback that Odoo posts on the record's \
+                      chatter. Get the activity id from list_activities.",
+        category: Category::Chatter,
+        risk: Risk::Medium,
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        touches: &[MAIL_ACTIVITY],
+        tool: Tool::CompleteActivity,
+    },
+    ToolSpec {
+        name: "list_activities",
+        title: "List activities",
+        description: "Lists open activities, soonest deadline first: without arguments those \
+                      assigned to this connection's user; with model and id those of one record. \
+                      Each has its type, summary, note, deadline, assignee and state (overdue, \
+                      today, planned).",
+        category: Category::Chatter,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        touches: &[MAIL_ACTIVITY],
+        tool: Tool::ListActivities,
     },
     ToolSpec {
         name: GET_APPROVAL_STATUS,
@@ -248,6 +353,7 @@ pub static CATALOG: &[ToolSpec] = &[
         read_only: true,
         destructive: false,
         idempotent: true,
+        touches: &[],
         tool: Tool::GetApprovalStatus,
     },
 ];

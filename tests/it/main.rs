@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module boots real parts and talks to them over HTTP.
 
 mod approvals;
+mod chatter;
 pub mod cli;
 mod console;
 mod console_audit;

@@ -187,6 +187,8 @@ pub(crate) fn rules() -> Vec<Rule> {
         rule("sale.order.line", SalesUser, ALL),
         rule("sale.order.line", SalesManager, ALL),
         rule("mail.activity", Internal, ALL),
+        rule("mail.message", Internal, R),
+        rule("mail.message.subtype", Internal, R),
         rule("mail.activity.type", Internal, R),
         rule("mail.activity.type", Settings, ALL),
         rule("ir.model", AccessRights, ALL),

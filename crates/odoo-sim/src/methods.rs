@@ -4,6 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::OdooVersion;
 use super::access::Operation;
+use super::business::Post;
 use super::fault::{Fault, Kind, python_repr};
 use super::formatted_group::FormattedQuery;
 use super::group::GroupQuery;
@@ -438,7 +439,18 @@ pub(crate) fn run(
         }
         "action_confirm" => db.confirm_orders(&env, model, &record_ids(&call)?)?,
         "action_cancel" => db.cancel_orders(&env, model, &record_ids(&call)?)?,
-        "message_post" => db.message_post(&env, model, &record_ids(&call)?, arg(&call, "body"))?,
+        "message_post" => {
+            let post = Post {
+                body: arg(&call, "body"),
+                message_type: arg(&call, "message_type"),
+                subtype_xmlid: arg(&call, "subtype_xmlid"),
+                partner_ids: arg(&call, "partner_ids"),
+            };
+            db.message_post(&env, model, &record_ids(&call)?, &post)?
+        }
+        "action_feedback" => {
+            db.action_feedback(&env, &record_ids(&call)?, arg(&call, "feedback"))?
+        }
         _ => return Err(Fault::no_such_method(model.name, method)),
     })
 }

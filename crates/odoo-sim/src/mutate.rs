@@ -250,7 +250,7 @@ impl Db {
     }
 
     /// Delete one record and follow the references to it: cascade, restrict or set null.
-    fn remove(&mut self, model: &str, id: i64) -> Result<(), Fault> {
+    pub(crate) fn remove(&mut self, model: &str, id: i64) -> Result<(), Fault> {
         if self
             .tables
             .get_mut(model)

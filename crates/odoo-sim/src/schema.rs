@@ -167,6 +167,10 @@ fn o2m(
 fn activity_ids() -> Field {
     o2m("activity_ids", "Activities", "mail.activity", "res_id")
 }
+/// `mail.thread`'s field: the model has a chatter.
+fn message_ids() -> Field {
+    o2m("message_ids", "Messages", "mail.message", "res_id")
+}
 fn m2m(name: &'static str, string: &'static str, relation: &'static str) -> Field {
     Field {
         relation: Some(relation),
@@ -281,6 +285,7 @@ pub(crate) fn models(version: OdooVersion) -> Vec<Model> {
             o2m("sale_order_ids", "Sales Order", "sale.order", "partner_id"),
             o2m("user_ids", "Users", "res.users", "partner_id"),
             activity_ids(),
+            message_ids(),
         ]),
         model("res.partner.category", "Partner Tags", "name", "name", vec![
             f("name", "Name", Type::Char).req(),
@@ -342,6 +347,7 @@ pub(crate) fn models(version: OdooVersion) -> Vec<Model> {
             f("client_order_ref", "Customer Reference", Type::Char),
             f("note", "Terms and conditions", Type::Html),
             activity_ids(),
+            message_ids(),
         ]),
         model("sale.order.line", "Sales Order Line", "order_id, sequence, id", "name", vec![
             m2o("order_id", "Order Reference", "sale.order").req(),
@@ -364,6 +370,7 @@ pub(crate) fn models(version: OdooVersion) -> Vec<Model> {
             f("note", "Note", Type::Html),
             f("date_deadline", "Due Date", Type::Date).req(),
             m2o("user_id", "Assigned to", "res.users"),
+            f("active", "Active", Type::Boolean),
             f("state", "State", Type::Selection)
                 .sel(&[("overdue", "Overdue"), ("today", "Today"), ("planned", "Planned")])
                 .computed(),
@@ -440,6 +447,14 @@ pub(crate) fn models(version: OdooVersion) -> Vec<Model> {
             f("message_type", "Type", Type::Selection)
                 .sel(&[("email", "Incoming Email"), ("comment", "Comment"), ("notification", "System notification")]),
             m2o("author_id", "Author", "res.partner"),
+            f("date", "Date", Type::Datetime),
+            m2o("subtype_id", "Subtype", "mail.message.subtype"),
+            m2m("partner_ids", "Recipients", "res.partner"),
+        ]),
+        model("mail.message.subtype", "Message subtypes", "sequence, id", "name", vec![
+            f("name", "Message Type", Type::Char).req(),
+            f("internal", "Internal Only", Type::Boolean),
+            f("sequence", "Sequence", Type::Integer),
         ]),
     ]
 }

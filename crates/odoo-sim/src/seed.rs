@@ -309,6 +309,19 @@ pub(crate) fn records(version: OdooVersion) -> Vec<(&'static str, Value)> {
         );
     }
 
+    // mail's subtypes: a posted comment is a message (Discussions) or a note; activities done
+    // are logged under their own.
+    for (id, name, internal) in [
+        (1, "Discussions", false),
+        (2, "Note", true),
+        (3, "Activities", true),
+    ] {
+        add(
+            "mail.message.subtype",
+            json!({"id": id, "name": name, "internal": internal, "sequence": id}),
+        );
+    }
+
     for (id, (key, value)) in [
         ("database.create_date", INSTALLED_AT),
         ("database.uuid", "8f4c3e1e-5b1a-4c55-9d5e-0a1b2c3d4e5f"),

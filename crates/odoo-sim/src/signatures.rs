@@ -116,6 +116,13 @@ pub(crate) fn spec(method: &str, model: &str, version: OdooVersion) -> Option<Sp
             s(false, &[], 0, "SaleOrder.action_cancel", true)
         }
         "message_post" => s(false, MESSAGE_POST, 0, "MailThread.message_post", true),
+        "action_feedback" if model == "mail.activity" => s(
+            false,
+            &["feedback", "attachment_ids"],
+            0,
+            "MailActivity.action_feedback",
+            true,
+        ),
         _ => return None,
     })
 }

@@ -2,6 +2,8 @@
 //! connection's user. Policy (scope, allowed tools and models, approvals) is applied before
 //! any of this runs ([`super::admit`]); `get_approval_status` belongs to the approvals.
 
+mod activities;
+mod chatter;
 mod context;
 mod execute;
 mod read;
@@ -9,6 +11,8 @@ mod values;
 mod write;
 
 use serde_json::{Map, Value};
+
+use chatter::Audience;
 
 use super::context::ToolContext;
 use super::error::ToolError;
@@ -35,6 +39,12 @@ pub(crate) async fn run(ctx: &ToolContext<'_>, call: Call) -> Result<Value, Tool
         Call::UpdateRecord(a) => write::update(ctx, a).await,
         Call::DeleteRecord(a) => write::delete(ctx, a).await,
         Call::ExecuteMethod(a) => execute::run(ctx, a).await,
+        Call::PostMessage(a) => chatter::post(ctx, Audience::Followers, a).await,
+        Call::PostNote(a) => chatter::post(ctx, Audience::Internal, a).await,
+        Call::ReadMessages(a) => chatter::read(ctx, a).await,
+        Call::ScheduleActivity(a) => activities::schedule(ctx, a).await,
+        Call::CompleteActivity(a) => activities::complete(ctx, a).await,
+        Call::ListActivities(a) => activities::list(ctx, a).await,
         // The approvals answer it themselves (they sit above the tools, which they run).
         Call::GetApprovalStatus(_) => Err(ToolError::Internal(
             "get_approval_status reached the tool runner".into(),
@@ -52,6 +62,10 @@ pub(crate) async fn precheck(ctx: &ToolContext<'_>, call: &Call) -> Result<(), T
         Call::UpdateRecord(a) => write::check_update(ctx, a).await,
         Call::DeleteRecord(a) => write::check_delete(a),
         Call::ExecuteMethod(a) => execute::check(a),
+        Call::PostMessage(a) => chatter::precheck_post(ctx, Audience::Followers, a).await,
+        Call::PostNote(a) => chatter::precheck_post(ctx, Audience::Internal, a).await,
+        Call::ScheduleActivity(a) => activities::precheck_schedule(ctx, a).await,
+        Call::CompleteActivity(a) => activities::precheck_complete(ctx, a).await,
         _ => Ok(()),
     }
 }

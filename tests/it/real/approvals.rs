@@ -16,6 +16,7 @@ on_main_setups!([
     a_rejected_request_leaves_the_record_alone,
     a_malformed_held_call_is_refused_before_it_is_filed,
     a_held_call_runs_in_the_companies_it_was_filed_in,
+    a_held_customer_message_is_posted_once_approved,
 ]);
 
 /// demo (MCP User) with a key whose `tools` need admin's (MCP Administrator) approval.
@@ -352,4 +353,54 @@ async fn a_held_call_runs_in_the_companies_it_was_filed_in(setup: Setup) {
         error.contains(&format!("The company {second} is not among")),
         "{error}"
     );
+}
+
+async fn a_held_customer_message_is_posted_once_approved(setup: Setup) {
+    let Some(h) = Held::start(setup, "post_message").await else {
+        return;
+    };
+    let h = &h;
+    let name = tag("held-message");
+    let partner =
+        h.r.create(&h.key, "res.partner", json!({"name": name}))
+            .await;
+    let arguments =
+        json!({"model": "res.partner", "id": partner, "body": "Your order ships Monday"});
+    let answer = h.request("post_message", arguments).await;
+    assert_eq!(
+        answer["summary"],
+        format!(
+            "Post a message to the followers of Contact (res.partner): {name}: \"Your order ships Monday\""
+        ),
+        "{answer}"
+    );
+    let id = id_of(&answer);
+    // The approver's activity sits on the record the message is for.
+    let activity = h.activity(&id).await;
+    assert_eq!(
+        (activity["res_model"].as_str(), activity["res_id"].as_i64()),
+        (Some("res.partner"), Some(partner)),
+        "{activity}"
+    );
+    let read = |key: String| async move {
+        h.r.ok(
+            &key,
+            "read_messages",
+            json!({"model": "res.partner", "id": partner}),
+        )
+        .await
+    };
+    assert_eq!(
+        read(h.key.clone()).await["count"],
+        0,
+        "nothing posted before the decision"
+    );
+    let done = approvals::approve(&h.r.app.state, &id, &h.admin)
+        .await
+        .unwrap();
+    assert_eq!(done.state.as_db(), "executed", "{:?}", done.error);
+    let read = read(h.key.clone()).await;
+    assert_eq!(read["count"], 1, "{read}");
+    assert_eq!(read["messages"][0]["text"], "Your order ships Monday");
+    assert_eq!(read["messages"][0]["internal"], false);
 }

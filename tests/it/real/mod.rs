@@ -8,6 +8,7 @@
 //! tag), so they run in parallel against one database and never need a `reset`.
 
 mod approvals;
+mod chatter;
 mod cli;
 mod companies;
 mod console;
