@@ -12,6 +12,7 @@ use crate::audit::outcome;
 use crate::calls::ToolContext;
 use crate::calls::tools;
 use crate::calls::{Principal, ToolError, admit, companies};
+use crate::catalog::output::{self, PendingApproval};
 use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
 use crate::connections::{self};
@@ -108,16 +109,19 @@ pub async fn request(
         [one] if row.approver_user_id.is_some() => one.name.clone(),
         _ => "an MCP Administrator".to_owned(),
     };
-    Ok(json!({
-        "status": "pending_approval",
-        "approval_id": row.id,
-        "summary": row.summary,
-        "approver": decider,
-        "expires_at": crate::clock::format_utc(row.expires_at),
-        "message": format!(
-            "This call needs human approval and has not run. {decider} has been asked to decide. \
-             Call get_approval_status with approval_id \"{}\" later to learn the outcome and, once \
-             approved, the result.", row.id),
+    let message = format!(
+        "This call needs human approval and has not run. {decider} has been asked to decide. \
+         Call get_approval_status with approval_id \"{}\" later to learn the outcome and, once \
+         approved, the result.",
+        row.id
+    );
+    Ok(output::content(&PendingApproval {
+        status: "pending_approval",
+        approval_id: row.id,
+        summary: row.summary,
+        approver: decider,
+        expires_at: crate::clock::format_utc(row.expires_at),
+        message,
     }))
 }
 

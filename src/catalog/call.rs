@@ -11,10 +11,12 @@ use serde_json::{Map, Value};
 
 use super::company::{self, CompanyIds};
 use super::parse::{BadArguments, parse};
-use super::{args, schema};
+use super::{args, output, schema};
 
 macro_rules! tools {
-    ($($tool:ident($args:ty)),* $(,)?) => {
+    (@output) => { None };
+    (@output $out:ty) => { Some(output::schema::<$out>()) };
+    ($($tool:ident($args:ty) $(-> $out:ty)?),* $(,)?) => {
         /// Every tool of the catalog.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Tool {
@@ -43,6 +45,13 @@ macro_rules! tools {
                     HashMap::from([$((Tool::$tool, Tool::$tool.described(schema::of::<$args>()))),*])
                 });
                 SCHEMAS[&self].clone()
+            }
+
+            /// The output schema, for the tools whose answer is typed (see [`output`]).
+            pub fn output_schema(self) -> Option<Arc<JsonObject>> {
+                static OUTPUTS: LazyLock<HashMap<Tool, Option<Arc<JsonObject>>>> =
+                    LazyLock::new(|| HashMap::from([$((Tool::$tool, tools!(@output $($out)?))),*]));
+                OUTPUTS[&self].clone()
             }
 
             /// Parses `arguments` into this tool's type (unknown keys refused) and, for a tool
@@ -74,12 +83,12 @@ tools! {
     UpdateRecord(args::UpdateRecord),
     DeleteRecord(args::DeleteRecord),
     ExecuteMethod(args::ExecuteMethod),
-    PostMessage(args::PostMessage),
-    PostNote(args::PostMessage),
-    ReadMessages(args::ReadMessages),
-    ScheduleActivity(args::ScheduleActivity),
-    CompleteActivity(args::CompleteActivity),
-    ListActivities(args::ListActivities),
+    PostMessage(args::PostMessage) -> output::Posted,
+    PostNote(args::PostMessage) -> output::Posted,
+    ReadMessages(args::ReadMessages) -> output::Messages,
+    ScheduleActivity(args::ScheduleActivity) -> output::Scheduled,
+    CompleteActivity(args::CompleteActivity) -> output::Completed,
+    ListActivities(args::ListActivities) -> output::Activities,
     GetApprovalStatus(args::GetApprovalStatus),
 }
 

@@ -8,6 +8,7 @@ use rmcp::model::{JsonObject, ToolAnnotations};
 pub mod args;
 mod call;
 pub mod company;
+pub mod output;
 mod parse;
 pub mod schema;
 pub mod validate;
@@ -89,6 +90,7 @@ impl ToolSpec {
             .open_world(false);
         let mut tool = rmcp::model::Tool::new(self.name, self.description, self.input_schema());
         tool.title = Some(self.title.to_owned());
+        tool.output_schema = self.tool.output_schema();
         tool.annotations = Some(annotations);
         let mut meta = rmcp::model::MetaObject::new();
         meta.insert("category".into(), self.category.label().into());

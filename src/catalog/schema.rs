@@ -271,6 +271,10 @@ mod tests {
             let schema = Value::Object(tool.input_schema().as_ref().clone());
             let found = lint::findings(&schema);
             assert!(found.is_empty(), "{}: {found:?}", tool.name);
+            if let Some(output) = tool.tool.output_schema() {
+                let found = lint::findings(&Value::Object(output.as_ref().clone()));
+                assert!(found.is_empty(), "{} output: {found:?}", tool.name);
+            }
         }
     }
 }

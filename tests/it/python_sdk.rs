@@ -154,3 +154,68 @@ async fn the_python_sdk_waits_for_an_approval_and_gets_the_executed_result() {
     assert_eq!(partner["phone"], "+32 2 555 12 34");
     assert_eq!(partner["write_uid"], 5, "written as demo");
 }
+
+/// The chatter tools declare output schemas; the SDK checks each answer against its tool's
+/// schema (a mismatch fails the client), the held call's answer included.
+#[tokio::test]
+async fn the_python_sdk_accepts_the_chatter_answers_under_their_output_schemas() {
+    let Some(python) = python() else { return };
+    let app = TestApp::spawn().await;
+    let (_, key) = app.api_key("demo", Scope::Full).await;
+    let calls = |list: Value| list.to_string();
+    let record = serde_json::json!({"model": "res.partner", "id": 9});
+    let with = |extra: Value| {
+        let mut arguments = record.clone();
+        arguments
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        arguments
+    };
+    let first = calls(serde_json::json!([
+        [
+            "post_note",
+            with(serde_json::json!({"body": "Checked by the SDK"}))
+        ],
+        ["read_messages", record],
+        [
+            "schedule_activity",
+            with(serde_json::json!({"summary": "SDK", "deadline": "2030-01-15"}))
+        ],
+        ["list_activities", {}],
+    ]));
+    let output = run_client(&python, &app.mcp_url, &key, &["--calls", &first]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python client failed: {stderr}");
+    let seen: Value = serde_json::from_slice(&output.stdout).expect("one JSON object on stdout");
+    let answers = seen["calls"].as_array().unwrap();
+    assert!(answers.iter().all(|a| a["is_error"] == false), "{seen}");
+    assert_eq!(
+        answers[1]["payload"]["messages"][0]["text"],
+        "Checked by the SDK"
+    );
+    let activity = &answers[2]["payload"]["activity_id"];
+    let second = calls(serde_json::json!([["complete_activity", {"activity_id": activity}]]));
+    let output = run_client(&python, &app.mcp_url, &key, &["--calls", &second]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python client failed: {stderr}");
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(seen["calls"][0]["payload"]["done"], true, "{seen}");
+
+    // Held: the pending answer is the schema's other branch.
+    let (id, gated) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(id, |p| p.approval_tools = "post_message".parse().unwrap())
+        .await;
+    let held = calls(serde_json::json!([[
+        "post_message",
+        with(serde_json::json!({"body": "Hi"}))
+    ]]));
+    let output = run_client(&python, &app.mcp_url, &gated, &["--calls", &held]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python client failed: {stderr}");
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        seen["calls"][0]["payload"]["status"], "pending_approval",
+        "{seen}"
+    );
+}

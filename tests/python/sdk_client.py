@@ -20,6 +20,10 @@ arguments of `--approval-args`, prints the `pending_approval` result as ONE JSON
 seconds in the same MCP session until the state is no longer pending or approved, and prints
 `{"final": ..., "polls": n}` as a second line. The test approves the request in between.
 
+`--calls '[[tool, {arguments}], ...]'`: calls each tool in turn in one session and prints
+`{"calls": [{"tool": ..., "is_error": bool, "payload": ...}]}`. The SDK checks every result that
+is not an error against the tool's output schema, and a mismatch fails the run.
+
 `--expect-unauthorized`: connects with the given key and exits 0 only if the server answered
 the first request with HTTP 401; prints what it saw (status, WWW-Authenticate) as JSON on
 stdout either way, and a reason on stderr when it was not a 401.
@@ -59,6 +63,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--approval-tool", default="update_record", help="the gated tool (default update_record)")
     parser.add_argument("--approval-args", default="{}", help="its arguments, as JSON")
+    parser.add_argument("--calls", default=None, help="tools to call in turn, as JSON [[tool, arguments], ...]")
     parser.add_argument("--poll-interval", type=float, default=0.2, help="seconds between polls (default 0.2)")
     parser.add_argument("--timeout", type=float, default=60.0, help="overall timeout in seconds (default 60)")
     args = parser.parse_args(argv)
@@ -74,6 +79,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--approval-args must be JSON: {e}")
     if not isinstance(args.approval_args, dict):
         parser.error("--approval-args must be a JSON object")
+    if args.calls is not None:
+        try:
+            args.calls = json.loads(args.calls)
+        except ValueError as e:
+            parser.error(f"--calls must be JSON: {e}")
+        if not isinstance(args.calls, list) or not all(
+            isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) and isinstance(c[1], dict)
+            for c in args.calls
+        ):
+            parser.error("--calls must be a JSON list of [tool, {arguments}] pairs")
     return args
 
 
@@ -143,6 +158,12 @@ async def run(args: argparse.Namespace, log: HttpLog) -> dict[str, Any]:
                     return {"protocol_version": protocol_version}
                 if args.approval_flow:
                     return await approval_flow(client, args)
+                if args.calls is not None:
+                    calls = []
+                    for tool, arguments in args.calls:
+                        result = await client.call_tool(tool, arguments)
+                        calls.append({"tool": tool, "is_error": result.is_error, "payload": tool_payload(result)})
+                    return {"calls": calls}
                 tools: list[str] = []
                 cursor = None
                 while True:

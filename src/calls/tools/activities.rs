@@ -1,12 +1,13 @@
 //! Activities: scheduling one on a record for a user, marking one done, and listing the open
 //! ones (the user's, or a record's). Needs Odoo's `mail` module.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::chatter::{Feature, body, id_error, mail, require};
 use super::{checked, kwargs};
 use crate::calls::{ToolContext, ToolError, activity, text};
 use crate::catalog::args::{CompleteActivity, ListActivities, ScheduleActivity};
+use crate::catalog::output::{self, Activities, Activity, Completed, Scheduled};
 use crate::catalog::{MAIL_ACTIVITY, validate};
 
 const MAX_SUMMARY_CHARS: usize = 200;
@@ -138,20 +139,22 @@ pub(super) async fn schedule(
     let vals = schedule_values(ctx, &args).await?;
     let id = activity::create(ctx, &args.model, vals).await?;
     let created = read_activities(ctx, "schedule_activity", json!([["id", "=", id]]), 1).await?;
-    let created = created.into_iter().next().unwrap_or(Value::Null);
-    Ok(json!({ "activity_id": id, "activity": created }))
+    Ok(output::content(&Scheduled {
+        activity_id: id,
+        activity: created.into_iter().next(),
+    }))
 }
 
 /// The activity `id` as the user sees it, refused when its record's model is outside the
 /// connection's Allowed Models.
-async fn activity_to_complete(ctx: &ToolContext<'_>, id: i64) -> Result<Value, ToolError> {
+async fn activity_to_complete(ctx: &ToolContext<'_>, id: i64) -> Result<Activity, ToolError> {
     let found = read_activities(ctx, "complete_activity", json!([["id", "=", id]]), 1).await?;
     let found = found.into_iter().next().ok_or_else(|| {
         ToolError::NotFound(format!(
             "Activity {id} does not exist (or is already done), or this user cannot see it."
         ))
     })?;
-    let model = found["model"].as_str().unwrap_or_default();
+    let model = found.model.as_str();
     if !ctx.principal.connection.policy.allowed_models.allows(model) {
         return Err(ToolError::Refused(format!(
             "The model '{model}' is not among this connection's allowed models."
@@ -193,10 +196,10 @@ pub(super) async fn complete(
             kwargs([("feedback", args.feedback.as_ref().map(|f| json!(f)))]),
         )
         .await?;
-    Ok(json!({
-        "activity_id": args.activity_id,
-        "done": true,
-        "message_id": activity::first_id(&done),
+    Ok(output::content(&Completed {
+        activity_id: args.activity_id,
+        done: true,
+        message_id: activity::first_id(&done),
     }))
 }
 
@@ -230,7 +233,10 @@ pub(super) async fn list(ctx: &ToolContext<'_>, args: ListActivities) -> Result<
         ]));
     }
     let activities = read_activities(ctx, TOOL, json!(domain), limit).await?;
-    Ok(json!({ "count": activities.len(), "activities": activities }))
+    Ok(output::content(&Activities {
+        count: activities.len(),
+        activities,
+    }))
 }
 
 /// Open activities matching `domain`, soonest first, compact.
@@ -239,7 +245,7 @@ async fn read_activities(
     tool: &'static str,
     domain: Value,
     limit: u32,
-) -> Result<Vec<Value>, ToolError> {
+) -> Result<Vec<Activity>, ToolError> {
     let rows = mail(
         tool,
         ctx.call(
@@ -271,30 +277,21 @@ async fn read_activities(
     Ok(rows.as_array().into_iter().flatten().map(compact).collect())
 }
 
-fn compact(a: &Value) -> Value {
-    let name = |v: &Value| v.get(1).cloned().unwrap_or(Value::Null);
-    let id = |v: &Value| v.get(0).cloned().unwrap_or(Value::Null);
-    let text_of = |v: &Value| {
-        v.as_str()
-            .map(|html| validate::truncate(&text::from_html(html), SHOWN_NOTE_CHARS))
-    };
-    let mut out = Map::new();
-    out.insert("id".into(), a["id"].clone());
-    out.insert("model".into(), a["res_model"].clone());
-    out.insert("record_id".into(), a["res_id"].clone());
-    out.insert("record_name".into(), a["res_name"].clone());
-    out.insert("type".into(), name(&a["activity_type_id"]));
-    out.insert(
-        "summary".into(),
-        a["summary"].as_str().map_or(Value::Null, |s| json!(s)),
-    );
-    out.insert(
-        "note".into(),
-        text_of(&a["note"]).map_or(Value::Null, Value::String),
-    );
-    out.insert("deadline".into(), a["date_deadline"].clone());
-    out.insert("assignee".into(), name(&a["user_id"]));
-    out.insert("assignee_id".into(), id(&a["user_id"]));
-    out.insert("state".into(), a["state"].clone());
-    Value::Object(out)
+fn compact(a: &Value) -> Activity {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    Activity {
+        id: a["id"].as_i64().unwrap_or_default(),
+        model: a["res_model"].as_str().unwrap_or_default().to_owned(),
+        record_id: a["res_id"].as_i64().unwrap_or_default(),
+        record_name: text(&a["res_name"]),
+        kind: text(&a["activity_type_id"][1]),
+        summary: text(&a["summary"]),
+        note: a["note"]
+            .as_str()
+            .map(|html| validate::truncate(&text::from_html(html), SHOWN_NOTE_CHARS)),
+        deadline: text(&a["date_deadline"]),
+        assignee: text(&a["user_id"][1]),
+        assignee_id: a["user_id"][0].as_i64(),
+        state: text(&a["state"]),
+    }
 }

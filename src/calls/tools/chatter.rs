@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::{checked, kwargs};
 use crate::calls::{ToolContext, ToolError, activity, text};
 use crate::catalog::args::{PostMessage, ReadMessages};
+use crate::catalog::output::{self, Message, Messages, Posted};
 use crate::catalog::{MAIL_MESSAGE, validate};
 use crate::odoo::ErrorKind;
 
@@ -106,12 +107,12 @@ pub(super) async fn post(
         .await?;
     let message_id = activity::first_id(&posted)
         .ok_or_else(|| ToolError::Internal("message_post returned no message id".into()))?;
-    Ok(json!({
-        "message_id": message_id,
-        "model": args.model,
-        "id": args.id,
-        "internal": audience == Audience::Internal,
-        "partner_ids": args.partner_ids.unwrap_or_default(),
+    Ok(output::content(&Posted {
+        message_id,
+        model: args.model,
+        id: args.id,
+        internal: audience == Audience::Internal,
+        partner_ids: args.partner_ids.unwrap_or_default(),
     }))
 }
 
@@ -174,26 +175,44 @@ pub(super) async fn read(ctx: &ToolContext<'_>, args: ReadMessages) -> Result<Va
     )?;
     let rows = rows.as_array().cloned().unwrap_or_default();
     let internal = internal_subtypes(ctx, &rows).await?;
-    let messages: Vec<Value> = rows
+    let messages: Vec<Message> = rows
         .iter()
         .map(|m| {
             let subtype = m["subtype_id"].get(0).and_then(Value::as_i64);
-            json!({
-                "id": m["id"],
-                "date": m["date"],
-                "author": m["author_id"].get(1).cloned().unwrap_or(Value::Null),
-                "author_id": m["author_id"].get(0).cloned().unwrap_or(Value::Null),
-                "type": m["message_type"],
-                "internal": subtype.is_some_and(|s| internal.contains(&s)),
-                "text": validate::truncate(
+            Message {
+                id: m["id"].as_i64().unwrap_or_default(),
+                date: m["date"].as_str().map(str::to_owned),
+                author: m["author_id"]
+                    .get(1)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                author_id: m["author_id"].get(0).and_then(Value::as_i64),
+                kind: m["message_type"].as_str().unwrap_or_default().to_owned(),
+                internal: subtype.is_some_and(|s| internal.contains(&s)),
+                text: validate::truncate(
                     &text::from_html(m["body"].as_str().unwrap_or_default()),
                     SHOWN_BODY_CHARS,
                 ),
-                "partner_ids": m["partner_ids"],
-            })
+                partner_ids: ids(&m["partner_ids"]),
+            }
         })
         .collect();
-    Ok(json!({ "model": model, "id": args.id, "count": messages.len(), "messages": messages }))
+    Ok(output::content(&Messages {
+        model: model.to_owned(),
+        id: args.id,
+        count: messages.len(),
+        messages,
+    }))
+}
+
+/// The ids of an x2many value.
+fn ids(value: &Value) -> Vec<i64> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_i64)
+        .collect()
 }
 
 /// Which of the messages' subtypes are internal (a note, unlike a message, is).
