@@ -25,6 +25,11 @@ pub async fn rate_windows(state: &AppState, now: Millis) -> Result<u64, store::E
         .await
 }
 
+/// Forgets idempotency keys whose 24 hours are over.
+pub async fn idempotency_keys(state: &AppState, now: Millis) -> Result<u64, store::Error> {
+    state.store.delete_idempotency_before(now).await
+}
+
 /// Runs every job once a minute until the app shuts down.
 pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -49,6 +54,9 @@ pub async fn run(state: AppState) {
         }
         if let Err(e) = rate_windows(&state, now).await {
             tracing::warn!(error = %e, "rate window cleanup failed");
+        }
+        if let Err(e) = idempotency_keys(&state, now).await {
+            tracing::warn!(error = %e, "idempotency key cleanup failed");
         }
     }
 }

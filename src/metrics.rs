@@ -21,6 +21,11 @@ struct RefusalLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ToolNameLabels {
+    tool: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct MethodLabels {
     method: &'static str,
 }
@@ -41,6 +46,7 @@ pub struct Metrics {
     tool_seconds: Family<ToolLabels, Histogram, fn() -> Histogram>,
     refusals: Family<RefusalLabels, Counter>,
     fast_answers: Family<MethodLabels, Counter>,
+    idempotent_replays: Family<ToolNameLabels, Counter>,
     connections: Gauge,
     connection_waits: Counter,
     http_timeouts: Family<TimeoutLabels, Counter>,
@@ -75,6 +81,12 @@ impl Default for Metrics {
             "MCP tools/list, ping and tools/call requests answered by the gateway's fast path, not rmcp's service",
             fast_answers.clone(),
         );
+        let idempotent_replays = Family::<ToolNameLabels, Counter>::default();
+        registry.register(
+            "idempotent_replays",
+            "Write calls answered from the idempotency store (a retry with the same key), not run again",
+            idempotent_replays.clone(),
+        );
         let connections = Gauge::default();
         registry.register(
             "http_connections",
@@ -99,6 +111,7 @@ impl Default for Metrics {
             tool_seconds,
             refusals,
             fast_answers,
+            idempotent_replays,
             connections,
             connection_waits,
             http_timeouts,
@@ -119,6 +132,12 @@ impl Metrics {
 
     pub fn refusal(&self, reason: &'static str) {
         self.refusals.get_or_create(&RefusalLabels { reason }).inc();
+    }
+
+    pub fn idempotent_replay(&self, tool: &'static str) {
+        self.idempotent_replays
+            .get_or_create(&ToolNameLabels { tool })
+            .inc();
     }
 
     pub fn fast_answer(&self, method: &'static str) {

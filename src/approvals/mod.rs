@@ -62,6 +62,8 @@ pub async fn request(
     // Pinned to exact companies, so that the call runs in the companies it was filed in even if
     // the user's current company changes before it is approved.
     let pinned = companies::pinned(ctx).await?;
+    // The approval runs once by its own states; the key belongs to the request that filed it.
+    arguments.remove("idempotency_key");
     arguments.remove("company_id");
     arguments.insert("company_ids".into(), json!(pinned));
     let arguments = &arguments;

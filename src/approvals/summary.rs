@@ -17,14 +17,19 @@ pub(super) async fn describe(
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or("?");
-    // `ids` for the record tools, `id` for the chatter tools.
+    // `ids` for the record tools, `id` for the chatter tools, `records[].id` for update_records.
+    let records = arguments.get("records").and_then(Value::as_array);
     let ids: Vec<i64> = match (arguments.get("ids"), arguments.get("id")) {
         (Some(ids), _) => ids
             .as_array()
             .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
             .unwrap_or_default(),
         (None, Some(id)) => id.as_i64().into_iter().collect(),
-        (None, None) => Vec::new(),
+        (None, None) => records
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("id").and_then(Value::as_i64))
+            .collect(),
     };
     let quoted = |key: &str| {
         arguments
@@ -49,10 +54,10 @@ pub(super) async fn describe(
             .unwrap_or_default()
     };
     match spec.name {
-        "delete_record" => format!("Delete {} of {target}{names}", records(ids.len())),
+        "delete_record" => format!("Delete {} of {target}{names}", records_word(ids.len())),
         "update_record" => format!(
             "Update {} of {target}{names}: set {}",
-            records(ids.len()),
+            records_word(ids.len()),
             field_list("values")
         ),
         "create_record" => {
@@ -75,8 +80,54 @@ pub(super) async fn describe(
             if ids.is_empty() {
                 format!("Run {method} on {target}")
             } else {
-                format!("Run {method} on {} of {target}{names}", records(ids.len()))
+                format!(
+                    "Run {method} on {} of {target}{names}",
+                    records_word(ids.len())
+                )
             }
+        }
+        "create_records" => {
+            let records = records.map(Vec::as_slice).unwrap_or_default();
+            let names: Vec<&str> = records
+                .iter()
+                .filter_map(|r| r.get("name").and_then(Value::as_str))
+                .take(NAMES_SHOWN)
+                .collect();
+            let shown = if names.is_empty() {
+                String::new()
+            } else {
+                let more = records.len().saturating_sub(names.len());
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!(": {}{tail}", names.join(", "))
+            };
+            format!("Create {} of {target}{shown}", records_word(records.len()))
+        }
+        "update_records" => {
+            let mut set: Vec<String> = Vec::new();
+            let mut add = |values: Option<&Value>| {
+                for key in values
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|v| v.keys())
+                {
+                    if !set.contains(key) {
+                        set.push(key.clone());
+                    }
+                }
+            };
+            add(arguments.get("values"));
+            for record in records.into_iter().flatten() {
+                add(record.get("values"));
+            }
+            format!(
+                "Update {} of {target}{names}: set {}",
+                records_word(ids.len()),
+                set.join(", ")
+            )
         }
         "post_message" => format!(
             "Post a message to the followers of {target}{names}{}",
@@ -100,7 +151,7 @@ pub(super) async fn describe(
     }
 }
 
-fn records(n: usize) -> String {
+fn records_word(n: usize) -> String {
     if n == 1 {
         "1 record".into()
     } else {

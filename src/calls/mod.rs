@@ -8,6 +8,7 @@ pub(crate) mod companies;
 mod context;
 mod error;
 pub(crate) mod fields;
+pub(crate) mod once;
 mod principal;
 pub(crate) mod text;
 pub(crate) mod tools;

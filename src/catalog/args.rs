@@ -215,3 +215,42 @@ pub struct ListActivities {
     /// At most this many, soonest deadline first (default 20, at most 100).
     pub limit: Option<u32>,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRecords {
+    /// Technical model name.
+    pub model: String,
+    /// The field values of each new record (1 to 100), e.g. [{"name": "Acme"}, {"name": "Beta"}].
+    /// All are created in one Odoo call: all or none.
+    pub records: Vec<Map<String, Value>>,
+    /// Only check, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordValues {
+    /// The record's id.
+    pub id: i64,
+    /// The field values to write on it.
+    pub values: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRecords {
+    /// Technical model name.
+    pub model: String,
+    /// The same values on every one of these records (with `values`): one Odoo call, all or none.
+    pub ids: Option<Vec<i64>>,
+    /// The values to write on `ids`.
+    pub values: Option<Map<String, Value>>,
+    /// Or values per record (1 to 100): records sharing the same values are written together;
+    /// the answer says which were updated and which failed.
+    pub records: Option<Vec<RecordValues>>,
+    /// Only show what would change, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}

@@ -10,6 +10,7 @@ use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
 
 use super::company::{self, CompanyIds};
+use super::idempotency::{self, IdempotencyKey};
 use super::parse::{BadArguments, parse};
 use super::{args, output, schema};
 
@@ -29,12 +30,15 @@ macro_rules! tools {
             $($tool($args)),*
         }
 
-        /// A call's arguments, parsed: the tool's own, and the companies it acts in.
+        /// A call's arguments, parsed: the tool's own, the companies it acts in, and the key
+        /// that makes a write retry-safe.
         #[derive(Debug)]
         pub struct Parsed {
             pub call: Call,
             /// `company_id` / `company_ids`, when given.
             pub companies: Option<CompanyIds>,
+            /// `idempotency_key`, when given (write tools only).
+            pub idempotency_key: Option<IdempotencyKey>,
         }
 
         impl Tool {
@@ -62,10 +66,15 @@ macro_rules! tools {
                 } else {
                     None
                 };
+                let idempotency_key = if self.writes() {
+                    idempotency::take(&mut arguments)?
+                } else {
+                    None
+                };
                 let call = match self {
                     $(Self::$tool => Call::$tool(parse(arguments)?)),*
                 };
-                Ok(Parsed { call, companies })
+                Ok(Parsed { call, companies, idempotency_key })
             }
         }
     };
@@ -83,6 +92,8 @@ tools! {
     UpdateRecord(args::UpdateRecord),
     DeleteRecord(args::DeleteRecord),
     ExecuteMethod(args::ExecuteMethod),
+    CreateRecords(args::CreateRecords) -> output::CreateRecordsAnswer,
+    UpdateRecords(args::UpdateRecords) -> output::UpdateRecordsAnswer,
     PostMessage(args::PostMessage) -> output::Posted,
     PostNote(args::PostMessage) -> output::Posted,
     ReadMessages(args::ReadMessages) -> output::Messages,
@@ -99,9 +110,19 @@ impl Tool {
         self != Tool::GetApprovalStatus
     }
 
+    /// Whether the tool changes Odoo, and so takes an idempotency key.
+    pub fn writes(self) -> bool {
+        !self.spec().read_only
+    }
+
     fn described(self, schema: Arc<JsonObject>) -> Arc<JsonObject> {
-        if self.calls_odoo() {
+        let schema = if self.calls_odoo() {
             company::with_company(schema)
+        } else {
+            schema
+        };
+        if self.writes() {
+            idempotency::with_key(schema)
         } else {
             schema
         }

@@ -100,15 +100,7 @@ pub(super) fn take(arguments: &mut Map<String, Value>) -> Result<Option<CompanyI
 
 /// `schema` with the two company properties added.
 pub(super) fn with_company(schema: Arc<JsonObject>) -> Arc<JsonObject> {
-    let company = schema::of::<CompanyArgs>();
-    let mut schema = Arc::unwrap_or_clone(schema);
-    if let (Some(Value::Object(into)), Some(Value::Object(from))) = (
-        schema.get_mut("properties"),
-        company.get("properties").cloned(),
-    ) {
-        into.extend(from);
-    }
-    Arc::new(schema)
+    schema::with_properties_of::<CompanyArgs>(schema)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use rmcp::model::{JsonObject, ToolAnnotations};
 pub mod args;
 mod call;
 pub mod company;
+pub mod idempotency;
 pub mod output;
 mod parse;
 pub mod schema;
@@ -242,6 +243,37 @@ pub static CATALOG: &[ToolSpec] = &[
         idempotent: true,
         touches: &[],
         tool: Tool::DeleteRecord,
+    },
+    ToolSpec {
+        name: "create_records",
+        title: "Create many records",
+        description: "Creates up to 100 records of one model in one Odoo call — all of them or, if \
+                      Odoo refuses any, none — and returns their ids in order. With dry_run true, \
+                      checks every record's values and lists required fields left unset, changing \
+                      nothing.",
+        category: Category::Write,
+        risk: Risk::Medium,
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        touches: &[],
+        tool: Tool::CreateRecords,
+    },
+    ToolSpec {
+        name: "update_records",
+        title: "Update many records",
+        description: "Writes on many records of one model: the same values on all `ids` (one Odoo \
+                      call: all or none), or values per record in `records` (records sharing the \
+                      same values are written together; the answer lists which were updated and \
+                      which failed, with Odoo's reason). With dry_run true, shows the current values \
+                      that would change.",
+        category: Category::Write,
+        risk: Risk::Medium,
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        touches: &[],
+        tool: Tool::UpdateRecords,
     },
     ToolSpec {
         name: "execute_method",

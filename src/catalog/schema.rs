@@ -20,6 +20,20 @@ pub fn of<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     Arc::new(schema)
 }
 
+/// `schema` with the properties of `T`'s schema added (arguments every tool of a kind takes).
+pub(super) fn with_properties_of<T: JsonSchema + 'static>(
+    schema: Arc<JsonObject>,
+) -> Arc<JsonObject> {
+    let extra = of::<T>();
+    let mut schema = Arc::unwrap_or_clone(schema);
+    if let (Some(Value::Object(into)), Some(Value::Object(from))) =
+        (schema.get_mut("properties"), extra.get("properties"))
+    {
+        into.extend(from.clone());
+    }
+    Arc::new(schema)
+}
+
 /// An optional argument is written `{"type": ["integer", "null"]}` by schemars; an absent
 /// argument and `null` mean the same to every tool, so the schema names the one real type and
 /// leaves the property out of `required` (and a `"default": null` that type could not hold goes).

@@ -14,6 +14,7 @@ use serde_json::Map;
 
 use super::methods;
 use crate::calls::admit::{self, Gate};
+use crate::calls::once::{self, Ran};
 use crate::calls::tools;
 use crate::calls::{Principal, ToolError};
 use crate::calls::{ToolContext, companies};
@@ -27,12 +28,6 @@ const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so
 rights apply. Start with get_current_context; use list_models and describe_model to learn names \
 before searching or writing; pass explicit field lists to keep results small. Write tools accept \
 dry_run to preview a change.";
-
-/// How a call that passed governance ended: it ran, or it is held for a person to decide.
-enum Ran {
-    Done(serde_json::Value),
-    Pending(serde_json::Value),
-}
 
 #[derive(Clone)]
 pub(super) struct GatewayServer {
@@ -98,17 +93,32 @@ async fn run_tool(
     let gate = admit::admit_call(&ctx, spec, &arguments).await?;
     let parsed = tools::parse(spec, arguments.clone())?;
     let ctx = companies::decide(ctx, parsed.companies)?;
-    match (gate, parsed.call) {
+    let run = || dispatch(&ctx, spec, gate, parsed.call, &arguments);
+    match &parsed.idempotency_key {
+        Some(key) => once::once(&ctx, spec, key, &arguments, run).await,
+        None => run().await,
+    }
+}
+
+/// Runs an admitted call, or files it for approval.
+async fn dispatch(
+    ctx: &ToolContext<'_>,
+    spec: &'static catalog::ToolSpec,
+    gate: Gate,
+    call: Call,
+    arguments: &Map<String, serde_json::Value>,
+) -> Result<Ran, ToolError> {
+    match (gate, call) {
         // The approvals' own tool: answered by the approvals, which run the other tools.
         (Gate::Run, Call::GetApprovalStatus(a)) => {
-            approvals::status(state, principal, &a.approval_id)
+            approvals::status(ctx.state, ctx.principal, &a.approval_id)
                 .await
                 .map(Ran::Done)
         }
-        (Gate::Run, call) => tools::run(&ctx, call).await.map(Ran::Done),
+        (Gate::Run, call) => tools::run(ctx, call).await.map(Ran::Done),
         (Gate::HeldForApproval, call) => {
-            tools::precheck(&ctx, &call).await?;
-            approvals::request(state, &ctx, spec, arguments)
+            tools::precheck(ctx, &call).await?;
+            approvals::request(ctx.state, ctx, spec, arguments.clone())
                 .await
                 .map(Ran::Pending)
         }

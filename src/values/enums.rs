@@ -153,6 +153,20 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// How the call first made with an idempotency key stands.
+    IdempotencyState, "an idempotency state" {
+        /// Running now (another request waits for it).
+        Running => "running",
+        /// Ran; its answer is stored.
+        Done => "done",
+        /// Held for approval; the pending answer is stored.
+        Held => "held",
+        /// Ended without a known outcome (Odoo did not answer): it may or may not have run.
+        Unknown => "unknown",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

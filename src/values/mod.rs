@@ -9,7 +9,7 @@ mod lists;
 mod number;
 mod policy;
 
-pub use enums::{ApprovalState, ClientType, Kind, Role, Scope};
+pub use enums::{ApprovalState, ClientType, IdempotencyState, Kind, Role, Scope};
 pub use ip_list::{BadLine, IpList};
 pub use lists::{CompanyList, ModelList, ModelName, ToolList, entries};
 pub use number::Limit;

@@ -355,6 +355,30 @@ pub fn ok_result(response: &Value) -> &Value {
     &result["structuredContent"]
 }
 
+/// The one record id that every answer of racing `create_record` duplicates carries.
+pub async fn one_created_id(
+    racers: impl IntoIterator<Item = impl std::future::Future<Output = Value>>,
+) -> i64 {
+    let answers = futures::future::join_all(racers).await;
+    let ids: Vec<i64> = answers
+        .iter()
+        .map(|a| ok_result(a)["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    ids[0]
+}
+
+/// Runs one SQL statement on either engine, as someone editing the database by hand would.
+pub async fn execute_sql(store: &odoo_mcp_gateway::store::Store, sql: &str) {
+    use odoo_mcp_gateway::store::Store;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match store {
+        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
 /// The error text of a tool call that failed with `isError: true`.
 pub fn error_text(response: &Value) -> String {
     let result = &response["result"];

@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module boots real parts and talks to them over HTTP.
 
 mod approvals;
+mod bulk;
 mod chatter;
 pub mod cli;
 mod console;
@@ -24,5 +25,6 @@ mod pg;
 mod python_sdk;
 mod real;
 mod replicas;
+mod retries;
 mod store;
 mod transport;

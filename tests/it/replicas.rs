@@ -183,6 +183,35 @@ async fn two_replicas_share_rate_limits_revocations_and_the_master_switch() {
         .update_policy(connection.id, "", &policy)
         .await
         .unwrap();
+
+    // Retry-safe writes hold across replicas: duplicates racing on both create one record,
+    // and every caller gets its id.
+    let retry = |i: i64| {
+        let replica = if i % 2 == 0 { &a } else { &b };
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
+            "params": {"name": "create_record", "arguments": {"model": "res.partner",
+            "values": {"name": "Replica Retry"}, "idempotency_key": "replica-k"}}});
+        http.post(format!("{}/mcp", replica.url))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let mut ids = Vec::new();
+    for answer in futures::future::join_all((0..6).map(retry)).await {
+        let answer: serde_json::Value = answer.unwrap().json().await.unwrap();
+        ids.push(
+            answer["result"]["structuredContent"]["id"]
+                .as_i64()
+                .expect("an id"),
+        );
+    }
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    assert!(
+        sim.sim.record("res.partner", ids[0] + 1).is_none(),
+        "one record was created"
+    );
     let call = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
         "name": "create_record", "arguments": {"model": "res.partner", "dry_run": true,
         "values": {"name": "Replica Co", "comment": key, "password": "pw-secret-1"}}}});

@@ -61,6 +61,7 @@ conformance!(
     audit_events_append_filter_and_expire,
     a_large_audit_batch_is_written_whole,
     signin_attempts_lock_at_the_limit_then_start_over,
+    idempotency_keys_are_claimed_once_answered_and_expire,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -809,12 +810,7 @@ mod cases {
     }
 
     async fn execute(store: &Store, sql: &str) {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        match store {
-            Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-            Store::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
-        }
-        .unwrap();
+        crate::helpers::execute_sql(store, sql).await;
     }
 
     pub async fn list_connections_in_creation_order(store: Store) {
@@ -1095,6 +1091,88 @@ mod cases {
             store.take_rate_slot(7, "minute", T0, 25).await.unwrap(),
             Some(1),
             "forgotten"
+        );
+    }
+
+    /// A key is claimed by exactly one of many racing requests, keeps its answer, can be freed,
+    /// and is taken over once its 24 hours are over.
+    pub async fn idempotency_keys_are_claimed_once_answered_and_expire(store: Store) {
+        use odoo_mcp_gateway::values::IdempotencyState;
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let c = store
+            .insert_connection(&api_key("retries", user.id, &[0x51u8; 32]), T0)
+            .await
+            .unwrap();
+        let (h1, h2) = ([1u8; 32], [2u8; 32]);
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .claim_idempotency(c, "order-42", &h1, T0, T0 + DAY_MS)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut claimed = 0;
+        for task in tasks {
+            claimed += usize::from(task.await.unwrap());
+        }
+        assert_eq!(claimed, 1, "exactly one request runs the call");
+        let row = store.get_idempotency(c, "order-42").await.unwrap().unwrap();
+        assert_eq!(
+            (row.state, row.arguments_hash.as_slice()),
+            (IdempotencyState::Running, h1.as_slice())
+        );
+        store
+            .finish_idempotency(c, "order-42", IdempotencyState::Done, Some(r#"{"id":7}"#))
+            .await
+            .unwrap();
+        let row = store.get_idempotency(c, "order-42").await.unwrap().unwrap();
+        assert_eq!(
+            (row.state, row.result.as_deref()),
+            (IdempotencyState::Done, Some(r#"{"id":7}"#))
+        );
+        // A finished key is not released, and stays claimed until its time is up.
+        store.release_idempotency(c, "order-42").await.unwrap();
+        assert!(
+            !store
+                .claim_idempotency(c, "order-42", &h2, T0 + DAY_MS - 1, T0 + 2 * DAY_MS)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .claim_idempotency(c, "order-42", &h2, T0 + DAY_MS, T0 + 2 * DAY_MS)
+                .await
+                .unwrap()
+        );
+        let row = store.get_idempotency(c, "order-42").await.unwrap().unwrap();
+        assert_eq!(
+            (row.state, row.result, row.arguments_hash.as_slice()),
+            (IdempotencyState::Running, None, h2.as_slice())
+        );
+        // A running call that changed nothing frees its key.
+        store.release_idempotency(c, "order-42").await.unwrap();
+        assert_eq!(store.get_idempotency(c, "order-42").await.unwrap(), None);
+        // Keys are per connection; expired ones are forgotten.
+        assert!(
+            store
+                .claim_idempotency(c, "other", &h1, T0, T0 + DAY_MS)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .delete_idempotency_before(T0 + DAY_MS - 1)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store.delete_idempotency_before(T0 + DAY_MS).await.unwrap(),
+            1
         );
     }
 

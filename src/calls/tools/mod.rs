@@ -3,6 +3,7 @@
 //! any of this runs ([`super::admit`]); `get_approval_status` belongs to the approvals.
 
 mod activities;
+mod bulk;
 mod chatter;
 mod context;
 mod execute;
@@ -39,6 +40,8 @@ pub(crate) async fn run(ctx: &ToolContext<'_>, call: Call) -> Result<Value, Tool
         Call::UpdateRecord(a) => write::update(ctx, a).await,
         Call::DeleteRecord(a) => write::delete(ctx, a).await,
         Call::ExecuteMethod(a) => execute::run(ctx, a).await,
+        Call::CreateRecords(a) => bulk::create(ctx, a).await,
+        Call::UpdateRecords(a) => bulk::update(ctx, a).await,
         Call::PostMessage(a) => chatter::post(ctx, Audience::Followers, a).await,
         Call::PostNote(a) => chatter::post(ctx, Audience::Internal, a).await,
         Call::ReadMessages(a) => chatter::read(ctx, a).await,
@@ -62,6 +65,8 @@ pub(crate) async fn precheck(ctx: &ToolContext<'_>, call: &Call) -> Result<(), T
         Call::UpdateRecord(a) => write::check_update(ctx, a).await,
         Call::DeleteRecord(a) => write::check_delete(a),
         Call::ExecuteMethod(a) => execute::check(a),
+        Call::CreateRecords(a) => bulk::check_create(ctx, a).await.map(drop),
+        Call::UpdateRecords(a) => bulk::check_update(ctx, a).await,
         Call::PostMessage(a) => chatter::precheck_post(ctx, Audience::Followers, a).await,
         Call::PostNote(a) => chatter::precheck_post(ctx, Audience::Internal, a).await,
         Call::ScheduleActivity(a) => activities::precheck_schedule(ctx, a).await,

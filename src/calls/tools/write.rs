@@ -26,19 +26,7 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<
     let model = args.model.as_str();
     if args.dry_run {
         let unset = values::required_unset(&fields, &args.values);
-        let defaults = if unset.is_empty() {
-            Map::new()
-        } else {
-            let defaults = ctx
-                .call(
-                    model,
-                    "default_get",
-                    None,
-                    kwargs([("fields", Some(json!(unset)))]),
-                )
-                .await?;
-            defaults.as_object().cloned().unwrap_or_default()
-        };
+        let defaults = defaults(ctx, model, &unset).await?;
         let access = access_check(ctx, model, "create").await?;
         return Ok(json!({
             "dry_run": true,
@@ -63,6 +51,26 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<
         other => other.clone(),
     };
     Ok(json!({ "model": model, "id": id, "created": true }))
+}
+
+/// Odoo's defaults for `fields` (none asked when there are none).
+pub(super) async fn defaults(
+    ctx: &ToolContext<'_>,
+    model: &str,
+    fields: &[String],
+) -> Result<Map<String, Value>, ToolError> {
+    if fields.is_empty() {
+        return Ok(Map::new());
+    }
+    let defaults = ctx
+        .call(
+            model,
+            "default_get",
+            None,
+            kwargs([("fields", Some(json!(fields)))]),
+        )
+        .await?;
+    Ok(defaults.as_object().cloned().unwrap_or_default())
 }
 
 /// Everything `update_record` checks before it changes anything.
@@ -154,6 +162,17 @@ async fn checked_values(
     model: &str,
     values: &Map<String, Value>,
 ) -> Result<Fields, ToolError> {
+    check_values_shape(tool, values)?;
+    let fields = crate::calls::fields::of(ctx, model).await?;
+    checked(tool, values::check(model, &fields, values))?;
+    Ok(fields)
+}
+
+/// Values name at least one field, each by a valid name.
+pub(super) fn check_values_shape(
+    tool: &'static str,
+    values: &Map<String, Value>,
+) -> Result<(), ToolError> {
     if values.is_empty() {
         return Err(ToolError::invalid(
             tool,
@@ -163,14 +182,12 @@ async fn checked_values(
     for name in values.keys() {
         checked(tool, validate::field_path(name))?;
     }
-    let fields = crate::calls::fields::of(ctx, model).await?;
-    checked(tool, values::check(model, &fields, values))?;
-    Ok(fields)
+    Ok(())
 }
 
 /// "allowed" or "denied": the model-level access right (record rules apply per record).
 /// Odoo 19 replaced `check_access_rights` with `has_access`, called on an empty recordset.
-async fn access_check(
+pub(super) async fn access_check(
     ctx: &ToolContext<'_>,
     model: &str,
     operation: &str,
@@ -204,7 +221,7 @@ async fn access_check(
     }
 }
 
-fn missing_ids(asked: &[i64], found: &Value) -> Vec<i64> {
+pub(super) fn missing_ids(asked: &[i64], found: &Value) -> Vec<i64> {
     let present: Vec<i64> = found
         .as_array()
         .map(|rows| {

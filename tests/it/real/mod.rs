@@ -8,11 +8,13 @@
 //! tag), so they run in parallel against one database and never need a `reset`.
 
 mod approvals;
+mod bulk;
 mod chatter;
 mod cli;
 mod companies;
 mod console;
 mod governance;
+mod retries;
 mod tools;
 
 use std::collections::HashMap;
