@@ -2,7 +2,7 @@
 //! rmcp's per-request service. In stateless mode rmcp builds a server, a one-shot transport and
 //! a task for every request, and the tool list (twelve schemas, ~15 KB) is rebuilt and
 //! re-escaped each time: together several times the cost of everything else a `tools/list`
-//! does. A `tools/call` runs the very function rmcp's handler runs ([`server::answer_call`]).
+//! does. A `tools/call` runs the very function rmcp's handler runs ([`call::answer_call`]).
 //!
 //! rmcp stays the protocol. Only a request that rmcp would certainly accept, and answer with
 //! these very bytes, takes this path ([`FastPath::answer`] says which); anything else — an
@@ -21,7 +21,7 @@ use rmcp::model::{
 };
 use serde_json::{Map, Value};
 
-use super::server;
+use super::call;
 use crate::calls::Principal;
 use crate::catalog::CATALOG;
 use crate::connections::Connection;
@@ -105,7 +105,7 @@ impl FastPath {
             Hot::Ping => message(&id, |out| out.extend_from_slice(b"{}")),
             Hot::ListTools => message(&id, |out| self.tool_list(&principal.connection, out)),
             Hot::CallTool(request) => {
-                let answered = server::answer_call(state, principal, Some(note), request).await;
+                let answered = call::answer_call(state, principal, Some(note), request).await;
                 // rmcp's own message types and serialisation, as its handler would send them.
                 let message = match answered {
                     Ok(result) => ServerJsonRpcMessage::response(

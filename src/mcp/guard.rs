@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::envelope;
 use super::fast::FastPath;
 use super::pipeline::{self, Refusal};
+use super::resources;
 use crate::audit::{outcome, redact};
 use crate::calls::Principal;
 use crate::connections::Connection;
@@ -220,7 +221,11 @@ fn envelope(body: Value) -> Envelope {
             params
                 .and_then(|p| p.get("arguments"))
                 .and_then(|a| a.get("model")),
-        ),
+        )
+        .or_else(|| {
+            let uri = params.and_then(|p| p.get("uri")).and_then(Value::as_str)?;
+            resources::model_of(uri).map(str::to_owned)
+        }),
         body: Some(body),
     }
 }

@@ -1,11 +1,13 @@
 //! The `/mcp` endpoint: rmcp's Streamable HTTP service (stateless, JSON responses) behind our
 //! CORS, Accept normalisation and governance guard.
 
+mod call;
 mod envelope;
 mod fast;
 mod guard;
 mod methods;
 pub(crate) mod pipeline;
+mod resources;
 mod server;
 
 use std::sync::Arc;

@@ -1,28 +1,21 @@
-//! The MCP server behind `/mcp`: lists the tools a connection may use and runs a call through
-//! the in-call part of the governance pipeline (tool known → policy → run as the Odoo user).
-//! The HTTP part (master switch, authentication) ran before, in `mcp::guard`.
-
-use std::time::Instant;
+//! The MCP server behind `/mcp`: lists the tools a connection may use, runs a call (`call`),
+//! and serves the models and records as resources (`resources`). The HTTP part (master switch,
+//! authentication) ran before, in `mcp::guard`.
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult,
-    Implementation, InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, Implementation,
+    InitializeResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
-use serde_json::Map;
 
-use super::methods;
-use crate::calls::admit::{self, Gate};
-use crate::calls::once::{self, Ran};
-use crate::calls::tools;
-use crate::calls::{Principal, ToolError};
-use crate::calls::{ToolContext, companies};
-use crate::catalog::Call;
+use super::{call, methods, resources};
+use crate::calls::Principal;
 use crate::catalog::{self, CATALOG};
 use crate::state::AppState;
 use crate::web::audited::Note;
-use crate::{approvals, audit, policy};
+use crate::{audit, policy};
 
 const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so Odoo's own access \
 rights apply. Start with get_current_context; use list_models and describe_model to learn names \
@@ -37,91 +30,6 @@ pub(super) struct GatewayServer {
 impl GatewayServer {
     pub(super) fn new(state: AppState) -> Self {
         Self { state }
-    }
-}
-
-/// `tools/call`, whichever way it came (rmcp's service or the guard's fast path): runs the
-/// in-call governance and the tool, notes how the call ended for the audit entry, counts and
-/// logs it, and maps a tool error to its MCP result.
-pub(super) async fn answer_call(
-    state: &AppState,
-    principal: &Principal,
-    note: Option<&Note>,
-    request: CallToolRequestParams,
-) -> Result<CallToolResult, ErrorData> {
-    let started = Instant::now();
-    let outcome = run_tool(
-        state,
-        principal,
-        &request.name,
-        request.arguments.unwrap_or_default(),
-    )
-    .await;
-    let elapsed = started.elapsed();
-    let label = match &outcome {
-        Ok(Ran::Done(_)) => audit::outcome::SUCCESS,
-        Ok(Ran::Pending(_)) => audit::outcome::PENDING_APPROVAL,
-        Err(e) => e.outcome(),
-    };
-    if let Some(note) = note {
-        note.ended(label, outcome.as_ref().err().map(ToString::to_string));
-    }
-    let known = catalog::find(&request.name).map_or("unknown", |t| t.name);
-    state.metrics.tool_call(known, label, elapsed);
-    tracing::info!(
-        tool = %crate::catalog::validate::shorten(&request.name),
-        connection = principal.connection.id,
-        outcome = label,
-        ms = elapsed.as_secs_f64() * 1e3,
-        "tools/call"
-    );
-    match outcome {
-        Ok(Ran::Done(value) | Ran::Pending(value)) => Ok(CallToolResult::structured(value)),
-        Err(error) => error.into_response(),
-    }
-}
-
-async fn run_tool(
-    state: &AppState,
-    principal: &Principal,
-    name: &str,
-    arguments: Map<String, serde_json::Value>,
-) -> Result<Ran, ToolError> {
-    let spec = catalog::find(name)
-        .ok_or_else(|| ToolError::UnknownTool(crate::catalog::validate::shorten(name)))?;
-    let ctx = ToolContext::new(state, principal);
-    let gate = admit::admit_call(&ctx, spec, &arguments).await?;
-    let parsed = tools::parse(spec, arguments.clone())?;
-    let ctx = companies::decide(ctx, parsed.companies)?;
-    let run = || dispatch(&ctx, spec, gate, parsed.call, &arguments);
-    match &parsed.idempotency_key {
-        Some(key) => once::once(&ctx, spec, key, &arguments, run).await,
-        None => run().await,
-    }
-}
-
-/// Runs an admitted call, or files it for approval.
-async fn dispatch(
-    ctx: &ToolContext<'_>,
-    spec: &'static catalog::ToolSpec,
-    gate: Gate,
-    call: Call,
-    arguments: &Map<String, serde_json::Value>,
-) -> Result<Ran, ToolError> {
-    match (gate, call) {
-        // The approvals' own tool: answered by the approvals, which run the other tools.
-        (Gate::Run, Call::GetApprovalStatus(a)) => {
-            approvals::status(ctx.state, ctx.principal, &a.approval_id)
-                .await
-                .map(Ran::Done)
-        }
-        (Gate::Run, call) => tools::run(ctx, call).await.map(Ran::Done),
-        (Gate::HeldForApproval, call) => {
-            tools::precheck(ctx, &call).await?;
-            approvals::request(ctx.state, ctx, spec, arguments.clone())
-                .await
-                .map(Ran::Pending)
-        }
     }
 }
 
@@ -140,7 +48,10 @@ fn principal(ctx: &RequestContext<RoleServer>) -> Result<&Principal, ErrorData> 
 
 impl ServerHandler for GatewayServer {
     fn get_info(&self) -> InitializeResult {
-        let capabilities = ServerCapabilities::builder().enable_tools().build();
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .build();
         InitializeResult::new(capabilities)
             .with_server_info(
                 Implementation::new("odoo-mcp-gateway", env!("CARGO_PKG_VERSION"))
@@ -170,9 +81,41 @@ impl ServerHandler for GatewayServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let principal = principal(&ctx)?;
         let note = parts(&ctx).and_then(|p| p.extensions.get::<Note>());
-        answer_call(&self.state, principal, note, request)
+        call::answer_call(&self.state, principal, note, request)
             .await
             .map(CallToolResponse::Complete)
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let principal = principal(&ctx)?;
+        let note = parts(&ctx).and_then(|p| p.extensions.get::<Note>());
+        let cursor = request.and_then(|r| r.cursor);
+        resources::list(&self.state, principal, note, cursor.as_deref()).await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        principal(&ctx)?;
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let principal = principal(&ctx)?;
+        let note = parts(&ctx).and_then(|p| p.extensions.get::<Note>());
+        resources::read(&self.state, principal, note, &request.uri)
+            .await
+            .map(ReadResourceResponse::from)
     }
 
     /// rmcp routes unknown methods and known ones with unparsable params here. A client's bad

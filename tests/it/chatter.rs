@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, error_text, ok_result};
 
-/// Azure Interior, a company contact of the demo database.
-const AZURE: i64 = 9;
+/// Acme Corporation, a company contact of the demo database.
+const ACME: i64 = 9;
 
 #[tokio::test]
 async fn messages_notes_and_activities_work_on_the_simulator() {
@@ -19,25 +19,19 @@ async fn messages_notes_and_activities_work_on_the_simulator() {
     ok_result(
         &call(
             "post_note",
-            json!({"model": "res.partner", "id": AZURE, "body": "Internal <b>remark</b>"}),
+            json!({"model": "res.partner", "id": ACME, "body": "Internal <b>remark</b>"}),
         )
         .await,
     );
     ok_result(
         &call(
             "post_message",
-            json!({"model": "res.partner", "id": AZURE, "body": "Hello", "partner_ids": [AZURE]}),
+            json!({"model": "res.partner", "id": ACME, "body": "Hello", "partner_ids": [ACME]}),
         )
         .await,
     );
-    let read = ok_result(
-        &call(
-            "read_messages",
-            json!({"model": "res.partner", "id": AZURE}),
-        )
-        .await,
-    )
-    .clone();
+    let read = ok_result(&call("read_messages", json!({"model": "res.partner", "id": ACME})).await)
+        .clone();
     let messages = read["messages"].as_array().unwrap();
     assert_eq!(messages[0]["text"], "Hello", "{read}");
     assert_eq!(messages[0]["internal"], false, "{read}");
@@ -47,7 +41,7 @@ async fn messages_notes_and_activities_work_on_the_simulator() {
     let scheduled = ok_result(
         &call(
             "schedule_activity",
-            json!({"model": "res.partner", "id": AZURE, "activity_type": "Call",
+            json!({"model": "res.partner", "id": ACME, "activity_type": "Call",
                    "summary": "Call back", "deadline": "2030-01-15"}),
         )
         .await,
@@ -58,7 +52,7 @@ async fn messages_notes_and_activities_work_on_the_simulator() {
     let listed = ok_result(
         &call(
             "list_activities",
-            json!({"model": "res.partner", "id": AZURE}),
+            json!({"model": "res.partner", "id": ACME}),
         )
         .await,
     )
@@ -95,15 +89,12 @@ async fn without_the_mail_module_each_chatter_tool_says_so() {
     for (tool, arguments) in [
         (
             "post_note",
-            json!({"model": "res.partner", "id": AZURE, "body": "x"}),
+            json!({"model": "res.partner", "id": ACME, "body": "x"}),
         ),
-        (
-            "read_messages",
-            json!({"model": "res.partner", "id": AZURE}),
-        ),
+        ("read_messages", json!({"model": "res.partner", "id": ACME})),
         (
             "schedule_activity",
-            json!({"model": "res.partner", "id": AZURE}),
+            json!({"model": "res.partner", "id": ACME}),
         ),
         ("list_activities", json!({})),
         ("complete_activity", json!({"activity_id": 1})),

@@ -315,6 +315,19 @@ impl TestApp {
         request
     }
 
+    /// One JSON-RPC request to /mcp with `key`: the response body (status 200 asserted).
+    pub async fn rpc(&self, key: &str, method: &str, params: Value) -> Value {
+        let body =
+            serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": method, "params": params});
+        let response = self
+            .post(Some(key), &body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{method}");
+        response.json().await.unwrap()
+    }
+
     /// The names `tools/list` shows `key`, in order.
     pub async fn tool_names(&self, key: &str) -> Vec<String> {
         let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;

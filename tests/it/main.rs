@@ -25,6 +25,7 @@ mod pg;
 mod python_sdk;
 mod real;
 mod replicas;
+mod resources;
 mod retries;
 mod store;
 mod transport;

@@ -90,40 +90,49 @@ async fn companies(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
 
 /// The models this user may read, from `ir.model.get_available_models` (what Odoo's own
 /// domain editor uses; reading `ir.model` itself needs Access Rights administration), narrowed
-/// to the connection's Allowed Models and to `query`, sorted by technical name.
+/// to the connection's Allowed Models, sorted by technical name: (model, label).
+pub(crate) async fn available_models(
+    ctx: &ToolContext<'_>,
+) -> Result<Vec<(String, String)>, ToolError> {
+    let allowed = &ctx.principal.connection.policy.allowed_models;
+    let available = ctx
+        .call("ir.model", "get_available_models", None, Map::new())
+        .await?;
+    let mut models: Vec<(String, String)> = available
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| Some((m.get("model")?.as_str()?, m.get("display_name")?.as_str()?)))
+        .filter(|(model, _)| allowed.allows(model))
+        .map(|(model, name)| (model.to_owned(), name.to_owned()))
+        .collect();
+    models.sort_unstable();
+    models.dedup_by(|a, b| a.0 == b.0);
+    Ok(models)
+}
+
+/// `list_models`: the available models, matched against `query`.
 pub(super) async fn list_models(
     ctx: &ToolContext<'_>,
     args: ListModels,
 ) -> Result<Value, ToolError> {
     const TOOL: &str = "list_models";
     let limit = checked(TOOL, validate::limit(args.limit, 50, 200))?;
-    let allowed = &ctx.principal.connection.policy.allowed_models;
     let query = args
         .query
         .as_deref()
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(str::to_lowercase);
-    let available = ctx
-        .call("ir.model", "get_available_models", None, Map::new())
-        .await?;
-    let mut models: Vec<(&str, &str)> = available
-        .as_array()
+    let models: Vec<Value> = available_models(ctx)
+        .await?
         .into_iter()
-        .flatten()
-        .filter_map(|m| Some((m.get("model")?.as_str()?, m.get("display_name")?.as_str()?)))
-        .filter(|(model, _)| allowed.allows(model))
         .filter(|(model, name)| {
             query
                 .as_deref()
                 .is_none_or(|q| model.to_lowercase().contains(q) || name.to_lowercase().contains(q))
         })
-        .collect();
-    models.sort_unstable();
-    models.dedup_by_key(|(model, _)| *model);
-    models.truncate(limit as usize);
-    let models: Vec<Value> = models
-        .into_iter()
+        .take(limit as usize)
         .map(|(model, name)| json!({ "model": model, "name": name }))
         .collect();
     Ok(json!({ "count": models.len(), "models": models }))

@@ -14,6 +14,7 @@ mod write;
 use serde_json::{Map, Value};
 
 use chatter::Audience;
+pub(crate) use context::available_models;
 
 use super::context::ToolContext;
 use super::error::ToolError;

@@ -14,6 +14,7 @@ mod cli;
 mod companies;
 mod console;
 mod governance;
+mod resources;
 mod retries;
 mod tools;
 

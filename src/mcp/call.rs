@@ -1,0 +1,104 @@
+//! `tools/call`, whichever way it came (rmcp's service or the guard's fast path), and the
+//! resources read through the same tools: the in-call part of the governance pipeline (tool
+//! known → policy → companies → run once → as the Odoo user), the audit note, the metrics.
+
+use std::time::Instant;
+
+use rmcp::ErrorData;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use serde_json::Map;
+
+use crate::calls::admit::{self, Gate};
+use crate::calls::once::{self, Ran};
+use crate::calls::tools;
+use crate::calls::{Principal, ToolError};
+use crate::calls::{ToolContext, companies};
+use crate::catalog::{self, Call};
+use crate::state::AppState;
+use crate::web::audited::Note;
+use crate::{approvals, audit};
+
+/// `tools/call`, whichever way it came (rmcp's service or the guard's fast path): runs the
+/// in-call governance and the tool, notes how the call ended for the audit entry, counts and
+/// logs it, and maps a tool error to its MCP result.
+pub(super) async fn answer_call(
+    state: &AppState,
+    principal: &Principal,
+    note: Option<&Note>,
+    request: CallToolRequestParams,
+) -> Result<CallToolResult, ErrorData> {
+    let started = Instant::now();
+    let outcome = run_tool(
+        state,
+        principal,
+        &request.name,
+        request.arguments.unwrap_or_default(),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let label = match &outcome {
+        Ok(Ran::Done(_)) => audit::outcome::SUCCESS,
+        Ok(Ran::Pending(_)) => audit::outcome::PENDING_APPROVAL,
+        Err(e) => e.outcome(),
+    };
+    if let Some(note) = note {
+        note.ended(label, outcome.as_ref().err().map(ToString::to_string));
+    }
+    let known = catalog::find(&request.name).map_or("unknown", |t| t.name);
+    state.metrics.tool_call(known, label, elapsed);
+    tracing::info!(
+        tool = %crate::catalog::validate::shorten(&request.name),
+        connection = principal.connection.id,
+        outcome = label,
+        ms = elapsed.as_secs_f64() * 1e3,
+        "tools/call"
+    );
+    match outcome {
+        Ok(Ran::Done(value) | Ran::Pending(value)) => Ok(CallToolResult::structured(value)),
+        Err(error) => error.into_response(),
+    }
+}
+
+pub(super) async fn run_tool(
+    state: &AppState,
+    principal: &Principal,
+    name: &str,
+    arguments: Map<String, serde_json::Value>,
+) -> Result<Ran, ToolError> {
+    let spec = catalog::find(name)
+        .ok_or_else(|| ToolError::UnknownTool(crate::catalog::validate::shorten(name)))?;
+    let ctx = ToolContext::new(state, principal);
+    let gate = admit::admit_call(&ctx, spec, &arguments).await?;
+    let parsed = tools::parse(spec, arguments.clone())?;
+    let ctx = companies::decide(ctx, parsed.companies)?;
+    let run = || dispatch(&ctx, spec, gate, parsed.call, &arguments);
+    match &parsed.idempotency_key {
+        Some(key) => once::once(&ctx, spec, key, &arguments, run).await,
+        None => run().await,
+    }
+}
+
+/// Runs an admitted call, or files it for approval.
+async fn dispatch(
+    ctx: &ToolContext<'_>,
+    spec: &'static catalog::ToolSpec,
+    gate: Gate,
+    call: Call,
+    arguments: &Map<String, serde_json::Value>,
+) -> Result<Ran, ToolError> {
+    match (gate, call) {
+        // The approvals' own tool: answered by the approvals, which run the other tools.
+        (Gate::Run, Call::GetApprovalStatus(a)) => {
+            approvals::status(ctx.state, ctx.principal, &a.approval_id)
+                .await
+                .map(Ran::Done)
+        }
+        (Gate::Run, call) => tools::run(ctx, call).await.map(Ran::Done),
+        (Gate::HeldForApproval, call) => {
+            tools::precheck(ctx, &call).await?;
+            approvals::request(ctx.state, ctx, spec, arguments.clone())
+                .await
+                .map(Ran::Pending)
+        }
+    }
+}
