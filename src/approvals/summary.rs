@@ -129,6 +129,19 @@ pub(super) async fn describe(
                 set.join(", ")
             )
         }
+        "run_action" => {
+            let action = arguments
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            let wizard = arguments
+                .get("wizard")
+                .and_then(|w| w.get("button"))
+                .and_then(Value::as_str)
+                .map(|b| format!(", then {b} in the wizard it opens"))
+                .unwrap_or_default();
+            format!("Press {action} on {target}{names}{wizard}")
+        }
         "post_message" => format!(
             "Post a message to the followers of {target}{names}{}",
             quoted("body")

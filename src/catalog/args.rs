@@ -254,3 +254,35 @@ pub struct UpdateRecords {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListActions {
+    /// Technical model name, e.g. "sale.order".
+    pub model: String,
+    /// The record's id.
+    pub id: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunAction {
+    /// Technical model name, e.g. "sale.order".
+    pub model: String,
+    /// The record's id.
+    pub id: i64,
+    /// The button to press: its name from list_actions, e.g. "action_confirm".
+    pub action: String,
+    /// When the button opens a wizard (a first call answered with one): the values to fill in
+    /// and the wizard button to press.
+    pub wizard: Option<WizardFill>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WizardFill {
+    /// The wizard's button to press, from the first call's `wizard.buttons`.
+    pub button: String,
+    /// Field values of the wizard (its defaults apply to the others).
+    pub values: Option<Map<String, Value>>,
+}

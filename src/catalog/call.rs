@@ -94,6 +94,8 @@ tools! {
     ExecuteMethod(args::ExecuteMethod),
     CreateRecords(args::CreateRecords) -> output::CreateRecordsAnswer,
     UpdateRecords(args::UpdateRecords) -> output::UpdateRecordsAnswer,
+    ListActions(args::ListActions) -> output::Actions,
+    RunAction(args::RunAction) -> output::ActionRun,
     PostMessage(args::PostMessage) -> output::Posted,
     PostNote(args::PostMessage) -> output::Posted,
     ReadMessages(args::ReadMessages) -> output::Messages,

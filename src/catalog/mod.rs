@@ -276,6 +276,37 @@ pub static CATALOG: &[ToolSpec] = &[
         tool: Tool::UpdateRecords,
     },
     ToolSpec {
+        name: "list_actions",
+        title: "List a record's buttons",
+        description: "Returns the buttons the record's form offers this user now — e.g. Confirm, \
+                      Send by Email, Cancel on a quotation — with the labels Odoo shows, read from \
+                      the form view and its conditions evaluated on the record. Press one with \
+                      run_action.",
+        category: Category::Read,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        touches: &[],
+        tool: Tool::ListActions,
+    },
+    ToolSpec {
+        name: "run_action",
+        title: "Press a record's button",
+        description: "Presses one of the buttons list_actions shows (and only those), as the user \
+                      would on the form: e.g. action_confirm on a quotation. A button that opens a \
+                      wizard answers with the wizard's fields, defaults and buttons and does \
+                      nothing yet; call again with wizard: {button, values} to fill it and press \
+                      one of its buttons.",
+        category: Category::Advanced,
+        risk: Risk::High,
+        read_only: false,
+        destructive: true,
+        idempotent: false,
+        touches: &[],
+        tool: Tool::RunAction,
+    },
+    ToolSpec {
         name: "execute_method",
         title: "Run a model method",
         description: "Calls a public business method of a model, such as sale.order action_confirm, on the \

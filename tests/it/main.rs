@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module boots real parts and talks to them over HTTP.
 
+mod actions;
 mod approvals;
 mod bulk;
 mod chatter;

@@ -23,6 +23,7 @@ mod seed;
 mod signatures;
 mod store;
 mod values;
+mod views;
 mod wall_clock;
 mod wizard;
 mod xmlrpc;

@@ -343,6 +343,7 @@ pub(crate) fn run(
             db.unlink(&env, model, &record_ids(&call)?)?;
             json!(true)
         }
+        "get_views" => db.get_views(model),
         // Odoo checks no model access here: any user may describe a model.
         "fields_get" => db.fields_get(
             model,

@@ -49,6 +49,7 @@ pub(crate) fn spec(method: &str, model: &str, version: OdooVersion) -> Option<Sp
         "write" => s(false, &["vals"], 1, "BaseModel.write", true),
         "unlink" => s(false, &[], 0, "BaseModel.unlink", true),
         "exists" => s(false, &[], 0, "BaseModel.exists", false),
+        "get_views" => s(true, &["views", "options"], 0, "Base.get_views", false),
         "fields_get" => s(
             true,
             &["allfields", "attributes"],

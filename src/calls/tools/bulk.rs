@@ -80,7 +80,7 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecords) -> Result
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let defaults = defaults(ctx, model, &unset).await?;
+        let defaults = defaults(ctx, model, &unset, None).await?;
         let records = args
             .records
             .iter()

@@ -2,11 +2,14 @@
 //! connection's user. Policy (scope, allowed tools and models, approvals) is applied before
 //! any of this runs ([`super::admit`]); `get_approval_status` belongs to the approvals.
 
+mod actions;
 mod activities;
 mod bulk;
 mod chatter;
+mod condition;
 mod context;
 mod execute;
+mod form;
 mod read;
 mod values;
 mod write;
@@ -42,6 +45,8 @@ pub(crate) async fn run(ctx: &ToolContext<'_>, call: Call) -> Result<Value, Tool
         Call::DeleteRecord(a) => write::delete(ctx, a).await,
         Call::ExecuteMethod(a) => execute::run(ctx, a).await,
         Call::CreateRecords(a) => bulk::create(ctx, a).await,
+        Call::ListActions(a) => actions::list(ctx, a).await,
+        Call::RunAction(a) => actions::run(ctx, a).await,
         Call::UpdateRecords(a) => bulk::update(ctx, a).await,
         Call::PostMessage(a) => chatter::post(ctx, Audience::Followers, a).await,
         Call::PostNote(a) => chatter::post(ctx, Audience::Internal, a).await,
@@ -67,6 +72,7 @@ pub(crate) async fn precheck(ctx: &ToolContext<'_>, call: &Call) -> Result<(), T
         Call::DeleteRecord(a) => write::check_delete(a),
         Call::ExecuteMethod(a) => execute::check(a),
         Call::CreateRecords(a) => bulk::check_create(ctx, a).await.map(drop),
+        Call::RunAction(a) => actions::pressable(ctx, a).await.map(drop),
         Call::UpdateRecords(a) => bulk::check_update(ctx, a).await,
         Call::PostMessage(a) => chatter::precheck_post(ctx, Audience::Followers, a).await,
         Call::PostNote(a) => chatter::precheck_post(ctx, Audience::Internal, a).await,

@@ -26,7 +26,7 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<
     let model = args.model.as_str();
     if args.dry_run {
         let unset = values::required_unset(&fields, &args.values);
-        let defaults = defaults(ctx, model, &unset).await?;
+        let defaults = defaults(ctx, model, &unset, None).await?;
         let access = access_check(ctx, model, "create").await?;
         return Ok(json!({
             "dry_run": true,
@@ -53,21 +53,31 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<
     Ok(json!({ "model": model, "id": id, "created": true }))
 }
 
-/// Odoo's defaults for `fields` (none asked when there are none).
+/// Odoo's defaults for `fields` (none asked when there are none), in `context`.
 pub(super) async fn defaults(
     ctx: &ToolContext<'_>,
     model: &str,
     fields: &[String],
+    context: Option<Map<String, Value>>,
 ) -> Result<Map<String, Value>, ToolError> {
     if fields.is_empty() {
         return Ok(Map::new());
     }
+    // The argument is `fields_list` up to Odoo 18 and `fields` from 19 on.
+    let argument = if ctx.odoo_19_api().await {
+        "fields"
+    } else {
+        "fields_list"
+    };
     let defaults = ctx
         .call(
             model,
             "default_get",
             None,
-            kwargs([("fields", Some(json!(fields)))]),
+            kwargs([
+                (argument, Some(json!(fields))),
+                ("context", context.map(Value::Object)),
+            ]),
         )
         .await?;
     Ok(defaults.as_object().cloned().unwrap_or_default())

@@ -7,6 +7,7 @@
 //! fails. Tests isolate themselves: they write only records they created (named with a unique
 //! tag), so they run in parallel against one database and never need a `reset`.
 
+mod actions;
 mod approvals;
 mod bulk;
 mod chatter;
