@@ -8,8 +8,8 @@ use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::{CreateRecord, DeleteRecord, UpdateRecord};
 use crate::catalog::validate;
+use crate::odoo::ErrorKind;
 use crate::odoo::fields::Fields;
-use crate::odoo::{self, ErrorKind};
 
 /// Everything `create_record` checks before it changes anything; the model's fields.
 pub(super) async fn check_create(
@@ -63,33 +63,19 @@ pub(super) async fn defaults(
     if fields.is_empty() {
         return Ok(Map::new());
     }
-    // The argument is named by the model's own `default_get`: `fields_list` in Odoo's base up
-    // to 18 and `fields` from 19 on, but overrides (res.partner's, the mail composer's …) use
-    // either; the other name is tried when Odoo refuses the first.
-    let names = if ctx.odoo_19_api().await {
-        ["fields", "fields_list"]
-    } else {
-        ["fields_list", "fields"]
-    };
-    let ask = |argument: &'static str| {
-        ctx.call(
+    // Named as 19 names it; the client sends it by position over JSON-RPC, where overrides
+    // name it `fields` or `fields_list`.
+    let defaults = ctx
+        .call(
             model,
             "default_get",
             None,
             kwargs([
-                (argument, Some(json!(fields))),
-                ("context", context.clone().map(Value::Object)),
+                ("fields", Some(json!(fields))),
+                ("context", context.map(Value::Object)),
             ]),
         )
-    };
-    let defaults = match ask(names[0]).await {
-        Err(ToolError::Odoo(odoo::Error::Odoo { message, .. }))
-            if message.contains("unexpected keyword argument") =>
-        {
-            ask(names[1]).await?
-        }
-        other => other?,
-    };
+        .await?;
     Ok(defaults.as_object().cloned().unwrap_or_default())
 }
 
