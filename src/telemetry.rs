@@ -15,8 +15,11 @@ pub fn init(args: &LogArgs) {
         // bad request, already counted and audited by us) at warn; none of it goes to our logs,
         // whatever the filter.
         .add_directive(RMCP_SERVICE.parse().expect("a valid directive"));
+    // Colours only for a person at a terminal: a file, a pipe or journald gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     // A second init (tests) is harmless, so its error is ignored.
     let _ = match args.log_format {

@@ -50,7 +50,8 @@ pub(super) async fn answer_call(
         tool = %crate::catalog::validate::shorten(&request.name),
         connection = principal.connection.id,
         outcome = label,
-        ms = elapsed.as_secs_f64() * 1e3,
+        // Rounded to a tenth of a millisecond: a log line is read by people.
+        ms = (elapsed.as_secs_f64() * 1e4).round() / 10.0,
         "tools/call"
     );
     match outcome {

@@ -334,7 +334,7 @@ async fn serve_without_an_administrator_says_how_to_make_the_first_one() {
         .args(["--odoo-url", "http://127.0.0.1:9", "--odoo-db", "demo"])
         .env("GATEWAY_DATA_DIR", dir.path())
         .env("GATEWAY_LOG", "warn")
-        .env("NO_COLOR", "1")
+        .env_remove("NO_COLOR")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -356,5 +356,7 @@ async fn serve_without_an_administrator_says_how_to_make_the_first_one() {
             && said.contains("--bootstrap-admin <odoo-login>"),
         "{said}"
     );
+    // Its stderr is a pipe, not a terminal: plain text, no colour codes.
+    assert!(!said.contains('\u{1b}'), "{said:?}");
     child.kill().await.unwrap();
 }
