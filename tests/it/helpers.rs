@@ -368,6 +368,15 @@ pub fn ok_result(response: &Value) -> &Value {
     &result["structuredContent"]
 }
 
+/// `base`'s arguments with `extra`'s added (both JSON objects).
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    let (Some(into), Value::Object(extra)) = (base.as_object_mut(), extra) else {
+        panic!("arguments are objects")
+    };
+    into.extend(extra);
+    base
+}
+
 /// The one record id that every answer of racing `create_record` duplicates carries.
 pub async fn one_created_id(
     racers: impl IntoIterator<Item = impl std::future::Future<Output = Value>>,

@@ -164,14 +164,7 @@ async fn the_python_sdk_accepts_the_chatter_answers_under_their_output_schemas()
     let (_, key) = app.api_key("demo", Scope::Full).await;
     let calls = |list: Value| list.to_string();
     let record = serde_json::json!({"model": "res.partner", "id": 9});
-    let with = |extra: Value| {
-        let mut arguments = record.clone();
-        arguments
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        arguments
-    };
+    let with = |extra: Value| crate::helpers::merged(record.clone(), extra);
     let first = calls(serde_json::json!([
         [
             "post_note",

@@ -6,7 +6,7 @@ use odoo_mcp_gateway::connections::Scope;
 use serde_json::{Value, json};
 
 use super::{Real, Setup, tag};
-use crate::helpers::error_text;
+use crate::helpers::{error_text, merged};
 use crate::on_main_setups;
 
 on_main_setups!([
@@ -27,11 +27,7 @@ struct Chatter {
 impl Chatter {
     /// `tool` on the contact, with `extra` arguments; its result.
     async fn on_record(&self, tool: &str, extra: Value) -> Value {
-        let mut arguments = json!({"model": "res.partner", "id": self.partner});
-        arguments
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
+        let arguments = merged(json!({"model": "res.partner", "id": self.partner}), extra);
         self.r.ok(&self.key, tool, arguments).await
     }
 
@@ -232,10 +228,10 @@ async fn activities_are_scheduled_listed_and_completed(setup: Setup) {
         ),
         (json!({"note": ""}), "note is empty"),
     ] {
-        let mut full = json!({"model": "res.partner", "id": partner});
-        full.as_object_mut()
-            .unwrap()
-            .extend(arguments.as_object().unwrap().clone());
+        let full = merged(
+            json!({"model": "res.partner", "id": partner}),
+            arguments.clone(),
+        );
         let error = error_text(&r.call(key, "schedule_activity", full).await);
         assert!(error.contains(says), "{arguments} → {error}");
     }

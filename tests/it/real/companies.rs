@@ -5,22 +5,13 @@
 use serde_json::{Value, json};
 
 use super::{Real, Setup, tag};
-use crate::helpers::error_text;
+use crate::helpers::{error_text, merged};
 use crate::on_main_setups;
 
 on_main_setups!([
     records_are_found_and_created_in_the_company_named,
     allowed_companies_refuse_others_and_apply_by_default,
 ]);
-
-/// `base`'s arguments with `extra`'s added.
-fn merged(mut base: Value, extra: Value) -> Value {
-    let (Some(into), Value::Object(extra)) = (base.as_object_mut(), extra) else {
-        panic!("arguments are objects")
-    };
-    into.extend(extra);
-    base
-}
 
 /// demo in its own company (1) and a second one, with one contact in each.
 struct TwoCompanies {
