@@ -36,7 +36,7 @@ pub struct AppConfig {
     /// Public base URL; `None` means `http://<bound address>`.
     pub public_url: Option<String>,
     pub extra_origins: Vec<String>,
-    pub max_body_bytes: usize,
+    pub limits: Limits,
     pub trusted_proxies: IpList,
     pub store: Store,
     pub keyring: Keyring,
@@ -74,9 +74,7 @@ impl App {
             settings: Arc::new(SettingsCache::default()),
             metrics: Arc::new(Metrics::default()),
             urls: Arc::new(Urls::new(&public, config.extra_origins)),
-            limits: Limits {
-                max_body_bytes: config.max_body_bytes,
-            },
+            limits: config.limits,
             trusted_proxies: Arc::new(config.trusted_proxies),
             fields: Arc::new(FieldCache::default()),
             shutdown: CancellationToken::new(),
@@ -125,6 +123,7 @@ fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(crate::oauth::routes(state.clone()))
         .merge(crate::console::routes(state.clone()))
+        .merge(crate::files::routes(state.clone()))
         .merge(crate::mcp::routes(state))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())

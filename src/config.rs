@@ -122,6 +122,16 @@ pub struct HttpArgs {
     /// Largest accepted request body on /mcp, in bytes.
     #[arg(long, env = "GATEWAY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest file `upload_attachment` takes inline as base64, in bytes (decoded); larger ones
+    /// go through an upload link. The base64 must also fit in --max-body-bytes.
+    #[arg(long, env = "GATEWAY_MAX_INLINE_UPLOAD_BYTES", default_value_t = 512 * 1024)]
+    pub max_inline_upload_bytes: usize,
+    /// Largest file an upload link takes, in bytes.
+    #[arg(long, env = "GATEWAY_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+    /// Seconds a one-time file link (download or upload) stays usable.
+    #[arg(long, env = "GATEWAY_FILE_LINK_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    pub file_link_secs: u64,
     /// Seconds to let in-flight requests finish on shutdown.
     #[arg(long, env = "GATEWAY_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

@@ -30,6 +30,11 @@ pub async fn idempotency_keys(state: &AppState, now: Millis) -> Result<u64, stor
     state.store.delete_idempotency_before(now).await
 }
 
+/// Forgets file links whose time is over (used or not).
+pub async fn file_links(state: &AppState, now: Millis) -> Result<u64, store::Error> {
+    state.store.delete_file_links_before(now).await
+}
+
 /// Runs every job once a minute until the app shuts down.
 pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -57,6 +62,9 @@ pub async fn run(state: AppState) {
         }
         if let Err(e) = idempotency_keys(&state, now).await {
             tracing::warn!(error = %e, "idempotency key cleanup failed");
+        }
+        if let Err(e) = file_links(&state, now).await {
+            tracing::warn!(error = %e, "file link cleanup failed");
         }
     }
 }

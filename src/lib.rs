@@ -10,7 +10,8 @@ pub mod clock; // time as a parameter
 pub mod config; // the clap tree: every setting a flag and an environment variable
 pub mod connections; // API keys and OAuth clients acting as Odoo users
 pub mod console; // the admin web UI
-pub(crate) mod fault; // internal errors: the cause kept, logged once per surface
+pub(crate) mod fault;
+pub(crate) mod files; // /files: one-time download and upload links // internal errors: the cause kept, logged once per surface
 pub mod jobs; // background jobs
 pub(crate) mod mcp; // the /mcp endpoint: guard, governance pipeline, MCP server
 pub(crate) mod metrics; // Prometheus registry

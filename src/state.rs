@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::AuditLog;
-use crate::clock::Clock;
+use crate::clock::{Clock, MINUTE_MS, Millis};
 use crate::metrics::Metrics;
 use crate::odoo::OdooClient;
 use crate::odoo::fields::FieldCache;
@@ -59,6 +59,28 @@ impl Urls {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_body_bytes: usize,
+    pub files: FileLimits,
+}
+
+/// How big a file may be, in a tool call and through an upload link, and how long a one-time
+/// file link lives.
+#[derive(Debug, Clone, Copy)]
+pub struct FileLimits {
+    /// The largest file `upload_attachment` takes inline (decoded bytes).
+    pub inline_upload_bytes: usize,
+    /// The largest file an upload link takes.
+    pub upload_bytes: usize,
+    pub link_ttl: Millis,
+}
+
+impl Default for FileLimits {
+    fn default() -> Self {
+        Self {
+            inline_upload_bytes: 512 * 1024,
+            upload_bytes: 25 * 1024 * 1024,
+            link_ttl: 10 * MINUTE_MS,
+        }
+    }
 }
 
 /// What every handler can reach: one `Arc` around [`Shared`], so the clone axum makes for

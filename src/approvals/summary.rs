@@ -160,6 +160,10 @@ pub(super) async fn describe(
             arguments.get("activity_id").unwrap_or(&Value::Null),
             quoted("feedback")
         ),
+        "upload_attachment" => format!(
+            "Attach the file \"{}\" to {target}{names}",
+            arguments.get("name").and_then(Value::as_str).unwrap_or("?")
+        ),
         other => format!("Call {other} on {target}"),
     }
 }

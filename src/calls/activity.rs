@@ -32,6 +32,9 @@ pub(crate) async fn first_type(ctx: &ToolContext<'_>) -> Result<Option<i64>, Too
     Ok(first_id(&ids))
 }
 
+/// Odoo's words when two transactions subscribe the same follower at once.
+const FOLLOWER_RACE: &str = "a partner cannot follow twice the same object";
+
 /// Creates one activity on `res_model` from `vals` (with `res_id`); its id.
 ///
 /// No `res_model_id`: reading `ir.model` needs Access Rights administration, and Odoo fills it
@@ -44,7 +47,18 @@ pub(crate) async fn create(
     let mut kwargs = Map::new();
     kwargs.insert("vals_list".into(), json!([vals]));
     kwargs.insert("context".into(), json!({ "default_res_model": res_model }));
-    let created = ctx.call("mail.activity", "create", None, kwargs).await?;
+    let created = match ctx
+        .call("mail.activity", "create", None, kwargs.clone())
+        .await
+    {
+        // Odoo subscribes the assignee as a follower; two activities filed on one record at
+        // the same moment race on the followers' unique key, and the loser's transaction is
+        // rolled back whole, so filing it once more is safe.
+        Err(ToolError::Odoo(e)) if e.to_string().contains(FOLLOWER_RACE) => {
+            ctx.call("mail.activity", "create", None, kwargs).await?
+        }
+        other => other?,
+    };
     first_id(&created)
         .ok_or_else(|| ToolError::Internal("Odoo did not return the activity id".into()))
 }

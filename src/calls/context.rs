@@ -83,7 +83,31 @@ impl<'a> ToolContext<'a> {
                     self.companies.context_ids().unwrap_or_default()
                 )))
             }
+            Err(e) if e.kind() == Some(odoo::ErrorKind::MissingModel) => {
+                Err(self.missing_model(credential, &call.model, e).await)
+            }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Odoo's "model not found", told apart: a model of a module that is not installed, or
+    /// a model that does not exist at all.
+    async fn missing_model(
+        &self,
+        credential: &Credential,
+        model: &str,
+        error: odoo::Error,
+    ) -> ToolError {
+        let Some((module, label)) = super::modules::module_of(model) else {
+            return error.into();
+        };
+        match super::modules::installed(&self.state.odoo, credential, module).await {
+            Some(false) => ToolError::ModuleMissing {
+                model: model.to_owned(),
+                module,
+                label,
+            },
+            _ => error.into(),
         }
     }
 }

@@ -32,6 +32,15 @@ pub enum ToolError {
         module: &'static str,
         tool: &'static str,
     },
+    /// The model comes with an Odoo module this database does not have.
+    #[error(
+        "The Odoo module {module} ({label}) is not installed on this database, so it has no model {model}."
+    )]
+    ModuleMissing {
+        model: String,
+        module: &'static str,
+        label: &'static str,
+    },
     #[error("{}", odoo_message(.0))]
     Odoo(#[from] odoo::Error),
     /// Our own fault; the cause is logged, the client gets a generic message.

@@ -8,6 +8,8 @@ pub(crate) mod companies;
 mod context;
 mod error;
 pub(crate) mod fields;
+pub(crate) mod links;
+mod modules;
 pub(crate) mod once;
 mod principal;
 pub(crate) mod text;

@@ -286,3 +286,59 @@ pub struct WizardFill {
     /// Field values of the wizard (its defaults apply to the others).
     pub values: Option<Map<String, Value>>,
 }
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListAttachments {
+    /// Technical model name, e.g. "sale.order".
+    pub model: String,
+    /// The record's id.
+    pub id: i64,
+    /// At most this many, newest first (default 20, at most 100).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetAttachment {
+    /// The attachment's id (from list_attachments).
+    pub attachment_id: i64,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadAttachment {
+    /// Technical model name of the record to attach the file to, e.g. "sale.order".
+    pub model: String,
+    /// The record's id.
+    pub id: i64,
+    /// The file name, e.g. "signed-offer.pdf".
+    pub name: String,
+    /// The MIME type, e.g. "application/pdf" (default: Odoo guesses from the name and content).
+    pub mimetype: Option<String>,
+    /// The file's content, base64, for small files. Without it the answer is a one-time
+    /// upload link to PUT the file's bytes to.
+    pub content_base64: Option<String>,
+}
+
+/// What a report is rendered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Pdf,
+    Html,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrintReport {
+    /// Technical model name, e.g. "sale.order".
+    pub model: String,
+    /// The records to print (1 to 50), in one document.
+    pub ids: Vec<i64>,
+    /// The report: its name as Odoo shows it in the Print menu (e.g. "PDF Quote") or its
+    /// technical name (e.g. "sale.report_saleorder"). Default: the model's first report.
+    pub report: Option<String>,
+    /// "pdf" or "html". Default: PDF when this Odoo can make PDFs, HTML otherwise.
+    pub format: Option<ReportFormat>,
+}

@@ -102,6 +102,10 @@ tools! {
     ScheduleActivity(args::ScheduleActivity) -> output::Scheduled,
     CompleteActivity(args::CompleteActivity) -> output::Completed,
     ListActivities(args::ListActivities) -> output::Activities,
+    ListAttachments(args::ListAttachments) -> output::Attachments,
+    GetAttachment(args::GetAttachment) -> output::AttachmentContent,
+    UploadAttachment(args::UploadAttachment) -> output::Uploaded,
+    PrintReport(args::PrintReport) -> output::Printed,
     GetApprovalStatus(args::GetApprovalStatus),
 }
 

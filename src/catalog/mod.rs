@@ -24,6 +24,7 @@ pub enum Category {
     Write,
     Advanced,
     Chatter,
+    Files,
     Approvals,
 }
 
@@ -35,6 +36,7 @@ impl Category {
             Self::Write => "write",
             Self::Advanced => "advanced",
             Self::Chatter => "chatter",
+            Self::Files => "files",
             Self::Approvals => "approvals",
         }
     }
@@ -105,6 +107,8 @@ pub const GET_APPROVAL_STATUS: &str = "get_approval_status";
 /// The chatter's messages and its activities: models the chatter tools touch.
 pub const MAIL_MESSAGE: &str = "mail.message";
 pub const MAIL_ACTIVITY: &str = "mail.activity";
+/// Odoo's files: the model the attachment tools touch.
+pub const IR_ATTACHMENT: &str = "ir.attachment";
 
 /// The whole catalog, in the order `tools/list` shows it.
 pub static CATALOG: &[ToolSpec] = &[
@@ -406,6 +410,62 @@ pub static CATALOG: &[ToolSpec] = &[
         idempotent: true,
         touches: &[MAIL_ACTIVITY],
         tool: Tool::ListActivities,
+    },
+    ToolSpec {
+        name: "list_attachments",
+        title: "List a record's files",
+        description: "Lists the files attached to a record (name, type, size, date), newest \
+                      first, without their content. Read one with get_attachment.",
+        category: Category::Files,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        touches: &[IR_ATTACHMENT],
+        tool: Tool::ListAttachments,
+    },
+    ToolSpec {
+        name: "get_attachment",
+        title: "Read or download a file",
+        description: "Returns an attachment: a small text file's content inline; any other file \
+                      as a one-time download link (it expires within minutes and works once), so \
+                      the file never fills the conversation.",
+        category: Category::Files,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        touches: &[IR_ATTACHMENT],
+        tool: Tool::GetAttachment,
+    },
+    ToolSpec {
+        name: "upload_attachment",
+        title: "Attach a file to a record",
+        description: "Attaches a file to a record. A small file goes in content_base64; for a \
+                      larger one, call without it to get a one-time upload link to PUT the \
+                      file's bytes to.",
+        category: Category::Files,
+        risk: Risk::Medium,
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        touches: &[IR_ATTACHMENT],
+        tool: Tool::UploadAttachment,
+    },
+    ToolSpec {
+        name: "print_report",
+        title: "Print a report",
+        description: "Renders one of a model's printable reports (e.g. the quotation of a \
+                      sale.order) for some records and returns a one-time download link, PDF or \
+                      HTML. Odoo renders reports only for users signed in with a password, not \
+                      with an API key.",
+        category: Category::Files,
+        risk: Risk::Low,
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        touches: &[],
+        tool: Tool::PrintReport,
     },
     ToolSpec {
         name: GET_APPROVAL_STATUS,

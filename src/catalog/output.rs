@@ -9,6 +9,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod files;
+pub use files::*;
+
 /// A call held for a person's approval: it has not run.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PendingApproval {

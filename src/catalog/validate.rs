@@ -170,6 +170,41 @@ pub fn order(order: &str) -> Result<&str, String> {
 }
 
 /// Echoing user input back is useful, but never at length.
+/// A file name: not blank, no control characters, at most 255 characters.
+pub fn file_name(name: &str) -> Result<&str, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("name is empty".into());
+    }
+    if name.chars().count() > 255 {
+        return Err("name: at most 255 characters".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err(format!(
+            "name: '{}' contains control characters",
+            shorten(name)
+        ));
+    }
+    Ok(name)
+}
+
+/// A MIME type, `type/subtype` (parameters such as `; charset=utf-8` allowed).
+pub fn mimetype(value: &str) -> Result<&str, String> {
+    let essence = value.split(';').next().unwrap_or("").trim();
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    match essence.split_once('/') {
+        Some((kind, sub)) if token(kind) && token(sub) && value.len() <= 255 => Ok(value.trim()),
+        _ => Err(format!(
+            "mimetype: '{}' is not a MIME type (expected something like 'application/pdf')",
+            shorten(value)
+        )),
+    }
+}
+
 pub fn shorten(s: &str) -> String {
     truncate(s, 60)
 }
@@ -194,6 +229,19 @@ mod tests {
         assert!(model("x_custom_model").is_ok());
         for bad in ["", "Res.Partner", "res..partner", "res.partner;drop", ".x"] {
             assert!(model(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn file_names_and_mime_types_are_checked() {
+        assert_eq!(file_name(" offer.pdf "), Ok("offer.pdf"));
+        assert!(file_name("  ").is_err());
+        assert!(file_name("a\u{0}b").is_err());
+        assert!(file_name(&"x".repeat(256)).is_err());
+        assert!(mimetype("application/pdf").is_ok());
+        assert!(mimetype("text/plain; charset=utf-8").is_ok());
+        for bad in ["pdf", "text/", "/plain", "text/pl ain", "a/b/c"] {
+            assert!(mimetype(bad).is_err(), "{bad}");
         }
     }
 

@@ -15,6 +15,7 @@ use crate::connections::{self, Scope};
 use crate::odoo::sim::{OdooVersion, SimOptions, Simulator};
 use crate::odoo::{OdooClient, OdooConfig, ProtocolChoice};
 use crate::secrets::Keyring;
+use crate::state::{FileLimits, Limits};
 use crate::store::Store;
 use crate::transport::HttpLimits;
 use crate::users;
@@ -85,7 +86,10 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         listen: args.listen,
         public_url: None,
         extra_origins: Vec::new(),
-        max_body_bytes: 1024 * 1024,
+        limits: Limits {
+            max_body_bytes: 1024 * 1024,
+            files: FileLimits::default(),
+        },
         trusted_proxies: IpList::default(),
         store,
         keyring,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::app::{App, AppConfig};
 use crate::config::ServeArgs;
+use crate::state::{FileLimits, Limits};
 use crate::values::IpList;
 
 pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -25,7 +26,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         listen: args.http.listen,
         public_url: args.http.public_url.clone(),
         extra_origins: args.http.allowed_origins.clone(),
-        max_body_bytes: args.http.max_body_bytes,
+        limits: Limits {
+            max_body_bytes: args.http.max_body_bytes,
+            files: FileLimits {
+                inline_upload_bytes: args.http.max_inline_upload_bytes,
+                upload_bytes: args.http.max_upload_bytes,
+                link_ttl: i64::try_from(args.http.file_link_secs).unwrap_or(600) * 1000,
+            },
+        },
         trusted_proxies,
         store,
         keyring,

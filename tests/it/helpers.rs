@@ -126,7 +126,14 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().unwrap(),
             public_url: None,
             extra_origins: vec![],
-            max_body_bytes: 64 * 1024,
+            limits: odoo_mcp_gateway::state::Limits {
+                max_body_bytes: 64 * 1024,
+                files: odoo_mcp_gateway::state::FileLimits {
+                    inline_upload_bytes: 16 * 1024,
+                    upload_bytes: 256 * 1024,
+                    ..Default::default()
+                },
+            },
             trusted_proxies: odoo_mcp_gateway::values::IpList::parse("127.0.0.1/32").unwrap(),
             store,
             keyring,

@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["approvals"],
     // surfaces
     &["oauth"],
-    &["mcp"],
+    &["mcp", "files"],
     &["console"],
     // the application
     &["jobs"],

@@ -24,6 +24,14 @@ seconds in the same MCP session until the state is no longer pending or approved
 `{"calls": [{"tool": ..., "is_error": bool, "payload": ...}]}`. The SDK checks every result that
 is not an error against the tool's output schema, and a mismatch fails the run.
 
+`--business-flow '{"customer": id, "company_id": id}'`: one sales flow in one session, each
+step using the answers before it — `create_record` of a quotation for the customer in that
+company, `post_note` and `schedule_activity` on it, `list_actions` and `run_action`
+action_confirm, `print_report`, then the download link fetched twice over plain HTTP (no
+credential: the link is its own). Prints `{"steps": {tool: payload}, "order_id": id,
+"download": {"status", "content_type", "body"}, "second_fetch_status": int}`; a tool error
+fails the run.
+
 `--expect-unauthorized`: connects with the given key and exits 0 only if the server answered
 the first request with HTTP 401; prints what it saw (status, WWW-Authenticate) as JSON on
 stdout either way, and a reason on stderr when it was not a 401.
@@ -64,6 +72,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--approval-tool", default="update_record", help="the gated tool (default update_record)")
     parser.add_argument("--approval-args", default="{}", help="its arguments, as JSON")
     parser.add_argument("--calls", default=None, help="tools to call in turn, as JSON [[tool, arguments], ...]")
+    parser.add_argument("--business-flow", default=None, help='run the sales flow, JSON {"customer": id, "company_id": id}')
     parser.add_argument("--poll-interval", type=float, default=0.2, help="seconds between polls (default 0.2)")
     parser.add_argument("--timeout", type=float, default=60.0, help="overall timeout in seconds (default 60)")
     args = parser.parse_args(argv)
@@ -89,6 +98,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             for c in args.calls
         ):
             parser.error("--calls must be a JSON list of [tool, {arguments}] pairs")
+    if args.business_flow is not None:
+        try:
+            args.business_flow = json.loads(args.business_flow)
+        except ValueError as e:
+            parser.error(f"--business-flow must be JSON: {e}")
+        if not isinstance(args.business_flow, dict) or not all(
+            isinstance(args.business_flow.get(k), int) for k in ("customer", "company_id")
+        ):
+            parser.error('--business-flow must be {"customer": id, "company_id": id}')
     return args
 
 
@@ -158,6 +176,8 @@ async def run(args: argparse.Namespace, log: HttpLog) -> dict[str, Any]:
                     return {"protocol_version": protocol_version}
                 if args.approval_flow:
                     return await approval_flow(client, args)
+                if args.business_flow is not None:
+                    return await business_flow(client, args.business_flow)
                 if args.calls is not None:
                     calls = []
                     for tool, arguments in args.calls:
@@ -207,6 +227,50 @@ async def approval_flow(client: Any, args: argparse.Namespace) -> dict[str, Any]
         if status.get("state") in FINAL_STATES:
             return {"final": status, "polls": polls}
         await anyio.sleep(args.poll_interval)
+
+
+async def business_flow(client: Any, flow: dict[str, int]) -> dict[str, Any]:
+    """A quotation from creation to its printed copy, as an assistant would walk it."""
+    import httpx2
+
+    steps: dict[str, Any] = {}
+
+    async def call(tool: str, arguments: dict[str, Any]) -> Any:
+        result = await client.call_tool(tool, arguments)
+        payload = tool_payload(result)
+        if result.is_error:
+            raise Failure(f"{tool} failed: {payload!r}")
+        steps[tool] = payload
+        return payload
+
+    company = flow["company_id"]
+    created = await call(
+        "create_record",
+        {"model": "sale.order", "values": {"partner_id": flow["customer"]}, "company_id": company},
+    )
+    order = created["id"]
+    record = {"model": "sale.order", "id": order, "company_id": company}
+    await call("post_note", {**record, "body": "Customer asked for delivery on Monday."})
+    await call("schedule_activity", {**record, "summary": "Call to confirm delivery"})
+    actions = await call("list_actions", record)
+    if not any(a.get("name") == "action_confirm" for a in actions.get("actions", [])):
+        raise Failure(f"the quotation offers no Confirm button: {actions!r}")
+    await call("run_action", {**record, "action": "action_confirm"})
+    printed = await call("print_report", {"model": "sale.order", "ids": [order], "company_id": company})
+    url = printed["download"]["url"]
+    async with httpx2.AsyncClient(timeout=60.0) as plain:
+        first = await plain.get(url)
+        second = await plain.get(url)
+    return {
+        "steps": steps,
+        "order_id": order,
+        "download": {
+            "status": first.status_code,
+            "content_type": first.headers.get("content-type"),
+            "body": first.text,
+        },
+        "second_fetch_status": second.status_code,
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -281,6 +281,11 @@ impl OdooClient {
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, Error> {
         let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        self.read(response).await
+    }
+
+    /// Reads an answer whole; a redirect is an error (it would mean a misconfigured URL).
+    async fn read(&self, response: reqwest::Response) -> Result<Answer, Error> {
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -376,6 +381,9 @@ fn parse_base_url(raw: &str) -> Result<Url, Error> {
     url.set_fragment(None);
     Ok(url)
 }
+
+#[path = "web.rs"]
+pub(crate) mod web;
 
 #[cfg(test)]
 #[path = "client_tests.rs"]

@@ -10,6 +10,7 @@ mod types;
 mod wire;
 
 pub use client::OdooClient;
+pub use client::web::{ReportFormat, WebSession};
 pub use error::{Error, ErrorKind};
 pub use types::{
     Call, Credential, Identity, OdooConfig, Protocol, ProtocolChoice, ServerVersion,

@@ -127,20 +127,7 @@ pub(super) async fn read(ctx: &ToolContext<'_>, args: ReadMessages) -> Result<Va
     require(ctx, TOOL, model, Feature::Chatter).await?;
     // mail.message hides the messages of records the user cannot read, so an empty chatter and
     // a hidden record would look alike: the record is looked up first.
-    let visible = ctx
-        .call(
-            model,
-            "search_count",
-            None,
-            kwargs([("domain", Some(json!([["id", "=", args.id]])))]),
-        )
-        .await?;
-    if visible.as_i64() != Some(1) {
-        return Err(ToolError::NotFound(format!(
-            "{model} record {} does not exist, or this user cannot see it.",
-            args.id
-        )));
-    }
+    super::visible_names(ctx, model, &[args.id]).await?;
     let mut domain = vec![
         json!(["model", "=", model]),
         json!(["res_id", "=", args.id]),
@@ -291,13 +278,18 @@ pub(super) fn mail(
     tool: &'static str,
     result: Result<Value, ToolError>,
 ) -> Result<Value, ToolError> {
-    match result {
-        Err(ToolError::Odoo(e)) if e.kind() == Some(ErrorKind::MissingModel) => {
-            Err(ToolError::NotInstalled {
-                module: "mail (Discuss)",
-                tool,
-            })
-        }
-        other => other,
+    // Odoo says so when it tells which module is missing, and when it can't (a user who may
+    // not read the module list, the simulator): a mail model is missing either way.
+    let missing = match &result {
+        Err(ToolError::ModuleMissing { .. }) => true,
+        Err(ToolError::Odoo(e)) => e.kind() == Some(ErrorKind::MissingModel),
+        _ => false,
+    };
+    if missing {
+        return Err(ToolError::NotInstalled {
+            module: "mail (Discuss)",
+            tool,
+        });
     }
+    result
 }

@@ -9,8 +9,10 @@ mod chatter;
 mod condition;
 mod context;
 mod execute;
+mod files;
 mod form;
 mod read;
+mod report;
 mod values;
 mod write;
 
@@ -18,6 +20,8 @@ use serde_json::{Map, Value};
 
 use chatter::Audience;
 pub(crate) use context::available_models;
+pub(crate) use files::{attach, content as attachment_content};
+pub(crate) use report::render as render_report;
 
 use super::context::ToolContext;
 use super::error::ToolError;
@@ -54,6 +58,10 @@ pub(crate) async fn run(ctx: &ToolContext<'_>, call: Call) -> Result<Value, Tool
         Call::ScheduleActivity(a) => activities::schedule(ctx, a).await,
         Call::CompleteActivity(a) => activities::complete(ctx, a).await,
         Call::ListActivities(a) => activities::list(ctx, a).await,
+        Call::ListAttachments(a) => files::list(ctx, a).await,
+        Call::GetAttachment(a) => files::get(ctx, a).await,
+        Call::UploadAttachment(a) => files::upload(ctx, a).await,
+        Call::PrintReport(a) => report::print(ctx, a).await,
         // The approvals answer it themselves (they sit above the tools, which they run).
         Call::GetApprovalStatus(_) => Err(ToolError::Internal(
             "get_approval_status reached the tool runner".into(),
@@ -78,6 +86,7 @@ pub(crate) async fn precheck(ctx: &ToolContext<'_>, call: &Call) -> Result<(), T
         Call::PostNote(a) => chatter::precheck_post(ctx, Audience::Internal, a).await,
         Call::ScheduleActivity(a) => activities::precheck_schedule(ctx, a).await,
         Call::CompleteActivity(a) => activities::precheck_complete(ctx, a).await,
+        Call::UploadAttachment(a) => files::precheck_upload(ctx, a).await,
         _ => Ok(()),
     }
 }
@@ -88,6 +97,50 @@ fn kwargs<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Map<String, Valu
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
         .collect()
+}
+
+/// The display names of `ids`, in that order, or which of them the user cannot see.
+async fn visible_names(
+    ctx: &ToolContext<'_>,
+    model: &str,
+    ids: &[i64],
+) -> Result<Vec<String>, ToolError> {
+    let rows = ctx
+        .call(
+            model,
+            "search_read",
+            None,
+            kwargs([
+                ("domain", Some(serde_json::json!([["id", "in", ids]]))),
+                ("fields", Some(serde_json::json!(["display_name"]))),
+            ]),
+        )
+        .await?;
+    let missing = write::missing_ids(ids, &rows);
+    if !missing.is_empty() {
+        let listed: Vec<String> = missing.iter().map(i64::to_string).collect();
+        let (noun, verb) = if missing.len() == 1 {
+            ("record", "does")
+        } else {
+            ("records", "do")
+        };
+        return Err(ToolError::NotFound(format!(
+            "{model} {noun} {} {verb} not exist, or this user cannot see {}.",
+            listed.join(", "),
+            if missing.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    let rows = rows.as_array().cloned().unwrap_or_default();
+    Ok(ids
+        .iter()
+        .map(|id| {
+            rows.iter()
+                .find(|r| r["id"].as_i64() == Some(*id))
+                .and_then(|r| r["display_name"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect())
 }
 
 fn checked<T>(tool: &'static str, result: Result<T, String>) -> Result<T, ToolError> {

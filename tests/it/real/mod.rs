@@ -14,6 +14,8 @@ mod chatter;
 mod cli;
 mod companies;
 mod console;
+mod files;
+mod flow;
 mod governance;
 mod resources;
 mod retries;

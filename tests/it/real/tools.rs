@@ -19,6 +19,7 @@ on_every_setup!([
     record_rules_refuse_another_users_order,
     a_quotation_is_confirmed_refused_deletion_and_cancelled,
     create_dry_run_reports_missing_required_fields,
+    a_model_of_a_module_not_installed_says_so,
 ]);
 
 on_main_setups!([
@@ -557,4 +558,51 @@ async fn odoo_errors_come_back_readable(setup: Setup) {
         !error.contains("Traceback") && !error.contains("File \""),
         "{error}"
     );
+}
+
+/// The shared Odoo has sale and mail but not crm or project: a call on their models names the
+/// module, for every tool that takes a model; a model that does not exist at all, even with a
+/// known prefix, stays "not found".
+async fn a_model_of_a_module_not_installed_says_so(setup: Setup) {
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
+    let (_, key) = r.key("demo").await;
+    for (tool, arguments) in [
+        ("search_records", json!({"model": "crm.lead"})),
+        ("count_records", json!({"model": "crm.lead"})),
+        ("describe_model", json!({"model": "crm.lead"})),
+        ("get_record", json!({"model": "crm.lead", "id": 1})),
+        (
+            "create_record",
+            json!({"model": "crm.lead", "values": {"name": "x"}}),
+        ),
+        ("list_actions", json!({"model": "crm.lead", "id": 1})),
+        ("list_attachments", json!({"model": "crm.lead", "id": 1})),
+        ("print_report", json!({"model": "crm.lead", "ids": [1]})),
+    ] {
+        let text = error_text(&r.call(&key, tool, arguments).await);
+        assert_eq!(
+            text,
+            "The Odoo module crm (CRM) is not installed on this database, so it has no model crm.lead.",
+            "{tool}"
+        );
+    }
+    let text = error_text(
+        &r.call(&key, "search_records", json!({"model": "project.task"}))
+            .await,
+    );
+    assert!(
+        text.starts_with("The Odoo module project (Project) is not installed"),
+        "{text}"
+    );
+    let text = error_text(
+        &r.call(
+            &key,
+            "search_records",
+            json!({"model": "sale.no_such_model"}),
+        )
+        .await,
+    );
+    assert!(text.starts_with("Odoo model not found"), "{text}");
 }
