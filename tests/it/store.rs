@@ -62,6 +62,7 @@ conformance!(
     a_large_audit_batch_is_written_whole,
     signin_attempts_lock_at_the_limit_then_start_over,
     idempotency_keys_are_claimed_once_answered_and_expire,
+    file_links_are_used_once_released_and_expire,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1092,6 +1093,55 @@ mod cases {
             Some(1),
             "forgotten"
         );
+    }
+
+    /// A file link is used up by exactly one of many racing fetches, can be made usable again
+    /// after a failed fetch, and works neither after its time nor once forgotten.
+    pub async fn file_links_are_used_once_released_and_expire(store: Store) {
+        let user = link(&store, "demo", 6, "Marc Demo").await;
+        let c = store
+            .insert_connection(&api_key("files", user.id, &[0x52u8; 32]), T0)
+            .await
+            .unwrap();
+        let (token, other) = ([7u8; 32], [8u8; 32]);
+        let target = r#"{"kind":"attachment","id":5}"#;
+        store
+            .insert_file_link(&token, c, target, T0, T0 + 600_000)
+            .await
+            .unwrap();
+        store
+            .insert_file_link(&other, c, target, T0, T0 + 600_000)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.use_file_link(&token, T0 + 1).await.unwrap() })
+            })
+            .collect();
+        let mut used = Vec::new();
+        for task in tasks {
+            used.extend(task.await.unwrap());
+        }
+        assert_eq!(used.len(), 1, "exactly one fetch gets the file");
+        assert_eq!(
+            (used[0].connection_id, used[0].target.as_str()),
+            (c, target)
+        );
+        assert_eq!(store.use_file_link(&token, T0 + 2).await.unwrap(), None);
+        store.release_file_link(&token).await.unwrap();
+        assert!(store.use_file_link(&token, T0 + 3).await.unwrap().is_some());
+        // Past its time a link does not work, and the job forgets it.
+        assert_eq!(
+            store.use_file_link(&other, T0 + 600_000).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            store.delete_file_links_before(T0 + 600_000).await.unwrap(),
+            2
+        );
+        store.release_file_link(&other).await.unwrap();
+        assert_eq!(store.use_file_link(&other, T0 + 4).await.unwrap(), None);
     }
 
     /// A key is claimed by exactly one of many racing requests, keeps its answer, can be freed,

@@ -80,9 +80,10 @@ fn pick(model: &str, reports: Vec<Report>, wanted: Option<&str>) -> Result<Repor
             "The model {model} has no printable report in this Odoo (or this user cannot see them)."
         )));
     }
-    let Some(wanted) = wanted.map(|w| w.trim().to_lowercase()) else {
+    let Some(asked) = wanted.map(str::trim) else {
         return Ok(reports.into_iter().next().expect("not empty"));
     };
+    let wanted = asked.to_lowercase();
     let names: Vec<String> = reports
         .iter()
         .map(|r| format!("\"{}\" ({})", r.name, r.report_name))
@@ -95,7 +96,7 @@ fn pick(model: &str, reports: Vec<Report>, wanted: Option<&str>) -> Result<Repor
                 TOOL,
                 format!(
                     "report: '{}' is not a report of {model}; it has: {}",
-                    validate::shorten(&wanted),
+                    validate::shorten(asked),
                     names.join(", ")
                 ),
             )
