@@ -308,7 +308,7 @@ async fn describe_wizard(
     let context = action_context(result);
     let (arch, _) = form_view(ctx, &wizard).await?;
     let buttons = form::buttons(&arch).map_err(|e| ToolError::Internal(e.into()))?;
-    let names = field_names(&arch);
+    let names = form::field_names(&arch);
     let described = ctx
         .call(
             &wizard,
@@ -346,25 +346,6 @@ async fn describe_wizard(
         buttons: buttons.iter().map(described_button).collect(),
     };
     Ok((described, trouble))
-}
-
-/// The names of the fields a form arch shows (outside embedded views).
-fn field_names(arch: &str) -> Vec<String> {
-    let Ok(doc) = roxmltree::Document::parse(arch) else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = Vec::new();
-    for node in doc.descendants().filter(|n| n.has_tag_name("field")) {
-        if node.ancestors().skip(1).any(|a| a.has_tag_name("field")) {
-            continue;
-        }
-        if let Some(name) = node.attribute("name")
-            && !out.iter().any(|n| n == name)
-        {
-            out.push(name.to_owned());
-        }
-    }
-    out
 }
 
 /// Fills the wizard with `fill.values` and presses `fill.button`; the wizard, and what the

@@ -35,16 +35,38 @@ pub(super) struct Button {
 }
 
 /// The object buttons of `arch`, in document order.
+/// The form's own `tag` elements: not those of an embedded list or form (order lines …),
+/// whose buttons act on those records and whose fields are theirs.
+fn own<'a, 'input>(
+    doc: &'a roxmltree::Document<'input>,
+    tag: &'static str,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'input>> {
+    doc.descendants().filter(move |n| {
+        n.has_tag_name(tag) && !n.ancestors().skip(1).any(|a| a.has_tag_name("field"))
+    })
+}
+
+/// The names of the form's own fields, in the order the form shows them (none when the view
+/// is not XML).
+pub(super) fn field_names(arch: &str) -> Vec<String> {
+    let Ok(doc) = roxmltree::Document::parse(arch) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for name in own(&doc, "field").filter_map(|n| n.attribute("name")) {
+        if !out.iter().any(|n| n == name) {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
 pub(super) fn buttons(arch: &str) -> Result<Vec<Button>, String> {
     let doc =
         roxmltree::Document::parse(arch).map_err(|e| format!("the form view is not XML: {e}"))?;
     let mut out = Vec::new();
-    for node in doc.descendants().filter(|n| n.has_tag_name("button")) {
+    for node in own(&doc, "button") {
         if node.attribute("type") != Some("object") {
-            continue;
-        }
-        // Buttons of an embedded list or form (order lines …) act on those records.
-        if node.ancestors().skip(1).any(|a| a.has_tag_name("field")) {
             continue;
         }
         let Some(name) = node.attribute("name").filter(|n| !n.is_empty()) else {
