@@ -488,12 +488,12 @@ pub fn find(name: &str) -> Option<&'static ToolSpec> {
 }
 
 impl Tool {
-    /// This tool's catalog entry (every tool has one; a test checks it).
+    /// This tool's catalog entry. Looked up in a map made once, as every call's parsing asks
+    /// for it. Tools are reached through the catalog (by name), so each has an entry.
     pub fn spec(self) -> &'static ToolSpec {
-        CATALOG
-            .iter()
-            .find(|t| t.tool == self)
-            .expect("every tool is in the catalog")
+        static BY_TOOL: std::sync::LazyLock<std::collections::HashMap<Tool, &'static ToolSpec>> =
+            std::sync::LazyLock::new(|| CATALOG.iter().map(|t| (t.tool, t)).collect());
+        BY_TOOL[&self]
     }
 }
 
@@ -521,6 +521,16 @@ mod tests {
                 tool.name
             );
         }
+    }
+
+    #[test]
+    fn each_tool_is_listed_once_and_finds_its_entry() {
+        for entry in CATALOG {
+            assert_eq!(entry.tool.spec().name, entry.name);
+            assert_eq!(find(entry.name).map(|t| t.tool), Some(entry.tool));
+        }
+        let tools: std::collections::HashSet<Tool> = CATALOG.iter().map(|t| t.tool).collect();
+        assert_eq!(tools.len(), CATALOG.len());
     }
 
     #[test]
