@@ -155,6 +155,17 @@ pub async fn use_up(state: &AppState, token: &str) -> Result<Used, LinkError> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Err(LinkError::Gone);
     }
+    // The master switch stops links too: they act in Odoo as the connections do.
+    let settings = state
+        .settings
+        .get(&state.store)
+        .await
+        .map_err(|e| ToolError::Internal(e.into()))?;
+    if !settings.mcp_enabled {
+        return Err(LinkError::Refused(
+            "The MCP server is switched off by an administrator (Server Settings).".into(),
+        ));
+    }
     let hash = state.keyring.token_hash(token);
     let now = state.clock.now();
     let row = state

@@ -429,6 +429,19 @@ async fn file_tools_are_governed_and_refuse_bad_input(setup: Setup) {
     r.app
         .set_policy(f.connection, |p| p.allowed_tools = Default::default())
         .await;
+    // The master switch stops links too, and they work again when it is back on.
+    let link = r
+        .ok(key, "get_attachment", json!({"attachment_id": id}))
+        .await;
+    let url = link["download"]["url"].as_str().unwrap().to_owned();
+    let settings = &r.app.state.settings;
+    let mut off = settings.get(&r.app.state.store).await.unwrap();
+    off.mcp_enabled = false;
+    settings.save(&r.app.state.store, &off).await.unwrap();
+    assert_eq!(f.get(&url).await.status(), StatusCode::FORBIDDEN);
+    off.mcp_enabled = true;
+    settings.save(&r.app.state.store, &off).await.unwrap();
+    assert_eq!(f.get(&url).await.status(), StatusCode::OK, "not used up while off");
     // And a link expires.
     let link = r
         .ok(key, "get_attachment", json!({"attachment_id": id}))
