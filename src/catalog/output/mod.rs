@@ -1,0 +1,144 @@
+//! What tools answer, typed: the structured content a tool returns is one of these, serialised,
+//! and its output schema is derived from the same type — with the answer of a call held for
+//! approval as the other possibility, since any tool but `get_approval_status` can be held.
+
+use std::sync::Arc;
+
+use rmcp::model::JsonObject;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+mod actions;
+mod bulk;
+mod chatter;
+
+pub use actions::{ActionButton, ActionRun, Actions, Unsure, Wizard};
+pub use bulk::{
+    BulkCreated, BulkFailure, BulkUpdated, CreateRecordsAnswer, PlannedRecord, UpdateRecordsAnswer,
+};
+pub use chatter::{Activities, Activity, Completed, Message, Messages, Posted, Scheduled};
+
+/// A call held for a person's approval: it has not run.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PendingApproval {
+    /// Always "pending_approval".
+    pub status: &'static str,
+    pub approval_id: String,
+    /// What the call would do, as the approver reads it.
+    pub summary: String,
+    /// Who decides.
+    pub approver: String,
+    /// When the request expires, UTC.
+    pub expires_at: String,
+    pub message: String,
+}
+
+/// The structured content of an answer.
+pub fn content<T: Serialize>(answer: &T) -> Value {
+    serde_json::to_value(answer).expect("tool answers serialise")
+}
+
+/// The output schema of a tool answering `T`: `T`, or the held call's answer.
+pub fn schema<T: JsonSchema>() -> Arc<JsonObject> {
+    #[derive(JsonSchema)]
+    #[allow(dead_code)]
+    #[serde(untagged)]
+    enum Answer<T> {
+        Done(T),
+        Held(PendingApproval),
+    }
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<Answer<T>>();
+    let mut object = match schema.to_value() {
+        Value::Object(object) => object,
+        _ => JsonObject::new(),
+    };
+    // MCP requires an object schema at the top; both answers are objects.
+    object.insert("type".into(), "object".into());
+    object.remove("title");
+    object.values_mut().for_each(nullable_as_any_of);
+    Arc::new(object)
+}
+
+/// `{"type": ["string", "null"], …}` becomes `{"anyOf": [{"type": "string", …}, {"type":
+/// "null"}]}`: the same values, spelled with one `type` per schema, which single-type dialects
+/// (and the Inspector's portability check) require. The description stays outside.
+fn nullable_as_any_of(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            object.values_mut().for_each(nullable_as_any_of);
+            let Some(Value::Array(types)) = object.get("type") else {
+                return;
+            };
+            let real: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+            if real.len() == types.len() {
+                return;
+            }
+            let description = object.remove("description");
+            let mut branch = std::mem::take(object);
+            branch.insert(
+                "type".into(),
+                match real.as_slice() {
+                    [one] => one.clone(),
+                    _ => Value::Array(real),
+                },
+            );
+            let mut null = JsonObject::new();
+            null.insert("type".into(), "null".into());
+            object.insert(
+                "anyOf".into(),
+                Value::Array(vec![Value::Object(branch), Value::Object(null)]),
+            );
+            if let Some(description) = description {
+                object.insert("description".into(), description);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(nullable_as_any_of),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_schema_is_the_answer_or_the_held_call() {
+        let schema = Value::Object(schema::<Completed>().as_ref().clone());
+        assert_eq!(schema["type"], "object");
+        let answers = schema["anyOf"].as_array().expect("two answers");
+        assert_eq!(answers.len(), 2, "{schema}");
+        let defs = &schema["$defs"];
+        let resolve = |s: &Value| match s["$ref"].as_str() {
+            Some(r) => defs[r.trim_start_matches("#/$defs/")].clone(),
+            None => s.clone(),
+        };
+        let (done, held) = (resolve(&answers[0]), resolve(&answers[1]));
+        assert_eq!(
+            done["required"],
+            json!(["activity_id", "done"]),
+            "message_id may be null: {done}"
+        );
+        assert!(held["properties"]["approval_id"].is_object(), "{held}");
+        let held_value = content(&PendingApproval {
+            status: "pending_approval",
+            approval_id: "apr_1".into(),
+            summary: "s".into(),
+            approver: "a".into(),
+            expires_at: "2030-01-01T00:00:00Z".into(),
+            message: "m".into(),
+        });
+        assert_eq!(
+            done["properties"]["message_id"]["anyOf"],
+            json!([{"type": "integer", "format": "int64"}, {"type": "null"}]),
+            "{done}"
+        );
+        let keys: Vec<&String> = held_value.as_object().unwrap().keys().collect();
+        let described: Vec<&String> = held["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), described.len());
+    }
+}
