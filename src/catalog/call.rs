@@ -15,8 +15,8 @@ use super::parse::{BadArguments, parse};
 use super::{args, output, schema};
 
 macro_rules! tools {
-    (@output) => { None };
-    (@output $out:ty) => { Some(output::schema::<$out>()) };
+    (@output $tool:ident) => { None };
+    (@output $tool:ident $out:ty) => { Some(output::schema::<$out>(Tool::$tool.can_be_held())) };
     ($($tool:ident($args:ty) $(-> $out:ty)?),* $(,)?) => {
         /// Every tool of the catalog.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,7 +54,7 @@ macro_rules! tools {
             /// The output schema, for the tools whose answer is typed (see [`output`]).
             pub fn output_schema(self) -> Option<Arc<JsonObject>> {
                 static OUTPUTS: LazyLock<HashMap<Tool, Option<Arc<JsonObject>>>> =
-                    LazyLock::new(|| HashMap::from([$((Tool::$tool, tools!(@output $($out)?))),*]));
+                    LazyLock::new(|| HashMap::from([$((Tool::$tool, tools!(@output $tool $($out)?))),*]));
                 OUTPUTS[&self].clone()
             }
 
@@ -102,13 +102,19 @@ tools! {
     ScheduleActivity(args::ScheduleActivity) -> output::Scheduled,
     CompleteActivity(args::CompleteActivity) -> output::Completed,
     ListActivities(args::ListActivities) -> output::Activities,
-    GetApprovalStatus(args::GetApprovalStatus),
+    GetApprovalStatus(args::GetApprovalStatus) -> output::ApprovalStatus,
 }
 
 impl Tool {
     /// Whether the tool works in Odoo, and so takes the company arguments. The approvals' own
     /// tool reads only the gateway's store.
     pub fn calls_odoo(self) -> bool {
+        self != Tool::GetApprovalStatus
+    }
+
+    /// Whether a call can be held for approval. The approvals' own tool never is: holding it
+    /// would leave the AI no way to learn any outcome.
+    pub fn can_be_held(self) -> bool {
         self != Tool::GetApprovalStatus
     }
 

@@ -1,6 +1,6 @@
 //! What tools answer, typed: the structured content a tool returns is one of these, serialised,
 //! and its output schema is derived from the same type — with the answer of a call held for
-//! approval as the other possibility, since any tool but `get_approval_status` can be held.
+//! approval as the other possibility, for every tool that can be held.
 
 use std::sync::Arc;
 
@@ -10,10 +10,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 mod actions;
+mod approvals;
 mod bulk;
 mod chatter;
 
 pub use actions::{ActionButton, ActionRun, Actions, Unsure, Wizard};
+pub use approvals::{ApprovalStatus, STATES as APPROVAL_STATES};
 pub use bulk::{
     BulkCreated, BulkFailure, BulkUpdated, CreateRecordsAnswer, PlannedRecord, UpdateRecordsAnswer,
 };
@@ -39,8 +41,9 @@ pub fn content<T: Serialize>(answer: &T) -> Value {
     serde_json::to_value(answer).expect("tool answers serialise")
 }
 
-/// The output schema of a tool answering `T`: `T`, or the held call's answer.
-pub fn schema<T: JsonSchema>() -> Arc<JsonObject> {
+/// The output schema of a tool answering `T`: `T`, or, for a tool that can be `held`, the held
+/// call's answer.
+pub fn schema<T: JsonSchema>(held: bool) -> Arc<JsonObject> {
     #[derive(JsonSchema)]
     #[allow(dead_code)]
     #[serde(untagged)]
@@ -48,14 +51,17 @@ pub fn schema<T: JsonSchema>() -> Arc<JsonObject> {
         Done(T),
         Held(PendingApproval),
     }
-    let schema = schemars::generate::SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<Answer<T>>();
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    let schema = if held {
+        generator.into_root_schema_for::<Answer<T>>()
+    } else {
+        generator.into_root_schema_for::<T>()
+    };
     let mut object = match schema.to_value() {
         Value::Object(object) => object,
         _ => JsonObject::new(),
     };
-    // MCP requires an object schema at the top; both answers are objects.
+    // MCP requires an object schema at the top; every answer is an object.
     object.insert("type".into(), "object".into());
     object.remove("title");
     object.values_mut().for_each(nullable_as_any_of);
@@ -108,7 +114,7 @@ mod tests {
 
     #[test]
     fn the_schema_is_the_answer_or_the_held_call() {
-        let schema = Value::Object(schema::<Completed>().as_ref().clone());
+        let schema = Value::Object(schema::<Completed>(true).as_ref().clone());
         assert_eq!(schema["type"], "object");
         let answers = schema["anyOf"].as_array().expect("two answers");
         assert_eq!(answers.len(), 2, "{schema}");
@@ -140,5 +146,18 @@ mod tests {
         let keys: Vec<&String> = held_value.as_object().unwrap().keys().collect();
         let described: Vec<&String> = held["properties"].as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), described.len());
+    }
+
+    #[test]
+    fn a_tool_that_is_never_held_declares_its_answer_alone() {
+        let status = crate::catalog::Tool::GetApprovalStatus
+            .output_schema()
+            .expect("typed");
+        assert!(status.get("anyOf").is_none(), "{status:?}");
+        assert_eq!(status["properties"]["state"]["enum"][0], "pending");
+        let note = crate::catalog::Tool::PostNote
+            .output_schema()
+            .expect("typed");
+        assert_eq!(note["anyOf"].as_array().map(Vec::len), Some(2));
     }
 }
