@@ -81,9 +81,9 @@ macro_rules! tools {
 }
 
 tools! {
-    GetCurrentContext(args::NoArgs),
-    ListModels(args::ListModels),
-    DescribeModel(args::DescribeModel),
+    GetCurrentContext(args::NoArgs) -> output::CurrentContext,
+    ListModels(args::ListModels) -> output::Models,
+    DescribeModel(args::DescribeModel) -> output::ModelDescription,
     SearchRecords(args::SearchRecords),
     GetRecord(args::GetRecord),
     CountRecords(args::CountRecords),

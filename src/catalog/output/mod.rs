@@ -13,6 +13,7 @@ mod actions;
 mod approvals;
 mod bulk;
 mod chatter;
+mod context;
 
 pub use actions::{ActionButton, ActionRun, Actions, Unsure, Wizard};
 pub use approvals::{ApprovalStatus, STATES as APPROVAL_STATES};
@@ -20,6 +21,10 @@ pub use bulk::{
     BulkCreated, BulkFailure, BulkUpdated, CreateRecordsAnswer, PlannedRecord, UpdateRecordsAnswer,
 };
 pub use chatter::{Activities, Activity, Completed, Message, Messages, Posted, Scheduled};
+pub use context::{
+    AvailableCompany, AvailableModel, Companies, Company, ConnectionInfo, CurrentContext,
+    FieldInfo, ModelDescription, Models, OdooServer,
+};
 
 /// A call held for a person's approval: it has not run.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -159,5 +164,25 @@ mod tests {
             .output_schema()
             .expect("typed");
         assert_eq!(note["anyOf"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn flags_left_out_when_false_are_not_required() {
+        let schema = Value::Object(schema::<ModelDescription>(true).as_ref().clone());
+        let field = &schema["$defs"]["FieldInfo"];
+        assert!(field.get("required").is_none(), "{field}");
+        let answer = content(&FieldInfo {
+            label: Some("Name".into()),
+            kind: Some("char".into()),
+            required: true,
+            readonly: false,
+            relation: None,
+            selection: None,
+            help: None,
+        });
+        assert_eq!(
+            answer,
+            json!({"label": "Name", "type": "char", "required": true})
+        );
     }
 }
