@@ -90,6 +90,36 @@ fn kwargs<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Map<String, Valu
         .collect()
 }
 
+/// `fields` of the records `ids` that the user can read.
+async fn read_rows(
+    ctx: &ToolContext<'_>,
+    model: &str,
+    ids: &[i64],
+    fields: &[impl serde::Serialize],
+) -> Result<Vec<Map<String, Value>>, ToolError> {
+    ctx.call(
+        model,
+        "read",
+        Some(ids.to_vec()),
+        kwargs([("fields", Some(serde_json::json!(fields)))]),
+    )
+    .await
+    .map(rows)
+}
+
+/// The rows of a `read` or `search_read`: Odoo answers a list of records, each an object.
+fn rows(answer: Value) -> Vec<Map<String, Value>> {
+    let Value::Array(rows) = answer else {
+        return Vec::new();
+    };
+    rows.into_iter()
+        .filter_map(|row| match row {
+            Value::Object(row) => Some(row),
+            _ => None,
+        })
+        .collect()
+}
+
 fn checked<T>(tool: &'static str, result: Result<T, String>) -> Result<T, ToolError> {
     result.map_err(|reason| ToolError::invalid(tool, reason))
 }

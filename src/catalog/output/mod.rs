@@ -14,6 +14,7 @@ mod approvals;
 mod bulk;
 mod chatter;
 mod context;
+mod read;
 
 pub use actions::{ActionButton, ActionRun, Actions, Unsure, Wizard};
 pub use approvals::{ApprovalStatus, STATES as APPROVAL_STATES};
@@ -25,6 +26,7 @@ pub use context::{
     AvailableCompany, AvailableModel, Companies, Company, ConnectionInfo, CurrentContext,
     FieldInfo, ModelDescription, Models, OdooServer,
 };
+pub use read::{Count, Groups, OneRecord, Records};
 
 /// A call held for a person's approval: it has not run.
 #[derive(Debug, Serialize, JsonSchema)]
