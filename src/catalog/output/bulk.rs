@@ -15,8 +15,8 @@ pub enum CreateRecordsAnswer {
         model: String,
         count: usize,
         records: Vec<PlannedRecord>,
-        /// The user's right to create on the model: allowed or denied.
-        access: String,
+        /// The user's right to create on the model.
+        access: super::Access,
     },
 }
 
@@ -49,8 +49,8 @@ pub enum UpdateRecordsAnswer {
         /// The records' current values of the fields that would change.
         current: Vec<serde_json::Map<String, Value>>,
         missing_ids: Vec<i64>,
-        /// The user's right to write on the model: allowed or denied.
-        access: String,
+        /// The user's right to write on the model.
+        access: super::Access,
     },
 }
 

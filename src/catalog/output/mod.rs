@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use rmcp::model::JsonObject;
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -15,6 +15,7 @@ mod bulk;
 mod chatter;
 mod context;
 mod read;
+mod write;
 
 pub use actions::{ActionButton, ActionRun, Actions, Unsure, Wizard};
 pub use approvals::{ApprovalStatus, STATES as APPROVAL_STATES};
@@ -27,6 +28,7 @@ pub use context::{
     FieldInfo, ModelDescription, Models, OdooServer,
 };
 pub use read::{Count, Groups, OneRecord, Records};
+pub use write::{Access, CreateRecordAnswer, DeleteRecordAnswer, MethodRun, UpdateRecordAnswer};
 
 /// A call held for a person's approval: it has not run.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -73,6 +75,20 @@ pub fn schema<T: JsonSchema>(held: bool) -> Arc<JsonObject> {
     object.remove("title");
     object.values_mut().for_each(nullable_as_any_of);
     Arc::new(object)
+}
+
+/// Any JSON value, one branch per type: a bare `true` schema says the same, but is not portable.
+fn any_value(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "anyOf": [
+            {"type": "object"},
+            {"type": "array"},
+            {"type": "string"},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "null"}
+        ]
+    })
 }
 
 /// `{"type": ["string", "null"], …}` becomes `{"anyOf": [{"type": "string", …}, {"type":
