@@ -12,7 +12,7 @@ use crate::audit::outcome;
 use crate::calls::ToolContext;
 use crate::calls::tools;
 use crate::calls::{Principal, ToolError, admit, companies};
-use crate::catalog::output::{self, PendingApproval};
+use crate::catalog::output::{self, ApprovalStatus, PendingApproval};
 use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
 use crate::connections::{self};
@@ -170,21 +170,22 @@ pub async fn status(
             crate::catalog::validate::shorten(approval_id)
         )));
     };
-    let parse = |text: &Option<String>| {
-        text.as_deref()
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-    };
-    Ok(json!({
-        "approval_id": row.id,
-        "state": row.state.as_db(),
-        "summary": row.summary,
-        "tool": row.tool,
-        "created_at": crate::clock::format_utc(row.created_at),
-        "expires_at": crate::clock::format_utc(row.expires_at),
-        "decided_at": row.decided_at.map(crate::clock::format_utc),
-        "reason": row.reason,
-        "result": parse(&row.result),
-        "error": row.error,
+    // Stored as the tool's structured content, which is always an object.
+    let result = row
+        .result
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok());
+    Ok(output::content(&ApprovalStatus {
+        approval_id: row.id,
+        state: row.state.as_db(),
+        summary: row.summary,
+        tool: row.tool,
+        created_at: crate::clock::format_utc(row.created_at),
+        expires_at: crate::clock::format_utc(row.expires_at),
+        decided_at: row.decided_at.map(crate::clock::format_utc),
+        reason: row.reason,
+        result,
+        error: row.error,
     }))
 }
 

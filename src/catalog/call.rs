@@ -15,8 +15,8 @@ use super::parse::{BadArguments, parse};
 use super::{args, output, schema};
 
 macro_rules! tools {
-    (@output) => { None };
-    (@output $out:ty) => { Some(output::schema::<$out>()) };
+    (@output $tool:ident) => { None };
+    (@output $tool:ident $out:ty) => { Some(output::schema::<$out>(Tool::$tool.can_be_held())) };
     ($($tool:ident($args:ty) $(-> $out:ty)?),* $(,)?) => {
         /// Every tool of the catalog.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,7 +54,7 @@ macro_rules! tools {
             /// The output schema, for the tools whose answer is typed (see [`output`]).
             pub fn output_schema(self) -> Option<Arc<JsonObject>> {
                 static OUTPUTS: LazyLock<HashMap<Tool, Option<Arc<JsonObject>>>> =
-                    LazyLock::new(|| HashMap::from([$((Tool::$tool, tools!(@output $($out)?))),*]));
+                    LazyLock::new(|| HashMap::from([$((Tool::$tool, tools!(@output $tool $($out)?))),*]));
                 OUTPUTS[&self].clone()
             }
 
@@ -81,17 +81,17 @@ macro_rules! tools {
 }
 
 tools! {
-    GetCurrentContext(args::NoArgs),
-    ListModels(args::ListModels),
-    DescribeModel(args::DescribeModel),
-    SearchRecords(args::SearchRecords),
-    GetRecord(args::GetRecord),
-    CountRecords(args::CountRecords),
-    AggregateRecords(args::AggregateRecords),
-    CreateRecord(args::CreateRecord),
-    UpdateRecord(args::UpdateRecord),
-    DeleteRecord(args::DeleteRecord),
-    ExecuteMethod(args::ExecuteMethod),
+    GetCurrentContext(args::NoArgs) -> output::CurrentContext,
+    ListModels(args::ListModels) -> output::Models,
+    DescribeModel(args::DescribeModel) -> output::ModelDescription,
+    SearchRecords(args::SearchRecords) -> output::Records,
+    GetRecord(args::GetRecord) -> output::OneRecord,
+    CountRecords(args::CountRecords) -> output::Count,
+    AggregateRecords(args::AggregateRecords) -> output::Groups,
+    CreateRecord(args::CreateRecord) -> output::CreateRecordAnswer,
+    UpdateRecord(args::UpdateRecord) -> output::UpdateRecordAnswer,
+    DeleteRecord(args::DeleteRecord) -> output::DeleteRecordAnswer,
+    ExecuteMethod(args::ExecuteMethod) -> output::MethodRun,
     CreateRecords(args::CreateRecords) -> output::CreateRecordsAnswer,
     UpdateRecords(args::UpdateRecords) -> output::UpdateRecordsAnswer,
     ListActions(args::ListActions) -> output::Actions,
@@ -106,13 +106,19 @@ tools! {
     GetAttachment(args::GetAttachment) -> output::AttachmentContent,
     UploadAttachment(args::UploadAttachment) -> output::Uploaded,
     PrintReport(args::PrintReport) -> output::Printed,
-    GetApprovalStatus(args::GetApprovalStatus),
+    GetApprovalStatus(args::GetApprovalStatus) -> output::ApprovalStatus,
 }
 
 impl Tool {
     /// Whether the tool works in Odoo, and so takes the company arguments. The approvals' own
     /// tool reads only the gateway's store.
     pub fn calls_odoo(self) -> bool {
+        self != Tool::GetApprovalStatus
+    }
+
+    /// Whether a call can be held for approval. The approvals' own tool never is: holding it
+    /// would leave the AI no way to learn any outcome.
+    pub fn can_be_held(self) -> bool {
         self != Tool::GetApprovalStatus
     }
 

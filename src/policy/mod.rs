@@ -38,8 +38,8 @@ pub fn tool_decision(connection: &Connection, tool: &ToolSpec) -> Result<(), Den
 }
 
 /// Whether this call is held for approval: the tool is listed under "Tools that need approval"
-/// and the call is not a dry run (a dry run changes nothing). `get_approval_status` is never
-/// held, even when listed: holding it would leave the AI no way to learn any outcome.
+/// and the call is not a dry run (a dry run changes nothing), for a tool that can be held at all
+/// (`get_approval_status` cannot, even when listed).
 pub fn needs_approval(
     connection: &Connection,
     spec: &ToolSpec,
@@ -49,9 +49,7 @@ pub fn needs_approval(
         .get("dry_run")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    !dry_run
-        && spec.tool != crate::catalog::Tool::GetApprovalStatus
-        && connection.policy.approval_tools.contains(spec.tool)
+    !dry_run && spec.tool.can_be_held() && connection.policy.approval_tools.contains(spec.tool)
 }
 
 /// A connection of user 1 with `policy`, for the decisions' tests.

@@ -19,6 +19,9 @@ macro_rules! stored_enum {
         }
 
         impl $name {
+            /// Every stored spelling, in the variants' order.
+            pub const WORDS: &'static [&'static str] = &[$($text),+];
+
             /// The stored spelling.
             pub fn as_db(self) -> &'static str {
                 match self {
@@ -37,7 +40,7 @@ macro_rules! stored_enum {
                         "'{}' is not {} (one of: {})",
                         s.chars().take(40).collect::<String>(),
                         $what,
-                        [$($text),+].join(", ")
+                        Self::WORDS.join(", ")
                     ))),
                 }
             }
@@ -178,6 +181,11 @@ mod tests {
         ] {
             assert_eq!(state.parse::<ApprovalState>().unwrap().as_db(), state);
         }
+        assert_eq!(
+            ApprovalState::WORDS,
+            crate::catalog::output::APPROVAL_STATES,
+            "get_approval_status's schema names every state"
+        );
         let e = "Pending".parse::<ApprovalState>().unwrap_err();
         assert_eq!(
             e.0,

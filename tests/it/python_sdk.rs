@@ -4,9 +4,9 @@
 
 use odoo_mcp_gateway::connections::{self, Scope};
 use odoo_mcp_gateway::users::Role;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, merged};
 
 fn python() -> Option<String> {
     crate::helpers::client_path("PYTHON_MCP", "REQUIRE_PYTHON_SDK")
@@ -155,60 +155,174 @@ async fn the_python_sdk_waits_for_an_approval_and_gets_the_executed_result() {
     assert_eq!(partner["write_uid"], 5, "written as demo");
 }
 
+/// The SDK client against one gateway.
+struct Sdk {
+    python: String,
+    url: String,
+}
+
+impl Sdk {
+    /// A gateway, the SDK in front of it and a Full Access key of demo's; `None` without the SDK.
+    async fn start() -> Option<(Self, TestApp, String)> {
+        let python = python()?;
+        let app = TestApp::spawn().await;
+        let (_, key) = app.api_key("demo", Scope::Full).await;
+        let url = app.mcp_url.clone();
+        Some((Self { python, url }, app, key))
+    }
+
+    /// Calls each `[tool, arguments]` of `calls` in turn in one SDK session, which checks every
+    /// answer that is not an error against its tool's output schema (a mismatch fails the
+    /// client); the answers' structured content, once none is an error.
+    async fn calls(&self, key: &str, calls: Value) -> Vec<Value> {
+        let output = run_client(
+            &self.python,
+            &self.url,
+            key,
+            &["--calls", &calls.to_string()],
+        )
+        .await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "python client failed: {stderr}");
+        let seen: Value =
+            serde_json::from_slice(&output.stdout).expect("one JSON object on stdout");
+        let Value::Array(answers) = seen["calls"].clone() else {
+            panic!("no calls: {seen}")
+        };
+        assert!(answers.iter().all(|a| a["is_error"] == false), "{seen}");
+        answers.into_iter().map(|a| a["payload"].clone()).collect()
+    }
+}
+
 /// The chatter tools declare output schemas; the SDK checks each answer against its tool's
-/// schema (a mismatch fails the client), the held call's answer included.
+/// schema, the held call's answer included.
 #[tokio::test]
 async fn the_python_sdk_accepts_the_chatter_answers_under_their_output_schemas() {
-    let Some(python) = python() else { return };
-    let app = TestApp::spawn().await;
-    let (_, key) = app.api_key("demo", Scope::Full).await;
-    let calls = |list: Value| list.to_string();
-    let record = serde_json::json!({"model": "res.partner", "id": 9});
-    let with = |extra: Value| crate::helpers::merged(record.clone(), extra);
-    let first = calls(serde_json::json!([
-        [
-            "post_note",
-            with(serde_json::json!({"body": "Checked by the SDK"}))
-        ],
-        ["read_messages", record],
-        [
-            "schedule_activity",
-            with(serde_json::json!({"summary": "SDK", "deadline": "2030-01-15"}))
-        ],
-        ["list_activities", {}],
-    ]));
-    let output = run_client(&python, &app.mcp_url, &key, &["--calls", &first]).await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python client failed: {stderr}");
-    let seen: Value = serde_json::from_slice(&output.stdout).expect("one JSON object on stdout");
-    let answers = seen["calls"].as_array().unwrap();
-    assert!(answers.iter().all(|a| a["is_error"] == false), "{seen}");
-    assert_eq!(
-        answers[1]["payload"]["messages"][0]["text"],
-        "Checked by the SDK"
-    );
-    let activity = &answers[2]["payload"]["activity_id"];
-    let second = calls(serde_json::json!([["complete_activity", {"activity_id": activity}]]));
-    let output = run_client(&python, &app.mcp_url, &key, &["--calls", &second]).await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python client failed: {stderr}");
-    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(seen["calls"][0]["payload"]["done"], true, "{seen}");
+    let Some((sdk, app, key)) = Sdk::start().await else {
+        return;
+    };
+    let record = json!({"model": "res.partner", "id": 9});
+    let with = |extra: Value| merged(record.clone(), extra);
+    let answers = sdk
+        .calls(
+            &key,
+            json!([
+                ["post_note", with(json!({"body": "Checked by the SDK"}))],
+                ["read_messages", record],
+                [
+                    "schedule_activity",
+                    with(json!({"summary": "SDK", "deadline": "2030-01-15"}))
+                ],
+                ["list_activities", {}],
+            ]),
+        )
+        .await;
+    assert_eq!(answers[1]["messages"][0]["text"], "Checked by the SDK");
+    let activity = &answers[2]["activity_id"];
+    let answers = sdk
+        .calls(
+            &key,
+            json!([["complete_activity", {"activity_id": activity}]]),
+        )
+        .await;
+    assert_eq!(answers[0]["done"], true, "{answers:?}");
 
     // Held: the pending answer is the schema's other branch.
     let (id, gated) = app.api_key("demo", Scope::Full).await;
     app.set_policy(id, |p| p.approval_tools = "post_message".parse().unwrap())
         .await;
-    let held = calls(serde_json::json!([[
-        "post_message",
-        with(serde_json::json!({"body": "Hi"}))
-    ]]));
-    let output = run_client(&python, &app.mcp_url, &gated, &["--calls", &held]).await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python client failed: {stderr}");
-    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(
-        seen["calls"][0]["payload"]["status"], "pending_approval",
-        "{seen}"
-    );
+    let answers = sdk
+        .calls(
+            &gated,
+            json!([["post_message", with(json!({"body": "Hi"}))]]),
+        )
+        .await;
+    assert_eq!(answers[0]["status"], "pending_approval", "{answers:?}");
+}
+
+/// The context, read and write tools and execute_method declare output schemas too; the SDK
+/// checks every shape each answers (pages, dry runs, real writes, a method returning nothing,
+/// a held call and its status).
+#[tokio::test]
+async fn the_python_sdk_accepts_the_record_tools_answers_under_their_output_schemas() {
+    let Some((sdk, app, key)) = Sdk::start().await else {
+        return;
+    };
+    let partner = |extra: Value| merged(json!({"model": "res.partner"}), extra);
+    let page = json!({"fields": ["name", "country_id"], "limit": 2});
+    let groups = json!({"group_by": ["state"], "aggregates": ["amount_total:sum"]});
+    let create = json!({"values": {"name": "SDK"}});
+    let update = json!({"ids": [9, 999_999], "values": {"phone": "1"}});
+    let dry = |arguments: Value| merged(arguments, json!({"dry_run": true}));
+    let answers = sdk
+        .calls(
+            &key,
+            json!([
+                ["get_current_context", {}],
+                ["list_models", {"query": "partner"}],
+                ["describe_model", partner(json!({}))],
+                ["search_records", partner(page)],
+                ["search_records", partner(json!({"domain": [["id", "=", 9]]}))],
+                ["get_record", partner(json!({"id": 9}))],
+                ["count_records", partner(json!({}))],
+                ["aggregate_records", merged(json!({"model": "sale.order"}), groups)],
+                ["create_record", dry(partner(create.clone()))],
+                ["create_record", partner(create)],
+                ["update_record", dry(partner(update))],
+                ["update_record", partner(json!({"ids": [9], "values": {"phone": "1"}}))],
+            ]),
+        )
+        .await;
+    assert_eq!(answers[0]["user"]["login"], "demo");
+    assert!(answers[2]["fields"]["name"]["type"].is_string());
+    assert!(answers[3]["next_offset"].is_number());
+    assert!(answers[4]["next_offset"].is_null());
+    assert_eq!(answers[8]["would"], "create");
+    assert_eq!(answers[10]["missing_ids"], json!([999_999]));
+    let id = answers[9]["id"].as_i64().expect("the new partner's id");
+
+    let answers = sdk
+        .calls(
+            &key,
+            json!([
+                [
+                    "execute_method",
+                    partner(json!({"method": "action_archive", "ids": [id]}))
+                ],
+                [
+                    "execute_method",
+                    partner(json!({"method": "action_unarchive", "ids": [id]}))
+                ],
+                ["delete_record", dry(partner(json!({"ids": [id]})))],
+                ["delete_record", partner(json!({"ids": [id]}))],
+            ]),
+        )
+        .await;
+    assert_eq!(answers[2]["access"], "allowed");
+    assert_eq!(answers[3]["deleted"], true);
+
+    // Held: the pending answer, then its status while it waits.
+    let (connection, gated) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(connection, |p| {
+        p.approval_tools = "create_record".parse().unwrap()
+    })
+    .await;
+    let answers = sdk
+        .calls(
+            &gated,
+            json!([[
+                "create_record",
+                partner(json!({"values": {"name": "Held"}}))
+            ]]),
+        )
+        .await;
+    let approval = &answers[0]["approval_id"];
+    assert!(approval.is_string(), "{answers:?}");
+    let answers = sdk
+        .calls(
+            &gated,
+            json!([["get_approval_status", {"approval_id": approval}]]),
+        )
+        .await;
+    assert_eq!(answers[0]["state"], "pending", "{answers:?}");
 }

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
-use super::write::{access_check, check_values_shape, defaults, missing_ids};
-use super::{checked, kwargs, values};
+use super::write::{access_check, check_values_shape, created_ids, defaults, missing_ids};
+use super::{checked, kwargs, read_rows, values};
 use crate::calls::{ToolContext, ToolError};
 use crate::catalog::args::{CreateRecords, UpdateRecords};
 use crate::catalog::output::{
@@ -95,7 +95,7 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecords) -> Result
             model: model.to_owned(),
             count: args.records.len(),
             records,
-            access: access_check(ctx, model, "create").await?.to_owned(),
+            access: access_check(ctx, model, "create").await?,
         }));
     }
     let created = ctx
@@ -106,20 +106,7 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecords) -> Result
             kwargs([("vals_list", Some(json!(args.records)))]),
         )
         .await?;
-    let ids: Vec<i64> = match &created {
-        Value::Array(ids) => ids.iter().filter_map(Value::as_i64).collect(),
-        other => other.as_i64().into_iter().collect(),
-    };
-    if ids.len() != args.records.len() {
-        return Err(ToolError::Internal(
-            format!(
-                "Odoo created {} records for {} value sets",
-                ids.len(),
-                args.records.len()
-            )
-            .into(),
-        ));
-    }
+    let ids = created_ids(&created, args.records.len())?;
     Ok(output::content(&CreateRecordsAnswer::Created(
         BulkCreated {
             model: model.to_owned(),
@@ -202,25 +189,13 @@ pub(super) async fn update(ctx: &ToolContext<'_>, args: UpdateRecords) -> Result
                     .collect::<Vec<_>>(),
             );
         }
-        let current = ctx
-            .call(
-                model,
-                "read",
-                Some(all_ids.clone()),
-                kwargs([("fields", Some(json!(fields)))]),
-            )
-            .await?;
+        let current = read_rows(ctx, model, &all_ids, &fields).await?;
         return Ok(output::content(&UpdateRecordsAnswer::DryRun {
             dry_run: true,
             model: model.to_owned(),
             missing_ids: missing_ids(&all_ids, &current),
-            current: current
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|row| row.as_object().cloned())
-                .collect(),
-            access: access_check(ctx, model, "write").await?.to_owned(),
+            current,
+            access: access_check(ctx, model, "write").await?,
         }));
     }
     let atomic = groups.len() == 1;

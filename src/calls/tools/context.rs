@@ -1,11 +1,17 @@
 //! Context tools: who the connection acts as, which models exist, what fields a model has.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
 use super::{checked, kwargs};
 use crate::calls::ToolError;
 use crate::calls::{self, ToolContext};
 use crate::catalog::args::{DescribeModel, ListModels};
+use crate::catalog::output::{
+    self, AvailableCompany, AvailableModel, Companies, Company, ConnectionInfo, CurrentContext,
+    FieldInfo, ModelDescription, Models, OdooServer,
+};
 use crate::catalog::validate;
 
 const FIELD_ATTRIBUTES: &[&str] = &[
@@ -32,24 +38,27 @@ pub(super) async fn current(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
             )]),
         )
         .await?;
-    let user = users.get(0).cloned().unwrap_or(Value::Null);
     let version = ctx.state.odoo.server_version().await.ok().map(|v| v.serie);
-    Ok(json!({
-        "user": user,
-        "companies": companies(ctx).await?,
-        "odoo": { "version": version, "database": &*ctx.state.odoo_database },
-        "connection": {
-            "id": principal.connection.id,
-            "name": principal.connection.name,
-            "type": principal.connection.kind.label(),
-            "scope": principal.connection.scope.label(),
+    let connection = &principal.connection;
+    Ok(output::content(&CurrentContext {
+        user: users.get(0).and_then(Value::as_object).cloned(),
+        companies: companies(ctx).await?,
+        odoo: OdooServer {
+            version,
+            database: ctx.state.odoo_database.to_string(),
+        },
+        connection: ConnectionInfo {
+            id: connection.id,
+            name: connection.name.clone(),
+            kind: connection.kind.label(),
+            scope: connection.scope.label(),
         },
     }))
 }
 
 /// The user's companies, with the one this call acts in, those it acts in, and which of them
 /// the connection's Allowed companies permit.
-async fn companies(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
+async fn companies(ctx: &ToolContext<'_>) -> Result<Companies, ToolError> {
     let user = calls::companies::of_user(ctx).await?;
     let acting = ctx
         .companies
@@ -73,19 +82,31 @@ async fn companies(ctx: &ToolContext<'_>) -> Result<Value, ToolError> {
             .into_iter()
             .flatten()
             .find(|c| c["id"].as_i64() == Some(id))
-            .map_or(Value::Null, |c| c["name"].clone())
+            .and_then(|c| c["name"].as_str())
+            .map(str::to_owned)
     };
     let allowed = &ctx.principal.connection.policy.allowed_companies;
-    let available: Vec<Value> = user
+    let available = user
         .all
         .iter()
-        .map(|id| json!({"id": id, "name": name_of(*id), "allowed": allowed.allows(*id)}))
+        .map(|&id| AvailableCompany {
+            id,
+            name: name_of(id),
+            allowed: allowed.allows(id),
+        })
         .collect();
-    Ok(json!({
-        "current": {"id": acting[0], "name": name_of(acting[0])},
-        "acting_in": acting,
-        "available": available,
-    }))
+    // Every Odoo user belongs to a company; an answer without one is not Odoo's.
+    let current = *acting
+        .first()
+        .ok_or_else(|| ToolError::Internal("Odoo named no company of the user".into()))?;
+    Ok(Companies {
+        current: Company {
+            id: current,
+            name: name_of(current),
+        },
+        acting_in: acting,
+        available,
+    })
 }
 
 /// The models this user may read, from `ir.model.get_available_models` (what Odoo's own
@@ -124,7 +145,7 @@ pub(super) async fn list_models(
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(str::to_lowercase);
-    let models: Vec<Value> = available_models(ctx)
+    let models: Vec<AvailableModel> = available_models(ctx)
         .await?
         .into_iter()
         .filter(|(model, name)| {
@@ -133,9 +154,12 @@ pub(super) async fn list_models(
                 .is_none_or(|q| model.to_lowercase().contains(q) || name.to_lowercase().contains(q))
         })
         .take(limit as usize)
-        .map(|(model, name)| json!({ "model": model, "name": name }))
+        .map(|(model, name)| AvailableModel { model, name })
         .collect();
-    Ok(json!({ "count": models.len(), "models": models }))
+    Ok(output::content(&Models {
+        count: models.len(),
+        models,
+    }))
 }
 
 pub(super) async fn describe_model(
@@ -163,48 +187,33 @@ pub(super) async fn describe_model(
             "fields_get did not return an object".into(),
         ));
     };
-    let mut names: Vec<&String> = described.keys().collect();
-    names.sort();
-    let fields: Map<String, Value> = names
-        .into_iter()
-        .map(|name| (name.clone(), compact_field(&described[name])))
+    let fields: BTreeMap<String, FieldInfo> = described
+        .iter()
+        .map(|(name, meta)| (name.clone(), compact_field(meta)))
         .collect();
-    Ok(json!({ "model": model, "field_count": fields.len(), "fields": fields }))
+    Ok(output::content(&ModelDescription {
+        model: model.to_owned(),
+        field_count: fields.len(),
+        fields,
+    }))
 }
 
 /// Keeps what a model needs to use a field, and drops defaults (`false`) and long help texts.
-fn compact_field(meta: &Value) -> Value {
-    let mut out = Map::new();
-    if let Some(label) = meta.get("string") {
-        out.insert("label".into(), label.clone());
+fn compact_field(meta: &Value) -> FieldInfo {
+    // Odoo sends `false` for an attribute a field does not have.
+    let text = |key: &str| meta.get(key).and_then(Value::as_str).map(str::to_owned);
+    let set = |key: &str| meta.get(key) == Some(&Value::Bool(true));
+    FieldInfo {
+        label: text("string"),
+        kind: text("type"),
+        required: set("required"),
+        readonly: set("readonly"),
+        relation: text("relation"),
+        selection: meta.get("selection").filter(|v| v.is_array()).cloned(),
+        help: text("help")
+            .filter(|h| !h.is_empty())
+            .map(|h| validate::truncate(&h, MAX_HELP_CHARS)),
     }
-    if let Some(kind) = meta.get("type") {
-        out.insert("type".into(), kind.clone());
-    }
-    for flag in ["required", "readonly"] {
-        if meta.get(flag) == Some(&Value::Bool(true)) {
-            out.insert(flag.into(), Value::Bool(true));
-        }
-    }
-    for key in ["relation", "selection"] {
-        if let Some(v) = meta
-            .get(key)
-            .filter(|v| !v.is_null() && *v != &Value::Bool(false))
-        {
-            out.insert(key.into(), v.clone());
-        }
-    }
-    if let Some(help) = meta
-        .get("help")
-        .and_then(Value::as_str)
-        .filter(|h| !h.is_empty())
-    {
-        out.insert(
-            "help".into(),
-            Value::String(validate::truncate(help, MAX_HELP_CHARS)),
-        );
-    }
-    Value::Object(out)
 }
 
 #[cfg(test)]
@@ -216,7 +225,7 @@ mod tests {
         let meta = json!({"string": "Customer", "type": "many2one", "required": false,
                           "readonly": true, "relation": "res.partner", "selection": false, "help": ""});
         assert_eq!(
-            compact_field(&meta),
+            output::content(&compact_field(&meta)),
             json!({"label": "Customer", "type": "many2one", "readonly": true, "relation": "res.partner"})
         );
     }

@@ -2,12 +2,13 @@
 //! list for private methods, plain CRUD (which has dedicated, separately governed tools) and
 //! models or methods that would let a client escalate its own rights.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::checked;
 use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::ExecuteMethod;
+use crate::catalog::output::{self, MethodRun};
 use crate::catalog::validate;
 use crate::odoo::{self, Call, Protocol};
 
@@ -132,9 +133,8 @@ pub(super) fn check(args: &ExecuteMethod) -> Result<(), ToolError> {
 
 pub(super) async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Value, ToolError> {
     check(&args)?;
-    let model = args.model.as_str();
     let call = Call {
-        model: model.to_owned(),
+        model: args.model.clone(),
         method: args.method.clone(),
         ids: args.ids.clone(),
         kwargs: args.arguments.unwrap_or_default(),
@@ -160,7 +160,12 @@ pub(super) async fn run(ctx: &ToolContext<'_>, args: ExecuteMethod) -> Result<Va
         }
         Err(e) => return Err(e),
     };
-    Ok(json!({ "model": model, "method": args.method, "ids": args.ids, "result": result }))
+    Ok(output::content(&MethodRun {
+        model: args.model,
+        method: args.method,
+        ids: args.ids,
+        result,
+    }))
 }
 
 /// Odoo's `call_kw` reads the ids as its first positional argument; without them a record

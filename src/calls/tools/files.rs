@@ -226,7 +226,7 @@ async fn prepare_upload(
         check_upload(args, ctx.state.limits.files.inline_upload_bytes),
     )?;
     visible_names(ctx, &args.model, &[args.id]).await?;
-    if super::write::access_check(ctx, &args.model, "write").await? != "allowed" {
+    if super::write::access_check(ctx, &args.model, "write").await? != output::Access::Allowed {
         return Err(ToolError::Refused(format!(
             "This Odoo user may not change {} records, so cannot attach files to them.",
             args.model

@@ -115,7 +115,8 @@ async fn visible_names(
                 ("fields", Some(serde_json::json!(["display_name"]))),
             ]),
         )
-        .await?;
+        .await
+        .map(rows)?;
     let missing = write::missing_ids(ids, &rows);
     if !missing.is_empty() {
         let listed: Vec<String> = missing.iter().map(i64::to_string).collect();
@@ -130,17 +131,46 @@ async fn visible_names(
             if missing.len() == 1 { "it" } else { "them" }
         )));
     }
-    let rows = rows.as_array().cloned().unwrap_or_default();
     Ok(ids
         .iter()
         .map(|id| {
             rows.iter()
-                .find(|r| r["id"].as_i64() == Some(*id))
-                .and_then(|r| r["display_name"].as_str())
+                .find(|r| r.get("id").and_then(Value::as_i64) == Some(*id))
+                .and_then(|r| r.get("display_name")?.as_str())
                 .unwrap_or_default()
                 .to_owned()
         })
         .collect())
+}
+
+/// `fields` of the records `ids` that the user can read.
+async fn read_rows(
+    ctx: &ToolContext<'_>,
+    model: &str,
+    ids: &[i64],
+    fields: &[impl serde::Serialize],
+) -> Result<Vec<Map<String, Value>>, ToolError> {
+    ctx.call(
+        model,
+        "read",
+        Some(ids.to_vec()),
+        kwargs([("fields", Some(serde_json::json!(fields)))]),
+    )
+    .await
+    .map(rows)
+}
+
+/// The rows of a `read` or `search_read`: Odoo answers a list of records, each an object.
+fn rows(answer: Value) -> Vec<Map<String, Value>> {
+    let Value::Array(rows) = answer else {
+        return Vec::new();
+    };
+    rows.into_iter()
+        .filter_map(|row| match row {
+            Value::Object(row) => Some(row),
+            _ => None,
+        })
+        .collect()
 }
 
 fn checked<T>(tool: &'static str, result: Result<T, String>) -> Result<T, ToolError> {

@@ -1,12 +1,13 @@
 //! Read tools: search, read one record, count, and grouped totals. Results are compact: explicit
 //! field lists and bounded page sizes keep them inside a client's context window.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::{checked, kwargs};
+use super::{checked, kwargs, read_rows, rows};
 use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::{AggregateRecords, CountRecords, GetRecord, SearchRecords};
+use crate::catalog::output::{self, Count, Groups, OneRecord, Records};
 use crate::catalog::validate;
 
 const SEARCH_DEFAULT_LIMIT: u32 = 20;
@@ -33,8 +34,8 @@ pub(super) async fn search(ctx: &ToolContext<'_>, args: SearchRecords) -> Result
     if let Some(order) = &args.order {
         checked(TOOL, validate::order(order))?;
     }
-    let records = ctx
-        .call(
+    let records = rows(
+        ctx.call(
             model,
             "search_read",
             None,
@@ -46,15 +47,16 @@ pub(super) async fn search(ctx: &ToolContext<'_>, args: SearchRecords) -> Result
                 ("order", args.order.map(Value::String)),
             ]),
         )
-        .await?;
-    let count = records.as_array().map_or(0, Vec::len);
+        .await?,
+    );
+    let count = records.len();
     let more = count == limit as usize;
-    Ok(json!({
-        "model": model,
-        "count": count,
-        "offset": offset,
-        "records": records,
-        "next_offset": more.then_some(offset as usize + count),
+    Ok(output::content(&Records {
+        model: model.to_owned(),
+        count,
+        offset,
+        records,
+        next_offset: more.then_some(offset as usize + count),
     }))
 }
 
@@ -69,16 +71,15 @@ pub(super) async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value,
         }
         None => default_fields(ctx, model).await?,
     };
-    let rows = ctx
-        .call(
-            model,
-            "read",
-            Some(vec![args.id]),
-            kwargs([("fields", Some(json!(fields)))]),
-        )
-        .await?;
-    match rows.as_array().and_then(|r| r.first()) {
-        Some(record) => Ok(json!({ "model": model, "record": record })),
+    match read_rows(ctx, model, &[args.id], &fields)
+        .await?
+        .into_iter()
+        .next()
+    {
+        Some(record) => Ok(output::content(&OneRecord {
+            model: model.to_owned(),
+            record,
+        })),
         None => Err(ToolError::NotFound(format!(
             "{model} record {} does not exist, or this user cannot see it.",
             args.id
@@ -122,7 +123,13 @@ pub(super) async fn count(ctx: &ToolContext<'_>, args: CountRecords) -> Result<V
             kwargs([("domain", Some(json!(domain)))]),
         )
         .await?;
-    Ok(json!({ "model": model, "count": count }))
+    let count = count
+        .as_i64()
+        .ok_or_else(|| ToolError::Internal("search_count did not return a number".into()))?;
+    Ok(output::content(&Count {
+        model: model.to_owned(),
+        count,
+    }))
 }
 
 pub(super) async fn aggregate(
@@ -193,11 +200,15 @@ pub(super) async fn aggregate(
         )
         .await?
     };
-    let groups: Vec<Value> = groups
-        .as_array()
-        .map(|gs| gs.iter().map(|g| compact_group(g, &aggregates)).collect())
-        .unwrap_or_default();
-    Ok(json!({ "model": model, "group_count": groups.len(), "groups": groups }))
+    let groups: Vec<Map<String, Value>> = rows(groups)
+        .iter()
+        .map(|g| compact_group(g, &aggregates))
+        .collect();
+    Ok(output::content(&Groups {
+        model: model.to_owned(),
+        group_count: groups.len(),
+        groups,
+    }))
 }
 
 /// `amount_total desc` → `amount_total:sum desc` when `amount_total:sum` is an aggregate: Odoo
@@ -223,10 +234,7 @@ fn qualify_order(order: &str, aggregates: &[String]) -> String {
 /// One group as the tool returns it on every version: the group-by values, each aggregate under
 /// its field's name (Odoo 19 keys them "field:function"), and `__count`; Odoo's internal keys
 /// (`__domain`, `__extra_domain`, `__context`, `__range`, `__fold`) are dropped.
-fn compact_group(group: &Value, aggregates: &[String]) -> Value {
-    let Value::Object(map) = group else {
-        return group.clone();
-    };
+fn compact_group(group: &Map<String, Value>, aggregates: &[String]) -> Map<String, Value> {
     let renamed = |key: &str| {
         aggregates
             .iter()
@@ -234,24 +242,27 @@ fn compact_group(group: &Value, aggregates: &[String]) -> Value {
             .and_then(|a| a.split_once(':'))
             .map_or_else(|| key.to_owned(), |(field, _)| field.to_owned())
     };
-    Value::Object(
-        map.iter()
-            .filter(|(k, _)| !k.starts_with("__") || *k == "__count")
-            .map(|(k, v)| (renamed(k), v.clone()))
-            .collect(),
-    )
+    group
+        .iter()
+        .filter(|(k, _)| !k.starts_with("__") || *k == "__count")
+        .map(|(k, v)| (renamed(k), v.clone()))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn compact(group: &Value, aggregates: &[String]) -> Value {
+        Value::Object(compact_group(group.as_object().unwrap(), aggregates))
+    }
+
     #[test]
     fn groups_keep_their_values_and_count_only() {
         let g = json!({"state": "sale", "amount_total": 10.0, "__count": 2,
                        "__domain": [["state", "=", "sale"]], "__fold": false});
         assert_eq!(
-            compact_group(&g, &["amount_total:sum".into()]),
+            compact(&g, &["amount_total:sum".into()]),
             json!({"state": "sale", "amount_total": 10.0, "__count": 2})
         );
     }
@@ -261,7 +272,7 @@ mod tests {
         let g = json!({"state": "sale", "__extra_domain": [["state", "=", "sale"]],
                        "amount_total:sum": 23670.5, "__count": 19});
         assert_eq!(
-            compact_group(&g, &["amount_total:sum".into()]),
+            compact(&g, &["amount_total:sum".into()]),
             json!({"state": "sale", "amount_total": 23670.5, "__count": 19})
         );
         let aggregates = ["amount_total:sum".to_owned()];

@@ -3,10 +3,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{checked, kwargs, values};
+use super::{checked, kwargs, read_rows, values};
 use crate::calls::ToolContext;
 use crate::calls::ToolError;
 use crate::catalog::args::{CreateRecord, DeleteRecord, UpdateRecord};
+use crate::catalog::output::{
+    self, Access, CreateRecordAnswer, DeleteRecordAnswer, UpdateRecordAnswer,
+};
 use crate::catalog::validate;
 use crate::odoo::ErrorKind;
 use crate::odoo::fields::Fields;
@@ -27,14 +30,13 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<
     if args.dry_run {
         let unset = values::required_unset(&fields, &args.values);
         let defaults = defaults(ctx, model, &unset, None).await?;
-        let access = access_check(ctx, model, "create").await?;
-        return Ok(json!({
-            "dry_run": true,
-            "would": "create",
-            "model": model,
-            "values": args.values,
-            "missing_required": values::missing_required(&fields, &args.values, &defaults),
-            "access": access,
+        return Ok(output::content(&CreateRecordAnswer::DryRun {
+            dry_run: true,
+            would: "create",
+            model: model.to_owned(),
+            missing_required: values::missing_required(&fields, &args.values, &defaults),
+            values: args.values,
+            access: access_check(ctx, model, "create").await?,
         }));
     }
     let created = ctx
@@ -45,12 +47,27 @@ pub(super) async fn create(ctx: &ToolContext<'_>, args: CreateRecord) -> Result<
             kwargs([("vals_list", Some(json!([args.values])))]),
         )
         .await?;
-    // A list of values gives [id]; a bare id is taken too.
-    let id = match &created {
-        Value::Array(ids) => ids.first().cloned().unwrap_or(Value::Null),
-        other => other.clone(),
+    let id = created_ids(&created, 1)?[0];
+    Ok(output::content(&CreateRecordAnswer::Created {
+        model: model.to_owned(),
+        id,
+        created: true,
+    }))
+}
+
+/// The ids Odoo's `create` answered for `count` value sets: a list of values gives a list of
+/// ids, and a bare id is taken too.
+pub(super) fn created_ids(created: &Value, count: usize) -> Result<Vec<i64>, ToolError> {
+    let ids: Vec<i64> = match created {
+        Value::Array(ids) => ids.iter().filter_map(Value::as_i64).collect(),
+        other => other.as_i64().into_iter().collect(),
     };
-    Ok(json!({ "model": model, "id": id, "created": true }))
+    if ids.len() != count {
+        return Err(ToolError::Internal(
+            format!("Odoo created {} records for {count} value sets", ids.len()).into(),
+        ));
+    }
+    Ok(ids)
 }
 
 /// Odoo's defaults for `fields` (none asked when there are none), in `context`.
@@ -98,23 +115,15 @@ pub(super) async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<
     if args.dry_run {
         let mut fields = vec!["display_name".to_owned()];
         fields.extend(args.values.keys().cloned());
-        let current = ctx
-            .call(
-                model,
-                "read",
-                Some(args.ids.clone()),
-                kwargs([("fields", Some(json!(fields)))]),
-            )
-            .await?;
-        let access = access_check(ctx, model, "write").await?;
-        return Ok(json!({
-            "dry_run": true,
-            "would": "update",
-            "model": model,
-            "current": current,
-            "missing_ids": missing_ids(&args.ids, &current),
-            "new_values": args.values,
-            "access": access,
+        let current = read_rows(ctx, model, &args.ids, &fields).await?;
+        return Ok(output::content(&UpdateRecordAnswer::DryRun {
+            dry_run: true,
+            would: "update",
+            model: model.to_owned(),
+            missing_ids: missing_ids(&args.ids, &current),
+            current,
+            new_values: args.values,
+            access: access_check(ctx, model, "write").await?,
         }));
     }
     ctx.call(
@@ -124,7 +133,11 @@ pub(super) async fn update(ctx: &ToolContext<'_>, args: UpdateRecord) -> Result<
         kwargs([("vals", Some(Value::Object(args.values)))]),
     )
     .await?;
-    Ok(json!({ "model": model, "ids": args.ids, "updated": true }))
+    Ok(output::content(&UpdateRecordAnswer::Updated {
+        model: model.to_owned(),
+        ids: args.ids,
+        updated: true,
+    }))
 }
 
 /// Everything `delete_record` checks before it changes anything.
@@ -138,27 +151,23 @@ pub(super) async fn delete(ctx: &ToolContext<'_>, args: DeleteRecord) -> Result<
     check_delete(&args)?;
     let model = args.model.as_str();
     if args.dry_run {
-        let found = ctx
-            .call(
-                model,
-                "read",
-                Some(args.ids.clone()),
-                kwargs([("fields", Some(json!(["display_name"])))]),
-            )
-            .await?;
-        let access = access_check(ctx, model, "unlink").await?;
-        return Ok(json!({
-            "dry_run": true,
-            "would": "delete",
-            "model": model,
-            "records": found,
-            "missing_ids": missing_ids(&args.ids, &found),
-            "access": access,
+        let found = read_rows(ctx, model, &args.ids, &["display_name"]).await?;
+        return Ok(output::content(&DeleteRecordAnswer::DryRun {
+            dry_run: true,
+            would: "delete",
+            model: model.to_owned(),
+            missing_ids: missing_ids(&args.ids, &found),
+            records: found,
+            access: access_check(ctx, model, "unlink").await?,
         }));
     }
     ctx.call(model, "unlink", Some(args.ids.clone()), Map::new())
         .await?;
-    Ok(json!({ "model": model, "ids": args.ids, "deleted": true }))
+    Ok(output::content(&DeleteRecordAnswer::Deleted {
+        model: model.to_owned(),
+        ids: args.ids,
+        deleted: true,
+    }))
 }
 
 /// The model's fields, once `values` is known to fit them (see [`values::check`]).
@@ -191,13 +200,13 @@ pub(super) fn check_values_shape(
     Ok(())
 }
 
-/// "allowed" or "denied": the model-level access right (record rules apply per record).
-/// Odoo 19 replaced `check_access_rights` with `has_access`, called on an empty recordset.
+/// The model-level access right (record rules apply per record). Odoo 19 replaced
+/// `check_access_rights` with `has_access`, called on an empty recordset.
 pub(super) async fn access_check(
     ctx: &ToolContext<'_>,
     model: &str,
     operation: &str,
-) -> Result<&'static str, ToolError> {
+) -> Result<Access, ToolError> {
     let modern = ctx.odoo_19_api().await;
     let asked = if modern {
         ctx.call(
@@ -220,22 +229,18 @@ pub(super) async fn access_check(
         .await
     };
     match asked {
-        Ok(Value::Bool(true)) => Ok("allowed"),
-        Ok(_) => Ok("denied"),
-        Err(ToolError::Odoo(e)) if e.kind() == Some(ErrorKind::AccessError) => Ok("denied"),
+        Ok(Value::Bool(true)) => Ok(Access::Allowed),
+        Ok(_) => Ok(Access::Denied),
+        Err(ToolError::Odoo(e)) if e.kind() == Some(ErrorKind::AccessError) => Ok(Access::Denied),
         Err(other) => Err(other),
     }
 }
 
-pub(super) fn missing_ids(asked: &[i64], found: &Value) -> Vec<i64> {
+pub(super) fn missing_ids(asked: &[i64], found: &[Map<String, Value>]) -> Vec<i64> {
     let present: Vec<i64> = found
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter_map(|r| r.get("id").and_then(Value::as_i64))
-                .collect()
-        })
-        .unwrap_or_default();
+        .iter()
+        .filter_map(|r| r.get("id").and_then(Value::as_i64))
+        .collect();
     asked
         .iter()
         .copied()
@@ -245,11 +250,12 @@ pub(super) fn missing_ids(asked: &[i64], found: &Value) -> Vec<i64> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::rows;
     use super::*;
 
     #[test]
     fn missing_ids_are_those_not_read_back() {
-        let found = json!([{"id": 1, "display_name": "a"}, {"id": 3, "display_name": "c"}]);
+        let found = rows(json!([{"id": 1, "display_name": "a"}, {"id": 3, "display_name": "c"}]));
         assert_eq!(missing_ids(&[1, 2, 3, 4], &found), vec![2, 4]);
     }
 }

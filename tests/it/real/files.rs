@@ -441,7 +441,11 @@ async fn file_tools_are_governed_and_refuse_bad_input(setup: Setup) {
     assert_eq!(f.get(&url).await.status(), StatusCode::FORBIDDEN);
     off.mcp_enabled = true;
     settings.save(&r.app.state.store, &off).await.unwrap();
-    assert_eq!(f.get(&url).await.status(), StatusCode::OK, "not used up while off");
+    assert_eq!(
+        f.get(&url).await.status(),
+        StatusCode::OK,
+        "not used up while off"
+    );
     // And a link expires.
     let link = r
         .ok(key, "get_attachment", json!({"attachment_id": id}))
