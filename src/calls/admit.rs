@@ -48,6 +48,10 @@ async fn check_models(
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
 ) -> Result<(), ToolError> {
+    let touched = models::touches(arguments);
+    if let Some(model) = &touched.model {
+        check_operation(ctx, spec, model)?;
+    }
     let allowed_models = &ctx.principal.connection.policy.allowed_models;
     if allowed_models.is_empty() {
         return Ok(());
@@ -58,7 +62,6 @@ async fn check_models(
             spec.name
         )));
     }
-    let touched = models::touches(arguments);
     let Some(model) = touched.model else {
         return Ok(());
     };
@@ -81,4 +84,15 @@ async fn check_models(
         }
     }
     Ok(())
+}
+
+/// Model Operations for a tool working on `model`'s records — also for the tools that learn the
+/// model from a record they read (an activity's, an attachment's).
+pub(crate) fn check_operation(
+    ctx: &ToolContext<'_>,
+    spec: &ToolSpec,
+    model: &str,
+) -> Result<(), ToolError> {
+    policy::operations::decide(&ctx.principal.connection.policy, spec, model)
+        .map_err(|denial| ToolError::Refused(denial.to_string()))
 }

@@ -59,6 +59,41 @@ impl Risk {
     }
 }
 
+/// What a tool does to the records of its model, for a connection's Model Operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    Read,
+    Create,
+    Write,
+    Delete,
+    /// Buttons and methods: whatever the model's code does.
+    Execute,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 5] = [
+        Self::Read,
+        Self::Create,
+        Self::Write,
+        Self::Delete,
+        Self::Execute,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Create => "create",
+            Self::Write => "write",
+            Self::Delete => "delete",
+            Self::Execute => "execute",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.label() == label)
+    }
+}
+
 /// One entry of the catalog.
 #[derive(Debug, Clone)]
 pub struct ToolSpec {
@@ -75,6 +110,9 @@ pub struct ToolSpec {
     /// Models the tool reads or writes besides its `model` argument (the chatter's messages,
     /// activities): a connection's Allowed Models must list them too.
     pub touches: &'static [&'static str],
+    /// What it does to the records of the model it works on; none for the tools that work on
+    /// no model's records (the user's context, the model list, approvals).
+    pub operation: Option<Operation>,
     /// The tool itself: its argument type, schema and parsing.
     pub tool: Tool,
 }
@@ -124,6 +162,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: None,
         tool: Tool::GetCurrentContext,
     },
     ToolSpec {
@@ -137,6 +176,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: None,
         tool: Tool::ListModels,
     },
     ToolSpec {
@@ -151,6 +191,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Read),
         tool: Tool::DescribeModel,
     },
     ToolSpec {
@@ -166,6 +207,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Read),
         tool: Tool::SearchRecords,
     },
     ToolSpec {
@@ -179,6 +221,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Read),
         tool: Tool::GetRecord,
     },
     ToolSpec {
@@ -191,6 +234,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Read),
         tool: Tool::CountRecords,
     },
     ToolSpec {
@@ -205,6 +249,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Read),
         tool: Tool::AggregateRecords,
     },
     ToolSpec {
@@ -219,6 +264,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: false,
         touches: &[],
+        operation: Some(Operation::Create),
         tool: Tool::CreateRecord,
     },
     ToolSpec {
@@ -233,6 +279,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: true,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Write),
         tool: Tool::UpdateRecord,
     },
     ToolSpec {
@@ -246,6 +293,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: true,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Delete),
         tool: Tool::DeleteRecord,
     },
     ToolSpec {
@@ -261,6 +309,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: false,
         touches: &[],
+        operation: Some(Operation::Create),
         tool: Tool::CreateRecords,
     },
     ToolSpec {
@@ -277,6 +326,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: true,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Write),
         tool: Tool::UpdateRecords,
     },
     ToolSpec {
@@ -292,6 +342,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Read),
         tool: Tool::ListActions,
     },
     ToolSpec {
@@ -308,6 +359,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: true,
         idempotent: false,
         touches: &[],
+        operation: Some(Operation::Execute),
         tool: Tool::RunAction,
     },
     ToolSpec {
@@ -323,6 +375,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: true,
         idempotent: false,
         touches: &[],
+        operation: Some(Operation::Execute),
         tool: Tool::ExecuteMethod,
     },
     ToolSpec {
@@ -338,6 +391,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: false,
         touches: &[MAIL_MESSAGE],
+        operation: Some(Operation::Write),
         tool: Tool::PostMessage,
     },
     ToolSpec {
@@ -352,6 +406,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: false,
         touches: &[MAIL_MESSAGE],
+        operation: Some(Operation::Write),
         tool: Tool::PostNote,
     },
     ToolSpec {
@@ -367,6 +422,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[MAIL_MESSAGE],
+        operation: Some(Operation::Read),
         tool: Tool::ReadMessages,
     },
     ToolSpec {
@@ -381,6 +437,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: false,
         touches: &[MAIL_ACTIVITY],
+        operation: Some(Operation::Write),
         tool: Tool::ScheduleActivity,
     },
     ToolSpec {
@@ -394,6 +451,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: false,
         touches: &[MAIL_ACTIVITY],
+        operation: Some(Operation::Write),
         tool: Tool::CompleteActivity,
     },
     ToolSpec {
@@ -409,6 +467,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[MAIL_ACTIVITY],
+        operation: Some(Operation::Read),
         tool: Tool::ListActivities,
     },
     ToolSpec {
@@ -422,6 +481,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[IR_ATTACHMENT],
+        operation: Some(Operation::Read),
         tool: Tool::ListAttachments,
     },
     ToolSpec {
@@ -436,6 +496,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[IR_ATTACHMENT],
+        operation: Some(Operation::Read),
         tool: Tool::GetAttachment,
     },
     ToolSpec {
@@ -450,6 +511,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: false,
         touches: &[IR_ATTACHMENT],
+        operation: Some(Operation::Write),
         tool: Tool::UploadAttachment,
     },
     ToolSpec {
@@ -465,6 +527,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: Some(Operation::Read),
         tool: Tool::PrintReport,
     },
     ToolSpec {
@@ -479,6 +542,7 @@ pub static CATALOG: &[ToolSpec] = &[
         destructive: false,
         idempotent: true,
         touches: &[],
+        operation: None,
         tool: Tool::GetApprovalStatus,
     },
 ];

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::catalog::validate;
 use crate::connections::{Connection, Kind, Policy};
 use crate::store::OdooUserRow;
-use crate::values::{CompanyList, IpList, Limit, ModelList, ToolList};
+use crate::values::{CompanyList, IpList, Limit, ModelList, ModelOperations, ToolList, entries};
 
 pub const MAX_DESCRIPTION: usize = 4000;
 
@@ -16,6 +16,8 @@ pub const MAX_DESCRIPTION: usize = 4000;
 pub struct ConnectionInput {
     pub allowed_tools: String,
     pub allowed_models: String,
+    /// One `model: operation, …` rule per line.
+    pub model_operations: String,
     /// Odoo company ids, comma- or space-separated.
     pub allowed_companies: String,
     pub approval_tools: String,
@@ -34,6 +36,7 @@ pub struct ConnectionInput {
 pub struct FieldErrors {
     pub allowed_tools: Vec<String>,
     pub allowed_models: Vec<String>,
+    pub model_operations: Vec<String>,
     pub allowed_companies: Vec<String>,
     pub approval_tools: Vec<String>,
     pub approver: Vec<String>,
@@ -46,10 +49,11 @@ pub struct FieldErrors {
 }
 
 impl FieldErrors {
-    fn all(&self) -> [&Vec<String>; 11] {
+    fn all(&self) -> [&Vec<String>; 12] {
         [
             &self.allowed_tools,
             &self.allowed_models,
+            &self.model_operations,
             &self.allowed_companies,
             &self.approval_tools,
             &self.approver,
@@ -88,6 +92,7 @@ impl ConnectionInput {
         Self {
             allowed_tools: p.allowed_tools.names().collect::<Vec<_>>().join(", "),
             allowed_models: p.allowed_models.names().collect::<Vec<_>>().join(", "),
+            model_operations: p.model_operations.to_string(),
             allowed_companies: p.allowed_companies.names().collect::<Vec<_>>().join(", "),
             approval_tools: p.approval_tools.names().collect::<Vec<_>>().join(", "),
             approver: num(p.approver_user_id),
@@ -122,6 +127,19 @@ impl ConnectionInput {
             ModelList::parse(tags(&self.allowed_models)),
             &mut e.allowed_models,
         );
+        let model_operations = field(
+            ModelOperations::parse(entries(&self.model_operations)),
+            &mut e.model_operations,
+        );
+        if !allowed_models.is_empty() {
+            for model in model_operations.models() {
+                if !allowed_models.allows(model) {
+                    e.model_operations.push(format!(
+                        "{model} is not among the Allowed Models, so its rule would never apply: add it there or remove the rule."
+                    ));
+                }
+            }
+        }
         let allowed_companies = field(
             CompanyList::parse(tags(&self.allowed_companies)),
             &mut e.allowed_companies,
@@ -172,6 +190,7 @@ impl ConnectionInput {
             Policy {
                 allowed_tools,
                 allowed_models,
+                model_operations,
                 allowed_companies,
                 approval_tools,
                 approver_user_id,
@@ -273,6 +292,7 @@ mod tests {
         let input = ConnectionInput {
             allowed_tools: "search_records, get_record\nsearch_records".into(),
             allowed_models: "res.partner sale.order".into(),
+            model_operations: "res.partner: read, write\r\nsale.order: read".into(),
             allowed_companies: "3, 1".into(),
             approval_tools: "delete_record".into(),
             approver: "2".into(),
@@ -286,6 +306,10 @@ mod tests {
         assert_eq!(desc, "Marketing intern");
         assert_eq!(p.allowed_tools.to_string(), "search_records\nget_record");
         assert_eq!(p.allowed_models.to_string(), "res.partner\nsale.order");
+        assert_eq!(
+            p.model_operations.to_string(),
+            "res.partner: read, write\nsale.order: read"
+        );
         assert_eq!(p.allowed_companies.ids(), [3, 1]);
         assert_eq!(p.approver_user_id, Some(2));
         assert_eq!(p.approval_expiry_hours, Limit::new(48));
@@ -325,6 +349,30 @@ mod tests {
         assert!(e.rate_per_minute[0].contains("requests per minute"));
         assert!(e.rate_per_day[0].contains("'lots'"));
         assert_eq!(e.count(), 8);
+    }
+
+    #[test]
+    fn model_operations_name_bad_rules_and_rules_outside_allowed_models() {
+        let input = ConnectionInput {
+            allowed_models: "res.partner".into(),
+            model_operations: "res.partner: read, erase\nsale.order: read".into(),
+            ..Default::default()
+        };
+        let e = input.parse(Kind::ApiKey, &[], None).unwrap_err();
+        assert_eq!(e.model_operations.len(), 1, "{:?}", e.model_operations);
+        assert!(e.model_operations[0].starts_with("'erase' is not an operation"));
+        let input = ConnectionInput {
+            model_operations: "res.partner: read\nsale.order: read".into(),
+            allowed_models: "res.partner".into(),
+            ..Default::default()
+        };
+        let e = input.parse(Kind::ApiKey, &[], None).unwrap_err();
+        assert_eq!(
+            e.model_operations,
+            [
+                "sale.order is not among the Allowed Models, so its rule would never apply: add it there or remove the rule."
+            ]
+        );
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl FastPath {
         let visible = CATALOG
             .iter()
             .zip(&self.tools)
-            .filter(|(spec, _)| policy::tool_decision(connection, spec).is_ok())
+            .filter(|(spec, _)| policy::listed(connection, spec))
             .map(|(_, bytes)| bytes.as_slice());
         out.reserve(16 * 1024);
         out.extend_from_slice(br#"{"tools":["#);

@@ -68,7 +68,7 @@ impl ServerHandler for GatewayServer {
         let principal = principal(&ctx)?;
         let tools = CATALOG
             .iter()
-            .filter(|spec| policy::tool_decision(&principal.connection, spec).is_ok())
+            .filter(|spec| policy::listed(&principal.connection, spec))
             .map(catalog::ToolSpec::to_mcp)
             .collect();
         Ok(ListToolsResult::with_all_items(tools))

@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod companies;
 pub mod ip;
 pub mod models;
+pub mod operations;
 pub mod rate_limit;
 pub mod registrations;
 
@@ -23,6 +24,14 @@ pub enum Denial {
     ToolNotAllowed(String),
     #[error("The company {0} is not among this connection's allowed companies.")]
     CompanyNotAllowed(i64),
+    #[error(
+        "Refused by Model Operations: this connection may not {operation} {model} records (it may: {allowed})."
+    )]
+    OperationNotAllowed {
+        model: String,
+        operation: &'static str,
+        allowed: String,
+    },
 }
 
 /// Whether `connection` may see and call `tool`.
@@ -35,6 +44,12 @@ pub fn tool_decision(connection: &Connection, tool: &ToolSpec) -> Result<(), Den
         return Err(Denial::ToolNotAllowed(tool.name.to_owned()));
     }
     Ok(())
+}
+
+/// Whether `tools/list` shows `tool` to `connection`: it may call it, and it may do the tool's
+/// operation on one of its models at least.
+pub fn listed(connection: &Connection, tool: &ToolSpec) -> bool {
+    tool_decision(connection, tool).is_ok() && operations::listed(&connection.policy, tool)
 }
 
 /// Whether this call is held for approval: the tool is listed under "Tools that need approval"

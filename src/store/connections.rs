@@ -65,7 +65,7 @@ pub(super) fn key_holder_sql() -> String {
 
 const SELECT: &str = "SELECT c.id, c.kind, c.name, c.odoo_user_id, u.login AS user_login,
         u.name AS user_name, c.scope, c.key_prefix, c.key_hash, c.description,
-        c.allowed_tools, c.allowed_models, c.allowed_companies, c.approval_tools, c.approver_user_id,
+        c.allowed_tools, c.allowed_models, c.model_operations, c.allowed_companies, c.approval_tools, c.approver_user_id,
         c.approval_expiry_hours, c.allowed_ips, c.blocked_ips, c.rate_per_minute, c.rate_per_day,
         c.created_at, c.revoked_at, c.last_used_at, c.request_count
     FROM connections c LEFT JOIN odoo_users u ON u.id = c.odoo_user_id";
@@ -198,7 +198,7 @@ impl Store {
             "UPDATE connections SET description = $2, allowed_tools = $3, allowed_models = $4,
                  approval_tools = $5, approver_user_id = $6, approval_expiry_hours = $7,
                  allowed_ips = $8, blocked_ips = $9, rate_per_minute = $10, rate_per_day = $11,
-                 allowed_companies = $12
+                 allowed_companies = $12, model_operations = $13
              WHERE id = $1")
             .bind(id)
             .bind(description)
@@ -212,6 +212,7 @@ impl Store {
             .bind(p.rate_per_minute.map(Limit::get))
             .bind(p.rate_per_day.map(Limit::get))
             .bind(p.allowed_companies.to_string())
+            .bind(p.model_operations.to_string())
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;

@@ -108,6 +108,7 @@ fn key_holder(row: &Columns<'_, '_>) -> Decoded<KeyHolderRow> {
     let policy = Policy {
         allowed_tools: parsed(row, "allowed_tools")?,
         allowed_models: parsed(row, "allowed_models")?,
+        model_operations: parsed(row, "model_operations")?,
         allowed_companies: parsed(row, "allowed_companies")?,
         approval_tools: parsed(row, "approval_tools")?,
         approver_user_id: row.get("approver_user_id")?,

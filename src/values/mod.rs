@@ -7,12 +7,14 @@ mod enums;
 mod ip_list;
 mod lists;
 mod number;
+mod operations;
 mod policy;
 
 pub use enums::{ApprovalState, ClientType, IdempotencyState, Kind, Role, Scope};
 pub use ip_list::{BadLine, IpList};
 pub use lists::{CompanyList, ModelList, ModelName, ToolList, entries};
 pub use number::Limit;
+pub use operations::{ModelOperations, Operations};
 pub use policy::Policy;
 
 /// Why a text is not a value of its type. Stored values report it through sqlx, which names the

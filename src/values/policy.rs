@@ -1,7 +1,7 @@
 //! The governance settings of one connection, typed. The store decodes them with the row; the
 //! console form builds them with the same parsers.
 
-use super::{CompanyList, IpList, Limit, ModelList, ToolList};
+use super::{CompanyList, IpList, Limit, ModelList, ModelOperations, ToolList};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Policy {
@@ -9,6 +9,8 @@ pub struct Policy {
     pub allowed_tools: ToolList,
     /// Empty: every model the Odoo user can reach.
     pub allowed_models: ModelList,
+    /// Per model, what the connection may do to its records. Empty: all of it.
+    pub model_operations: ModelOperations,
     /// Empty: every company of the Odoo user.
     pub allowed_companies: CompanyList,
     pub approval_tools: ToolList,

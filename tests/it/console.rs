@@ -635,6 +635,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
             &[
                 ("allowed_tools", "search_records, launch_rockets"),
                 ("allowed_models", "res.partner, Bad Model"),
+                ("model_operations", "res.partner: read, erase"),
                 ("allowed_companies", "1, main"),
                 ("approval_tools", "delete_record"),
                 ("approver", "999"),
@@ -651,6 +652,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     let msg = |id: &str| element_text(&page.body, id).unwrap_or_else(|| panic!("no #{id}"));
     assert!(msg("allowed_tools-error").contains("'launch_rockets' is not a tool"));
     assert!(msg("allowed_models-error").contains("'Bad' is not an Odoo model name"));
+    assert!(msg("model_operations-error").starts_with("'erase' is not an operation"));
     assert!(msg("allowed_companies-error").contains("'main' is not a company id"));
     assert!(msg("approver-error").contains("Choose an approver"));
     assert!(msg("approval_expiry_hours-error").contains("'0'"));
@@ -682,6 +684,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
             &[
                 ("allowed_tools", "search_records, get_record"),
                 ("allowed_models", "res.partner"),
+                ("model_operations", "res.partner: write, read"),
                 ("allowed_companies", "3, 1"),
                 ("approval_tools", "delete_record"),
                 ("approver", &admin_id),
@@ -706,10 +709,15 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     );
     assert_eq!(stored.policy.rate_per_day, None);
     assert_eq!(stored.policy.allowed_companies.ids(), [3, 1]);
+    assert_eq!(
+        stored.policy.model_operations.to_string(),
+        "res.partner: read, write"
+    );
     assert_eq!(stored.description, "Marketing intern - paused until July");
     let shown = c.get(&path).await;
     assert!(shown.body.contains("Saved"), "flash after save");
     assert!(shown.body.contains("10.0.0.0/8 # office"));
+    assert!(shown.body.contains("res.partner: read, write"));
 }
 
 #[tokio::test]

@@ -211,6 +211,99 @@ async fn allowed_tools_hide_and_refuse_the_others() {
 }
 
 #[tokio::test]
+async fn model_operations_hide_and_refuse_by_operation_on_each_model() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(id, |p| {
+        p.allowed_models = "res.partner".parse().unwrap();
+        p.model_operations = "res.partner: read, write".parse().unwrap();
+    })
+    .await;
+    // Tools that could only create, delete or run things on res.partner are not listed.
+    let names = app.tool_names(&key).await;
+    for hidden in [
+        "create_record",
+        "create_records",
+        "delete_record",
+        "execute_method",
+        "run_action",
+    ] {
+        assert!(
+            !names.iter().any(|n| n == hidden),
+            "{hidden} listed: {names:?}"
+        );
+    }
+    for shown in [
+        "search_records",
+        "update_record",
+        "get_current_context",
+        "list_models",
+    ] {
+        assert!(
+            names.iter().any(|n| n == shown),
+            "{shown} missing: {names:?}"
+        );
+    }
+    // The allowed case and the refused one beside it, before Odoo sees anything.
+    ok_result(
+        &app.call(&key, "count_records", json!({"model": "res.partner"}))
+            .await,
+    );
+    let calls_before = app.sim().calls_served();
+    let refused = app
+        .call(
+            &key,
+            "delete_record",
+            json!({"model": "res.partner", "ids": [1]}),
+        )
+        .await;
+    assert_eq!(
+        error_text(&refused),
+        "Refused by Model Operations: this connection may not delete res.partner records (it may: read, write)."
+    );
+    assert_eq!(app.sim().calls_served(), calls_before, "Odoo saw nothing");
+    let events = app.audit().await;
+    let denied = latest(&events, "denied");
+    assert_eq!(
+        (denied.tool.as_deref(), denied.model.as_deref()),
+        (Some("delete_record"), Some("res.partner"))
+    );
+    // A dry run is refused too: it is the same operation.
+    let dry = app
+        .call(
+            &key,
+            "delete_record",
+            json!({"model": "res.partner", "ids": [1], "dry_run": true}),
+        )
+        .await;
+    assert!(error_text(&dry).starts_with("Refused by Model Operations"));
+    // Without Allowed Models every model may be named, so nothing is hidden; the rule still holds.
+    app.set_policy(id, |p| {
+        p.allowed_models = Default::default();
+        p.model_operations = "res.partner: read".parse().unwrap();
+    })
+    .await;
+    assert!(
+        app.tool_names(&key)
+            .await
+            .iter()
+            .any(|n| n == "delete_record")
+    );
+    let refused = app
+        .call(
+            &key,
+            "update_record",
+            json!({"model": "res.partner", "ids": [1], "values": {"name": "x"}}),
+        )
+        .await;
+    assert!(error_text(&refused).contains("may not write res.partner records (it may: read)"));
+    ok_result(
+        &app.call(&key, "count_records", json!({"model": "sale.order"}))
+            .await,
+    );
+}
+
+#[tokio::test]
 async fn allowed_companies_refuse_the_others_before_odoo_sees_the_call() {
     let app = TestApp::spawn().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;

@@ -707,6 +707,9 @@ mod cases {
         let full = Policy {
             allowed_tools: "search_records\nget_record".parse().unwrap(),
             allowed_models: "res.partner\nsale.order".parse().unwrap(),
+            model_operations: "res.partner: read, write\nsale.order: read"
+                .parse()
+                .unwrap(),
             allowed_companies: "3\n1".parse().unwrap(),
             approval_tools: "delete_record".parse().unwrap(),
             approver_user_id: Some(approver.id),

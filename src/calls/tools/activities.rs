@@ -8,7 +8,7 @@ use super::{checked, kwargs};
 use crate::calls::{ToolContext, ToolError, activity, text};
 use crate::catalog::args::{CompleteActivity, ListActivities, ScheduleActivity};
 use crate::catalog::output::{self, Activities, Activity, Completed, Scheduled};
-use crate::catalog::{MAIL_ACTIVITY, validate};
+use crate::catalog::{MAIL_ACTIVITY, Tool, validate};
 
 const MAX_SUMMARY_CHARS: usize = 200;
 const SHOWN_NOTE_CHARS: usize = 500;
@@ -160,6 +160,7 @@ async fn activity_to_complete(ctx: &ToolContext<'_>, id: i64) -> Result<Activity
             "The model '{model}' is not among this connection's allowed models."
         )));
     }
+    crate::calls::admit::check_operation(ctx, Tool::CompleteActivity.spec(), model)?;
     Ok(found)
 }
 

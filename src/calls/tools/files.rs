@@ -13,7 +13,7 @@ use crate::catalog::args::{GetAttachment, ListAttachments, UploadAttachment};
 use crate::catalog::output::{
     self, AttachmentContent, AttachmentInfo, Attachments, UploadLink, Uploaded,
 };
-use crate::catalog::{IR_ATTACHMENT, validate};
+use crate::catalog::{IR_ATTACHMENT, Tool, validate};
 
 /// Text files up to this size are answered inline; larger ones get a link.
 const INLINE_TEXT_BYTES: i64 = 32 * 1024;
@@ -103,6 +103,9 @@ async fn attachment(ctx: &ToolContext<'_>, id: i64) -> Result<Value, ToolError> 
         return Err(ToolError::Refused(format!(
             "Attachment {id} belongs to a '{model}' record; that model is not among this connection's allowed models."
         )));
+    }
+    if let Some(model) = row["res_model"].as_str() {
+        crate::calls::admit::check_operation(ctx, Tool::GetAttachment.spec(), model)?;
     }
     Ok(row)
 }

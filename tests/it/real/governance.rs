@@ -4,7 +4,7 @@
 use odoo_mcp_gateway::connections::Scope;
 use serde_json::json;
 
-use super::{Real, Setup};
+use super::{Real, Setup, tag};
 use crate::helpers::error_text;
 use crate::on_main_setups;
 
@@ -13,6 +13,7 @@ on_main_setups!([
     allowed_tools_and_read_only_hide_and_refuse,
     relational_fields_to_a_forbidden_model_are_refused,
     web_client_helpers_cannot_read_past_allowed_models,
+    model_operations_hold_for_every_tool_that_works_on_a_model,
 ]);
 
 async fn allowed_models_follow_dotted_paths_on_real_metadata(setup: Setup) {
@@ -187,4 +188,126 @@ async fn web_client_helpers_cannot_read_past_allowed_models(setup: Setup) {
         );
         assert!(error.contains("not execute_method"), "{method}: {error}");
     }
+}
+
+/// Model Operations on real Odoo: a quotation its connection may read and write but not run
+/// buttons or methods on, nor delete; the approval filed before the rule changed is refused
+/// when it would run.
+async fn model_operations_hold_for_every_tool_that_works_on_a_model(setup: Setup) {
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
+    let (id, key) = r.key("demo").await;
+    let customer = r
+        .create(&key, "res.partner", json!({"name": tag("ops")}))
+        .await;
+    let order = r
+        .create(&key, "sale.order", json!({"partner_id": customer}))
+        .await;
+    r.app
+        .set_policy(id, |p| {
+            p.model_operations = "sale.order: read, write".parse().unwrap()
+        })
+        .await;
+    let on_order =
+        |extra: serde_json::Value| crate::helpers::merged(json!({"model": "sale.order"}), extra);
+    r.ok(
+        &key,
+        "get_record",
+        on_order(json!({"id": order, "fields": ["name"]})),
+    )
+    .await;
+    r.ok(&key, "list_actions", on_order(json!({"id": order})))
+        .await;
+    r.ok(
+        &key,
+        "post_note",
+        on_order(json!({"id": order, "body": "allowed: write"})),
+    )
+    .await;
+    for (tool, arguments, operation) in [
+        (
+            "run_action",
+            on_order(json!({"id": order, "action": "action_confirm"})),
+            "execute",
+        ),
+        (
+            "execute_method",
+            on_order(json!({"method": "action_confirm", "ids": [order]})),
+            "execute",
+        ),
+        ("delete_record", on_order(json!({"ids": [order]})), "delete"),
+        (
+            "create_record",
+            on_order(json!({"values": {"partner_id": customer}})),
+            "create",
+        ),
+    ] {
+        let refused = error_text(&r.call(&key, tool, arguments).await);
+        assert_eq!(
+            refused,
+            format!(
+                "Refused by Model Operations: this connection may not {operation} sale.order records (it may: read, write)."
+            ),
+            "{tool}"
+        );
+    }
+    let state = r.admin_read("sale.order", &[order], &["state"]).await;
+    assert_eq!(state[0]["state"], "draft", "nothing was confirmed");
+    // Another model is not narrowed.
+    r.ok(
+        &key,
+        "update_record",
+        json!({"model": "res.partner", "ids": [customer], "values": {"phone": "+32 2 555 00 00"}}),
+    )
+    .await;
+
+    // An approval filed while writes were allowed is refused when it would run after they
+    // were taken away: the rule is checked again at execution.
+    let store = &r.app.state.store;
+    r.link("admin").await;
+    store
+        .set_role(
+            "admin",
+            Some("admin".parse().unwrap()),
+            r.app.state.clock.now(),
+        )
+        .await
+        .unwrap();
+    let admin = store.find_odoo_user("admin").await.unwrap().unwrap();
+    r.app
+        .set_policy(id, |p| {
+            p.approval_tools = "update_record".parse().unwrap();
+            p.approver_user_id = Some(admin.id);
+        })
+        .await;
+    let held = r
+        .ok(
+            &key,
+            "update_record",
+            on_order(json!({"ids": [order], "values": {"client_order_ref": "held"}})),
+        )
+        .await;
+    assert_eq!(held["status"], "pending_approval", "{held}");
+    r.app
+        .set_policy(id, |p| {
+            p.model_operations = "sale.order: read".parse().unwrap()
+        })
+        .await;
+    let id = held["approval_id"].as_str().unwrap();
+    let done = odoo_mcp_gateway::approvals::approve(&r.app.state, id, &admin)
+        .await
+        .unwrap();
+    assert_eq!(done.state.as_db(), "failed");
+    assert!(
+        done.error
+            .as_deref()
+            .is_some_and(|e| e.contains("may not write sale.order records")),
+        "{:?}",
+        done.error
+    );
+    let reference = r
+        .admin_read("sale.order", &[order], &["client_order_ref"])
+        .await;
+    assert_eq!(reference[0]["client_order_ref"], false, "not written");
 }
