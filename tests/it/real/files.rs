@@ -415,6 +415,31 @@ async fn file_tools_are_governed_and_refuse_bad_input(setup: Setup) {
         .set_policy(f.connection, |p| p.allowed_models = Default::default())
         .await;
 
+    // Allowed Companies hold for the file tools like for every tool that works in Odoo.
+    let second = r.second_company().await;
+    r.app
+        .set_policy(f.connection, |p| p.allowed_companies = "1".parse().unwrap())
+        .await;
+    for (tool, arguments) in [
+        ("list_attachments", record.clone()),
+        ("get_attachment", json!({"attachment_id": id})),
+        (
+            "print_report",
+            json!({"model": "res.partner", "ids": [f.partner]}),
+        ),
+    ] {
+        let arguments = crate::helpers::merged(arguments, json!({"company_id": second}));
+        let refused = error_text(&r.call(key, tool, arguments).await);
+        assert_eq!(
+            refused,
+            format!("The company {second} is not among this connection's allowed companies."),
+            "{tool}"
+        );
+    }
+    r.app
+        .set_policy(f.connection, |p| p.allowed_companies = Default::default())
+        .await;
+
     // A link is checked again when used: a tool no longer allowed gets nothing.
     let link = r
         .ok(key, "get_attachment", json!({"attachment_id": id}))
