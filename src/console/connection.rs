@@ -175,7 +175,7 @@ pub(super) async fn save(
     let c = visible(&state, &user, id).await?;
     let four_eyes = state.settings.get(&state.store).await?.four_eyes;
     let own_user = c.odoo_user_id.filter(|_| four_eyes);
-    match form.parse(c.kind, &approvers(&state).await?, own_user) {
+    match form.parse(&approvers(&state).await?, own_user) {
         Ok((description, policy)) => {
             state.store.update_policy(id, &description, &policy).await?;
             user.flash(&state, &format!("Saved “{}”.", c.name)).await?;

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::catalog::validate;
-use crate::connections::{Connection, Kind, Policy};
+use crate::connections::{Connection, Policy};
 use crate::store::OdooUserRow;
 use crate::values::{CompanyList, IpList, Limit, ModelList, ModelOperations, ToolList, entries};
 
@@ -106,11 +106,9 @@ impl ConnectionInput {
     }
 
     /// `approvers` are the linked users with a console role; `own_user`, when four-eyes is on,
-    /// the connection's own user, who may not approve its requests. Rate limits apply to API
-    /// keys only; an OAuth connection keeps them empty.
+    /// the connection's own user, who may not approve its requests.
     pub fn parse(
         &self,
-        kind: Kind,
         approvers: &[OdooUserRow],
         own_user: Option<i64>,
     ) -> Result<(String, Policy), Box<FieldErrors>> {
@@ -159,23 +157,18 @@ impl ConnectionInput {
         );
         let allowed_ips = ip_list(&self.allowed_ips, &mut e.allowed_ips);
         let blocked_ips = ip_list(&self.blocked_ips, &mut e.blocked_ips);
-        let (rate_per_minute, rate_per_day) = match kind {
-            Kind::ApiKey => (
-                number(
-                    &self.rate_per_minute,
-                    "The limit",
-                    "requests per minute",
-                    &mut e.rate_per_minute,
-                ),
-                number(
-                    &self.rate_per_day,
-                    "The limit",
-                    "requests per day",
-                    &mut e.rate_per_day,
-                ),
-            ),
-            Kind::OAuth => (None, None),
-        };
+        let rate_per_minute = number(
+            &self.rate_per_minute,
+            "The limit",
+            "requests per minute",
+            &mut e.rate_per_minute,
+        );
+        let rate_per_day = number(
+            &self.rate_per_day,
+            "The limit",
+            "requests per day",
+            &mut e.rate_per_day,
+        );
         let description = self.description.trim().replace("\r\n", "\n");
         if description.chars().count() > MAX_DESCRIPTION {
             e.description.push(format!(
@@ -302,7 +295,7 @@ mod tests {
             description: "  Marketing intern  ".into(),
             ..Default::default()
         };
-        let (desc, p) = input.parse(Kind::ApiKey, &[user(2)], None).unwrap();
+        let (desc, p) = input.parse(&[user(2)], None).unwrap();
         assert_eq!(desc, "Marketing intern");
         assert_eq!(p.allowed_tools.to_string(), "search_records\nget_record");
         assert_eq!(p.allowed_models.to_string(), "res.partner\nsale.order");
@@ -333,7 +326,7 @@ mod tests {
             rate_per_day: "lots".into(),
             ..Default::default()
         };
-        let e = input.parse(Kind::ApiKey, &[user(2)], None).unwrap_err();
+        let e = input.parse(&[user(2)], None).unwrap_err();
         assert!(e.allowed_tools[0].contains("'drop_database' is not a tool"));
         assert_eq!(e.allowed_models.len(), 2, "{:?}", e.allowed_models);
         assert!(e.allowed_companies[0].starts_with("'main' is not a company id"));
@@ -358,7 +351,7 @@ mod tests {
             model_operations: "res.partner: read, erase\nsale.order: read".into(),
             ..Default::default()
         };
-        let e = input.parse(Kind::ApiKey, &[], None).unwrap_err();
+        let e = input.parse(&[], None).unwrap_err();
         assert_eq!(e.model_operations.len(), 1, "{:?}", e.model_operations);
         assert!(e.model_operations[0].starts_with("'erase' is not an operation"));
         let input = ConnectionInput {
@@ -366,7 +359,7 @@ mod tests {
             allowed_models: "res.partner".into(),
             ..Default::default()
         };
-        let e = input.parse(Kind::ApiKey, &[], None).unwrap_err();
+        let e = input.parse(&[], None).unwrap_err();
         assert_eq!(
             e.model_operations,
             [
@@ -376,12 +369,12 @@ mod tests {
     }
 
     #[test]
-    fn oauth_connections_keep_no_rate_limits() {
+    fn oauth_connections_take_rate_limits_too() {
         let input = ConnectionInput {
-            rate_per_minute: "not even a number".into(),
+            rate_per_minute: "12".into(),
             ..Default::default()
         };
-        let (_, p) = input.parse(Kind::OAuth, &[], None).unwrap();
-        assert_eq!(p.rate_per_minute, None);
+        let (_, p) = input.parse(&[], None).unwrap();
+        assert_eq!(p.rate_per_minute, Limit::new(12));
     }
 }

@@ -18,7 +18,7 @@
 use std::net::IpAddr;
 
 use crate::calls::{HolderCredential, Principal, PrincipalError};
-use crate::connections::{self, Connection, Kind};
+use crate::connections::{self, Connection};
 use crate::fault::Cause;
 use crate::oauth::{self, bearer::GrantedScope};
 use crate::policy::ip::IpRefusal;
@@ -75,17 +75,16 @@ pub(crate) async fn admit_request(
     if let Err(refusal) = check_ip(&connection, client_ip) {
         return refused(refusal);
     }
-    if connection.kind == Kind::ApiKey {
-        let limits = Limits::effective(&connection.policy, &settings);
-        match state
-            .rate_limiter
-            .take(&state.store, connection.id, limits, state.clock.now())
-            .await
-        {
-            Ok(Ok(())) => {}
-            Ok(Err(exceeded)) => return refused(Refusal::RateLimited(exceeded)),
-            Err(e) => return refused(internal(e)),
-        }
+    // API keys and OAuth clients alike: their own limits, else the server defaults.
+    let limits = Limits::effective(&connection.policy, &settings);
+    match state
+        .rate_limiter
+        .take(&state.store, connection.id, limits, state.clock.now())
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(exceeded)) => return refused(Refusal::RateLimited(exceeded)),
+        Err(e) => return refused(internal(e)),
     }
     let principal = match holder {
         Some(holder) => Principal::from_holder(&state.keyring, connection.clone(), holder),

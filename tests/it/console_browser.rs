@@ -342,7 +342,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     assert_eq!(stored.description, "Nightly export for the finance team");
     b.set_size(1280, 900).await;
 
-    // --- The form, OAuth: OAuth Info, no rate limits.
+    // --- The form, OAuth: OAuth Info, and rate limits like an API key's.
     b.goto(&format!("{list}/{}", seeded.custom)).await;
     assert!(b.text("#client-id").await.starts_with("omgc_"));
     assert_eq!(b.text("#client-type").await, "Confidential");
@@ -350,7 +350,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
         b.text("#redirect-uris").await,
         "https://bot.example.com/oauth/callback"
     );
-    assert_eq!(b.count("#rate-limits").await, 0);
+    assert_eq!(b.count("#rate-limits").await, 1);
     assert_eq!(b.count("#key-info").await, 0);
     assert_eq!(
         b.text("#status-pill .pill-label").await,

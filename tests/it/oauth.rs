@@ -630,6 +630,39 @@ async fn access_tokens_expire_on_the_test_clock_and_refresh_brings_a_new_one() {
     assert_eq!(flow.list_tools(access(&refreshed)).await.0, StatusCode::OK);
 }
 
+/// OAuth connections are rate-limited like API keys: their own limit, else the server's.
+#[tokio::test]
+async fn an_oauth_connection_is_held_to_its_rate_limit() {
+    let app = TestApp::spawn().await;
+    let flow = Flow::new(&app).await;
+    let (_, tokens) = flow.connect("mcp:read mcp:write").await;
+    let connection = app
+        .state
+        .store
+        .list_connections()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == odoo_mcp_gateway::values::Kind::OAuth)
+        .expect("the OAuth connection");
+    app.set_policy(connection.id, |p| {
+        p.rate_per_minute = odoo_mcp_gateway::values::Limit::new(2)
+    })
+    .await;
+    assert_eq!(flow.list_tools(access(&tokens)).await.0, StatusCode::OK);
+    assert_eq!(flow.list_tools(access(&tokens)).await.0, StatusCode::OK);
+    let (status, body) = flow.list_tools(access(&tokens)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("2 requests per minute")),
+        "{body}"
+    );
+    app.state.clock.advance(MINUTE_MS);
+    assert_eq!(flow.list_tools(access(&tokens)).await.0, StatusCode::OK);
+}
+
 /// The master switch is read with the access token: turned off by another replica (written
 /// behind this process's settings cache), it refuses the very next OAuth request.
 #[tokio::test]
