@@ -10,6 +10,7 @@ mod console_audit;
 mod console_browser;
 mod console_webdriver;
 mod envelope;
+mod files;
 mod governance;
 mod helpers;
 mod hot_methods;

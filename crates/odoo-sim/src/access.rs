@@ -193,6 +193,11 @@ pub(crate) fn rules() -> Vec<Rule> {
         rule("mail.activity.type", Settings, ALL),
         rule("ir.model", AccessRights, ALL),
         rule("ir.model.fields", AccessRights, ALL),
+        // base: internal users attach files (to what they may write, see attachments.rs); the
+        // portal's line grants nothing. Reports are read by internal users, changed by Settings.
+        rule("ir.attachment", Internal, ALL),
+        rule("ir.actions.report", Internal, R),
+        rule("ir.actions.report", Settings, ALL),
     ]
 }
 

@@ -20,6 +20,8 @@ pub(crate) enum Kind {
     KeyError,
     TypeError,
     IndexError,
+    /// Bad base64 (`binascii.Error`, a ValueError), e.g. an attachment's `datas`.
+    BinasciiError,
     /// A database that does not exist, as psycopg2 reports it.
     OperationalError,
     SessionExpired,
@@ -43,6 +45,7 @@ impl Kind {
             Kind::KeyError => "builtins.KeyError",
             Kind::TypeError => "builtins.TypeError",
             Kind::IndexError => "builtins.IndexError",
+            Kind::BinasciiError => "binascii.Error",
             Kind::OperationalError => "psycopg2.OperationalError",
             Kind::SessionExpired => "odoo.http.SessionExpiredException",
             Kind::NotFound => "werkzeug.exceptions.NotFound",

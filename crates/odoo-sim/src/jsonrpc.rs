@@ -218,14 +218,48 @@ pub(crate) async fn session_authenticate(State(sim): State<Simulator>, body: Byt
         (true, Some(uid)) => uid,
         _ => return Fault::access_denied().to_jsonrpc(sim.version(), &request.id),
     };
-    let session = uuid::Uuid::new_v4().simple().to_string();
+    let session = new_session_id();
     sim.sessions().insert(session.clone(), uid);
     let mut response = jsonrpc_result(&request.id, &session_info(&sim, uid));
+    set_session_cookie(&mut response, &session);
+    response
+}
+
+fn new_session_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn set_session_cookie(response: &mut Response, session: &str) {
     let cookie = format!("session_id={session}; Max-Age=604800; HttpOnly; Path=/");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
+}
+
+/// `/web/session/destroy`: signs the session out. Real Odoo 18 and 19 answer
+/// `{"jsonrpc": "2.0", "id": …}` (no `result`) with the cookie of a new, anonymous session, and
+/// without a signed-in session the JSON-RPC SessionExpired error (code 100) — corpus
+/// `session.destroy.no_session`.
+pub(crate) async fn session_destroy(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    sim.count_call();
+    let id = parse(&body).map(|r| r.id).unwrap_or(Value::Null);
+    let Some(session) = session_cookie(&headers) else {
+        return session_expired(&sim, &id);
+    };
+    if sim.sessions().remove(session).is_none() {
+        return session_expired(&sim, &id);
+    }
+    let mut response = jsonrpc_result(&id, &Value::Null);
+    set_session_cookie(&mut response, &new_session_id());
     response
+}
+
+fn session_expired(sim: &Simulator, id: &Value) -> Response {
+    Fault::new(Kind::SessionExpired, "Session expired").to_jsonrpc(sim.version(), id)
 }
 
 fn session_info(sim: &Simulator, uid: i64) -> Value {
@@ -258,14 +292,18 @@ fn session_info(sim: &Simulator, uid: i64) -> Value {
     })
 }
 
-fn session_uid(sim: &Simulator, headers: &HeaderMap) -> Option<i64> {
-    let cookies = headers.get_all(header::COOKIE);
-    let session = cookies
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix("session_id="))?;
-    sim.sessions().get(session).copied()
+        .find_map(|pair| pair.trim().strip_prefix("session_id="))
+}
+
+/// The user signed in with the request's `session_id` cookie.
+pub(crate) fn session_uid(sim: &Simulator, headers: &HeaderMap) -> Option<i64> {
+    sim.sessions().get(session_cookie(headers)?).copied()
 }
 
 /// `/web/dataset/call_kw[/<model>/<method>]` and `call_button`, with a session cookie.
@@ -280,8 +318,7 @@ pub(crate) async fn call_kw(
         Err(invalid) => return invalid.into_response(),
     };
     let Some(uid) = session_uid(&sim, &headers) else {
-        return Fault::new(Kind::SessionExpired, "Session expired")
-            .to_jsonrpc(sim.version(), &request.id);
+        return session_expired(&sim, &request.id);
     };
     let model = request.text("model");
     let method = request.text("method");

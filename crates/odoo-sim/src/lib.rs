@@ -1,9 +1,11 @@
 //! An in-memory, Odoo-compatible HTTP server: the test double for real Odoo 18 and 19.
 //!
 //! `Simulator` holds the shared state; `router()` serves `/jsonrpc`, `/json/2/<model>/<method>` (19 only),
-//! `/xmlrpc/2/<service>`, `/web/session/authenticate`, `/web/dataset/call_kw` and `/web/webclient/version_info`.
+//! `/xmlrpc/2/<service>`, `/web/session/authenticate` and `/destroy`, `/web/dataset/call_kw`,
+//! `/web/webclient/version_info` and the report routes `/report/<html|pdf>/<report>/<ids>`.
 
 mod access;
+mod attachments;
 mod business;
 mod domain;
 mod fault;
@@ -17,6 +19,7 @@ mod mutate;
 mod orm;
 #[cfg(test)]
 mod orm_tests;
+mod reports;
 mod rules;
 mod schema;
 mod seed;
@@ -36,7 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
-use axum::routing::{any, post};
+use axum::routing::{any, get, post};
 use serde_json::{Value, json};
 
 use fault::{Fault, Kind};
@@ -120,6 +123,9 @@ impl Simulator {
                 "/web/session/authenticate",
                 post(jsonrpc::session_authenticate),
             )
+            .route("/web/session/destroy", post(jsonrpc::session_destroy))
+            .route("/report/{converter}/{report}", get(reports::render))
+            .route("/report/{converter}/{report}/{ids}", get(reports::render))
             .route("/web/dataset/call_kw", post(jsonrpc::call_kw))
             .route("/web/dataset/call_kw/{*path}", post(jsonrpc::call_kw))
             .route("/web/dataset/call_button", post(jsonrpc::call_kw))
@@ -191,7 +197,8 @@ impl Simulator {
         db.row(model, id)?;
         let meta = db.model(model)?;
         let mut record = serde_json::Map::new();
-        for field in meta.fields.iter().filter(|f| f.store) {
+        // Stored fields, and those written through an inverse (an attachment's `datas`).
+        for field in meta.fields.iter().filter(|f| f.store || !f.readonly) {
             record.insert(field.name.to_owned(), db.value(model, id, field.name));
         }
         Some(Value::Object(record))

@@ -252,7 +252,11 @@ fn operation(call: &Call) -> Result<Operation, Fault> {
 
 /// Odoo's `env.companies`: the context's `allowed_company_ids` must all be companies of the
 /// user. (The demo database has one company, so nothing is filtered by company.)
-fn check_companies(db: &Db, uid: i64, context: &Map<String, Value>) -> Result<(), Fault> {
+pub(crate) fn check_companies(
+    db: &Db,
+    uid: i64,
+    context: &Map<String, Value>,
+) -> Result<(), Fault> {
     let Some(asked) = context.get("allowed_company_ids") else {
         return Ok(());
     };
@@ -419,6 +423,8 @@ pub(crate) fn run(
             json!({"lang": "en_US", "tz": db.value("res.users", uid, "tz"), "uid": uid})
         }
         "get_available_models" => db.available_models(uid),
+        // The recorded Odoo servers have no wkhtmltopdf: "install" (its first state), for any user.
+        "get_wkhtmltopdf_state" => json!("install"),
         "display_name_for" => db.display_names_for(uid, &strings(arg(&call, "models"), "models")?),
         "formatted_read_group" => {
             let groupby = strings(arg(&call, "groupby"), "groupby")?;

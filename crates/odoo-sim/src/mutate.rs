@@ -4,6 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::OdooVersion;
 use super::access::Operation;
+use super::attachments::IR_ATTACHMENT;
 use super::fault::{Fault, python_repr};
 use super::orm::{Env, ids_of};
 use super::rules::reads_before_writing;
@@ -40,6 +41,10 @@ fn check_sql_constraints(model: &Model, record: &Record) -> Result<(), Fault> {
 
 impl Db {
     pub(crate) fn create(&mut self, env: &Env, model: &Model, vals: &Value) -> Result<i64, Fault> {
+        // ir.attachment checks the user and the record it attaches to before its access rights.
+        if model.name == IR_ATTACHMENT {
+            self.check_attachment_create(env, vals)?;
+        }
         self.check_access(env, model, Operation::Create)?;
         let Value::Object(vals) = vals else {
             return Err(Fault::type_error(format!(
@@ -132,6 +137,7 @@ impl Db {
                 }
             }
             "mail.activity" => self.prepare_activity(env, &mut vals)?,
+            IR_ATTACHMENT => self.prepare_attachment(env, &mut vals)?,
             _ => {}
         }
         Ok(vals)
@@ -310,20 +316,22 @@ impl Db {
                 row.insert(field.into(), cleared);
             }
         }
-        // mail.thread removes the activities of deleted documents.
-        let activities: Vec<i64> = self
-            .tables
-            .get("mail.activity")
-            .into_iter()
-            .flat_map(|t| t.rows.iter())
-            .filter(|(_, a)| {
-                a.get("res_model").and_then(Value::as_str) == Some(model)
-                    && a.get("res_id").and_then(Value::as_i64) == Some(id)
-            })
-            .map(|(aid, _)| *aid)
-            .collect();
-        for aid in activities {
-            self.remove("mail.activity", aid)?;
+        // mail.thread removes the activities of deleted documents, and the ORM their attachments.
+        for dependent in ["mail.activity", IR_ATTACHMENT] {
+            let attached: Vec<i64> = self
+                .tables
+                .get(dependent)
+                .into_iter()
+                .flat_map(|t| t.rows.iter())
+                .filter(|(_, row)| {
+                    row.get("res_model").and_then(Value::as_str) == Some(model)
+                        && row.get("res_id").and_then(Value::as_i64) == Some(id)
+                })
+                .map(|(attached_id, _)| *attached_id)
+                .collect();
+            for attached_id in attached {
+                self.remove(dependent, attached_id)?;
+            }
         }
         Ok(())
     }

@@ -191,7 +191,9 @@ impl Db {
         offset: usize,
         limit: Option<usize>,
     ) -> Result<Vec<i64>, Fault> {
-        self.check_access(env, model, Operation::Read)?;
+        if !self.check_read_access(env, model, &[])? {
+            return Ok(vec![]);
+        }
         let parsed = self.parse_domain(model, domain)?;
         let filter_active = model.has_active()
             && env.active_test()
@@ -282,7 +284,9 @@ impl Db {
         ids: &[i64],
         fields: &[String],
     ) -> Result<Vec<Value>, Fault> {
-        self.check_access(env, model, Operation::Read)?;
+        if !self.check_read_access(env, model, ids)? {
+            return Ok(vec![]);
+        }
         let fields = self.fields_to_read(model, fields)?;
         let existing = self.existing(model.name, ids);
         self.check_rules(env, model, &existing, "read")?;

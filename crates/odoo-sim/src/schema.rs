@@ -19,6 +19,8 @@ pub(crate) enum Type {
     Many2one,
     One2many,
     Many2many,
+    /// An id of a record of the model another field names (`ir.attachment.res_id`).
+    Many2oneReference,
     Binary,
 }
 
@@ -38,6 +40,7 @@ impl Type {
             Type::Many2one => "many2one",
             Type::One2many => "one2many",
             Type::Many2many => "many2many",
+            Type::Many2oneReference => "many2one_reference",
             Type::Binary => "binary",
         }
     }
@@ -94,6 +97,12 @@ impl Field {
     }
     fn computed(mut self) -> Self {
         self.readonly = true;
+        self.store = false;
+        self
+    }
+    /// Computed, not stored, but written through an inverse (`ir.attachment.datas`): the simulator
+    /// keeps the written value in the record and reads it back.
+    fn inverse(mut self) -> Self {
         self.store = false;
         self
     }
@@ -242,6 +251,12 @@ const PRODUCT_TYPES: &[(&str, &str)] = &[
     ("combo", "Combo"),
 ];
 const MODEL_STATES: &[(&str, &str)] = &[("manual", "Custom Object"), ("base", "Base Object")];
+const ATTACHMENT_TYPES: &[(&str, &str)] = &[("url", "URL"), ("binary", "File")];
+const REPORT_TYPES: &[(&str, &str)] = &[
+    ("qweb-html", "HTML"),
+    ("qweb-pdf", "PDF"),
+    ("qweb-text", "Text"),
+];
 const CRON_INTERVALS: &[(&str, &str)] = &[
     ("minutes", "Minutes"),
     ("hours", "Hours"),
@@ -456,6 +471,39 @@ pub(crate) fn models(version: OdooVersion) -> Vec<Model> {
             f("internal", "Internal Only", Type::Boolean),
             f("sequence", "Sequence", Type::Integer),
         ]),
+        // Files and reports, after the others for the same reason as mail.message.
+        model("ir.attachment", "Attachment", "id desc", "name", vec![
+            f("name", "Name", Type::Char).req(),
+            f("description", "Description", Type::Text),
+            f("res_name", "Resource Name", Type::Char).computed(),
+            f("res_model", "Resource Model", Type::Char),
+            f("res_id", "Resource ID", Type::Many2oneReference),
+            m2o("company_id", "Company", "res.company"),
+            f("type", "Type", Type::Selection).sel(ATTACHMENT_TYPES).req()
+                .help("You can either upload a file from your computer or copy/paste an internet link to your file."),
+            f("url", "Url", Type::Char),
+            f("public", "Is public document", Type::Boolean),
+            f("datas", "File Content (base64)", Type::Binary).inverse(),
+            f("file_size", "File Size", Type::Integer).ro(),
+            f("mimetype", "Mime Type", Type::Char).ro(),
+        ]),
+        model("ir.actions.report", "Report Action", "name, id", "name", vec![
+            f("name", "Action Name", Type::Char).req(),
+            f("type", "Action Type", Type::Char).req(),
+            m2o("binding_model_id", "Binding Model", "ir.model"),
+            f("binding_type", "Binding Type", Type::Selection)
+                .sel(&[("action", "Action"), ("report", "Report")]).req(),
+            f("model", "Model Name", Type::Char).req(),
+            m2o("model_id", "Model", "ir.model").computed(),
+            f("report_type", "Report Type", Type::Selection).sel(REPORT_TYPES).req(),
+            f("report_name", "Template Name", Type::Char).req(),
+            f("report_file", "Report File", Type::Char),
+            m2m(groups_field, "Groups", "res.groups"),
+            f("multi", "On Multiple Doc.", Type::Boolean),
+            f("print_report_name", "Printed Report Name", Type::Char),
+            f("attachment_use", "Reload from Attachment", Type::Boolean),
+            f("attachment", "Save as Attachment Prefix", Type::Char),
+        ]),
     ]
 }
 
@@ -492,7 +540,11 @@ pub(crate) fn default_value(model: &str, field: &str) -> Option<Value> {
         ("res.partner", "type") => json!("contact"),
         ("res.partner", "is_company") => json!(false),
         ("res.partner", "customer_rank" | "supplier_rank") => json!(0),
-        ("res.partner" | "sale.order" | "res.users", "company_id") => json!(1),
+        ("res.partner" | "sale.order" | "res.users" | "ir.attachment", "company_id") => json!(1),
+        ("ir.attachment", "type") => json!("binary"),
+        ("ir.actions.report", "type") => json!("ir.actions.report"),
+        ("ir.actions.report", "binding_type") => json!("report"),
+        ("ir.actions.report", "report_type") => json!("qweb-pdf"),
         ("res.users", "company_ids") => json!([1]),
         ("res.users", "lang") => json!("en_US"),
         ("res.users", "tz") => json!("Europe/Brussels"),

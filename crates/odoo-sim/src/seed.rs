@@ -460,6 +460,35 @@ pub(crate) fn activities(
     ]
 }
 
+const QUOTE_FILE_NAME: &str = "(object.state in ('draft', 'sent') and 'Quotation - %s' % (object.name)) or 'Order - %s' % (object.name)";
+
+/// The reports of `sale.order`, with the ids real Odoo 18 and 19 gave them: (id, name,
+/// report_name, print_report_name). (The pro-forma one is restricted to the group "Pro-forma
+/// Invoices", which the simulator does not have; reading it is not restricted.)
+pub(crate) fn reports(
+    version: OdooVersion,
+) -> [(i64, &'static str, &'static str, &'static str); 3] {
+    let first = match version {
+        OdooVersion::V18 => 314,
+        OdooVersion::V19 => 312,
+    };
+    [
+        (first, "PDF Quote", "sale.report_saleorder", QUOTE_FILE_NAME),
+        (
+            first + 1,
+            "PRO-FORMA Invoice",
+            "sale.report_saleorder_pro_forma",
+            "'PRO-FORMA - %s' % (object.name)",
+        ),
+        (
+            349,
+            "Quotation / Order",
+            "sale.report_saleorder_raw",
+            QUOTE_FILE_NAME,
+        ),
+    ]
+}
+
 /// Scheduled actions: (name, model, interval number, interval unit).
 pub(crate) const CRONS: &[(&str, &str, i64, &str)] = &[
     ("Base: Auto-vacuum internal data", "res.partner", 1, "days"),

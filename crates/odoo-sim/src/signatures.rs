@@ -108,6 +108,9 @@ pub(crate) fn spec(method: &str, model: &str, version: OdooVersion) -> Option<Sp
             "Base.formatted_read_group",
             false,
         ),
+        "get_wkhtmltopdf_state" if model == "ir.actions.report" => {
+            s(true, &[], 0, "IrActionsReport.get_wkhtmltopdf_state", false)
+        }
         "action_archive" => s(false, &[], 0, "BaseModel.action_archive", true),
         "action_unarchive" => s(false, &[], 0, "BaseModel.action_unarchive", true),
         "action_confirm" if model == "sale.order" => {

@@ -27,7 +27,7 @@ impl Db {
                 ))
             })?;
             // Odoo ignores values for computed fields without an inverse, and the magic columns.
-            if !field.store
+            if (!field.store && field.readonly)
                 || matches!(
                     field.name,
                     "id" | "create_date" | "create_uid" | "write_date" | "write_uid"
@@ -74,7 +74,7 @@ impl Db {
                     _ => return Err(wrong()),
                 }
             }
-            Type::Integer => json!(
+            Type::Integer | Type::Many2oneReference => json!(
                 value
                     .as_i64()
                     .or_else(|| value.as_f64().map(|f| f as i64))

@@ -141,6 +141,9 @@ impl Session {
 
     async fn run(&self, case: &Value) -> Answer {
         let user = &self.users[case["user"].as_str().unwrap_or("admin")];
+        if let Some(path) = case["path"].as_str() {
+            return self.post(path, &self.resolve(&case["body"]), &[]).await;
+        }
         let method = case["method"].as_str().unwrap();
         if let Some(service) = case["service"].as_str() {
             return self
@@ -317,6 +320,35 @@ fn same_message(real: &Value, sim: &Value, masks: &Value, out: &mut Vec<String>)
     }
 }
 
+/// `same: [keys]`: these keys of every row of the result (in order) hold real Odoo's values; the
+/// key `""` stands for the result itself.
+fn same_values(keys: &Value, real: &Value, sim: &Value, out: &mut Vec<String>) {
+    for key in keys
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if key.is_empty() {
+            same("result", real, sim, out);
+            continue;
+        }
+        let rows = |v: &Value| v.as_array().cloned().unwrap_or_default();
+        let (real_rows, sim_rows) = (rows(real), rows(sim));
+        if real_rows.len() != sim_rows.len() {
+            out.push(format!(
+                "{} rows in real Odoo, {} in the simulator",
+                real_rows.len(),
+                sim_rows.len()
+            ));
+            return;
+        }
+        for (index, (r, s)) in real_rows.iter().zip(&sim_rows).enumerate() {
+            same(&format!("result[{index}].{key}"), &r[key], &s[key], out);
+        }
+    }
+}
+
 /// Outcome class, shape and message of one case.
 fn compare(case: &Value, real: &Answer, sim: &Answer) -> Vec<String> {
     let mut out = vec![];
@@ -362,6 +394,7 @@ fn compare(case: &Value, real: &Answer, sim: &Answer) -> Vec<String> {
                 diff_shape("data", &re["data"], &se["data"], false, &mut out);
             } else if let Some(result) = envelope.get("result") {
                 diff_shape("result", result, &s["result"], subset, &mut out);
+                same_values(&case["same"], result, &s["result"], &mut out);
             }
         }
         Value::Object(error) if real.status != 200 && error.contains_key("name") => {
@@ -370,7 +403,10 @@ fn compare(case: &Value, real: &Answer, sim: &Answer) -> Vec<String> {
             diff_shape("error", r, s, false, &mut out);
         }
         Value::String(_) => same("body", r, s, &mut out),
-        _ => diff_shape("result", r, s, subset, &mut out),
+        _ => {
+            diff_shape("result", r, s, subset, &mut out);
+            same_values(&case["same"], r, s, &mut out);
+        }
     }
     out
 }
