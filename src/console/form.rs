@@ -1,9 +1,11 @@
 //! The connection form's input, parsed all at once: either every field is valid and the policy
 //! to store comes out, or each bad field gets its own precise message and nothing is stored.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
-use crate::catalog::validate;
+use crate::catalog::{Operation, validate};
 use crate::connections::{Connection, Policy};
 use crate::store::OdooUserRow;
 use crate::values::{CompanyList, IpList, Limit, ModelList, ModelOperations, ToolList, entries};
@@ -29,6 +31,31 @@ pub struct ConnectionInput {
     pub rate_per_minute: String,
     pub rate_per_day: String,
     pub description: String,
+    /// Everything else posted: among it the Model Operations grid, `ops:<model>` (the row is
+    /// on the form) and `ops:<model>:<operation>` (its box is ticked).
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, String>,
+}
+
+/// A row of the Model Operations grid: one model of Allowed Models and its five boxes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridRow {
+    pub model: String,
+    pub boxes: Vec<GridBox>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridBox {
+    pub operation: &'static str,
+    pub ticked: bool,
+}
+
+/// The grid's field name for `model` (and `operation`).
+fn grid_name(model: &str, operation: Option<Operation>) -> String {
+    match operation {
+        Some(op) => format!("ops:{model}:{}", op.label()),
+        None => format!("ops:{model}"),
+    }
 }
 
 /// One message list per field; empty lists mean the field is fine.
@@ -102,7 +129,60 @@ impl ConnectionInput {
             rate_per_minute: limit(p.rate_per_minute),
             rate_per_day: limit(p.rate_per_day),
             description: c.description.clone(),
+            rest: BTreeMap::new(),
         }
+    }
+
+    /// The Model Operations grid: a row per model of Allowed Models as typed (none when it is
+    /// empty: the rules are then typed as text). A row posted with the form shows what was
+    /// ticked; otherwise the stored rules, a model without one having every box ticked.
+    pub fn operations_grid(&self) -> Vec<GridRow> {
+        let stored = ModelOperations::parse(entries(&self.model_operations)).unwrap_or_default();
+        tags(&self.allowed_models)
+            .into_iter()
+            .filter(|m| validate::model(m).is_ok())
+            .map(|model| {
+                let posted = self.rest.contains_key(&grid_name(model, None));
+                let boxes = Operation::ALL
+                    .into_iter()
+                    .map(|op| GridBox {
+                        operation: op.label(),
+                        ticked: if posted {
+                            self.rest.contains_key(&grid_name(model, Some(op)))
+                        } else {
+                            stored.allows(model, op)
+                        },
+                    })
+                    .collect();
+                GridRow {
+                    model: model.to_owned(),
+                    boxes,
+                }
+            })
+            .collect()
+    }
+
+    /// The rules the grid's posted rows make, as text rules: a row with every box ticked is
+    /// no rule; one with none names no operation, which the parser refuses.
+    fn grid_rules(&self) -> Vec<String> {
+        // A row of a model taken out of Allowed Models in the same edit no longer matters (the
+        // model is not allowed at all); with Allowed Models emptied, every row still holds.
+        let allowed = tags(&self.allowed_models);
+        self.rest
+            .keys()
+            .filter_map(|k| k.strip_prefix("ops:"))
+            .filter(|model| !model.contains(':'))
+            .filter(|model| allowed.is_empty() || allowed.contains(model))
+            .filter_map(|model| {
+                let ticked: Vec<&str> = Operation::ALL
+                    .into_iter()
+                    .filter(|op| self.rest.contains_key(&grid_name(model, Some(*op))))
+                    .map(Operation::label)
+                    .collect();
+                (ticked.len() < Operation::ALL.len())
+                    .then(|| format!("{model}: {}", ticked.join(", ")))
+            })
+            .collect()
     }
 
     /// `approvers` are the linked users with a console role; `own_user`, when four-eyes is on,
@@ -125,8 +205,11 @@ impl ConnectionInput {
             ModelList::parse(tags(&self.allowed_models)),
             &mut e.allowed_models,
         );
+        let grid = self.grid_rules();
         let model_operations = field(
-            ModelOperations::parse(entries(&self.model_operations)),
+            ModelOperations::parse(
+                entries(&self.model_operations).chain(grid.iter().map(String::as_str)),
+            ),
             &mut e.model_operations,
         );
         if !allowed_models.is_empty() {
@@ -365,6 +448,50 @@ mod tests {
             [
                 "sale.order is not among the Allowed Models, so its rule would never apply: add it there or remove the rule."
             ]
+        );
+    }
+
+    #[test]
+    fn the_operations_grid_shows_stored_rules_and_posts_them_back() {
+        let stored = ConnectionInput {
+            allowed_models: "res.partner, sale.order".into(),
+            model_operations: "res.partner: read, write".into(),
+            ..Default::default()
+        };
+        let grid = stored.operations_grid();
+        assert_eq!(grid.len(), 2);
+        let ticked = |row: &GridRow| -> Vec<&str> {
+            row.boxes
+                .iter()
+                .filter(|b| b.ticked)
+                .map(|b| b.operation)
+                .collect()
+        };
+        assert_eq!(ticked(&grid[0]), ["read", "write"]);
+        assert_eq!(ticked(&grid[1]).len(), 5, "no rule: every box ticked");
+
+        let posted = |pairs: &[&str]| ConnectionInput {
+            allowed_models: "res.partner, sale.order".into(),
+            rest: pairs
+                .iter()
+                .map(|k| ((*k).to_owned(), "1".to_owned()))
+                .collect(),
+            ..Default::default()
+        };
+        let all = ["read", "create", "write", "delete", "execute"]
+            .map(|op| format!("ops:sale.order:{op}"));
+        let mut pairs = vec!["ops:res.partner", "ops:res.partner:read", "ops:sale.order"];
+        pairs.extend(all.iter().map(String::as_str));
+        let (_, p) = posted(&pairs).parse(&[], None).unwrap();
+        assert_eq!(p.model_operations.to_string(), "res.partner: read");
+        // A re-rendered form shows what was posted.
+        assert_eq!(ticked(&posted(&pairs).operations_grid()[0]), ["read"]);
+        // A row with no box ticked is refused, naming the model.
+        let e = posted(&["ops:res.partner"]).parse(&[], None).unwrap_err();
+        assert!(
+            e.model_operations[0].contains("names no operation"),
+            "{:?}",
+            e.model_operations
         );
     }
 

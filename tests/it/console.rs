@@ -717,7 +717,17 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     let shown = c.get(&path).await;
     assert!(shown.body.contains("Saved"), "flash after save");
     assert!(shown.body.contains("10.0.0.0/8 # office"));
-    assert!(shown.body.contains("res.partner: read, write"));
+    // With Allowed Models set, the rules show as the grid: read and write ticked, delete not.
+    assert!(
+        shown
+            .body
+            .contains(r#"name="ops:res.partner:write" aria-label="write res.partner" checked"#)
+    );
+    assert!(
+        shown
+            .body
+            .contains(r#"name="ops:res.partner:delete" aria-label="delete res.partner">"#)
+    );
 }
 
 #[tokio::test]

@@ -340,6 +340,28 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     );
     assert_eq!(stored.policy.blocked_ips.as_text(), "10.0.0.1 # old office");
     assert_eq!(stored.description, "Nightly export for the finance team");
+
+    // Model Operations: with an allowed model saved, a row of five boxes; untick three.
+    b.type_into("#allowed_models", "res.partner\u{E007}").await;
+    b.nav("#save").await;
+    assert!(b.text("#flash").await.starts_with("Saved"));
+    assert_eq!(b.count(".ops-grid tbody tr").await, 1);
+    assert_eq!(b.count(".ops-grid input[type=checkbox]:checked").await, 5);
+    for op in ["create", "delete", "execute"] {
+        b.click(&format!("input[name='ops:res.partner:{op}']"))
+            .await;
+    }
+    b.screenshot(&shot("connection-form-operations.png")).await;
+    b.nav("#save").await;
+    assert!(b.text("#flash").await.starts_with("Saved"));
+    let stored = connections::get(&app.state.store, seeded.idle)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.policy.model_operations.to_string(),
+        "res.partner: read, write"
+    );
+    assert_eq!(b.count(".ops-grid input[type=checkbox]:checked").await, 2);
     b.set_size(1280, 900).await;
 
     // --- The form, OAuth: OAuth Info, and rate limits like an API key's.
