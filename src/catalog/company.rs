@@ -19,13 +19,10 @@ const MAX_COMPANIES: usize = 50;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CompanyArgs {
-    /// The Odoo company to act in (an id from get_current_context): records are searched and
-    /// created in it, and its prices and settings apply. Without it (and without company_ids),
-    /// the connection's allowed companies apply, else Odoo's default for the user: the current
-    /// company for new records, all of the user's companies for searching.
+    // Said once per tool in every tools/list, so short: the server's instructions say more.
+    /// Odoo company to act in (id from get_current_context). Default: see instructions.
     company_id: Option<i64>,
-    /// Several companies to act in at once; the first is the current one. Give company_id or
-    /// company_ids, not both.
+    /// Several companies at once, the first the current one (not with company_id).
     company_ids: Option<Vec<i64>>,
 }
 

@@ -17,10 +17,8 @@ const KEY: &str = "idempotency_key";
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct KeyArgs {
-    /// A string of your choosing (1–200 characters, no spaces; a UUID is ideal) that makes a retry
-    /// safe: the same call repeated with the same key and the same arguments within 24 hours
-    /// answers the first call's result and does not run again; the same key with other arguments
-    /// is refused.
+    // Said once per write tool in every tools/list, so short: the instructions say more.
+    /// Makes a retry safe (e.g. a UUID; 1–200 characters, no spaces): see instructions.
     idempotency_key: Option<String>,
 }
 

@@ -17,7 +17,50 @@ pub fn of<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     for value in schema.values_mut() {
         single_types(value);
     }
+    compact(&mut schema);
     Arc::new(schema)
+}
+
+/// Leaves out what schemars writes that tells a client nothing, since `tools/list` carries every
+/// schema of the catalog (and an AI reads them all): the dialect (MCP's default, 2020-12), the
+/// Rust type's name as `title`, and the integer widths as `format` (`int64`, `uint32` …, which
+/// JSON Schema does not define and validators ignore).
+pub(super) fn compact(schema: &mut JsonObject) {
+    schema.remove("$schema");
+    schema.remove("title");
+    schema.values_mut().for_each(drop_integer_formats);
+}
+
+fn drop_integer_formats(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let integer_width = object
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| {
+                    matches!(
+                        f,
+                        "int8"
+                            | "int16"
+                            | "int32"
+                            | "int64"
+                            | "uint"
+                            | "uint8"
+                            | "uint16"
+                            | "uint32"
+                            | "uint64"
+                            | "double"
+                            | "float"
+                    )
+                });
+            if integer_width {
+                object.remove("format");
+            }
+            object.values_mut().for_each(drop_integer_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_integer_formats),
+        _ => {}
+    }
 }
 
 /// `schema` with the properties of `T`'s schema added (arguments every tool of a kind takes).

@@ -20,7 +20,14 @@ use crate::{audit, policy};
 const INSTRUCTIONS: &str = "Tools act in Odoo as this connection's Odoo user, so Odoo's own access \
 rights apply. Start with get_current_context; use list_models and describe_model to learn names \
 before searching or writing; pass explicit field lists to keep results small. Write tools accept \
-dry_run to preview a change.";
+dry_run to preview a change. Companies: every tool that works in Odoo takes company_id (or \
+company_ids, the first being the current one); records are then searched and created in that \
+company and its prices and settings apply. Without it the connection's allowed companies apply, \
+else Odoo's default for the user: the current company for new records, all of the user's \
+companies for searching. Retries: write tools take idempotency_key; the same call repeated with \
+the same key and arguments within 24 hours answers the first call's result without running \
+again, and the same key with other arguments is refused. A call held for approval answers \
+pending_approval: poll get_approval_status.";
 
 #[derive(Clone)]
 pub(super) struct GatewayServer {

@@ -76,8 +76,8 @@ pub fn schema<T: JsonSchema>(held: bool) -> Arc<JsonObject> {
     };
     // MCP requires an object schema at the top; every answer is an object.
     object.insert("type".into(), "object".into());
-    object.remove("title");
     object.values_mut().for_each(nullable_as_any_of);
+    super::schema::compact(&mut object);
     Arc::new(object)
 }
 
@@ -167,7 +167,7 @@ mod tests {
         });
         assert_eq!(
             done["properties"]["message_id"]["anyOf"],
-            json!([{"type": "integer", "format": "int64"}, {"type": "null"}]),
+            json!([{"type": "integer"}, {"type": "null"}]),
             "{done}"
         );
         let keys: Vec<&String> = held_value.as_object().unwrap().keys().collect();
