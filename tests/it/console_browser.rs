@@ -126,6 +126,13 @@ async fn rows(b: &Browser) -> Vec<i64> {
         .collect()
 }
 
+/// Presses Save, expects the "Saved" flash, and reads the connection back from the store.
+async fn save(b: &Browser, app: &TestApp, id: i64) -> connections::Connection {
+    b.nav("#save").await;
+    assert!(b.text("#flash").await.starts_with("Saved"));
+    connections::get(&app.state.store, id).await.unwrap()
+}
+
 async fn sign_in(b: &Browser, app: &TestApp, login: &str, secret: &str) {
     b.goto(&format!("{}/console/connections", app.base)).await;
     assert!(
@@ -329,11 +336,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
     );
     b.clear("#blocked_ips").await;
     b.type_into("#blocked_ips", "10.0.0.1 # old office").await;
-    b.nav("#save").await;
-    assert!(b.text("#flash").await.starts_with("Saved"));
-    let stored = connections::get(&app.state.store, seeded.idle)
-        .await
-        .unwrap();
+    let stored = save(&b, &app, seeded.idle).await;
     assert_eq!(
         stored.policy.allowed_tools.to_string(),
         "search_records\nget_record"
@@ -343,8 +346,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
 
     // Model Operations: with an allowed model saved, a row of five boxes; untick three.
     b.type_into("#allowed_models", "res.partner\u{E007}").await;
-    b.nav("#save").await;
-    assert!(b.text("#flash").await.starts_with("Saved"));
+    save(&b, &app, seeded.idle).await;
     assert_eq!(b.count(".ops-grid tbody tr").await, 1);
     assert_eq!(b.count(".ops-grid input[type=checkbox]:checked").await, 5);
     for op in ["create", "delete", "execute"] {
@@ -352,11 +354,7 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
             .await;
     }
     b.screenshot(&shot("connection-form-operations.png")).await;
-    b.nav("#save").await;
-    assert!(b.text("#flash").await.starts_with("Saved"));
-    let stored = connections::get(&app.state.store, seeded.idle)
-        .await
-        .unwrap();
+    let stored = save(&b, &app, seeded.idle).await;
     assert_eq!(
         stored.policy.model_operations.to_string(),
         "res.partner: read, write"
