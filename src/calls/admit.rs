@@ -48,14 +48,15 @@ async fn check_models(
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
 ) -> Result<(), ToolError> {
-    let touched = models::touches(arguments);
-    if let Some(model) = &touched.model {
+    if let Some(model) = arguments.get("model").and_then(Value::as_str) {
         check_operation(ctx, spec, model)?;
     }
     let allowed_models = &ctx.principal.connection.policy.allowed_models;
     if allowed_models.is_empty() {
         return Ok(());
     }
+    // The field paths are walked only when there is a list to hold them to.
+    let touched = models::touches(arguments);
     if let Some(other) = spec.touches.iter().find(|m| !allowed_models.allows(m)) {
         return Err(ToolError::Refused(format!(
             "The tool '{}' works on '{other}', which is not among this connection's allowed models.",
