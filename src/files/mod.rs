@@ -145,20 +145,33 @@ async fn download(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
-    let (entry, used) = open(&state, peer, &headers, &token, Direction::Download).await;
-    let note = entry.note();
-    let response = match used {
-        Err(failure) => failure.into_response(&note),
-        Ok(used) => match fetch(&state, &used).await {
-            Ok(response) => response,
-            Err(failure) => {
-                // Nothing was sent: the link stays usable for another try.
-                used.release(&state).await;
-                failure.into_response(&note)
+    match open(&state, peer, &headers, &token, Direction::Download).await {
+        (entry, Ok(used)) => {
+            let answered = fetch(&state, &used).await;
+            finish(&state, entry, Some(&used), answered).await
+        }
+        (entry, Err(failure)) => finish(&state, entry, None, Err(failure)).await,
+    }
+}
+
+/// Ends a link request with its answer, or with the failure's — after which a link that was
+/// used up is usable again, since nothing was sent or attached — and writes its audit entry.
+async fn finish(
+    state: &AppState,
+    entry: Entry,
+    used: Option<&Used>,
+    answered: Result<Response, Failure>,
+) -> Response {
+    let response = match answered {
+        Ok(response) => response,
+        Err(failure) => {
+            if let Some(used) = used {
+                used.release(state).await;
             }
-        },
+            failure.into_response(&entry.note())
+        }
     };
-    entry.finish(&state, response).await
+    entry.finish(state, response).await
 }
 
 /// The file a download link leads to, as a response that streams it.
@@ -232,20 +245,13 @@ async fn upload(
     Path(token): Path<String>,
     body: Body,
 ) -> Response {
-    let (entry, used) = open(&state, peer, &headers, &token, Direction::Upload).await;
-    let note = entry.note();
-    let response = match used {
-        Err(failure) => failure.into_response(&note),
-        Ok(used) => match store(&state, &used, &headers, body).await {
-            Ok(response) => response,
-            Err(failure) => {
-                // Nothing was attached: the link stays usable for another try.
-                used.release(&state).await;
-                failure.into_response(&note)
-            }
-        },
-    };
-    entry.finish(&state, response).await
+    match open(&state, peer, &headers, &token, Direction::Upload).await {
+        (entry, Ok(used)) => {
+            let answered = store(&state, &used, &headers, body).await;
+            finish(&state, entry, Some(&used), answered).await
+        }
+        (entry, Err(failure)) => finish(&state, entry, None, Err(failure)).await,
+    }
 }
 
 /// Attaches the request's body to the upload link's record.

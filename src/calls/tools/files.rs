@@ -6,9 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
-use super::{checked, kwargs, visible_names};
+use super::{checked, kwargs, read_rows, visible_names};
 use crate::calls::links::{self, Target};
-use crate::calls::{ToolContext, ToolError, activity};
+use crate::calls::{ToolContext, ToolError};
 use crate::catalog::args::{GetAttachment, ListAttachments, UploadAttachment};
 use crate::catalog::output::{
     self, AttachmentContent, AttachmentInfo, Attachments, UploadLink, Uploaded,
@@ -112,16 +112,9 @@ async fn attachment(ctx: &ToolContext<'_>, id: i64) -> Result<Value, ToolError> 
 
 /// The decoded content of attachment `id`, read as the user (Odoo sends it base64).
 pub(crate) async fn content(ctx: &ToolContext<'_>, id: i64) -> Result<Vec<u8>, ToolError> {
-    let rows = ctx
-        .call(
-            IR_ATTACHMENT,
-            "read",
-            Some(vec![id]),
-            kwargs([("fields", Some(json!(["datas"])))]),
-        )
-        .await?;
-    match &rows.get(0).map(|r| &r["datas"]) {
-        Some(Value::String(data)) => STANDARD.decode(data.as_bytes()).map_err(|e| {
+    let rows = read_rows(ctx, IR_ATTACHMENT, &[id], &["datas"]).await?;
+    match rows.first().map(|r| r.get("datas")) {
+        Some(Some(Value::String(data))) => STANDARD.decode(data.as_bytes()).map_err(|e| {
             ToolError::Internal(format!("Odoo sent an attachment that is not base64: {e}").into())
         }),
         Some(_) => Ok(Vec::new()),
@@ -270,8 +263,7 @@ pub(crate) async fn attach(
             kwargs([("vals_list", Some(json!([vals])))]),
         )
         .await?;
-    activity::first_id(&created)
-        .ok_or_else(|| ToolError::Internal("Odoo did not return the attachment id".into()))
+    Ok(super::write::created_ids(&created, 1)?[0])
 }
 
 pub(super) async fn upload(
