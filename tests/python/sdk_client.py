@@ -82,32 +82,38 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--key must not be empty")
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
-    try:
-        args.approval_args = json.loads(args.approval_args)
-    except ValueError as e:
-        parser.error(f"--approval-args must be JSON: {e}")
-    if not isinstance(args.approval_args, dict):
-        parser.error("--approval-args must be a JSON object")
+    args.approval_args = json_arg(
+        parser, "--approval-args", args.approval_args, lambda v: isinstance(v, dict), "a JSON object"
+    )
     if args.calls is not None:
-        try:
-            args.calls = json.loads(args.calls)
-        except ValueError as e:
-            parser.error(f"--calls must be JSON: {e}")
-        if not isinstance(args.calls, list) or not all(
-            isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) and isinstance(c[1], dict)
-            for c in args.calls
-        ):
-            parser.error("--calls must be a JSON list of [tool, {arguments}] pairs")
+        args.calls = json_arg(
+            parser,
+            "--calls",
+            args.calls,
+            lambda v: isinstance(v, list)
+            and all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) and isinstance(c[1], dict) for c in v),
+            "a JSON list of [tool, {arguments}] pairs",
+        )
     if args.business_flow is not None:
-        try:
-            args.business_flow = json.loads(args.business_flow)
-        except ValueError as e:
-            parser.error(f"--business-flow must be JSON: {e}")
-        if not isinstance(args.business_flow, dict) or not all(
-            isinstance(args.business_flow.get(k), int) for k in ("customer", "company_id")
-        ):
-            parser.error('--business-flow must be {"customer": id, "company_id": id}')
+        args.business_flow = json_arg(
+            parser,
+            "--business-flow",
+            args.business_flow,
+            lambda v: isinstance(v, dict) and all(isinstance(v.get(k), int) for k in ("customer", "company_id")),
+            '{"customer": id, "company_id": id}',
+        )
     return args
+
+
+def json_arg(parser: argparse.ArgumentParser, flag: str, text: str, fits: Any, shape: str) -> Any:
+    """The JSON value of `flag`, or a usage error naming the flag and the expected shape."""
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        parser.error(f"{flag} must be JSON: {e}")
+    if not fits(value):
+        parser.error(f"{flag} must be {shape}")
+    return value
 
 
 class Failure(Exception):
