@@ -8,7 +8,10 @@ use serde::Deserialize;
 use crate::catalog::{Operation, validate};
 use crate::connections::{Connection, Policy};
 use crate::store::OdooUserRow;
-use crate::values::{CompanyList, IpList, Limit, ModelList, ModelOperations, ToolList, entries};
+use crate::values::{
+    CompanyList, FieldLimits, IpList, Limit, ModelList, ModelOperations, RecordLimits, ToolLimits,
+    ToolList, entries,
+};
 
 pub const MAX_DESCRIPTION: usize = 4000;
 
@@ -30,6 +33,14 @@ pub struct ConnectionInput {
     pub blocked_ips: String,
     pub rate_per_minute: String,
     pub rate_per_day: String,
+    /// One `model: domain` per line.
+    pub record_limits: String,
+    /// One `model: field, pattern` per line.
+    pub field_limits: String,
+    pub write_per_minute: String,
+    pub write_per_day: String,
+    /// One `tool: N/minute, M/day` per line.
+    pub tool_limits: String,
     pub description: String,
     /// Everything else posted: among it the Model Operations grid, `ops:<model>` (the row is
     /// on the form) and `ops:<model>:<operation>` (its box is ticked).
@@ -72,11 +83,16 @@ pub struct FieldErrors {
     pub blocked_ips: Vec<String>,
     pub rate_per_minute: Vec<String>,
     pub rate_per_day: Vec<String>,
+    pub record_limits: Vec<String>,
+    pub field_limits: Vec<String>,
+    pub write_per_minute: Vec<String>,
+    pub write_per_day: Vec<String>,
+    pub tool_limits: Vec<String>,
     pub description: Vec<String>,
 }
 
 impl FieldErrors {
-    fn all(&self) -> [&Vec<String>; 12] {
+    fn all(&self) -> [&Vec<String>; 17] {
         [
             &self.allowed_tools,
             &self.allowed_models,
@@ -89,6 +105,11 @@ impl FieldErrors {
             &self.blocked_ips,
             &self.rate_per_minute,
             &self.rate_per_day,
+            &self.record_limits,
+            &self.field_limits,
+            &self.write_per_minute,
+            &self.write_per_day,
+            &self.tool_limits,
             &self.description,
         ]
     }
@@ -128,6 +149,11 @@ impl ConnectionInput {
             blocked_ips: p.blocked_ips.to_string(),
             rate_per_minute: limit(p.rate_per_minute),
             rate_per_day: limit(p.rate_per_day),
+            record_limits: p.record_limits.to_string(),
+            field_limits: p.field_limits.to_string(),
+            write_per_minute: limit(p.write_per_minute),
+            write_per_day: limit(p.write_per_day),
+            tool_limits: p.tool_limits.to_string(),
             description: c.description.clone(),
             rest: BTreeMap::new(),
         }
@@ -212,15 +238,11 @@ impl ConnectionInput {
             ),
             &mut e.model_operations,
         );
-        if !allowed_models.is_empty() {
-            for model in model_operations.models() {
-                if !allowed_models.allows(model) {
-                    e.model_operations.push(format!(
-                        "{model} is not among the Allowed Models, so its rule would never apply: add it there or remove the rule."
-                    ));
-                }
-            }
-        }
+        outside_allowed(
+            &allowed_models,
+            model_operations.models(),
+            &mut e.model_operations,
+        );
         let allowed_companies = field(
             CompanyList::parse(tags(&self.allowed_companies)),
             &mut e.allowed_companies,
@@ -252,6 +274,40 @@ impl ConnectionInput {
             "requests per day",
             &mut e.rate_per_day,
         );
+        let record_limits = field(
+            RecordLimits::parse(entries(&self.record_limits)),
+            &mut e.record_limits,
+        );
+        let field_limits = field(
+            FieldLimits::parse(entries(&self.field_limits)),
+            &mut e.field_limits,
+        );
+        outside_allowed(
+            &allowed_models,
+            record_limits.iter().map(|(m, _)| m),
+            &mut e.record_limits,
+        );
+        outside_allowed(
+            &allowed_models,
+            field_limits.iter().map(|(m, _)| m),
+            &mut e.field_limits,
+        );
+        let write_per_minute = number(
+            &self.write_per_minute,
+            "The write budget",
+            "calls per minute",
+            &mut e.write_per_minute,
+        );
+        let write_per_day = number(
+            &self.write_per_day,
+            "The write budget",
+            "calls per day",
+            &mut e.write_per_day,
+        );
+        let tool_limits = field(
+            ToolLimits::parse(entries(&self.tool_limits)),
+            &mut e.tool_limits,
+        );
         let description = self.description.trim().replace("\r\n", "\n");
         if description.chars().count() > MAX_DESCRIPTION {
             e.description.push(format!(
@@ -275,8 +331,29 @@ impl ConnectionInput {
                 blocked_ips,
                 rate_per_minute,
                 rate_per_day,
+                record_limits,
+                field_limits,
+                write_per_minute,
+                write_per_day,
+                tool_limits,
             },
         ))
+    }
+}
+
+/// A rule of a model outside a non-empty Allowed Models would never apply: most likely a typo.
+fn outside_allowed<'a>(
+    allowed: &ModelList,
+    ruled: impl Iterator<Item = &'a str>,
+    errors: &mut Vec<String>,
+) {
+    if allowed.is_empty() {
+        return;
+    }
+    for model in ruled.filter(|m| !allowed.allows(m)) {
+        errors.push(format!(
+            "{model} is not among the Allowed Models, so its rule would never apply: add it there or remove the rule."
+        ));
     }
 }
 

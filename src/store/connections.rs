@@ -67,6 +67,7 @@ const SELECT: &str = "SELECT c.id, c.kind, c.name, c.odoo_user_id, u.login AS us
         u.name AS user_name, c.scope, c.key_prefix, c.key_hash, c.description,
         c.allowed_tools, c.allowed_models, c.model_operations, c.allowed_companies, c.approval_tools, c.approver_user_id,
         c.approval_expiry_hours, c.allowed_ips, c.blocked_ips, c.rate_per_minute, c.rate_per_day,
+        c.record_limits, c.field_limits, c.write_per_minute, c.write_per_day, c.tool_limits,
         c.created_at, c.revoked_at, c.last_used_at, c.request_count
     FROM connections c LEFT JOIN odoo_users u ON u.id = c.odoo_user_id";
 
@@ -198,7 +199,9 @@ impl Store {
             "UPDATE connections SET description = $2, allowed_tools = $3, allowed_models = $4,
                  approval_tools = $5, approver_user_id = $6, approval_expiry_hours = $7,
                  allowed_ips = $8, blocked_ips = $9, rate_per_minute = $10, rate_per_day = $11,
-                 allowed_companies = $12, model_operations = $13
+                 allowed_companies = $12, model_operations = $13, record_limits = $14,
+                 field_limits = $15, write_per_minute = $16, write_per_day = $17,
+                 tool_limits = $18
              WHERE id = $1")
             .bind(id)
             .bind(description)
@@ -213,6 +216,11 @@ impl Store {
             .bind(p.rate_per_day.map(Limit::get))
             .bind(p.allowed_companies.to_string())
             .bind(p.model_operations.to_string())
+            .bind(p.record_limits.to_string())
+            .bind(p.field_limits.to_string())
+            .bind(p.write_per_minute.map(Limit::get))
+            .bind(p.write_per_day.map(Limit::get))
+            .bind(p.tool_limits.to_string())
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;

@@ -117,6 +117,11 @@ fn key_holder(row: &Columns<'_, '_>) -> Decoded<KeyHolderRow> {
         blocked_ips: parsed(row, "blocked_ips")?,
         rate_per_minute: limit(row, "rate_per_minute")?,
         rate_per_day: limit(row, "rate_per_day")?,
+        record_limits: parsed(row, "record_limits")?,
+        field_limits: parsed(row, "field_limits")?,
+        write_per_minute: limit(row, "write_per_minute")?,
+        write_per_day: limit(row, "write_per_day")?,
+        tool_limits: parsed(row, "tool_limits")?,
     };
     let connection = ConnectionRow {
         id: row.get("id")?,

@@ -3,19 +3,28 @@
 //! read: a stored value that no longer parses fails that read loudly, naming its column, rather
 //! than falling back on a default.
 
+mod domain;
 mod enums;
+mod field_limits;
 mod ip_list;
 mod lists;
 mod number;
 mod operations;
+mod per_model;
 mod policy;
+mod records;
+mod tool_limits;
 
+pub use domain::{Bindings, DomainTemplate};
 pub use enums::{ApprovalState, ClientType, IdempotencyState, Kind, Role, Scope};
+pub use field_limits::{FieldLimits, FieldPatterns};
 pub use ip_list::{BadLine, IpList};
 pub use lists::{CompanyList, ModelList, ModelName, ToolList, entries};
 pub use number::Limit;
 pub use operations::{ModelOperations, Operations};
 pub use policy::Policy;
+pub use records::RecordLimits;
+pub use tool_limits::{Budget, ToolLimits};
 
 /// Why a text is not a value of its type. Stored values report it through sqlx, which names the
 /// column; forms show it beside their field.

@@ -3,9 +3,8 @@
 //! a model not listed may do all five (empty = no narrowing at all).
 
 use std::fmt;
-use std::str::FromStr;
 
-use super::{BadValue, ModelName, decoded_from_text, entries};
+use super::per_model::{PerModel, per_model_text};
 use crate::catalog::{Operation, validate};
 
 /// The operations one model may do, in [`Operation::ALL`]'s order.
@@ -43,28 +42,12 @@ impl Operations {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModelOperations(Vec<(ModelName, Operations)>);
+pub struct ModelOperations(PerModel<Operations>);
 
 impl ModelOperations {
     /// Parses `model: op, op` rules, one per entry; every bad entry is named.
     pub fn parse<'a>(rules: impl IntoIterator<Item = &'a str>) -> Result<Self, Vec<String>> {
-        let mut out: Vec<(ModelName, Operations)> = Vec::new();
-        let mut errors = Vec::new();
-        for rule in rules {
-            match parse_rule(rule) {
-                Ok((model, _)) if out.iter().any(|(m, _)| *m == model) => errors.push(format!(
-                    "'{}' is listed twice; give each model one line.",
-                    model.as_str()
-                )),
-                Ok(parsed) => out.push(parsed),
-                Err(e) => errors.push(e),
-            }
-        }
-        if errors.is_empty() {
-            Ok(Self(out))
-        } else {
-            Err(errors)
-        }
+        PerModel::parse(rules, "res.partner: read, write", parse_operations).map(Self)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -73,10 +56,7 @@ impl ModelOperations {
 
     /// The operations `model` may do, when it is listed.
     pub fn of(&self, model: &str) -> Option<Operations> {
-        self.0
-            .iter()
-            .find(|(m, _)| m.as_str() == model)
-            .map(|(_, ops)| *ops)
+        self.0.of(model).copied()
     }
 
     /// Whether `model` may do `op`: a model not listed may do everything.
@@ -85,24 +65,17 @@ impl ModelOperations {
     }
 
     pub fn models(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(model, _)| model.as_str())
-    }
-
-    pub fn rules(&self) -> impl Iterator<Item = String> + '_ {
-        self.0
-            .iter()
-            .map(|(model, ops)| format!("{}: {}", model.as_str(), ops.describe()))
+        self.0.models()
     }
 }
 
-fn parse_rule(rule: &str) -> Result<(ModelName, Operations), String> {
-    let shown = validate::truncate(rule, 60);
-    let Some((model, ops)) = rule.split_once(':') else {
-        return Err(format!(
-            "'{shown}' is not a rule: write the model, a colon and its operations, e.g. 'res.partner: read, write'."
-        ));
-    };
-    let model = ModelName::parse(model.trim()).map_err(|e| format!("{e}."))?;
+impl fmt::Display for Operations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+fn parse_operations(ops: &str, shown: &str) -> Result<Operations, String> {
     let mut operations = Operations::default();
     for word in ops
         .split([',', ' '])
@@ -122,24 +95,10 @@ fn parse_rule(rule: &str) -> Result<(ModelName, Operations), String> {
             "'{shown}' names no operation; give at least one (read, create, write, delete, execute), or leave the model out of Allowed Models."
         ));
     }
-    Ok((model, operations))
+    Ok(operations)
 }
 
-impl FromStr for ModelOperations {
-    type Err = BadValue;
-
-    fn from_str(s: &str) -> Result<Self, BadValue> {
-        Self::parse(entries(s)).map_err(|e| BadValue(e.join(" ")))
-    }
-}
-
-impl fmt::Display for ModelOperations {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.rules().collect::<Vec<_>>().join("\n"))
-    }
-}
-
-decoded_from_text!(ModelOperations);
+per_model_text!(ModelOperations);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,10 @@
 //! The governance settings of one connection, typed. The store decodes them with the row; the
 //! console form builds them with the same parsers.
 
-use super::{CompanyList, IpList, Limit, ModelList, ModelOperations, ToolList};
+use super::{
+    CompanyList, FieldLimits, IpList, Limit, ModelList, ModelOperations, RecordLimits, ToolLimits,
+    ToolList,
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Policy {
@@ -11,6 +14,10 @@ pub struct Policy {
     pub allowed_models: ModelList,
     /// Per model, what the connection may do to its records. Empty: all of it.
     pub model_operations: ModelOperations,
+    /// Per model, the domain its records are confined to. Empty: no confinement.
+    pub record_limits: RecordLimits,
+    /// Per model, the fields never seen nor written. Empty: every field.
+    pub field_limits: FieldLimits,
     /// Empty: every company of the Odoo user.
     pub allowed_companies: CompanyList,
     pub approval_tools: ToolList,
@@ -23,4 +30,10 @@ pub struct Policy {
     /// API keys only; none means the server default.
     pub rate_per_minute: Option<Limit>,
     pub rate_per_day: Option<Limit>,
+    /// Calls of tools that change data (create, update, delete, bulk, buttons, methods …):
+    /// none means no budget besides the rate limits.
+    pub write_per_minute: Option<Limit>,
+    pub write_per_day: Option<Limit>,
+    /// Per tool, its own limits besides all of the above.
+    pub tool_limits: ToolLimits,
 }

@@ -718,6 +718,13 @@ mod cases {
             blocked_ips: "10.0.0.7".parse().unwrap(),
             rate_per_minute: Limit::new(1),
             rate_per_day: Limit::new(Limit::MAX.into()),
+            record_limits: "crm.lead: [('user_id', '=', uid), ('name', 'ilike', 'ü')]"
+                .parse()
+                .unwrap(),
+            field_limits: "res.partner: vat, *bank*".parse().unwrap(),
+            write_per_minute: Limit::new(7),
+            write_per_day: Limit::new(70),
+            tool_limits: "delete_record: 1/minute, 2/day".parse().unwrap(),
         };
         assert!(
             store
