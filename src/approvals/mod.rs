@@ -387,8 +387,10 @@ async fn execute(state: &AppState, row: &ApprovalRow) -> Result<Value, String> {
     admit::check_policy(&ctx, spec, &arguments)
         .await
         .map_err(no_longer)?;
-    let parsed = tools::parse(spec, arguments).map_err(|e| e.to_string())?;
-    let ctx = companies::decide(ctx, parsed.companies).map_err(no_longer)?;
+    let parsed = tools::parse(spec, arguments.clone()).map_err(|e| e.to_string())?;
+    let ctx = admit::enter(ctx, spec, &arguments, parsed.companies)
+        .await
+        .map_err(no_longer)?;
     tools::run(&ctx, parsed.call)
         .await
         .map_err(|e| e.to_string())

@@ -1,15 +1,18 @@
 //! The in-call part of governance, for one parsed `tools/call` (steps 5–7 of
-//! `mcp::pipeline`): the tool must be allowed, every model it reaches must be allowed, and a
-//! tool under "Tools that need approval" is held. An approved call passes steps 5 and 6 again
-//! when it runs.
+//! `mcp::pipeline`): the tool must be allowed, every model and field it reaches must be allowed
+//! (Allowed Models, Model Operations, Field limits), the records it names must lie inside the
+//! Record limits, and a tool under "Tools that need approval" is held. An approved call passes
+//! steps 5 and 6 again when it runs.
 
 use serde_json::{Map, Value};
 
-use super::ToolContext;
 use super::error::ToolError;
-use super::fields;
-use crate::catalog::ToolSpec;
-use crate::policy::{self, models};
+use super::fields::{self, Blocked};
+use super::{ToolContext, companies, records};
+use crate::catalog::company::CompanyIds;
+use crate::catalog::{Tool, ToolSpec};
+use crate::policy::models::{self, Touched};
+use crate::policy::{self};
 
 /// What step 7 decided for a call that passed steps 5 and 6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,40 +54,103 @@ async fn check_models(
     if let Some(model) = arguments.get("model").and_then(Value::as_str) {
         check_operation(ctx, spec, model)?;
     }
-    let allowed_models = &ctx.principal.connection.policy.allowed_models;
-    if allowed_models.is_empty() {
+    let policy = &ctx.principal.connection.policy;
+    let allowed_models = &policy.allowed_models;
+    if allowed_models.is_empty() && policy.field_limits.is_empty() {
         return Ok(());
     }
-    // The field paths are walked only when there is a list to hold them to.
-    let touched = models::touches(arguments);
+    // The field paths are walked only when there is a rule to hold them to.
+    let mut touched = models::touches(arguments);
     if let Some(other) = spec.touches.iter().find(|m| !allowed_models.allows(m)) {
         return Err(ToolError::Refused(format!(
             "The tool '{}' works on '{other}', which is not among this connection's allowed models.",
             spec.name
         )));
     }
-    let Some(model) = touched.model else {
+    let Some(model) = touched.model.take() else {
         return Ok(());
     };
-    let refuse = |m: &str| {
-        ToolError::Refused(format!(
-            "The model '{m}' is not among this connection's allowed models."
-        ))
-    };
     if !allowed_models.allows(&model) {
-        return Err(refuse(&model));
+        return Err(ToolError::Refused(format!(
+            "The model '{model}' is not among this connection's allowed models."
+        )));
+    }
+    if !policy.field_limits.is_empty() {
+        // Written fields read nothing of their related models: only their names are held.
+        for path in policy::fields::written(arguments) {
+            if !touched.paths.iter().any(|t| t.path == path) {
+                touched.paths.push(Touched {
+                    path,
+                    reads_target: false,
+                });
+            }
+        }
     }
     for touched in &touched.paths {
-        let forbidden =
-            fields::first_forbidden(ctx, &model, touched, |m| allowed_models.allows(m)).await?;
-        if let Some(other) = forbidden {
-            return Err(ToolError::Refused(format!(
-                "The field path '{}' reaches the model '{other}', which is not among this connection's allowed models.",
-                touched.path
-            )));
+        match fields::first_blocked(ctx, &model, touched).await? {
+            None => {}
+            Some(Blocked::Model(other)) => {
+                return Err(ToolError::Refused(format!(
+                    "The field path '{}' reaches the model '{other}', which is not among this connection's allowed models.",
+                    touched.path
+                )));
+            }
+            Some(Blocked::Field { model, field }) => {
+                let denial = policy::fields::refuse(&model, &field, &touched.path);
+                return Err(ToolError::Refused(denial.to_string()));
+            }
         }
     }
     Ok(())
+}
+
+/// The call's companies, then what needs them: the Record limits of the records the call
+/// names by id on its model (and a confined model's methods need ids). Run for every call —
+/// also one filed for approval, and again when an approved call runs.
+pub(crate) async fn enter<'a>(
+    ctx: ToolContext<'a>,
+    spec: &ToolSpec,
+    arguments: &Map<String, Value>,
+    requested: Option<CompanyIds>,
+) -> Result<ToolContext<'a>, ToolError> {
+    let ctx = companies::decide(ctx, requested)?;
+    let limits = &ctx.principal.connection.policy.record_limits;
+    let Some(model) = arguments.get("model").and_then(Value::as_str) else {
+        return Ok(ctx);
+    };
+    if limits.is_empty() || limits.of(model).is_none() {
+        return Ok(ctx);
+    }
+    let ids = policy::records::named_ids(arguments);
+    if spec.tool == Tool::ExecuteMethod && ids.is_empty() {
+        let method = arguments
+            .get("method")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        policy::records::model_level_method(&ctx.principal.connection.policy, model, method)
+            .map_err(|d| ToolError::Refused(d.to_string()))?;
+    }
+    records::check(&ctx, model, &ids).await?;
+    Ok(ctx)
+}
+
+/// The checks for the record a tool learned from another one (an activity's, an attachment's),
+/// as if the call had named it: Allowed Models, Model Operations, Record limits. `what` names
+/// the record the call did name, for the message.
+pub(crate) async fn check_learned(
+    ctx: &ToolContext<'_>,
+    spec: &ToolSpec,
+    what: &str,
+    model: &str,
+    id: i64,
+) -> Result<(), ToolError> {
+    if !ctx.principal.connection.policy.allowed_models.allows(model) {
+        return Err(ToolError::Refused(format!(
+            "{what} belongs to a '{model}' record; that model is not among this connection's allowed models."
+        )));
+    }
+    check_operation(ctx, spec, model)?;
+    records::check(ctx, model, &[id]).await
 }
 
 /// Model Operations for a tool working on `model`'s records — also for the tools that learn the

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::ToolContext;
 use super::error::ToolError;
 use crate::odoo::fields::{ATTRIBUTES, Fields};
-use crate::policy::models::Touched;
+use crate::policy::{self, models::Touched};
 
 /// The fields of `model` as the context's user sees them.
 pub(crate) async fn of(ctx: &ToolContext<'_>, model: &str) -> Result<Fields, ToolError> {
@@ -25,31 +25,47 @@ pub(crate) async fn of(ctx: &ToolContext<'_>, model: &str) -> Result<Fields, Too
     Ok(ctx.state.fields.put(uid, model, &answer).await)
 }
 
-/// The first model on `touched`'s path (starting at `model`) that `allowed` refuses, if any:
-/// every hop's related model, and the last field's when its related model is read. Each hop's
-/// metadata is read only after that hop's model was admitted, so a forbidden model is never
-/// queried, not even for its fields.
-pub(crate) async fn first_forbidden(
+/// What stops a field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Blocked {
+    /// A hop reaches this model, which Allowed Models does not admit.
+    Model(String),
+    /// A hop names this hidden field of this model (Field limits).
+    Field { model: String, field: String },
+}
+
+/// The first thing on `touched`'s path (starting at `model`) that the connection's policy
+/// refuses, if any: a hidden field on any hop, or a model outside Allowed Models reached by a
+/// hop (or by the last field, when its related model is read). Each hop's metadata is read only
+/// after that hop's model was admitted, so a forbidden model is never queried, not even for
+/// its fields; and only as far as a rule still needs it.
+pub(crate) async fn first_blocked(
     ctx: &ToolContext<'_>,
     model: &str,
     touched: &Touched,
-    allowed: impl Fn(&str) -> bool,
-) -> Result<Option<String>, ToolError> {
+) -> Result<Option<Blocked>, ToolError> {
+    let policy = &ctx.principal.connection.policy;
     let hops: Vec<&str> = touched.path.split('.').collect();
-    let walked = if touched.reads_target {
-        hops.len()
-    } else {
-        hops.len() - 1
-    };
     let mut current = model.to_owned();
-    for field in &hops[..walked] {
+    for (i, field) in hops.iter().enumerate() {
+        if policy::fields::hidden(policy, &current, field) {
+            return Ok(Some(Blocked::Field {
+                model: current,
+                field: (*field).to_owned(),
+            }));
+        }
+        let last = i + 1 == hops.len();
+        let models_matter = !policy.allowed_models.is_empty() && (!last || touched.reads_target);
+        if last && !models_matter {
+            return Ok(None);
+        }
         let fields = of(ctx, &current).await?;
         // A non-relational or unknown field ends the walk; Odoo reports a bad path itself.
         let Some(next) = fields.get(*field).and_then(|f| f.relation.clone()) else {
             return Ok(None);
         };
-        if !allowed(&next) {
-            return Ok(Some(next));
+        if models_matter && !policy.allowed_models.allows(&next) {
+            return Ok(Some(Blocked::Model(next)));
         }
         current = next;
     }

@@ -12,6 +12,8 @@ pub(crate) mod links;
 mod modules;
 pub(crate) mod once;
 mod principal;
+pub(crate) mod records;
+pub(crate) mod saved;
 pub(crate) mod text;
 pub(crate) mod tools;
 

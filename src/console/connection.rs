@@ -13,9 +13,10 @@ use super::form::{ConnectionInput, FieldErrors};
 use super::list::{status_key, user_label};
 use super::snippets::{self, Snippet};
 use super::{Layout, Tab};
+use crate::calls::saved;
 use crate::catalog;
 use crate::clock::format_utc;
-use crate::connections::{self, Connection, Kind, Status};
+use crate::connections::{self, Connection, Kind, Policy, Status};
 use crate::settings::ServerSettings;
 use crate::state::AppState;
 use crate::store::{OAuthClientRow, OdooUserRow};
@@ -175,7 +176,11 @@ pub(super) async fn save(
     let c = visible(&state, &user, id).await?;
     let four_eyes = state.settings.get(&state.store).await?.four_eyes;
     let own_user = c.odoo_user_id.filter(|_| four_eyes);
-    match form.parse(&approvers(&state).await?, own_user) {
+    let parsed = match form.parse(&approvers(&state).await?, own_user) {
+        Ok(parsed) => check_limits(&state, &c, parsed).await,
+        Err(errors) => Err(errors),
+    };
+    match parsed {
         Ok((description, policy)) => {
             state.store.update_policy(id, &description, &policy).await?;
             user.flash(&state, &format!("Saved “{}”.", c.name)).await?;
@@ -186,6 +191,33 @@ pub(super) async fn save(
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }
+}
+
+/// The form's Record and Field limits checked against Odoo when they changed (a save that
+/// leaves them as they were does not need Odoo to be reachable).
+async fn check_limits(
+    state: &AppState,
+    c: &Connection,
+    (description, policy): (String, Policy),
+) -> Result<(String, Policy), Box<FieldErrors>> {
+    let unchanged = policy.record_limits == c.policy.record_limits
+        && policy.field_limits == c.policy.field_limits;
+    if unchanged {
+        return Ok((description, policy));
+    }
+    let proposed = Connection {
+        policy: policy.clone(),
+        ..c.clone()
+    };
+    let errors = saved::check(state, proposed).await;
+    if errors.is_empty() {
+        return Ok((description, policy));
+    }
+    Err(Box::new(FieldErrors {
+        record_limits: errors.record_limits,
+        field_limits: errors.field_limits,
+        ..FieldErrors::default()
+    }))
 }
 
 #[derive(Template)]

@@ -8,11 +8,11 @@ use rmcp::ErrorData;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use serde_json::Map;
 
+use crate::calls::ToolContext;
 use crate::calls::admit::{self, Gate};
 use crate::calls::once::{self, Ran};
 use crate::calls::tools;
 use crate::calls::{Principal, ToolError};
-use crate::calls::{ToolContext, companies};
 use crate::catalog::{self, Call};
 use crate::state::AppState;
 use crate::web::audited::Note;
@@ -71,7 +71,7 @@ pub(super) async fn run_tool(
     let ctx = ToolContext::new(state, principal);
     let gate = admit::admit_call(&ctx, spec, &arguments).await?;
     let parsed = tools::parse(spec, arguments.clone())?;
-    let ctx = companies::decide(ctx, parsed.companies)?;
+    let ctx = admit::enter(ctx, spec, &arguments, parsed.companies).await?;
     let run = || dispatch(&ctx, spec, gate, parsed.call, &arguments);
     match &parsed.idempotency_key {
         Some(key) => once::once(&ctx, spec, key, &arguments, run).await,

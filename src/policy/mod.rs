@@ -5,10 +5,12 @@
 
 pub mod client_ip;
 pub mod companies;
+pub mod fields;
 pub mod ip;
 pub mod models;
 pub mod operations;
 pub mod rate_limit;
+pub mod records;
 pub mod registrations;
 
 use crate::catalog::ToolSpec;
@@ -32,6 +34,27 @@ pub enum Denial {
         operation: &'static str,
         allowed: String,
     },
+    #[error(
+        "Refused by Record limits: {model} records {} are outside the records this connection may work on.",
+        list_ids(.ids)
+    )]
+    OutsideRecordLimits { model: String, ids: Vec<i64> },
+    #[error(
+        "Refused by Record limits: {model} is confined to some of its records, so its methods need the ids of the records to run on ('{method}' was called without ids)."
+    )]
+    ConfinedModelMethod { model: String, method: String },
+    #[error(
+        "Refused by Field limits: {field}{} is hidden from this connection.",
+        path.as_ref().map(|p| format!(" (reached through {p})")).unwrap_or_default()
+    )]
+    HiddenField { field: String, path: Option<String> },
+}
+
+fn list_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether `connection` may see and call `tool`.

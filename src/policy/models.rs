@@ -37,6 +37,13 @@ pub fn touches(arguments: &Map<String, Value>) -> Touches {
     Touches { model, paths }
 }
 
+/// The field paths of one domain (as [`touches`] finds them in a call's).
+pub fn domain_paths(domain: &[Value]) -> Vec<Touched> {
+    let mut paths = Vec::new();
+    collect_domain(domain, "", &mut paths);
+    paths
+}
+
 fn collect(arguments: &Map<String, Value>, paths: &mut Vec<Touched>) {
     for key in ["domain", "args"] {
         if let Some(domain) = arguments.get(key).and_then(Value::as_array) {

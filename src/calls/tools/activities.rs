@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::chatter::{Feature, body, id_error, mail, require};
 use super::{checked, kwargs};
-use crate::calls::{ToolContext, ToolError, activity, text};
+use crate::calls::{ToolContext, ToolError, activity, admit, records, text};
 use crate::catalog::args::{CompleteActivity, ListActivities, ScheduleActivity};
 use crate::catalog::output::{self, Activities, Activity, Completed, Scheduled};
 use crate::catalog::{MAIL_ACTIVITY, Tool, validate};
@@ -154,13 +154,9 @@ async fn activity_to_complete(ctx: &ToolContext<'_>, id: i64) -> Result<Activity
             "Activity {id} does not exist (or is already done), or this user cannot see it."
         ))
     })?;
-    let model = found.model.as_str();
-    if !ctx.principal.connection.policy.allowed_models.allows(model) {
-        return Err(ToolError::Refused(format!(
-            "The model '{model}' is not among this connection's allowed models."
-        )));
-    }
-    crate::calls::admit::check_operation(ctx, Tool::CompleteActivity.spec(), model)?;
+    let what = format!("Activity {id}");
+    let spec = Tool::CompleteActivity.spec();
+    admit::check_learned(ctx, spec, &what, &found.model, found.record_id).await?;
     Ok(found)
 }
 
@@ -234,6 +230,9 @@ pub(super) async fn list(ctx: &ToolContext<'_>, args: ListActivities) -> Result<
         ]));
     }
     let activities = read_activities(ctx, TOOL, json!(domain), limit).await?;
+    // Activities on records outside a Record limit are not the connection's to see.
+    let activities =
+        records::keep_inside(ctx, activities, |a| (a.model.as_str(), a.record_id)).await?;
     Ok(output::content(&Activities {
         count: activities.len(),
         activities,

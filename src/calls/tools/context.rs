@@ -187,8 +187,10 @@ pub(super) async fn describe_model(
             "fields_get did not return an object".into(),
         ));
     };
+    let limits = &ctx.principal.connection.policy.field_limits;
     let fields: BTreeMap<String, FieldInfo> = described
         .iter()
+        .filter(|(name, _)| !limits.hides(model, name))
         .map(|(name, meta)| (name.clone(), compact_field(meta)))
         .collect();
     Ok(output::content(&ModelDescription {

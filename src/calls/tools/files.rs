@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::{checked, kwargs, read_rows, visible_names};
 use crate::calls::links::{self, Target};
-use crate::calls::{ToolContext, ToolError};
+use crate::calls::{ToolContext, ToolError, admit};
 use crate::catalog::args::{GetAttachment, ListAttachments, UploadAttachment};
 use crate::catalog::output::{
     self, AttachmentContent, AttachmentInfo, Attachments, UploadLink, Uploaded,
@@ -97,15 +97,10 @@ async fn attachment(ctx: &ToolContext<'_>, id: i64) -> Result<Value, ToolError> 
             "Attachment {id} does not exist, or this user cannot see it."
         ))
     })?;
-    if let Some(model) = row["res_model"].as_str()
-        && !ctx.principal.connection.policy.allowed_models.allows(model)
-    {
-        return Err(ToolError::Refused(format!(
-            "Attachment {id} belongs to a '{model}' record; that model is not among this connection's allowed models."
-        )));
-    }
     if let Some(model) = row["res_model"].as_str() {
-        crate::calls::admit::check_operation(ctx, Tool::GetAttachment.spec(), model)?;
+        let record = row["res_id"].as_i64().unwrap_or_default();
+        let what = format!("Attachment {id}");
+        admit::check_learned(ctx, Tool::GetAttachment.spec(), &what, model, record).await?;
     }
     Ok(row)
 }

@@ -4,8 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{checked, kwargs, read_rows, rows};
-use crate::calls::ToolContext;
-use crate::calls::ToolError;
+use crate::calls::{ToolContext, ToolError, records};
 use crate::catalog::args::{AggregateRecords, CountRecords, GetRecord, SearchRecords};
 use crate::catalog::output::{self, Count, Groups, OneRecord, Records};
 use crate::catalog::validate;
@@ -24,6 +23,7 @@ pub(super) async fn search(ctx: &ToolContext<'_>, args: SearchRecords) -> Result
     let model = checked(TOOL, validate::model(&args.model))?;
     let domain = args.domain.unwrap_or_default();
     checked(TOOL, validate::domain(&domain))?;
+    let domain = records::confined(ctx, model, domain).await?;
     let fields = args.fields.unwrap_or_else(|| vec!["display_name".into()]);
     checked(TOOL, validate::fields(&fields))?;
     let limit = checked(
@@ -89,14 +89,19 @@ pub(super) async fn get(ctx: &ToolContext<'_>, args: GetRecord) -> Result<Value,
 
 /// Stored, non-bulky fields, the usual identifying ones first, at most [`RECORD_DEFAULT_FIELDS`];
 /// relational fields whose related model is outside the connection's Allowed Models are left out
-/// (their values would show that model's record names).
+/// (their values would show that model's record names), and so are hidden fields.
 async fn default_fields(ctx: &ToolContext<'_>, model: &str) -> Result<Vec<String>, ToolError> {
     let fields = crate::calls::fields::of(ctx, model).await?;
-    let allowed = &ctx.principal.connection.policy.allowed_models;
+    let policy = &ctx.principal.connection.policy;
     let mut names: Vec<String> = fields
         .iter()
         .filter(|(_, f)| f.stored && !BULKY_TYPES.contains(&f.kind.as_str()))
-        .filter(|(_, f)| f.relation.as_deref().is_none_or(|r| allowed.allows(r)))
+        .filter(|(_, f)| {
+            f.relation
+                .as_deref()
+                .is_none_or(|r| policy.allowed_models.allows(r))
+        })
+        .filter(|(name, _)| !policy.field_limits.hides(model, name))
         .map(|(name, _)| name.clone())
         .collect();
     let rank = |n: &str| match n {
@@ -115,6 +120,7 @@ pub(super) async fn count(ctx: &ToolContext<'_>, args: CountRecords) -> Result<V
     let model = checked(TOOL, validate::model(&args.model))?;
     let domain = args.domain.unwrap_or_default();
     checked(TOOL, validate::domain(&domain))?;
+    let domain = records::confined(ctx, model, domain).await?;
     let count = ctx
         .call(
             model,
@@ -162,6 +168,7 @@ pub(super) async fn aggregate(
     if let Some(order) = &args.order {
         checked(TOOL, validate::order(order))?;
     }
+    let domain = records::confined(ctx, model, domain).await?;
     let modern = ctx.odoo_19_api().await;
     let groups = if modern {
         // Odoo 19 deprecates read_group for formatted_read_group, which names aggregates and

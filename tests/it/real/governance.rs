@@ -264,48 +264,16 @@ async fn model_operations_hold_for_every_tool_that_works_on_a_model(setup: Setup
 
     // An approval filed while writes were allowed is refused when it would run after they
     // were taken away: the rule is checked again at execution.
-    let store = &r.app.state.store;
-    r.link("admin").await;
-    store
-        .set_role(
-            "admin",
-            Some("admin".parse().unwrap()),
-            r.app.state.clock.now(),
-        )
-        .await
-        .unwrap();
-    let admin = store.find_odoo_user("admin").await.unwrap().unwrap();
-    r.app
-        .set_policy(id, |p| {
-            p.approval_tools = "update_record".parse().unwrap();
-            p.approver_user_id = Some(admin.id);
-        })
-        .await;
-    let held = r
-        .ok(
-            &key,
+    r.stale_approval(
+        (id, &key),
+        (
             "update_record",
             on_order(json!({"ids": [order], "values": {"client_order_ref": "held"}})),
-        )
-        .await;
-    assert_eq!(held["status"], "pending_approval", "{held}");
-    r.app
-        .set_policy(id, |p| {
-            p.model_operations = "sale.order: read".parse().unwrap()
-        })
-        .await;
-    let id = held["approval_id"].as_str().unwrap();
-    let done = odoo_mcp_gateway::approvals::approve(&r.app.state, id, &admin)
-        .await
-        .unwrap();
-    assert_eq!(done.state.as_db(), "failed");
-    assert!(
-        done.error
-            .as_deref()
-            .is_some_and(|e| e.contains("may not write sale.order records")),
-        "{:?}",
-        done.error
-    );
+        ),
+        |p| p.model_operations = "sale.order: read".parse().unwrap(),
+        "may not write sale.order records",
+    )
+    .await;
     let reference = r
         .admin_read("sale.order", &[order], &["client_order_ref"])
         .await;

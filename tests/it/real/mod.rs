@@ -17,6 +17,7 @@ mod console;
 mod files;
 mod flow;
 mod governance;
+mod limits;
 mod resources;
 mod retries;
 mod tools;
@@ -311,6 +312,48 @@ impl Real {
         }
         made.insert(self.setup.version(), company);
         company
+    }
+
+    /// Files `tool` with `arguments` for approval (by the linked `admin`) as connection `id`
+    /// (key `key`), changes the policy with `change`, approves: the approved call must fail
+    /// when it runs, with an error containing `expected` (the rule is checked again).
+    pub async fn stale_approval(
+        &self,
+        (id, key): (i64, &str),
+        (tool, arguments): (&str, Value),
+        change: impl FnOnce(&mut odoo_mcp_gateway::connections::Policy),
+        expected: &str,
+    ) {
+        let store = &self.app.state.store;
+        self.link("admin").await;
+        store
+            .set_role(
+                "admin",
+                Some(odoo_mcp_gateway::users::Role::Admin),
+                self.app.state.clock.now(),
+            )
+            .await
+            .unwrap();
+        let admin = store.find_odoo_user("admin").await.unwrap().unwrap();
+        self.app
+            .set_policy(id, |p| {
+                p.approval_tools = tool.parse().unwrap();
+                p.approver_user_id = Some(admin.id);
+            })
+            .await;
+        let held = self.ok(key, tool, arguments).await;
+        assert_eq!(held["status"], "pending_approval", "{held}");
+        self.app.set_policy(id, change).await;
+        let approval = held["approval_id"].as_str().unwrap();
+        let done = odoo_mcp_gateway::approvals::approve(&self.app.state, approval, &admin)
+            .await
+            .unwrap();
+        assert_eq!(done.state.as_db(), "failed");
+        assert!(
+            done.error.as_deref().is_some_and(|e| e.contains(expected)),
+            "{:?}",
+            done.error
+        );
     }
 
     /// Creates a record straight in Odoo as the administrator.
