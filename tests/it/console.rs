@@ -731,6 +731,65 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
 }
 
 #[tokio::test]
+async fn a_bad_write_budget_or_tool_limit_line_is_named_and_good_ones_are_saved() {
+    let app = console_app().await;
+    let (id, _) = app.api_key("demo", Scope::Full).await;
+    let c = Console::signed_in(&app, "admin", "admin").await;
+    let path = format!("/console/connections/{id}");
+    let page = c
+        .post(
+            &path,
+            &[
+                ("write_per_minute", "0"),
+                ("write_per_day", "100"),
+                ("tool_limits", "delete_record: 2/day\nrun_action: 3/hour"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let msg = |id: &str| element_text(&page.body, id).unwrap_or_else(|| panic!("no #{id}"));
+    assert!(msg("write_per_minute-error").contains("calls per minute"));
+    assert!(
+        msg("tool_limits-error").starts_with("'3/hour' is not a limit"),
+        "{}",
+        msg("tool_limits-error")
+    );
+    assert!(
+        page.body.contains("run_action: 3/hour"),
+        "the input is kept"
+    );
+    let stored = connections::get(&app.state.store, id).await.unwrap();
+    assert!(stored.policy.tool_limits.is_empty() && stored.policy.write_per_day.is_none());
+
+    let ok = c
+        .post(
+            &path,
+            &[
+                ("write_per_minute", "5"),
+                ("write_per_day", ""),
+                (
+                    "tool_limits",
+                    "delete_record: 2/day\nrun_action: 3 per minute, 20/d",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let stored = connections::get(&app.state.store, id).await.unwrap();
+    assert_eq!(
+        stored.policy.write_per_minute,
+        odoo_mcp_gateway::values::Limit::new(5)
+    );
+    assert_eq!(stored.policy.write_per_day, None);
+    assert_eq!(
+        stored.policy.tool_limits.to_string(),
+        "delete_record: 2/day\nrun_action: 3/minute, 20/day"
+    );
+    let shown = c.get(&path).await;
+    assert!(shown.body.contains("run_action: 3/minute, 20/day"));
+}
+
+#[tokio::test]
 async fn the_wizard_refuses_bad_input_then_issues_a_key_and_a_client_shown_once() {
     let app = console_app().await;
     let c = Console::signed_in(&app, "admin", "admin").await;
