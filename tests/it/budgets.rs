@@ -238,20 +238,7 @@ async fn a_tool_limit_holds_its_tool_only_and_a_refusal_spends_no_other_budget(a
 }
 
 async fn a_held_call_counts_when_filed_and_not_again_when_it_runs(app: TestApp) {
-    app.link("admin").await;
-    let now = app.state.clock.now();
-    app.state
-        .store
-        .set_role("admin", Some("admin".parse().unwrap()), now)
-        .await
-        .unwrap();
-    let admin = app
-        .state
-        .store
-        .find_odoo_user("admin")
-        .await
-        .unwrap()
-        .unwrap();
+    let admin = app.administrator().await;
     let (id, key) = app.api_key("demo", Scope::Full).await;
     app.set_policy(id, |p| {
         p.approval_tools = "update_record".parse().unwrap();

@@ -10,7 +10,7 @@ use odoo_mcp_gateway::odoo::sim::{OdooVersion, RunningSimulator, SimOptions};
 use odoo_mcp_gateway::odoo::{OdooClient, OdooConfig, ProtocolChoice};
 use odoo_mcp_gateway::secrets::Keyring;
 use odoo_mcp_gateway::state::AppState;
-use odoo_mcp_gateway::store::Store;
+use odoo_mcp_gateway::store::{OdooUserRow, Store};
 use odoo_mcp_gateway::transport::HttpLimits;
 use odoo_mcp_gateway::users;
 use rmcp::RoleClient;
@@ -242,6 +242,17 @@ impl TestApp {
         .expect("user links");
     }
 
+    /// `admin` linked as an MCP Administrator (who may decide approvals); its row.
+    pub async fn administrator(&self) -> OdooUserRow {
+        self.link("admin").await;
+        let store = &self.state.store;
+        store
+            .set_role("admin", Some(users::Role::Admin), self.state.clock.now())
+            .await
+            .unwrap();
+        store.find_odoo_user("admin").await.unwrap().unwrap()
+    }
+
     /// A new API key for `login` (linked first if needed); returns (connection id, key).
     pub async fn api_key(&self, login: &str, scope: Scope) -> (i64, String) {
         self.api_key_linking(login, scope, login).await
@@ -399,7 +410,7 @@ pub async fn one_created_id(
 
 /// Runs one SQL statement on either engine, as someone editing the database by hand would.
 pub async fn execute_sql(store: &odoo_mcp_gateway::store::Store, sql: &str) {
-    use odoo_mcp_gateway::store::Store;
+    use odoo_mcp_gateway::store::{OdooUserRow, Store};
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match store {
         Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
