@@ -142,20 +142,18 @@ impl Exceeded {
                 "Rate limit exceeded: this connection may make {limit} requests per {per}. The limit resets at {resets}."
             ),
             Bucket::Writes => {
-                let calls = if limit == 1 {
-                    "1 call that changes"
-                } else {
-                    &format!("{limit} calls that change")
+                let calls = match limit {
+                    1 => "1 call that changes".to_owned(),
+                    n => format!("{n} calls that change"),
                 };
                 format!(
                     "Refused by Write budget: this connection may make {calls} data per {per}. The budget resets at {resets}."
                 )
             }
             Bucket::Tool(tool) => {
-                let times = if limit == 1 {
-                    "once".to_owned()
-                } else {
-                    format!("{limit} times")
+                let times = match limit {
+                    1 => "once".to_owned(),
+                    n => format!("{n} times"),
                 };
                 format!(
                     "Refused by Tool limits: {} may be called {times} per {per}. The limit resets at {resets}.",

@@ -410,7 +410,7 @@ pub async fn one_created_id(
 
 /// Runs one SQL statement on either engine, as someone editing the database by hand would.
 pub async fn execute_sql(store: &odoo_mcp_gateway::store::Store, sql: &str) {
-    use odoo_mcp_gateway::store::{OdooUserRow, Store};
+    use odoo_mcp_gateway::store::Store;
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match store {
         Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
