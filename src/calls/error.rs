@@ -9,6 +9,7 @@ use rmcp::model::{CallToolResult, ContentBlock};
 
 use crate::fault::{self, Cause};
 use crate::odoo;
+use crate::policy::rate_limit::Exceeded;
 
 /// What the client reads when the gateway itself failed (the cause goes to the log).
 const INTERNAL: &str = "The gateway failed to complete the call; the error was logged.";
@@ -22,6 +23,10 @@ pub enum ToolError {
     /// The gateway's policy refuses the call; the message says which rule.
     #[error("{0}")]
     Refused(String),
+    /// The connection's write budget or a tool limit is used up for this window; the message
+    /// names the rule and when it resets.
+    #[error("{}", .0.message())]
+    OverBudget(Exceeded),
     #[error("{0}")]
     NotFound(String),
     /// The tool needs an Odoo module this database does not have.
@@ -60,6 +65,7 @@ impl ToolError {
     pub fn outcome(&self) -> &'static str {
         match self {
             Self::Refused(_) => crate::audit::outcome::DENIED,
+            Self::OverBudget(_) => crate::audit::outcome::RATE_LIMITED,
             _ => crate::audit::outcome::ERROR,
         }
     }

@@ -85,6 +85,7 @@ impl From<ToolError> for Failure {
         let status = match &error {
             ToolError::Refused(_) => StatusCode::FORBIDDEN,
             ToolError::NotFound(_) => StatusCode::NOT_FOUND,
+            ToolError::OverBudget(_) => StatusCode::TOO_MANY_REQUESTS,
             ToolError::InvalidArguments { .. } => StatusCode::BAD_REQUEST,
             ToolError::Odoo(_)
             | ToolError::NotInstalled { .. }

@@ -3,6 +3,7 @@
 //! The same decision filters `tools/list` and gates `tools/call`, so a tool a connection cannot
 //! call is also a tool it cannot see.
 
+pub mod budgets;
 pub mod client_ip;
 pub mod companies;
 pub mod fields;
@@ -83,11 +84,17 @@ pub fn needs_approval(
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
 ) -> bool {
-    let dry_run = arguments
+    !dry_run(arguments)
+        && spec.tool.can_be_held()
+        && connection.policy.approval_tools.contains(spec.tool)
+}
+
+/// Whether the call only shows what it would do (`dry_run: true`): it changes nothing.
+pub fn dry_run(arguments: &Map<String, Value>) -> bool {
+    arguments
         .get("dry_run")
         .and_then(Value::as_bool)
-        .unwrap_or(false);
-    !dry_run && spec.tool.can_be_held() && connection.policy.approval_tools.contains(spec.tool)
+        .unwrap_or(false)
 }
 
 /// A connection of user 1 with `policy`, for the decisions' tests.

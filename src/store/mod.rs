@@ -35,6 +35,7 @@ pub use idempotency::IdempotencyRow;
 pub use key_reader::KeyReader;
 pub use oauth::{CodeRow, NewCode, NewOAuthClient, NewToken, OAuthClientRow, Pruned, TokenRow};
 pub use odoo_users::{NewOdooUser, OdooUserRow};
+pub use rate::RateKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -644,6 +644,8 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
                 ("blocked_ips", "2001:db8::/32\n300.0.0.1 # typo"),
                 ("rate_per_minute", "-1"),
                 ("rate_per_day", "many"),
+                ("write_per_minute", "0"),
+                ("tool_limits", "delete_record: 2/day\nrun_action: 3/hour"),
                 ("description", "should not be saved"),
             ],
         )
@@ -660,6 +662,8 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     assert!(msg("blocked_ips-error").contains("Line 2: '300.0.0.1'"));
     assert!(msg("rate_per_minute-error").contains("requests per minute"));
     assert!(msg("rate_per_day-error").contains("'many'"));
+    assert!(msg("write_per_minute-error").contains("calls per minute"));
+    assert!(msg("tool_limits-error").starts_with("'3/hour' is not a limit"));
     assert!(
         page.body.contains("should not be saved"),
         "the user's input is kept"
@@ -668,6 +672,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     assert_eq!(stored.description, "");
     assert_eq!(stored.policy.allowed_tools.to_string(), "");
     assert_eq!(stored.policy.allowed_ips.as_text(), "");
+    assert!(stored.policy.tool_limits.is_empty());
 
     let admin_id = app
         .state
@@ -693,6 +698,11 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
                 ("blocked_ips", "2001:db8::/32"),
                 ("rate_per_minute", "30"),
                 ("rate_per_day", ""),
+                ("write_per_minute", "5"),
+                (
+                    "tool_limits",
+                    "delete_record: 2/day\nrun_action: 3 per minute, 20/d",
+                ),
                 ("description", "Marketing intern - paused until July"),
             ],
         )
@@ -708,6 +718,14 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
         odoo_mcp_gateway::values::Limit::new(30)
     );
     assert_eq!(stored.policy.rate_per_day, None);
+    assert_eq!(
+        stored.policy.write_per_minute,
+        odoo_mcp_gateway::values::Limit::new(5)
+    );
+    assert_eq!(
+        stored.policy.tool_limits.to_string(),
+        "delete_record: 2/day\nrun_action: 3/minute, 20/day"
+    );
     assert_eq!(stored.policy.allowed_companies.ids(), [3, 1]);
     assert_eq!(
         stored.policy.model_operations.to_string(),
@@ -717,6 +735,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     let shown = c.get(&path).await;
     assert!(shown.body.contains("Saved"), "flash after save");
     assert!(shown.body.contains("10.0.0.0/8 # office"));
+    assert!(shown.body.contains("run_action: 3/minute, 20/day"));
     // With Allowed Models set, the rules show as the grid: read and write ticked, delete not.
     assert!(
         shown

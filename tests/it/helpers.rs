@@ -10,7 +10,7 @@ use odoo_mcp_gateway::odoo::sim::{OdooVersion, RunningSimulator, SimOptions};
 use odoo_mcp_gateway::odoo::{OdooClient, OdooConfig, ProtocolChoice};
 use odoo_mcp_gateway::secrets::Keyring;
 use odoo_mcp_gateway::state::AppState;
-use odoo_mcp_gateway::store::Store;
+use odoo_mcp_gateway::store::{OdooUserRow, Store};
 use odoo_mcp_gateway::transport::HttpLimits;
 use odoo_mcp_gateway::users;
 use rmcp::RoleClient;
@@ -240,6 +240,17 @@ impl TestApp {
         )
         .await
         .expect("user links");
+    }
+
+    /// `admin` linked as an MCP Administrator (who may decide approvals); its row.
+    pub async fn administrator(&self) -> OdooUserRow {
+        self.link("admin").await;
+        let store = &self.state.store;
+        store
+            .set_role("admin", Some(users::Role::Admin), self.state.clock.now())
+            .await
+            .unwrap();
+        store.find_odoo_user("admin").await.unwrap().unwrap()
     }
 
     /// A new API key for `login` (linked first if needed); returns (connection id, key).

@@ -2,6 +2,7 @@
 
 mod actions;
 mod approvals;
+mod budgets;
 mod bulk;
 mod chatter;
 pub mod cli;

@@ -1,5 +1,5 @@
-//! Two gateway processes on one PostgreSQL database: the rate limit, revocation and the master
-//! switch hold across replicas; and nothing secret reaches their logs or the audit payloads.
+//! Two gateway processes on one PostgreSQL database: the rate limit, the write budget,
+//! revocation and the master switch hold across replicas; and nothing secret reaches their logs or the audit payloads.
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -178,7 +178,48 @@ async fn two_replicas_share_rate_limits_revocations_and_the_master_switch() {
         "{statuses:?}"
     );
 
+    // The write budget is counted in the same shared table: of ten creates racing on both, four
+    // pass.
     policy.rate_per_day = None;
+    policy.write_per_day = odoo_mcp_gateway::values::Limit::new(4);
+    store
+        .update_policy(connection.id, "", &policy)
+        .await
+        .unwrap();
+    let call = |i: i64, arguments: serde_json::Value| {
+        let replica = if i % 2 == 0 { &a } else { &b };
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
+            "params": {"name": "create_record", "arguments": arguments}});
+        http.post(format!("{}/mcp", replica.url))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let creates = (0..10).map(|i| async move {
+        let arguments = serde_json::json!({"model": "res.partner", "values": {"name": "Budget"}});
+        let answer: serde_json::Value = call(i, arguments).await.unwrap().json().await.unwrap();
+        answer["result"]["content"][0]["text"]
+            .as_str()
+            .filter(|_| answer["result"]["isError"] == true)
+            .map(str::to_owned)
+    });
+    let refused: Vec<String> = futures::future::join_all(creates)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(refused.len(), 6, "{refused:?}");
+    for text in &refused {
+        assert!(
+            text.starts_with(
+                "Refused by Write budget: this connection may make 4 calls that change data per day (UTC)."
+            ),
+            "{text}"
+        );
+    }
+    policy.write_per_day = None;
     store
         .update_policy(connection.id, "", &policy)
         .await
@@ -187,16 +228,11 @@ async fn two_replicas_share_rate_limits_revocations_and_the_master_switch() {
     // Retry-safe writes hold across replicas: duplicates racing on both create one record,
     // and every caller gets its id.
     let retry = |i: i64| {
-        let replica = if i % 2 == 0 { &a } else { &b };
-        let body = serde_json::json!({"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
-            "params": {"name": "create_record", "arguments": {"model": "res.partner",
-            "values": {"name": "Replica Retry"}, "idempotency_key": "replica-k"}}});
-        http.post(format!("{}/mcp", replica.url))
-            .bearer_auth(&key)
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .body(body.to_string())
-            .send()
+        call(
+            i,
+            serde_json::json!({"model": "res.partner", "values": {"name": "Replica Retry"},
+                               "idempotency_key": "replica-k"}),
+        )
     };
     let mut ids = Vec::new();
     for answer in futures::future::join_all((0..6).map(retry)).await {

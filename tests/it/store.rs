@@ -140,7 +140,9 @@ mod cases {
     use odoo_mcp_gateway::connections::{self, Error, Kind, Scope, Status};
     use odoo_mcp_gateway::secrets::Keyring;
     use odoo_mcp_gateway::settings::{self, ServerSettings};
-    use odoo_mcp_gateway::store::{KeyReader, NewConnection, NewOdooUser, OdooUserRow, Store};
+    use odoo_mcp_gateway::store::{
+        KeyReader, NewConnection, NewOdooUser, OdooUserRow, RateKey, Store,
+    };
     use odoo_mcp_gateway::users::Role;
     use odoo_mcp_gateway::values::{Limit, ToolList};
     use secrecy::{ExposeSecret, SecretString};
@@ -1073,33 +1075,42 @@ mod cases {
     }
 
     pub async fn rate_slots_admit_exactly_the_limit_under_concurrency(store: Store) {
-        let slots = (0..40).map(|_| store.take_rate_slot(7, "minute", T0, 25));
+        let key = |connection_id, bucket, window_kind, window_start| RateKey {
+            connection_id,
+            bucket,
+            window_kind,
+            window_start,
+        };
+        let minute = key(7, "requests", "minute", T0);
+        let slots = (0..40).map(|_| store.take_rate_slot(&minute, 25));
         let taken = futures::future::join_all(slots).await;
         let counts: Vec<i64> = taken.into_iter().filter_map(|t| t.unwrap()).collect();
         assert_eq!(counts.len(), 25, "exactly the limit passes");
         let distinct: HashSet<i64> = counts.iter().copied().collect();
         assert_eq!(distinct, (1..=25).collect(), "each slot is handed out once");
+        for (other, what) in [
+            (key(7, "requests", "minute", T0 + 60_000), "next window"),
+            (key(8, "requests", "minute", T0), "other connection"),
+            (key(7, "requests", "day", T0), "other window kind"),
+            (key(7, "writes", "minute", T0), "other bucket"),
+            (
+                key(7, "tool:delete_record", "minute", T0),
+                "a tool's bucket",
+            ),
+        ] {
+            assert_eq!(
+                store.take_rate_slot(&other, 25).await.unwrap(),
+                Some(1),
+                "{what}"
+            );
+        }
+        // A slot given back is there for the next call, and only one.
+        store.give_back_rate_slot(&minute).await.unwrap();
+        assert_eq!(store.take_rate_slot(&minute, 25).await.unwrap(), Some(25));
+        assert_eq!(store.take_rate_slot(&minute, 25).await.unwrap(), None);
+        assert_eq!(store.delete_rate_windows_before(T0 + 1).await.unwrap(), 5);
         assert_eq!(
-            store
-                .take_rate_slot(7, "minute", T0 + 60_000, 25)
-                .await
-                .unwrap(),
-            Some(1),
-            "next window"
-        );
-        assert_eq!(
-            store.take_rate_slot(8, "minute", T0, 25).await.unwrap(),
-            Some(1),
-            "other connection"
-        );
-        assert_eq!(
-            store.take_rate_slot(7, "day", T0, 25).await.unwrap(),
-            Some(1),
-            "other window kind"
-        );
-        assert_eq!(store.delete_rate_windows_before(T0 + 1).await.unwrap(), 3);
-        assert_eq!(
-            store.take_rate_slot(7, "minute", T0, 25).await.unwrap(),
+            store.take_rate_slot(&minute, 25).await.unwrap(),
             Some(1),
             "forgotten"
         );

@@ -1,5 +1,5 @@
 //! Governance on real Odoo: Allowed Models followed through dotted paths with real field
-//! metadata, Allowed Tools and Read Only.
+//! metadata, Allowed Tools and Read Only, Model Operations, the write budget.
 
 use odoo_mcp_gateway::connections::Scope;
 use serde_json::json;
@@ -14,6 +14,7 @@ on_main_setups!([
     relational_fields_to_a_forbidden_model_are_refused,
     web_client_helpers_cannot_read_past_allowed_models,
     model_operations_hold_for_every_tool_that_works_on_a_model,
+    a_write_budget_of_one_a_minute_lets_one_create_through,
 ]);
 
 async fn allowed_models_follow_dotted_paths_on_real_metadata(setup: Setup) {
@@ -278,4 +279,41 @@ async fn model_operations_hold_for_every_tool_that_works_on_a_model(setup: Setup
         .admin_read("sale.order", &[order], &["client_order_ref"])
         .await;
     assert_eq!(reference[0]["client_order_ref"], false, "not written");
+}
+
+async fn a_write_budget_of_one_a_minute_lets_one_create_through(setup: Setup) {
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
+    let (id, key) = r.key("demo").await;
+    r.app
+        .set_policy(id, |p| {
+            p.write_per_minute = odoo_mcp_gateway::values::Limit::new(1)
+        })
+        .await;
+    let name = tag("budget");
+    r.create(&key, "res.partner", json!({"name": name})).await;
+    let refused = error_text(
+        &r.call(
+            &key,
+            "create_record",
+            json!({"model": "res.partner", "values": {"name": name}}),
+        )
+        .await,
+    );
+    assert!(
+        refused.starts_with(
+            "Refused by Write budget: this connection may make 1 call that changes data per minute. The budget resets at "
+        ),
+        "{refused}"
+    );
+    // Reads are not counted; Odoo holds the one partner.
+    let found = r
+        .ok(
+            &key,
+            "count_records",
+            json!({"model": "res.partner", "domain": [["name", "=", name]]}),
+        )
+        .await;
+    assert_eq!(found["count"], 1, "{found}");
 }
