@@ -28,7 +28,6 @@ pub(crate) async fn admit_call(
     arguments: &Map<String, Value>,
 ) -> Result<Gate, ToolError> {
     check_policy(ctx, spec, arguments).await?;
-    super::budget::take(ctx, spec, arguments).await?;
     if policy::needs_approval(&ctx.principal.connection, spec, arguments) {
         return Ok(Gate::HeldForApproval);
     }

@@ -4,7 +4,7 @@
 
 pub(crate) mod activity;
 pub(crate) mod admit;
-mod budget;
+pub(crate) mod budget;
 pub(crate) mod companies;
 mod context;
 mod error;

@@ -10,6 +10,7 @@ use serde_json::Map;
 
 use crate::calls::ToolContext;
 use crate::calls::admit::{self, Gate};
+use crate::calls::budget;
 use crate::calls::once::{self, Ran};
 use crate::calls::tools;
 use crate::calls::{Principal, ToolError};
@@ -72,6 +73,9 @@ pub(super) async fn run_tool(
     let gate = admit::admit_call(&ctx, spec, &arguments).await?;
     let parsed = tools::parse(spec, arguments.clone())?;
     let ctx = admit::enter(ctx, spec, &arguments, parsed.companies).await?;
+    // Spent only by a call every check admitted; once, when filed, for a held one (an approved
+    // call runs through `approvals`, not here).
+    budget::take(&ctx, spec, &arguments).await?;
     let run = || dispatch(&ctx, spec, gate, parsed.call, &arguments);
     match &parsed.idempotency_key {
         Some(key) => once::once(&ctx, spec, key, &arguments, run).await,

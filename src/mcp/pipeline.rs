@@ -4,16 +4,20 @@
 //! 2. authenticate the bearer token → its connection; unknown or revoked → 401
 //! 3. IP restrictions (blocked wins; a non-empty allow list is exclusive) → 403
 //! 4. rate limits (Bearer connections; per minute, per day) → 429
-//! 5. allowed tools — the same decision filters `tools/list`
-//! 6. allowed models — the model argument and every model a dotted path reaches
-//! 7. approvals (the approvals issue plugs in here)
-//! 8. run the tool as the connection's Odoo user; the audit entry is recorded and Last used /
-//!    Requests are counted by the audit writer.
+//! 5. allowed tools (Read Only, Allowed Tools) — the same decision filters `tools/list`
+//! 6. allowed models and fields — Model Operations, Allowed Models (the model argument and
+//!    every model a dotted path reaches), Field limits (every field a path or value names)
+//! 7. approvals: whether the call is held
+//! 8. the arguments, Allowed Companies, and Record limits on the records the call names
+//! 9. the write budget and tool limits (spent only here, by a call every check admitted)
+//! 10. run the tool as the connection's Odoo user (searches confined by Record limits), or
+//!     file it for approval; the audit entry is recorded and Last used / Requests are counted
+//!     by the audit writer.
 //!
 //! Steps 1–4 need HTTP (statuses, headers) and run here in [`admit_request`], called by the
-//! `/mcp` guard; steps 5–7 need the parsed tool call and run in
-//! [`crate::calls::admit::admit_call`], called by the MCP server (and, for steps 5 and 6, again
-//! by an approved call when it runs).
+//! `/mcp` guard; steps 5–9 need the parsed tool call and run in [`crate::calls::admit`] (and
+//! `calls::budget`), called by the MCP server — and, but for 7 and 9, again by an approved call
+//! when it runs. `connection explain` and the console's policy check walk the same steps.
 
 use std::net::IpAddr;
 

@@ -300,7 +300,12 @@ async fn chatter_governance_covers_the_record_and_the_mail_models(setup: Setup) 
         &r.call(key, "complete_activity", json!({"activity_id": activity}))
             .await,
     );
-    assert!(refused.contains("'res.partner' is not among"), "{refused}");
+    assert!(
+        refused.contains(&format!(
+            "Activity {activity} belongs to a 'res.partner' record; that model is not among"
+        )),
+        "{refused}"
+    );
     let mine: Value = r.ok(key, "list_activities", json!({"limit": 100})).await;
     assert!(
         mine["activities"]
