@@ -3,6 +3,10 @@
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
 use crate::store::{self, Store};
 
+/// What a refused MCP request (or file link) is told while the master switch is off.
+pub const SWITCHED_OFF: &str =
+    "The MCP server is switched off by an administrator (Server Settings).";
+
 /// The settings of PRODUCT.md "Server Settings", with its defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {

@@ -12,7 +12,7 @@ use super::{ToolContext, companies, records};
 use crate::catalog::company::CompanyIds;
 use crate::catalog::{Tool, ToolSpec};
 use crate::policy::models::{self, Touched};
-use crate::policy::{self};
+use crate::policy::{self, Denial};
 
 /// What step 7 decided for a call that passed steps 5 and 6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,8 +41,7 @@ pub(crate) async fn check_policy(
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
 ) -> Result<(), ToolError> {
-    policy::tool_decision(&ctx.principal.connection, spec)
-        .map_err(|denial| ToolError::Refused(denial.to_string()))?;
+    policy::tool_decision(&ctx.principal.connection, spec)?;
     check_models(ctx, spec, arguments).await
 }
 
@@ -62,18 +61,16 @@ async fn check_models(
     // The field paths are walked only when there is a rule to hold them to.
     let mut touched = models::touches(arguments);
     if let Some(other) = spec.touches.iter().find(|m| !allowed_models.allows(m)) {
-        return Err(ToolError::Refused(format!(
-            "The tool '{}' works on '{other}', which is not among this connection's allowed models.",
-            spec.name
-        )));
+        return Err(ToolError::from(Denial::ToolTouchesModel {
+            tool: spec.name.to_owned(),
+            model: (*other).to_owned(),
+        }));
     }
     let Some(model) = touched.model.take() else {
         return Ok(());
     };
     if !allowed_models.allows(&model) {
-        return Err(ToolError::Refused(format!(
-            "The model '{model}' is not among this connection's allowed models."
-        )));
+        return Err(ToolError::from(Denial::ModelNotAllowed(model)));
     }
     if !policy.field_limits.is_empty() {
         // Written fields read nothing of their related models: only their names are held.
@@ -90,14 +87,13 @@ async fn check_models(
         match fields::first_blocked(ctx, &model, touched).await? {
             None => {}
             Some(Blocked::Model(other)) => {
-                return Err(ToolError::Refused(format!(
-                    "The field path '{}' reaches the model '{other}', which is not among this connection's allowed models.",
-                    touched.path
-                )));
+                return Err(ToolError::from(Denial::PathReachesModel {
+                    path: touched.path.clone(),
+                    model: other,
+                }));
             }
             Some(Blocked::Field { model, field }) => {
-                let denial = policy::fields::refuse(&model, &field, &touched.path);
-                return Err(ToolError::Refused(denial.to_string()));
+                return Err(policy::fields::refuse(&model, &field, &touched.path).into());
             }
         }
     }
@@ -128,7 +124,7 @@ pub(crate) async fn enter<'a>(
             .and_then(Value::as_str)
             .unwrap_or("");
         policy::records::model_level_method(&ctx.principal.connection.policy, model, method)
-            .map_err(|d| ToolError::Refused(d.to_string()))?;
+            .map_err(ToolError::from)?;
     }
     records::check(&ctx, model, &ids).await?;
     Ok(ctx)
@@ -145,9 +141,10 @@ pub(crate) async fn check_learned(
     id: i64,
 ) -> Result<(), ToolError> {
     if !ctx.principal.connection.policy.allowed_models.allows(model) {
-        return Err(ToolError::Refused(format!(
-            "{what} belongs to a '{model}' record; that model is not among this connection's allowed models."
-        )));
+        return Err(ToolError::from(Denial::RecordOfModel {
+            what: what.to_owned(),
+            model: model.to_owned(),
+        }));
     }
     check_operation(ctx, spec, model)?;
     records::check(ctx, model, &[id]).await
@@ -161,5 +158,5 @@ pub(crate) fn check_operation(
     model: &str,
 ) -> Result<(), ToolError> {
     policy::operations::decide(&ctx.principal.connection.policy, spec, model)
-        .map_err(|denial| ToolError::Refused(denial.to_string()))
+        .map_err(ToolError::from)
 }

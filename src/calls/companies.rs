@@ -22,8 +22,7 @@ pub(crate) fn decide<'a>(
     ctx: ToolContext<'a>,
     requested: Option<CompanyIds>,
 ) -> Result<ToolContext<'a>, ToolError> {
-    let companies = companies::decide(&ctx.principal.connection, requested)
-        .map_err(|denial| ToolError::Refused(denial.to_string()))?;
+    let companies = companies::decide(&ctx.principal.connection, requested)?;
     Ok(ctx.in_companies(companies))
 }
 

@@ -53,6 +53,13 @@ pub enum ToolError {
     Internal(#[source] Cause),
 }
 
+/// A policy's refusal: its message names the rule.
+impl From<crate::policy::Denial> for ToolError {
+    fn from(denial: crate::policy::Denial) -> Self {
+        Self::Refused(denial.to_string())
+    }
+}
+
 impl ToolError {
     pub fn invalid(tool: &'static str, reason: impl Into<String>) -> Self {
         Self::InvalidArguments {

@@ -163,7 +163,7 @@ pub async fn use_up(state: &AppState, token: &str) -> Result<Used, LinkError> {
         .map_err(|e| ToolError::Internal(e.into()))?;
     if !settings.mcp_enabled {
         return Err(LinkError::Refused(
-            "The MCP server is switched off by an administrator (Server Settings).".into(),
+            crate::settings::SWITCHED_OFF.into(),
         ));
     }
     let hash = state.keyring.token_hash(token);

@@ -83,7 +83,7 @@ pub(crate) async fn check(
         return Ok(());
     }
     let found = inside(ctx, model, ids).await?;
-    records::outside(model, ids, &found).map_err(|d| ToolError::Refused(d.to_string()))
+    Ok(records::outside(model, ids, &found)?)
 }
 
 /// Those of `items` whose record lies inside its model's Record limit, in order: one search

@@ -21,7 +21,6 @@ use crate::audit::{outcome, redact};
 use crate::calls::Principal;
 use crate::connections::Connection;
 use crate::oauth;
-use crate::policy::ip::IpRefusal;
 use crate::state::AppState;
 use crate::web::audited::Entry;
 
@@ -264,7 +263,7 @@ impl Stop {
             Self::Governance(refusal) => match refusal {
                 Refusal::Disabled => (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "The MCP server is switched off by an administrator (Server Settings).".into(),
+                    crate::settings::SWITCHED_OFF.into(),
                 ),
                 Refusal::MissingToken => (
                     StatusCode::UNAUTHORIZED,
@@ -284,14 +283,7 @@ impl Stop {
                     StatusCode::UNAUTHORIZED,
                     "This connection is not bound to a linked Odoo user yet.".into(),
                 ),
-                Refusal::Ip(IpRefusal::Blocked) => (
-                    StatusCode::FORBIDDEN,
-                    "Requests from this address are blocked for this connection.".into(),
-                ),
-                Refusal::Ip(IpRefusal::NotAllowed) => (
-                    StatusCode::FORBIDDEN,
-                    "This connection does not accept requests from this address.".into(),
-                ),
+                Refusal::Ip(refusal) => (StatusCode::FORBIDDEN, refusal.to_string()),
                 Refusal::RateLimited(exceeded) => (StatusCode::TOO_MANY_REQUESTS, exceeded.message()),
                 Refusal::Internal(_) => (
                     StatusCode::INTERNAL_SERVER_ERROR,

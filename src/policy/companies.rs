@@ -79,7 +79,7 @@ mod tests {
         assert_eq!(refused, Denial::CompanyNotAllowed(2));
         assert_eq!(
             refused.to_string(),
-            "The company 2 is not among this connection's allowed companies."
+            "Refused by Allowed Companies: the company 2 is not among this connection's allowed companies."
         );
     }
 }

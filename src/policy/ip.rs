@@ -6,9 +6,11 @@ use std::net::IpAddr;
 use crate::values::IpList;
 
 /// Why an address is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IpRefusal {
+    #[error("Requests from this address are blocked for this connection.")]
     Blocked,
+    #[error("This connection does not accept requests from this address.")]
     NotAllowed,
 }
 

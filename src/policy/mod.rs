@@ -21,12 +21,34 @@ use serde_json::{Map, Value};
 /// Why a call is refused. The message names the rule and the tool or model, never the lists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denial {
-    #[error("The tool '{0}' changes data, and this connection's scope is Read Only.")]
+    #[error(
+        "Refused by Read Only: the tool '{0}' changes data, and this connection's scope is Read Only."
+    )]
     ReadOnlyScope(String),
-    #[error("The tool '{0}' is not among this connection's allowed tools.")]
+    #[error(
+        "Refused by Allowed Tools: the tool '{0}' is not among this connection's allowed tools."
+    )]
     ToolNotAllowed(String),
-    #[error("The company {0} is not among this connection's allowed companies.")]
+    #[error(
+        "Refused by Allowed Companies: the company {0} is not among this connection's allowed companies."
+    )]
     CompanyNotAllowed(i64),
+    #[error(
+        "Refused by Allowed Models: the model '{0}' is not among this connection's allowed models."
+    )]
+    ModelNotAllowed(String),
+    #[error(
+        "Refused by Allowed Models: the tool '{tool}' works on '{model}', which is not among this connection's allowed models."
+    )]
+    ToolTouchesModel { tool: String, model: String },
+    #[error(
+        "Refused by Allowed Models: the field path '{path}' reaches the model '{model}', which is not among this connection's allowed models."
+    )]
+    PathReachesModel { path: String, model: String },
+    #[error(
+        "Refused by Allowed Models: {what} belongs to a '{model}' record; that model is not among this connection's allowed models."
+    )]
+    RecordOfModel { what: String, model: String },
     #[error(
         "Refused by Model Operations: this connection may not {operation} {model} records (it may: {allowed})."
     )]

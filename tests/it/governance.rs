@@ -197,7 +197,7 @@ async fn allowed_tools_hide_and_refuse_the_others() {
         .await;
     assert_eq!(
         error_text(&refused),
-        "The tool 'count_records' is not among this connection's allowed tools."
+        "Refused by Allowed Tools: the tool 'count_records' is not among this connection's allowed tools."
     );
     assert_eq!(app.sim().calls_served(), calls_before);
 
@@ -330,7 +330,7 @@ async fn allowed_companies_refuse_the_others_before_odoo_sees_the_call() {
     let calls_before = app.sim().calls_served();
     assert_eq!(
         error_text(&count(json!(2)).await),
-        "The company 2 is not among this connection's allowed companies."
+        "Refused by Allowed Companies: the company 2 is not among this connection's allowed companies."
     );
     assert_eq!(app.sim().calls_served(), calls_before, "Odoo saw nothing");
     let events = app.audit().await;
@@ -369,7 +369,7 @@ async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_groupi
         .await;
     assert_eq!(
         error_text(&root),
-        "The model 'res.users' is not among this connection's allowed models."
+        "Refused by Allowed Models: the model 'res.users' is not among this connection's allowed models."
     );
     assert_eq!(
         app.sim().calls_served(),
@@ -399,7 +399,7 @@ async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_groupi
         assert_eq!(
             text,
             format!(
-                "The field path '{path}' reaches the model '{model}', which is not among this connection's allowed models."
+                "Refused by Allowed Models: the field path '{path}' reaches the model '{model}', which is not among this connection's allowed models."
             ),
             "{args}"
         );
@@ -409,7 +409,7 @@ async fn allowed_models_follow_dotted_paths_into_domains_fields_order_and_groupi
         .await;
     assert_eq!(
         error_text(&any),
-        "The field path 'user_id.id' reaches the model 'res.users', which is not among this connection's allowed models.",
+        "Refused by Allowed Models: the field path 'user_id.id' reaches the model 'res.users', which is not among this connection's allowed models.",
         "a sub-domain under `any` is followed too"
     );
     let grouped = app

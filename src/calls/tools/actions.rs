@@ -294,7 +294,7 @@ fn check_wizard_model(ctx: &ToolContext<'_>, wizard: &str) -> Result<(), ToolErr
         Ok(())
     } else {
         Err(ToolError::Refused(format!(
-            "The button opens the wizard '{wizard}', which is not among this connection's allowed models."
+            "Refused by Allowed Models: the button opens the wizard '{wizard}', which is not among this connection's allowed models."
         )))
     }
 }

@@ -286,7 +286,7 @@ async fn chatter_governance_covers_the_record_and_the_mail_models(setup: Setup) 
     let refused = error_text(&r.call(key, "post_note", note.clone()).await);
     assert_eq!(
         refused,
-        "The tool 'post_note' works on 'mail.message', which is not among this connection's allowed models."
+        "Refused by Allowed Models: the tool 'post_note' works on 'mail.message', which is not among this connection's allowed models."
     );
     // And the record's model besides the mail model — also for an activity named by id.
     r.app

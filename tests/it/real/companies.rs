@@ -184,7 +184,7 @@ async fn allowed_companies_refuse_others_and_apply_by_default(setup: Setup) {
     );
     assert_eq!(
         refused,
-        "The company 1 is not among this connection's allowed companies."
+        "Refused by Allowed Companies: the company 1 is not among this connection's allowed companies."
     );
     let audit = t.r.app.audit().await;
     let entry = &audit[0];

@@ -393,7 +393,7 @@ async fn file_tools_are_governed_and_refuse_bad_input(setup: Setup) {
     let refused = error_text(&r.call(key, "list_attachments", record.clone()).await);
     assert_eq!(
         refused,
-        "The tool 'list_attachments' works on 'ir.attachment', which is not among this connection's allowed models."
+        "Refused by Allowed Models: the tool 'list_attachments' works on 'ir.attachment', which is not among this connection's allowed models."
     );
     // …and the record's model besides ir.attachment, also for an attachment named by id.
     r.app
@@ -432,7 +432,7 @@ async fn file_tools_are_governed_and_refuse_bad_input(setup: Setup) {
         let refused = error_text(&r.call(key, tool, arguments).await);
         assert_eq!(
             refused,
-            format!("The company {second} is not among this connection's allowed companies."),
+            format!("Refused by Allowed Companies: the company {second} is not among this connection's allowed companies."),
             "{tool}"
         );
     }
