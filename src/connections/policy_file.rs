@@ -73,6 +73,7 @@ pub const HEADER: &str = "\
 # odoo-mcp-gateway connection policies. Edit, then `odoo-mcp-gateway connection apply FILE`.
 # id, kind, user and scope are shown and never changed. A setting left out is empty, a number
 # left out is the server default; `template = \"NAME\"` starts an entry from a template.
+
 ";
 
 /// A value as a file writes it.

@@ -185,7 +185,14 @@ fn check(entry: &Map<String, Value>, known: &Known, p: &mut Problems) -> Option<
     if !text.approver.trim().is_empty() {
         let login = text.approver.trim();
         match known.users.iter().find(|u| u.login == login) {
-            Some(u) => text.approver = u.id.to_string(),
+            Some(u) if u.role.is_some() => text.approver = u.id.to_string(),
+            Some(_) => {
+                p.add(
+                    "approver",
+                    format!("'{login}' has no console role (MCP Administrator or MCP User), so cannot approve"),
+                );
+                text.approver.clear();
+            }
             None => {
                 p.add("approver", format!("'{login}' is not a linked user"));
                 text.approver.clear();
