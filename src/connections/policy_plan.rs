@@ -498,4 +498,27 @@ model_operations = ["sale.order: read"]
             ]
         );
     }
+
+    #[test]
+    fn the_readme_example_is_a_valid_file() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\n[[connection]]").unwrap() + "```toml\n".len();
+        let example = &readme[start..][..readme[start..].find("```").unwrap()];
+        let mut c = connection(3, "Sales analyst bot");
+        c.user_login = Some("anna@mycompany.com".into());
+        c.scope = Scope::ReadOnly;
+        let users = [
+            user(1, "anna@mycompany.com", None),
+            user(2, "boss@mycompany.com", Some(Role::Admin)),
+        ];
+        let known = Known {
+            connections: std::slice::from_ref(&c),
+            users: &users,
+            four_eyes: true,
+        };
+        let plan = plan(example, Format::Toml, &known).unwrap();
+        let p = &plan.changes[0].policy;
+        assert_eq!(p.approver_user_id, Some(2));
+        assert_eq!(p.rate_per_minute, crate::values::Limit::new(30));
+    }
 }

@@ -154,26 +154,47 @@ impl PolicyText {
                     .to_owned(),
             );
         }
-        let approval_expiry_hours = number(
-            &self.approval_expiry_hours,
-            "Approval expiry",
-            "hours",
-            &mut e.approval_expiry_hours,
-        );
+        let [
+            approval_expiry_hours,
+            rate_per_minute,
+            rate_per_day,
+            write_per_minute,
+            write_per_day,
+        ] = [
+            (
+                &self.approval_expiry_hours,
+                "Approval expiry",
+                "hours",
+                &mut e.approval_expiry_hours,
+            ),
+            (
+                &self.rate_per_minute,
+                "The limit",
+                "requests per minute",
+                &mut e.rate_per_minute,
+            ),
+            (
+                &self.rate_per_day,
+                "The limit",
+                "requests per day",
+                &mut e.rate_per_day,
+            ),
+            (
+                &self.write_per_minute,
+                "The write budget",
+                "calls per minute",
+                &mut e.write_per_minute,
+            ),
+            (
+                &self.write_per_day,
+                "The write budget",
+                "calls per day",
+                &mut e.write_per_day,
+            ),
+        ]
+        .map(|(text, what, unit, errors)| number(text, what, unit, errors));
         let allowed_ips = ip_list(&self.allowed_ips, &mut e.allowed_ips);
         let blocked_ips = ip_list(&self.blocked_ips, &mut e.blocked_ips);
-        let rate_per_minute = number(
-            &self.rate_per_minute,
-            "The limit",
-            "requests per minute",
-            &mut e.rate_per_minute,
-        );
-        let rate_per_day = number(
-            &self.rate_per_day,
-            "The limit",
-            "requests per day",
-            &mut e.rate_per_day,
-        );
         let record_limits = field(
             RecordLimits::parse(entries(&self.record_limits)),
             &mut e.record_limits,
@@ -191,18 +212,6 @@ impl PolicyText {
             &allowed_models,
             field_limits.iter().map(|(m, _)| m),
             &mut e.field_limits,
-        );
-        let write_per_minute = number(
-            &self.write_per_minute,
-            "The write budget",
-            "calls per minute",
-            &mut e.write_per_minute,
-        );
-        let write_per_day = number(
-            &self.write_per_day,
-            "The write budget",
-            "calls per day",
-            &mut e.write_per_day,
         );
         let tool_limits = field(
             ToolLimits::parse(entries(&self.tool_limits)),
