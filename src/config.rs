@@ -35,7 +35,7 @@ pub enum Command {
     /// Manage linked Odoo users (whose credentials the gateway holds, encrypted).
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage connections (API keys) from the command line.
+    /// Manage connections (API keys) and their policies from the command line.
     #[command(subcommand)]
     Connection(ConnectionCommand),
     /// Print a fresh secret key for GATEWAY_SECRET_KEY (needed when replicas share a database).
@@ -285,6 +285,42 @@ pub enum ConnectionCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Print connections' policies as a policy file (TOML or YAML), to keep in git and apply.
+    Export {
+        /// The connections to export (default: every connection).
+        ids: Vec<i64>,
+        #[arg(long, value_enum, default_value_t = PolicyFormat::Toml)]
+        format: PolicyFormat,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Apply a policy file: check all of it, show what would change, and with --yes write it
+    /// (every connection in one transaction). Without --yes nothing is written.
+    Apply {
+        /// The file (`.toml`, `.yaml` or `.yml`), or `-` to read standard input (with --format).
+        file: PathBuf,
+        /// The file's format (default: by its extension; needed for `-`).
+        #[arg(long, value_enum)]
+        format: Option<PolicyFormat>,
+        /// Write the changes shown.
+        #[arg(long, conflicts_with = "dry_run")]
+        yes: bool,
+        /// Only show the changes (what apply does without --yes).
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the policy templates that a policy file entry (`template = "NAME"`) or the
+    /// console's new-connection wizard can start from.
+    Templates,
+}
+
+/// The format of a policy file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    Toml,
+    Yaml,
 }
 
 impl HttpArgs {

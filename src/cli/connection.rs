@@ -1,4 +1,5 @@
-//! `connection create|list|rotate|revoke|reactivate`: API-key connections from the command line.
+//! `connection create|list|rotate|revoke|reactivate`: API-key connections from the command line
+//! (`export`, `apply` and `templates` are in [`super::policy_file`]).
 
 use secrecy::ExposeSecret;
 
@@ -89,6 +90,17 @@ pub(super) async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
             connections::reactivate(&store, id, Actor::Administrator).await?;
             println!("Reactivated connection {id}.");
         }
+        ConnectionCommand::Export { ids, format, store } => {
+            super::policy_file::export(&ids, format, &store).await?;
+        }
+        ConnectionCommand::Apply {
+            file,
+            format,
+            yes,
+            dry_run: _,
+            store,
+        } => super::policy_file::apply(&file, format, yes, &store).await?,
+        ConnectionCommand::Templates => super::policy_file::templates(),
     }
     Ok(())
 }

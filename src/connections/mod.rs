@@ -7,7 +7,11 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub mod policy_file;
+pub mod policy_plan;
+pub mod policy_text;
 pub mod redirect;
+pub mod templates;
 
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
 use crate::secrets::{self, Keyring};

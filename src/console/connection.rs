@@ -140,7 +140,7 @@ async fn form_page(
         .await?
         .into_iter()
         .map(|u| Choice {
-            selected: input.approver == u.id.to_string(),
+            selected: input.text.approver == u.id.to_string(),
             value: u.id.to_string(),
             label: format!("{} ({})", u.name, u.login),
         })

@@ -1,47 +1,23 @@
-//! The connection form's input, parsed all at once: either every field is valid and the policy
-//! to store comes out, or each bad field gets its own precise message and nothing is stored.
+//! The connection form's input: the policy as typed ([`PolicyText`], parsed in `connections`,
+//! where a policy file is parsed too) plus the Model Operations grid the form adds.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use crate::catalog::{Operation, validate};
+pub use crate::connections::policy_text::FieldErrors;
+use crate::connections::policy_text::{PolicyText, tags};
 use crate::connections::{Connection, Policy};
 use crate::store::OdooUserRow;
-use crate::values::{
-    CompanyList, FieldLimits, IpList, Limit, ModelList, ModelOperations, RecordLimits, ToolLimits,
-    ToolList, entries,
-};
-
-pub const MAX_DESCRIPTION: usize = 4000;
+use crate::values::{ModelOperations, entries};
 
 /// The form as posted (and as re-rendered after an error): text, exactly as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ConnectionInput {
-    pub allowed_tools: String,
-    pub allowed_models: String,
-    /// One `model: operation, …` rule per line.
-    pub model_operations: String,
-    /// Odoo company ids, comma- or space-separated.
-    pub allowed_companies: String,
-    pub approval_tools: String,
-    /// A linked user's id, or empty for "any MCP Administrator".
-    pub approver: String,
-    pub approval_expiry_hours: String,
-    pub allowed_ips: String,
-    pub blocked_ips: String,
-    pub rate_per_minute: String,
-    pub rate_per_day: String,
-    /// One `model: domain` per line.
-    pub record_limits: String,
-    /// One `model: field, pattern` per line.
-    pub field_limits: String,
-    pub write_per_minute: String,
-    pub write_per_day: String,
-    /// One `tool: N/minute, M/day` per line.
-    pub tool_limits: String,
-    pub description: String,
+    #[serde(flatten)]
+    pub text: PolicyText,
     /// Everything else posted: among it the Model Operations grid, `ops:<model>` (the row is
     /// on the form) and `ops:<model>:<operation>` (its box is ticked).
     #[serde(flatten)]
@@ -69,92 +45,18 @@ fn grid_name(model: &str, operation: Option<Operation>) -> String {
     }
 }
 
-/// One message list per field; empty lists mean the field is fine.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors {
-    pub allowed_tools: Vec<String>,
-    pub allowed_models: Vec<String>,
-    pub model_operations: Vec<String>,
-    pub allowed_companies: Vec<String>,
-    pub approval_tools: Vec<String>,
-    pub approver: Vec<String>,
-    pub approval_expiry_hours: Vec<String>,
-    pub allowed_ips: Vec<String>,
-    pub blocked_ips: Vec<String>,
-    pub rate_per_minute: Vec<String>,
-    pub rate_per_day: Vec<String>,
-    pub record_limits: Vec<String>,
-    pub field_limits: Vec<String>,
-    pub write_per_minute: Vec<String>,
-    pub write_per_day: Vec<String>,
-    pub tool_limits: Vec<String>,
-    pub description: Vec<String>,
-}
-
-impl FieldErrors {
-    fn all(&self) -> [&Vec<String>; 17] {
-        [
-            &self.allowed_tools,
-            &self.allowed_models,
-            &self.model_operations,
-            &self.allowed_companies,
-            &self.approval_tools,
-            &self.approver,
-            &self.approval_expiry_hours,
-            &self.allowed_ips,
-            &self.blocked_ips,
-            &self.rate_per_minute,
-            &self.rate_per_day,
-            &self.record_limits,
-            &self.field_limits,
-            &self.write_per_minute,
-            &self.write_per_day,
-            &self.tool_limits,
-            &self.description,
-        ]
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.all().iter().all(|e| e.is_empty())
-    }
-
-    /// How many fields have a message.
-    pub fn count(&self) -> usize {
-        self.all().iter().filter(|e| !e.is_empty()).count()
-    }
-}
-
-/// Tags typed as a comma-, space- or newline-separated list.
-pub fn tags(text: &str) -> Vec<&str> {
-    text.split([',', '\n', '\r', ' ', '\t'])
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
 impl ConnectionInput {
     pub fn from_connection(c: &Connection) -> Self {
         let p = &c.policy;
-        let num = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
-        let limit = |n: Option<Limit>| num(n.map(Limit::get));
+        // Short lists read better on one line in a form field.
+        let joined = |names: Vec<String>| names.join(", ");
+        let mut text = PolicyText::from_policy(&c.description, p);
+        text.allowed_tools = joined(p.allowed_tools.names().map(str::to_owned).collect());
+        text.allowed_models = joined(p.allowed_models.names().map(str::to_owned).collect());
+        text.allowed_companies = joined(p.allowed_companies.names().collect());
+        text.approval_tools = joined(p.approval_tools.names().map(str::to_owned).collect());
         Self {
-            allowed_tools: p.allowed_tools.names().collect::<Vec<_>>().join(", "),
-            allowed_models: p.allowed_models.names().collect::<Vec<_>>().join(", "),
-            model_operations: p.model_operations.to_string(),
-            allowed_companies: p.allowed_companies.names().collect::<Vec<_>>().join(", "),
-            approval_tools: p.approval_tools.names().collect::<Vec<_>>().join(", "),
-            approver: num(p.approver_user_id),
-            approval_expiry_hours: limit(p.approval_expiry_hours),
-            allowed_ips: p.allowed_ips.to_string(),
-            blocked_ips: p.blocked_ips.to_string(),
-            rate_per_minute: limit(p.rate_per_minute),
-            rate_per_day: limit(p.rate_per_day),
-            record_limits: p.record_limits.to_string(),
-            field_limits: p.field_limits.to_string(),
-            write_per_minute: limit(p.write_per_minute),
-            write_per_day: limit(p.write_per_day),
-            tool_limits: p.tool_limits.to_string(),
-            description: c.description.clone(),
+            text,
             rest: BTreeMap::new(),
         }
     }
@@ -163,8 +65,9 @@ impl ConnectionInput {
     /// empty: the rules are then typed as text). A row posted with the form shows what was
     /// ticked; otherwise the stored rules, a model without one having every box ticked.
     pub fn operations_grid(&self) -> Vec<GridRow> {
-        let stored = ModelOperations::parse(entries(&self.model_operations)).unwrap_or_default();
-        tags(&self.allowed_models)
+        let stored =
+            ModelOperations::parse(entries(&self.text.model_operations)).unwrap_or_default();
+        tags(&self.text.allowed_models)
             .into_iter()
             .filter(|m| validate::model(m).is_ok())
             .map(|model| {
@@ -193,7 +96,7 @@ impl ConnectionInput {
     fn grid_rules(&self) -> Vec<String> {
         // A row of a model taken out of Allowed Models in the same edit no longer matters (the
         // model is not allowed at all); with Allowed Models emptied, every row still holds.
-        let allowed = tags(&self.allowed_models);
+        let allowed = tags(&self.text.allowed_models);
         self.rest
             .keys()
             .filter_map(|k| k.strip_prefix("ops:"))
@@ -211,330 +114,49 @@ impl ConnectionInput {
             .collect()
     }
 
-    /// `approvers` are the linked users with a console role; `own_user`, when four-eyes is on,
-    /// the connection's own user, who may not approve its requests.
+    /// The typed rules and the grid's, parsed with the rest of the policy (see
+    /// [`PolicyText::parse`]).
     pub fn parse(
         &self,
         approvers: &[OdooUserRow],
         own_user: Option<i64>,
     ) -> Result<(String, Policy), Box<FieldErrors>> {
-        let mut e = FieldErrors::default();
-        let allowed_tools = field(
-            ToolList::parse(tags(&self.allowed_tools)),
-            &mut e.allowed_tools,
-        );
-        let approval_tools = field(
-            ToolList::parse(tags(&self.approval_tools)),
-            &mut e.approval_tools,
-        );
-        let allowed_models = field(
-            ModelList::parse(tags(&self.allowed_models)),
-            &mut e.allowed_models,
-        );
-        let grid = self.grid_rules();
-        let model_operations = field(
-            ModelOperations::parse(
-                entries(&self.model_operations).chain(grid.iter().map(String::as_str)),
-            ),
-            &mut e.model_operations,
-        );
-        outside_allowed(
-            &allowed_models,
-            model_operations.models(),
-            &mut e.model_operations,
-        );
-        let allowed_companies = field(
-            CompanyList::parse(tags(&self.allowed_companies)),
-            &mut e.allowed_companies,
-        );
-        let approver_user_id = approver(&self.approver, approvers, &mut e.approver);
-        if approver_user_id.is_some() && approver_user_id == own_user {
-            e.approver.push(
-                "Four-eyes approvals are on (Server Settings): the connection's own user cannot approve its requests."
-                    .to_owned(),
-            );
+        let mut text = self.text.clone();
+        for rule in self.grid_rules() {
+            text.model_operations.push('\n');
+            text.model_operations.push_str(&rule);
         }
-        let approval_expiry_hours = number(
-            &self.approval_expiry_hours,
-            "Approval expiry",
-            "hours",
-            &mut e.approval_expiry_hours,
-        );
-        let allowed_ips = ip_list(&self.allowed_ips, &mut e.allowed_ips);
-        let blocked_ips = ip_list(&self.blocked_ips, &mut e.blocked_ips);
-        let rate_per_minute = number(
-            &self.rate_per_minute,
-            "The limit",
-            "requests per minute",
-            &mut e.rate_per_minute,
-        );
-        let rate_per_day = number(
-            &self.rate_per_day,
-            "The limit",
-            "requests per day",
-            &mut e.rate_per_day,
-        );
-        let record_limits = field(
-            RecordLimits::parse(entries(&self.record_limits)),
-            &mut e.record_limits,
-        );
-        let field_limits = field(
-            FieldLimits::parse(entries(&self.field_limits)),
-            &mut e.field_limits,
-        );
-        outside_allowed(
-            &allowed_models,
-            record_limits.iter().map(|(m, _)| m),
-            &mut e.record_limits,
-        );
-        outside_allowed(
-            &allowed_models,
-            field_limits.iter().map(|(m, _)| m),
-            &mut e.field_limits,
-        );
-        let write_per_minute = number(
-            &self.write_per_minute,
-            "The write budget",
-            "calls per minute",
-            &mut e.write_per_minute,
-        );
-        let write_per_day = number(
-            &self.write_per_day,
-            "The write budget",
-            "calls per day",
-            &mut e.write_per_day,
-        );
-        let tool_limits = field(
-            ToolLimits::parse(entries(&self.tool_limits)),
-            &mut e.tool_limits,
-        );
-        let description = self.description.trim().replace("\r\n", "\n");
-        if description.chars().count() > MAX_DESCRIPTION {
-            e.description.push(format!(
-                "The description is too long: at most {MAX_DESCRIPTION} characters."
-            ));
-        }
-        if !e.is_empty() {
-            return Err(Box::new(e));
-        }
-        Ok((
-            description,
-            Policy {
-                allowed_tools,
-                allowed_models,
-                model_operations,
-                allowed_companies,
-                approval_tools,
-                approver_user_id,
-                approval_expiry_hours,
-                allowed_ips,
-                blocked_ips,
-                rate_per_minute,
-                rate_per_day,
-                record_limits,
-                field_limits,
-                write_per_minute,
-                write_per_day,
-                tool_limits,
-            },
-        ))
+        text.parse(approvers, own_user)
     }
-}
-
-/// A rule of a model outside a non-empty Allowed Models would never apply: most likely a typo.
-fn outside_allowed<'a>(
-    allowed: &ModelList,
-    ruled: impl Iterator<Item = &'a str>,
-    errors: &mut Vec<String>,
-) {
-    if allowed.is_empty() {
-        return;
-    }
-    for model in ruled.filter(|m| !allowed.allows(m)) {
-        errors.push(format!(
-            "{model} is not among the Allowed Models, so its rule would never apply: add it there or remove the rule."
-        ));
-    }
-}
-
-/// The value of a field that parsed, else its messages go to the field (and a default stands
-/// in, never stored: any message fails the whole form).
-fn field<T: Default>(parsed: Result<T, Vec<String>>, errors: &mut Vec<String>) -> T {
-    parsed.unwrap_or_else(|e| {
-        errors.extend(e);
-        T::default()
-    })
-}
-
-fn ip_list(text: &str, errors: &mut Vec<String>) -> IpList {
-    let parsed = IpList::parse(text).map_err(|bad| {
-        bad.iter()
-            .map(|b| format!("{}.", capitalise(&b.to_string())))
-            .collect()
-    });
-    field(parsed, errors)
-}
-
-fn approver(text: &str, approvers: &[OdooUserRow], errors: &mut Vec<String>) -> Option<i64> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    match text
-        .parse::<i64>()
-        .ok()
-        .and_then(|id| approvers.iter().find(|u| u.id == id))
-    {
-        Some(u) => Some(u.id),
-        None => {
-            errors.push(
-                "Choose an approver among the users with an MCP role, or leave it empty for any MCP Administrator."
-                    .to_owned(),
-            );
-            None
-        }
-    }
-}
-
-/// Blank → `None` (the server default); else a whole number from 1 up.
-fn number(text: &str, what: &str, unit: &str, errors: &mut Vec<String>) -> Option<Limit> {
-    let text = text.trim().replace(['_', ','], "");
-    if text.is_empty() {
-        return None;
-    }
-    match text.parse::<i64>().ok().and_then(Limit::new) {
-        Some(n) => Some(n),
-        None => {
-            errors.push(format!(
-                "{what} must be a whole number of {unit} from 1 to {}, or blank for the server default ('{}' is not).",
-                Limit::MAX,
-                validate::truncate(&text, 40)
-            ));
-            None
-        }
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn user(id: i64) -> OdooUserRow {
-        OdooUserRow {
-            id,
-            login: format!("u{id}"),
-            odoo_uid: id,
-            name: format!("User {id}"),
-            protocol: "json2".into(),
-            secret_sealed: vec![],
-            role: Some(crate::users::Role::Admin),
-            linked_at: 0,
-            updated_at: 0,
+    fn input(allowed_models: &str, model_operations: &str) -> ConnectionInput {
+        ConnectionInput {
+            text: PolicyText {
+                allowed_models: allowed_models.into(),
+                model_operations: model_operations.into(),
+                ..Default::default()
+            },
+            rest: BTreeMap::new(),
         }
     }
 
     #[test]
-    fn a_valid_form_becomes_stored_lists_and_numbers() {
-        let input = ConnectionInput {
-            allowed_tools: "search_records, get_record\nsearch_records".into(),
-            allowed_models: "res.partner sale.order".into(),
-            model_operations: "res.partner: read, write\r\nsale.order: read".into(),
-            allowed_companies: "3, 1".into(),
-            approval_tools: "delete_record".into(),
-            approver: "2".into(),
-            approval_expiry_hours: "48".into(),
-            allowed_ips: "10.0.0.0/8 # office\r\n2001:db8::/32".into(),
-            rate_per_minute: "30".into(),
-            description: "  Marketing intern  ".into(),
-            ..Default::default()
-        };
-        let (desc, p) = input.parse(&[user(2)], None).unwrap();
-        assert_eq!(desc, "Marketing intern");
-        assert_eq!(p.allowed_tools.to_string(), "search_records\nget_record");
-        assert_eq!(p.allowed_models.to_string(), "res.partner\nsale.order");
-        assert_eq!(
-            p.model_operations.to_string(),
-            "res.partner: read, write\nsale.order: read"
-        );
-        assert_eq!(p.allowed_companies.ids(), [3, 1]);
-        assert_eq!(p.approver_user_id, Some(2));
-        assert_eq!(p.approval_expiry_hours, Limit::new(48));
-        assert_eq!(
-            p.allowed_ips.as_text(),
-            "10.0.0.0/8 # office\n2001:db8::/32"
-        );
-        assert_eq!((p.rate_per_minute, p.rate_per_day), (Limit::new(30), None));
-    }
-
-    #[test]
-    fn every_bad_field_is_named_with_its_own_message() {
-        let input = ConnectionInput {
-            allowed_tools: "search_records, drop_database".into(),
-            allowed_models: "Res Partner".into(),
-            allowed_companies: "1 main".into(),
-            approver: "99".into(),
-            approval_expiry_hours: "0".into(),
-            blocked_ips: "10.0.0.1\nnot-an-ip\n300.1.1.1".into(),
-            rate_per_minute: "-5".into(),
-            rate_per_day: "lots".into(),
-            ..Default::default()
-        };
-        let e = input.parse(&[user(2)], None).unwrap_err();
-        assert!(e.allowed_tools[0].contains("'drop_database' is not a tool"));
-        assert_eq!(e.allowed_models.len(), 2, "{:?}", e.allowed_models);
-        assert!(e.allowed_companies[0].starts_with("'main' is not a company id"));
-        assert!(e.approver[0].contains("Choose an approver"));
-        assert!(e.approval_expiry_hours[0].contains("'0'"));
-        assert_eq!(e.blocked_ips.len(), 2);
-        assert!(
-            e.blocked_ips[0].starts_with("Line 2: 'not-an-ip'"),
-            "{}",
-            e.blocked_ips[0]
-        );
-        assert!(e.blocked_ips[1].starts_with("Line 3: '300.1.1.1'"));
-        assert!(e.rate_per_minute[0].contains("requests per minute"));
-        assert!(e.rate_per_day[0].contains("'lots'"));
-        assert_eq!(e.count(), 8);
-    }
-
-    #[test]
     fn model_operations_name_bad_rules_and_rules_outside_allowed_models() {
-        let input = ConnectionInput {
-            allowed_models: "res.partner".into(),
-            model_operations: "res.partner: read, erase\nsale.order: read".into(),
-            ..Default::default()
-        };
-        let e = input.parse(&[], None).unwrap_err();
+        let e = input("res.partner", "res.partner: read, erase\nsale.order: read")
+            .parse(&[], None)
+            .unwrap_err();
         assert_eq!(e.model_operations.len(), 1, "{:?}", e.model_operations);
         assert!(e.model_operations[0].starts_with("'erase' is not an operation"));
-        let input = ConnectionInput {
-            model_operations: "res.partner: read\nsale.order: read".into(),
-            allowed_models: "res.partner".into(),
-            ..Default::default()
-        };
-        let e = input.parse(&[], None).unwrap_err();
-        assert_eq!(
-            e.model_operations,
-            [
-                "sale.order is not among the Allowed Models, so its rule would never apply: add it there or remove the rule."
-            ]
-        );
     }
 
     #[test]
     fn the_operations_grid_shows_stored_rules_and_posts_them_back() {
-        let stored = ConnectionInput {
-            allowed_models: "res.partner, sale.order".into(),
-            model_operations: "res.partner: read, write".into(),
-            ..Default::default()
-        };
+        let stored = input("res.partner, sale.order", "res.partner: read, write");
         let grid = stored.operations_grid();
         assert_eq!(grid.len(), 2);
         let ticked = |row: &GridRow| -> Vec<&str> {
@@ -548,12 +170,11 @@ mod tests {
         assert_eq!(ticked(&grid[1]).len(), 5, "no rule: every box ticked");
 
         let posted = |pairs: &[&str]| ConnectionInput {
-            allowed_models: "res.partner, sale.order".into(),
             rest: pairs
                 .iter()
                 .map(|k| ((*k).to_owned(), "1".to_owned()))
                 .collect(),
-            ..Default::default()
+            ..input("res.partner, sale.order", "")
         };
         let all = ["read", "create", "write", "delete", "execute"]
             .map(|op| format!("ops:sale.order:{op}"));
@@ -573,12 +194,16 @@ mod tests {
     }
 
     #[test]
-    fn oauth_connections_take_rate_limits_too() {
-        let input = ConnectionInput {
-            rate_per_minute: "12".into(),
-            ..Default::default()
-        };
-        let (_, p) = input.parse(&[], None).unwrap();
-        assert_eq!(p.rate_per_minute, Limit::new(12));
+    fn a_posted_form_fills_the_typed_settings_and_keeps_the_grid_apart() {
+        let posted: ConnectionInput = serde_urlencoded::from_str(
+            "allowed_models=res.partner&rate_per_minute=12&ops%3Ares.partner=1&ops%3Ares.partner%3Aread=1&csrf=x",
+        )
+        .unwrap();
+        assert_eq!(posted.text.allowed_models, "res.partner");
+        assert!(posted.rest.contains_key("ops:res.partner"));
+        assert!(!posted.rest.contains_key("allowed_models"));
+        let (_, p) = posted.parse(&[], None).unwrap();
+        assert_eq!(p.rate_per_minute, crate::values::Limit::new(12));
+        assert_eq!(p.model_operations.to_string(), "res.partner: read");
     }
 }

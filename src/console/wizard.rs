@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::connection::Choice;
 use super::{Layout, Tab};
-use crate::connections::{self, ClientType, Scope};
+use crate::connections::{self, ClientType, Scope, templates};
 use crate::state::AppState;
 use crate::web::session::{self, CurrentUser, Post};
 use crate::web::{PageError, render, render_status, see_other};
@@ -52,6 +52,8 @@ pub(super) struct ApiKeyInput {
     pub name: String,
     pub user: String,
     pub scope: String,
+    /// A policy template's name (see `connections::templates`), or empty for none.
+    pub template: String,
 }
 
 #[derive(Debug, Default)]
@@ -59,6 +61,7 @@ pub(super) struct ApiKeyErrors {
     pub name: Option<String>,
     pub user: Option<String>,
     pub scope: Option<String>,
+    pub template: Option<String>,
 }
 
 #[derive(Template)]
@@ -67,6 +70,7 @@ pub(super) struct ApiKeyPage {
     pub layout: Layout,
     pub input: ApiKeyInput,
     pub users: Vec<Choice>,
+    pub templates: Vec<Choice>,
     pub errors: ApiKeyErrors,
     pub mcp_url: String,
 }
@@ -88,10 +92,19 @@ async fn api_key_page(
             value: u.login,
         })
         .collect();
+    let templates = templates::TEMPLATES
+        .iter()
+        .map(|t| Choice {
+            value: t.name.to_owned(),
+            label: format!("{} — {}", t.name, t.summary),
+            selected: t.name == input.template,
+        })
+        .collect();
     Ok(ApiKeyPage {
         layout: Layout::new(user, Tab::New, "New API key"),
         input,
         users,
+        templates,
         errors,
         mcp_url: state.urls.mcp.clone(),
     })
@@ -138,7 +151,15 @@ pub(super) async fn api_key_create(
                 .into(),
         );
     }
-    let (Some(scope), None, None) = (scope, &errors.name, &errors.user) else {
+    let template = match form.template.trim() {
+        "" => None,
+        name => templates::find(name),
+    };
+    if template.is_none() && !form.template.trim().is_empty() {
+        errors.template = Some("Choose one of the templates, or none.".into());
+    }
+    let (Some(scope), None, None, None) = (scope, &errors.name, &errors.user, &errors.template)
+    else {
         let page = api_key_page(&state, &user, form, errors).await?;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
@@ -152,7 +173,14 @@ pub(super) async fn api_key_create(
     )
     .await?;
     let id = issued.connection_id;
-    tracing::info!(connection_id = id, by = %user.user.login, "API key created in the console");
+    if let Some(t) = template {
+        // A template is the new connection's first policy; editing it later is the usual form.
+        let policy = t
+            .policy()
+            .map_err(|e| PageError::internal(format!("template {} is invalid: {e:?}", t.name)))?;
+        state.store.update_policy(id, "", &policy).await?;
+    }
+    tracing::info!(connection_id = id, by = %user.user.login, template = ?template.map(|t| t.name), "API key created in the console");
     session::stash_reveal(&state, &user, id, &[issued.key.expose_secret()]).await?;
     user.flash(
         &state,

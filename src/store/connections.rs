@@ -195,35 +195,51 @@ impl Store {
     }
 
     pub async fn update_policy(&self, id: i64, description: &str, p: &Policy) -> Result<bool> {
-        let done = on_pool!(self, pool => sqlx::query(
-            "UPDATE connections SET description = $2, allowed_tools = $3, allowed_models = $4,
-                 approval_tools = $5, approver_user_id = $6, approval_expiry_hours = $7,
-                 allowed_ips = $8, blocked_ips = $9, rate_per_minute = $10, rate_per_day = $11,
-                 allowed_companies = $12, model_operations = $13, record_limits = $14,
-                 field_limits = $15, write_per_minute = $16, write_per_day = $17,
-                 tool_limits = $18
-             WHERE id = $1")
-            .bind(id)
-            .bind(description)
-            .bind(p.allowed_tools.to_string())
-            .bind(p.allowed_models.to_string())
-            .bind(p.approval_tools.to_string())
-            .bind(p.approver_user_id)
-            .bind(p.approval_expiry_hours.map(Limit::get))
-            .bind(p.allowed_ips.as_text())
-            .bind(p.blocked_ips.as_text())
-            .bind(p.rate_per_minute.map(Limit::get))
-            .bind(p.rate_per_day.map(Limit::get))
-            .bind(p.allowed_companies.to_string())
-            .bind(p.model_operations.to_string())
-            .bind(p.record_limits.to_string())
-            .bind(p.field_limits.to_string())
-            .bind(p.write_per_minute.map(Limit::get))
-            .bind(p.write_per_day.map(Limit::get))
-            .bind(p.tool_limits.to_string())
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(done == 1)
+        self.update_policies(&[(id, description, p)]).await
+    }
+
+    /// Writes each connection's description and policy in one transaction: all of them, or —
+    /// when one is gone or a statement fails — none. Returns whether all were written.
+    pub async fn update_policies(&self, changes: &[(i64, &str, &Policy)]) -> Result<bool> {
+        let written = on_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            for (id, description, p) in changes {
+                let done = sqlx::query(
+                    "UPDATE connections SET description = $2, allowed_tools = $3,
+                         allowed_models = $4, approval_tools = $5, approver_user_id = $6,
+                         approval_expiry_hours = $7, allowed_ips = $8, blocked_ips = $9,
+                         rate_per_minute = $10, rate_per_day = $11, allowed_companies = $12,
+                         model_operations = $13, record_limits = $14, field_limits = $15,
+                         write_per_minute = $16, write_per_day = $17, tool_limits = $18
+                     WHERE id = $1")
+                    .bind(id)
+                    .bind(description)
+                    .bind(p.allowed_tools.to_string())
+                    .bind(p.allowed_models.to_string())
+                    .bind(p.approval_tools.to_string())
+                    .bind(p.approver_user_id)
+                    .bind(p.approval_expiry_hours.map(Limit::get))
+                    .bind(p.allowed_ips.as_text())
+                    .bind(p.blocked_ips.as_text())
+                    .bind(p.rate_per_minute.map(Limit::get))
+                    .bind(p.rate_per_day.map(Limit::get))
+                    .bind(p.allowed_companies.to_string())
+                    .bind(p.model_operations.to_string())
+                    .bind(p.record_limits.to_string())
+                    .bind(p.field_limits.to_string())
+                    .bind(p.write_per_minute.map(Limit::get))
+                    .bind(p.write_per_day.map(Limit::get))
+                    .bind(p.tool_limits.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    // Dropping the transaction rolls back what it wrote so far.
+                    return Ok(false);
+                }
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(true)
+        }.await)?;
+        Ok(written)
     }
 }

@@ -967,3 +967,57 @@ async fn administrators_grant_and_remove_roles_but_never_the_last_admin() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_wizard_offers_policy_templates_and_a_chosen_one_is_the_new_keys_policy() {
+    let app = console_app().await;
+    let c = Console::signed_in(&app, "admin", "admin").await;
+    let form = c.get("/console/new/api-key").await;
+    assert!(
+        form.body
+            .contains(r#"<option value="read-only-sales-analyst">"#),
+        "{}",
+        form.body
+    );
+    let bad = c
+        .post(
+            "/console/new/api-key",
+            &[
+                ("name", "Bot"),
+                ("user", "demo"),
+                ("scope", "full"),
+                ("template", "root"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(element_text(&bad.body, "template-error").is_some());
+    assert!(
+        connections::list(&app.state.store)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let made = c
+        .post(
+            "/console/new/api-key",
+            &[
+                ("name", "Analyst"),
+                ("user", "demo"),
+                ("scope", "read_only"),
+                ("template", "read-only-sales-analyst"),
+            ],
+        )
+        .await;
+    assert!(made.location.is_some(), "{}", made.body);
+    let created = &connections::list(&app.state.store).await.unwrap()[0];
+    let template = connections::templates::find("read-only-sales-analyst")
+        .unwrap()
+        .policy()
+        .unwrap();
+    assert_eq!(created.policy, template);
+    // Its page shows the template's settings, ready to edit.
+    let page = c.get(&format!("/console/connections/{}", created.id)).await;
+    assert!(page.body.contains("aggregate_records"), "{}", page.body);
+}

@@ -24,7 +24,9 @@ mod oauth_negative;
 pub mod oauth_python;
 mod oauth_store;
 mod ops;
+
 mod pg;
+mod policy_file;
 mod python_sdk;
 mod real;
 mod replicas;
