@@ -314,6 +314,25 @@ pub enum ConnectionCommand {
     /// List the policy templates that a policy file entry (`template = "NAME"`) or the
     /// console's new-connection wizard can start from.
     Templates,
+    /// Check what the connection's policy decides for a call, step by step through the
+    /// governance pipeline, without calling Odoo or counting anything (exit 1 when refused).
+    Explain {
+        id: i64,
+        /// The tool to check.
+        #[arg(long, required_unless_present = "request")]
+        tool: Option<String>,
+        /// Its arguments, a JSON object.
+        #[arg(long = "args", default_value = "{}")]
+        arguments: String,
+        /// A JSON-RPC tools/call request to check instead (a file, or `-` for standard input).
+        #[arg(long, conflicts_with = "tool")]
+        request: Option<PathBuf>,
+        /// The client address to check the IP restrictions with.
+        #[arg(long)]
+        ip: Option<std::net::IpAddr>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// The format of a policy file.

@@ -101,6 +101,25 @@ pub(super) async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
             store,
         } => super::policy_file::apply(&file, format, yes, &store).await?,
         ConnectionCommand::Templates => super::policy_file::templates(),
+        ConnectionCommand::Explain {
+            id,
+            tool,
+            arguments,
+            request,
+            ip,
+            store,
+        } => {
+            let request = request.map(|path| super::read_text(&path)).transpose()?;
+            super::explain::run(
+                id,
+                tool.as_deref(),
+                &arguments,
+                request.as_deref(),
+                ip,
+                &store,
+            )
+            .await?;
+        }
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod connection;
 #[cfg(feature = "demo")]
 mod demo;
+mod explain;
 mod odoo_target;
 mod policy_file;
 mod serve;
@@ -39,6 +40,20 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 /// The store and keyring a command works on: the same ones a server with these settings uses.
 /// Only `serve` and `demo` may start a new data directory (`creates`): for any other command a
 /// missing one is a mistyped path, and a silent new database (and secret key) would hide it.
+/// The text of `path`, or of standard input for `-`.
+fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::Read;
+    if path == std::path::Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
 pub async fn open_store(args: &StoreArgs, creates: bool) -> anyhow::Result<(Store, Keyring)> {
     let needs_dir = args.database_url.is_none() || args.secret_key.is_none();
     if !creates && needs_dir && !args.data_dir.is_dir() {

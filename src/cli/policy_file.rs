@@ -2,7 +2,6 @@
 //! its checks and the diff are `connections::policy_file` and `policy_plan`; this reads and
 //! writes the store and the terminal.
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
@@ -66,15 +65,7 @@ pub(super) async fn apply(
             )
         })?,
     };
-    let text = if stdin {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading standard input")?;
-        text
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
-    };
+    let text = super::read_text(file)?;
     let (store, _) = super::open_store(args, false).await?;
     let connections = connections::list(&store).await?;
     let users = store.list_odoo_users().await?;

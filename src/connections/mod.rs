@@ -263,6 +263,14 @@ pub async fn get(store: &Store, id: i64) -> Result<Connection> {
         .ok_or(Error::NotFound(id))
 }
 
+/// The Odoo user id `connection` acts as, when it has a linked user.
+pub async fn odoo_uid(store: &Store, connection: &Connection) -> Result<Option<i64>> {
+    let Some(linked) = connection.odoo_user_id else {
+        return Ok(None);
+    };
+    Ok(store.get_odoo_user(linked).await?.map(|u| u.odoo_uid))
+}
+
 pub async fn list(store: &Store) -> Result<Vec<Connection>> {
     Ok(store
         .list_connections()

@@ -107,7 +107,11 @@ pub(super) struct FormPage {
 }
 
 /// The connection `id` if this user may see it; someone else's is "not found" to an MCP User.
-async fn visible(state: &AppState, user: &CurrentUser, id: i64) -> Result<Connection, PageError> {
+pub(super) async fn visible(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Connection, PageError> {
     let c = connections::get(&state.store, id).await?;
     if user.can_see(&c) {
         Ok(c)

@@ -7,6 +7,7 @@
 mod admin;
 mod approvals;
 mod audit;
+mod check;
 mod connection;
 pub mod form;
 pub mod known_device;
@@ -55,6 +56,10 @@ pub fn routes(state: AppState) -> Router {
             post(connection::reactivate),
         )
         .route("/console/connections/{id}/issued", get(connection::issued))
+        .route(
+            "/console/connections/{id}/check",
+            get(check::form).post(check::run),
+        )
         .route("/console/new", get(wizard::choose))
         .route("/console/new/browser", get(wizard::browser))
         .route(

@@ -6,6 +6,7 @@
 pub mod budgets;
 pub mod client_ip;
 pub mod companies;
+pub mod explain;
 pub mod fields;
 pub mod ip;
 pub mod models;

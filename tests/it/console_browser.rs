@@ -360,6 +360,35 @@ async fn administrator_and_mcp_user_walk_the_whole_connections_page() {
         "res.partner: read, write"
     );
     assert_eq!(b.count(".ops-grid input[type=checkbox]:checked").await, 2);
+
+    // Record and Field limits, checked against Odoo's metadata when saved.
+    b.type_into("#record_limits", "res.partner: [('user_id', '=', uid)]")
+        .await;
+    b.type_into("#field_limits", "res.partner: phone").await;
+    b.screenshot(&shot("connection-form-limits.png")).await;
+    let stored = save(&b, &app, seeded.idle).await;
+    assert_eq!(
+        stored.policy.record_limits.to_string(),
+        "res.partner: [(\"user_id\", \"=\", uid)]"
+    );
+    assert_eq!(stored.policy.field_limits.to_string(), "res.partner: phone");
+
+    // The policy check: a call naming the hidden field, refused by Field limits.
+    b.nav("#policy-check").await;
+    b.type_into("#tool", "search_records").await;
+    b.type_into(
+        "#arguments",
+        r#"{"model": "res.partner", "fields": ["name", "phone"]}"#,
+    )
+    .await;
+    b.nav("#check").await;
+    assert_eq!(
+        b.text("#decision-text").await,
+        "Refused by Field limits: res.partner.phone is hidden from this connection."
+    );
+    assert_eq!(b.count("#steps .badge-step-refused").await, 1);
+    b.screenshot(&shot("policy-check.png")).await;
+    b.goto(&format!("{list}/{}", seeded.idle)).await;
     b.set_size(1280, 900).await;
 
     // --- The form, OAuth: OAuth Info, and rate limits like an API key's.

@@ -11,6 +11,7 @@ mod console_audit;
 mod console_browser;
 mod console_webdriver;
 mod envelope;
+mod explain;
 mod files;
 mod governance;
 mod helpers;
