@@ -9,7 +9,8 @@
 //! * `gw tools/list`;
 //! * `gw call, no rules` against `gw call, every rule on`: the same call (with a dotted path)
 //!   for a connection without governance settings and one with IP lists, allowed tools,
-//!   allowed models and its own rate limits — the pipeline's cost, in one run;
+//!   allowed models, Model Operations, Record and Field limits, approvals, the write budget, a
+//!   tool limit and its own rate limits — the pipeline's cost, in one run;
 //! * a cost ladder at c=32 (`/healthz`, an unknown key on `/mcp`, `ping`) that splits the
 //!   gateway's own per-request cost into axum, the guard's key lookup and the rest.
 //!
@@ -885,9 +886,11 @@ fn create_key(data: &str, name: &str) -> Result<String> {
 
 /// Configures every governance rule on the connection `name`, the way the console's form does,
 /// so that its requests go through all of them: IP lists, allowed tools, allowed models (with a
-/// dotted path to resolve) and its own rate limits.
+/// dotted path to resolve), Model Operations, Record and Field limits, approvals, the write
+/// budget, a tool limit (one more counter taken per call) and its own rate limits.
 fn govern(data: &str, name: &str) -> Result<()> {
     use odoo_mcp_gateway::store::Store;
+    use odoo_mcp_gateway::values::Limit;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -903,6 +906,19 @@ fn govern(data: &str, name: &str) -> Result<()> {
         policy.blocked_ips = "10.0.0.0/8\n2001:db8::/32".parse().unwrap();
         policy.allowed_tools = "search_records\nget_record\ncount_records".parse().unwrap();
         policy.allowed_models = "res.partner\nres.country\nres.company".parse().unwrap();
+        policy.model_operations = "res.partner: read\nres.company: read".parse().unwrap();
+        policy.record_limits = "res.partner: [('active', '=', True), ('id', '>', 0)]"
+            .parse()
+            .unwrap();
+        policy.field_limits = "res.partner: vat, bank_*\nres.country: *_format"
+            .parse()
+            .unwrap();
+        policy.approval_tools = "count_records".parse().unwrap();
+        let plenty = Limit::new(Limit::MAX.into());
+        (policy.write_per_minute, policy.write_per_day) = (plenty, plenty);
+        policy.tool_limits = format!("search_records: {0}/minute, {0}/day", Limit::MAX)
+            .parse()
+            .unwrap();
         store
             .update_policy(c.id, "benchmark: every rule on", &policy)
             .await?;

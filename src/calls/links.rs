@@ -69,6 +69,15 @@ impl Target {
         }
     }
 
+    /// The records of the target's model it acts on, held to the Record limits again at use.
+    fn records(&self) -> Vec<i64> {
+        match self {
+            Self::Attachment { .. } => Vec::new(),
+            Self::Report { ids, .. } => ids.clone(),
+            Self::Upload { id, .. } => vec![*id],
+        }
+    }
+
     fn companies(&self) -> Option<&[i64]> {
         match self {
             Self::Attachment { .. } => None,
@@ -198,7 +207,14 @@ pub async fn use_up(state: &AppState, token: &str) -> Result<Used, LinkError> {
         arguments.insert("model".into(), json!(model));
     }
     let ctx = used.context(state);
-    if let Err(e) = super::admit::check_policy(&ctx, spec, &arguments).await {
+    let checked = match super::admit::check_policy(&ctx, spec, &arguments).await {
+        Ok(()) => match used.target.model() {
+            Some(model) => super::records::check(&ctx, model, &used.target.records()).await,
+            None => Ok(()),
+        },
+        Err(e) => Err(e),
+    };
+    if let Err(e) = checked {
         return Err(match e {
             ToolError::Refused(why) => LinkError::Refused(why),
             other => LinkError::Tool(other),

@@ -107,3 +107,45 @@ async fn files_are_attached_listed_read_downloaded_and_printed_on_the_simulator(
     assert!(fetched.text().await.unwrap().contains("S00001"));
     assert_eq!(fetch(&url).await.status(), StatusCode::GONE);
 }
+
+/// A link holds the connection to its Record limits when it is used, not only when issued.
+#[tokio::test]
+async fn an_upload_link_is_refused_once_its_record_is_outside_the_record_limits() {
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    let linked = ok_result(
+        &app.call(
+            &key,
+            "upload_attachment",
+            json!({"model": "res.partner", "id": ACME, "name": "late.pdf"}),
+        )
+        .await,
+    )
+    .clone();
+    let url = linked["upload"]["url"].as_str().unwrap().to_owned();
+    app.set_policy(id, |p| {
+        p.record_limits = format!("res.partner: [('id', '!=', {ACME})]")
+            .parse()
+            .unwrap()
+    })
+    .await;
+    let sent = app.http.put(&url).body("x").send().await.unwrap();
+    assert_eq!(sent.status(), StatusCode::FORBIDDEN);
+    let body = sent.text().await.unwrap();
+    assert!(
+        body.contains(&format!(
+            "Refused by Record limits: res.partner records {ACME} are outside"
+        )),
+        "{body}"
+    );
+    let listed = ok_result(
+        &app.call(
+            &key,
+            "search_records",
+            json!({"model": "ir.attachment", "domain": [["name", "=", "late.pdf"]]}),
+        )
+        .await,
+    )
+    .clone();
+    assert_eq!(listed["count"], 0, "nothing was attached: {listed}");
+}
