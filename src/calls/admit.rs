@@ -1,7 +1,8 @@
 //! The in-call part of governance, for one parsed `tools/call` (steps 5–7 of
 //! `mcp::pipeline`): the tool must be allowed, every model and field it reaches must be allowed
 //! (Allowed Models, Model Operations, Field limits), the records it names must lie inside the
-//! Record limits, and a tool under "Tools that need approval" is held. An approved call passes
+//! Record limits, and a tool under "Tools to confirm in chat" is confirmed by the person in the
+//! chat (or held), one under "Tools that need approval" is held. An approved call passes
 //! steps 5 and 6 again when it runs.
 
 use serde_json::{Map, Value};
@@ -19,6 +20,9 @@ use crate::policy::{self, Denial};
 pub(crate) enum Gate {
     Run,
     HeldForApproval,
+    /// Asked of the person in the chat when the client can ask, else held for approval. It
+    /// comes before "Tools that need approval": a tool listed in both is confirmed in chat.
+    ConfirmInChat,
 }
 
 /// Steps 5–7 for one `tools/call`.
@@ -28,6 +32,9 @@ pub(crate) async fn admit_call(
     arguments: &Map<String, Value>,
 ) -> Result<Gate, ToolError> {
     check_policy(ctx, spec, arguments).await?;
+    if policy::needs_confirmation(&ctx.principal.connection, spec, arguments) {
+        return Ok(Gate::ConfirmInChat);
+    }
     if policy::needs_approval(&ctx.principal.connection, spec, arguments) {
         return Ok(Gate::HeldForApproval);
     }

@@ -162,9 +162,7 @@ pub async fn use_up(state: &AppState, token: &str) -> Result<Used, LinkError> {
         .await
         .map_err(|e| ToolError::Internal(e.into()))?;
     if !settings.mcp_enabled {
-        return Err(LinkError::Refused(
-            crate::settings::SWITCHED_OFF.into(),
-        ));
+        return Err(LinkError::Refused(crate::settings::SWITCHED_OFF.into()));
     }
     let hash = state.keyring.token_hash(token);
     let now = state.clock.now();

@@ -111,6 +111,19 @@ pub fn needs_approval(
         && connection.policy.approval_tools.contains(spec.tool)
 }
 
+/// Whether the person in the chat confirms this call before it runs: the tool is listed under
+/// "Tools to confirm in chat", on the same terms as [`needs_approval`]. Whether the client can
+/// ask is the request's business (`approvals::chat`); one that cannot files it for approval.
+pub fn needs_confirmation(
+    connection: &Connection,
+    spec: &ToolSpec,
+    arguments: &Map<String, Value>,
+) -> bool {
+    !dry_run(arguments)
+        && spec.tool.can_be_held()
+        && connection.policy.confirm_tools.contains(spec.tool)
+}
+
 /// Whether the call only shows what it would do (`dry_run: true`): it changes nothing.
 pub fn dry_run(arguments: &Map<String, Value>) -> bool {
     arguments

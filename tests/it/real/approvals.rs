@@ -350,7 +350,9 @@ async fn a_held_call_runs_in_the_companies_it_was_filed_in(setup: Setup) {
     assert_eq!(failed.state.as_db(), "failed");
     let error = failed.error.unwrap_or_default();
     assert!(
-        error.contains(&format!("Refused by Allowed Companies: the company {second} is not among")),
+        error.contains(&format!(
+            "Refused by Allowed Companies: the company {second} is not among"
+        )),
         "{error}"
     );
 }

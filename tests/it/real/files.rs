@@ -432,7 +432,9 @@ async fn file_tools_are_governed_and_refuse_bad_input(setup: Setup) {
         let refused = error_text(&r.call(key, tool, arguments).await);
         assert_eq!(
             refused,
-            format!("Refused by Allowed Companies: the company {second} is not among this connection's allowed companies."),
+            format!(
+                "Refused by Allowed Companies: the company {second} is not among this connection's allowed companies."
+            ),
             "{tool}"
         );
     }
