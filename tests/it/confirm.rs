@@ -9,7 +9,6 @@ use crate::helpers::{TestApp, error_text, ok_result};
 
 /// A contact nothing refers to: deletable.
 const DWAYNE: i64 = 41;
-const MODERN: &str = "2026-07-28";
 
 struct Chat {
     app: TestApp,
@@ -34,38 +33,10 @@ impl Chat {
         Self { app, key }
     }
 
-    /// A 2026-07-28 `tools/call`; `capabilities` the client declares, `extra` params added.
     async fn call_as(&self, capabilities: Value, arguments: Value, extra: Value) -> Value {
-        let mut params = json!({
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": MODERN,
-                "io.modelcontextprotocol/clientCapabilities": capabilities,
-                "io.modelcontextprotocol/clientInfo": {"name": "chat-test", "version": "1"}
-            },
-            "name": "delete_record",
-            "arguments": arguments
-        });
-        params
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        let body = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": params});
-        let response = self
-            .app
-            .post_with(
-                Some(&self.key),
-                &body.to_string(),
-                &[
-                    ("mcp-protocol-version", MODERN),
-                    ("mcp-method", "tools/call"),
-                    ("mcp-name", "delete_record"),
-                ],
-            )
-            .send()
+        self.app
+            .call_modern(&self.key, capabilities, "delete_record", arguments, extra)
             .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
     }
 
     async fn call(&self, arguments: Value, extra: Value) -> Value {
