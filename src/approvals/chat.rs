@@ -285,11 +285,17 @@ mod tests {
         args(json!({"model": "res.partner", "ids": ids}))
     }
 
+    /// A key, the binding of deleting `ids` on connection 7, and its state valid until 1000.
+    fn sealed(ids: Value) -> (Keyring, Binding, String) {
+        let k = keyring();
+        let b = Binding::new(&k, 7, "delete_record", &delete(ids));
+        let sealed = seal(&k, &b, 1_000);
+        (k, b, sealed)
+    }
+
     #[test]
     fn a_sealed_state_opens_for_the_same_call_until_it_expires() {
-        let k = keyring();
-        let b = Binding::new(&k, 7, "delete_record", &delete(json!([1, 2])));
-        let sealed = seal(&k, &b, 1_000);
+        let (k, b, sealed) = sealed(json!([1, 2]));
         assert_eq!(open(&k, &sealed, &b, 999), Ok(()));
         // Key order does not matter: the arguments are the same call.
         let reordered = args(json!({"ids": [1, 2], "model": "res.partner"}));
@@ -300,9 +306,7 @@ mod tests {
 
     #[test]
     fn other_arguments_tool_or_connection_are_another_call() {
-        let k = keyring();
-        let b = Binding::new(&k, 7, "delete_record", &delete(json!([1])));
-        let sealed = seal(&k, &b, 1_000);
+        let (k, _, sealed) = sealed(json!([1]));
         for other in [
             Binding::new(&k, 7, "delete_record", &delete(json!([1, 2]))),
             Binding::new(&k, 7, "delete_record", &delete(json!(["1"]))),
@@ -315,9 +319,7 @@ mod tests {
 
     #[test]
     fn an_altered_or_foreign_state_is_refused() {
-        let k = keyring();
-        let b = Binding::new(&k, 7, "delete_record", &delete(json!([1])));
-        let sealed = seal(&k, &b, 1_000);
+        let (k, b, sealed) = sealed(json!([1]));
         // A later expiry, with the signature left as it was.
         let longer = sealed.replacen(".1000.", ".9999999.", 1);
         assert_ne!(longer, sealed);

@@ -13,7 +13,7 @@ use super::{ToolContext, companies, records};
 use crate::catalog::company::CompanyIds;
 use crate::catalog::{Tool, ToolSpec};
 use crate::policy::models::{self, Touched};
-use crate::policy::{self, Denial};
+use crate::policy::{self, Decider, Denial};
 
 /// What step 7 decided for a call that passed steps 5 and 6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +32,13 @@ pub(crate) async fn admit_call(
     arguments: &Map<String, Value>,
 ) -> Result<Gate, ToolError> {
     check_policy(ctx, spec, arguments).await?;
-    if policy::needs_confirmation(&ctx.principal.connection, spec, arguments) {
-        return Ok(Gate::ConfirmInChat);
-    }
-    if policy::needs_approval(&ctx.principal.connection, spec, arguments) {
-        return Ok(Gate::HeldForApproval);
-    }
-    Ok(Gate::Run)
+    Ok(
+        match policy::decider(&ctx.principal.connection, spec, arguments) {
+            Some(Decider::Chat) => Gate::ConfirmInChat,
+            Some(Decider::Approver) => Gate::HeldForApproval,
+            None => Gate::Run,
+        },
+    )
 }
 
 /// Steps 5 and 6: allowed tools, allowed models. An approved call passes them again when it
