@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn chat_comes_before_the_approver_and_a_dry_run_needs_neither() {
         let policy = Policy {
-            approval_tools: "delete_record update_record get_approval_status"
+            approval_tools: "delete_record\nupdate_record\nget_approval_status"
                 .parse()
                 .unwrap(),
             confirm_tools: "delete_record".parse().unwrap(),
