@@ -23,6 +23,7 @@ use crate::store::{self, ApprovalRow, AuditRow, OdooUserRow};
 use crate::users::Role;
 
 mod activity;
+pub mod chat;
 mod summary;
 
 use crate::values::ApprovalState as State;

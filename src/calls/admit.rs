@@ -1,7 +1,8 @@
 //! The in-call part of governance, for one parsed `tools/call` (steps 5–7 of
 //! `mcp::pipeline`): the tool must be allowed, every model and field it reaches must be allowed
 //! (Allowed Models, Model Operations, Field limits), the records it names must lie inside the
-//! Record limits, and a tool under "Tools that need approval" is held. An approved call passes
+//! Record limits, and a tool under "Tools to confirm in chat" is confirmed by the person in the
+//! chat (or held), one under "Tools that need approval" is held. An approved call passes
 //! steps 5 and 6 again when it runs.
 
 use serde_json::{Map, Value};
@@ -12,13 +13,16 @@ use super::{ToolContext, companies, records};
 use crate::catalog::company::CompanyIds;
 use crate::catalog::{Tool, ToolSpec};
 use crate::policy::models::{self, Touched};
-use crate::policy::{self, Denial};
+use crate::policy::{self, Decider, Denial};
 
 /// What step 7 decided for a call that passed steps 5 and 6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Gate {
     Run,
     HeldForApproval,
+    /// Asked of the person in the chat when the client can ask, else held for approval. It
+    /// comes before "Tools that need approval": a tool listed in both is confirmed in chat.
+    ConfirmInChat,
 }
 
 /// Steps 5–7 for one `tools/call`.
@@ -28,10 +32,13 @@ pub(crate) async fn admit_call(
     arguments: &Map<String, Value>,
 ) -> Result<Gate, ToolError> {
     check_policy(ctx, spec, arguments).await?;
-    if policy::needs_approval(&ctx.principal.connection, spec, arguments) {
-        return Ok(Gate::HeldForApproval);
-    }
-    Ok(Gate::Run)
+    Ok(
+        match policy::decider(&ctx.principal.connection, spec, arguments) {
+            Some(Decider::Chat) => Gate::ConfirmInChat,
+            Some(Decider::Approver) => Gate::HeldForApproval,
+            None => Gate::Run,
+        },
+    )
 }
 
 /// Steps 5 and 6: allowed tools, allowed models. An approved call passes them again when it

@@ -24,6 +24,25 @@ pub(crate) enum Ran {
     Pending(Value),
 }
 
+impl Ran {
+    /// The audit log's outcome word.
+    pub(crate) fn outcome(&self) -> &'static str {
+        match self {
+            Self::Done(_) => crate::audit::outcome::SUCCESS,
+            Self::Pending(_) => crate::audit::outcome::PENDING_APPROVAL,
+        }
+    }
+
+    /// The tool result the client gets.
+    pub(crate) fn into_result(self) -> rmcp::model::CallToolResult {
+        match self {
+            Self::Done(value) | Self::Pending(value) => {
+                rmcp::model::CallToolResult::structured(value)
+            }
+        }
+    }
+}
+
 /// How long a duplicate waits for the first call's answer, and how often it looks.
 const WAIT: Duration = Duration::from_secs(60);
 const LOOK_EVERY: Duration = Duration::from_millis(50);

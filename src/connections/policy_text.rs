@@ -25,6 +25,7 @@ pub struct PolicyText {
     /// Odoo company ids, comma- or space-separated.
     pub allowed_companies: String,
     pub approval_tools: String,
+    pub confirm_tools: String,
     /// A linked user's id, or empty for "any MCP Administrator".
     pub approver: String,
     pub approval_expiry_hours: String,
@@ -44,12 +45,13 @@ pub struct PolicyText {
 }
 
 /// The settings' names, in the form's order: the keys of a policy file and of [`FieldErrors`].
-pub const SETTINGS: [&str; 17] = [
+pub const SETTINGS: [&str; 18] = [
     "allowed_tools",
     "allowed_models",
     "model_operations",
     "allowed_companies",
     "approval_tools",
+    "confirm_tools",
     "approver",
     "approval_expiry_hours",
     "allowed_ips",
@@ -75,6 +77,7 @@ impl PolicyText {
             model_operations: p.model_operations.to_string(),
             allowed_companies: p.allowed_companies.to_string(),
             approval_tools: p.approval_tools.to_string(),
+            confirm_tools: p.confirm_tools.to_string(),
             approver: num(p.approver_user_id),
             approval_expiry_hours: limit(p.approval_expiry_hours),
             allowed_ips: p.allowed_ips.to_string(),
@@ -98,6 +101,7 @@ impl PolicyText {
             "model_operations" => &mut self.model_operations,
             "allowed_companies" => &mut self.allowed_companies,
             "approval_tools" => &mut self.approval_tools,
+            "confirm_tools" => &mut self.confirm_tools,
             "approver" => &mut self.approver,
             "approval_expiry_hours" => &mut self.approval_expiry_hours,
             "allowed_ips" => &mut self.allowed_ips,
@@ -129,6 +133,10 @@ impl PolicyText {
         let approval_tools = field(
             ToolList::parse(tags(&self.approval_tools)),
             &mut e.approval_tools,
+        );
+        let confirm_tools = field(
+            ToolList::parse(tags(&self.confirm_tools)),
+            &mut e.confirm_tools,
         );
         let allowed_models = field(
             ModelList::parse(tags(&self.allowed_models)),
@@ -234,6 +242,7 @@ impl PolicyText {
                 model_operations,
                 allowed_companies,
                 approval_tools,
+                confirm_tools,
                 approver_user_id,
                 approval_expiry_hours,
                 allowed_ips,
@@ -258,6 +267,7 @@ pub struct FieldErrors {
     pub model_operations: Vec<String>,
     pub allowed_companies: Vec<String>,
     pub approval_tools: Vec<String>,
+    pub confirm_tools: Vec<String>,
     pub approver: Vec<String>,
     pub approval_expiry_hours: Vec<String>,
     pub allowed_ips: Vec<String>,
@@ -274,13 +284,14 @@ pub struct FieldErrors {
 
 impl FieldErrors {
     /// Each setting's messages with its name, in the order of [`SETTINGS`].
-    pub fn named(&self) -> [(&'static str, &Vec<String>); 17] {
+    pub fn named(&self) -> [(&'static str, &Vec<String>); 18] {
         let all = [
             &self.allowed_tools,
             &self.allowed_models,
             &self.model_operations,
             &self.allowed_companies,
             &self.approval_tools,
+            &self.confirm_tools,
             &self.approver,
             &self.approval_expiry_hours,
             &self.allowed_ips,
@@ -426,6 +437,7 @@ mod tests {
             model_operations: "res.partner: read, write\r\nsale.order: read".into(),
             allowed_companies: "3, 1".into(),
             approval_tools: "delete_record".into(),
+            confirm_tools: "update_record".into(),
             approver: "2".into(),
             approval_expiry_hours: "48".into(),
             allowed_ips: "10.0.0.0/8 # office\r\n2001:db8::/32".into(),
@@ -443,6 +455,7 @@ mod tests {
         );
         assert_eq!(p.allowed_companies.ids(), [3, 1]);
         assert_eq!(p.approver_user_id, Some(2));
+        assert_eq!(p.confirm_tools.to_string(), "update_record");
         assert_eq!(p.approval_expiry_hours, Limit::new(48));
         assert_eq!(
             p.allowed_ips.as_text(),

@@ -55,6 +55,7 @@ impl ConnectionInput {
         text.allowed_models = joined(p.allowed_models.names().map(str::to_owned).collect());
         text.allowed_companies = joined(p.allowed_companies.names().collect());
         text.approval_tools = joined(p.approval_tools.names().map(str::to_owned).collect());
+        text.confirm_tools = joined(p.confirm_tools.names().map(str::to_owned).collect());
         Self {
             text,
             rest: BTreeMap::new(),

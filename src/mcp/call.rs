@@ -1,13 +1,15 @@
 //! `tools/call`, whichever way it came (rmcp's service or the guard's fast path), and the
 //! resources read through the same tools: the in-call part of the governance pipeline (tool
-//! known → policy → companies → run once → as the Odoo user), the audit note, the metrics.
+//! known → policy → companies → confirmed in chat → run once → as the Odoo user), the audit
+//! note, the metrics.
 
 use std::time::Instant;
 
 use rmcp::ErrorData;
-use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::model::{CallToolRequestParams, CallToolResponse, InputRequiredResult};
 use serde_json::Map;
 
+use crate::approvals::chat::{self, Decision, Turn};
 use crate::calls::ToolContext;
 use crate::calls::admit::{self, Gate};
 use crate::calls::budget;
@@ -19,6 +21,21 @@ use crate::state::AppState;
 use crate::web::audited::Note;
 use crate::{approvals, audit};
 
+/// How a call that passed governance ended, or where it waits.
+pub(super) enum Reached {
+    /// It ran, or was filed for approval.
+    Ran(Ran),
+    /// It ran once the person in the chat confirmed it.
+    Confirmed(Ran),
+    /// The person in the chat is asked first.
+    Ask(Box<InputRequiredResult>),
+}
+
+/// What the audit entry's method gets besides `tools/call`, so the log tells a call confirmed
+/// in chat from one that was not.
+const CONFIRMED: &str = "confirmed in chat";
+const ASKED: &str = "asked in chat";
+
 /// `tools/call`, whichever way it came (rmcp's service or the guard's fast path): runs the
 /// in-call governance and the tool, notes how the call ended for the audit entry, counts and
 /// logs it, and maps a tool error to its MCP result.
@@ -26,24 +43,31 @@ pub(super) async fn answer_call(
     state: &AppState,
     principal: &Principal,
     note: Option<&Note>,
+    turn: &Turn,
     request: CallToolRequestParams,
-) -> Result<CallToolResult, ErrorData> {
+) -> Result<CallToolResponse, ErrorData> {
     let started = Instant::now();
     let outcome = run_tool(
         state,
         principal,
         &request.name,
         request.arguments.unwrap_or_default(),
+        turn,
     )
     .await;
     let elapsed = started.elapsed();
     let label = match &outcome {
-        Ok(Ran::Done(_)) => audit::outcome::SUCCESS,
-        Ok(Ran::Pending(_)) => audit::outcome::PENDING_APPROVAL,
+        Ok(Reached::Ran(ran) | Reached::Confirmed(ran)) => ran.outcome(),
+        Ok(Reached::Ask(_)) => audit::outcome::PENDING_APPROVAL,
         Err(e) => e.outcome(),
     };
     if let Some(note) = note {
         note.ended(label, outcome.as_ref().err().map(ToString::to_string));
+        match &outcome {
+            Ok(Reached::Confirmed(_)) => note.method_detail(CONFIRMED),
+            Ok(Reached::Ask(_)) => note.method_detail(ASKED),
+            _ => {}
+        }
     }
     let known = catalog::find(&request.name).map_or("unknown", |t| t.name);
     state.metrics.tool_call(known, label, elapsed);
@@ -56,8 +80,11 @@ pub(super) async fn answer_call(
         "tools/call"
     );
     match outcome {
-        Ok(Ran::Done(value) | Ran::Pending(value)) => Ok(CallToolResult::structured(value)),
-        Err(error) => error.into_response(),
+        Ok(Reached::Ran(ran) | Reached::Confirmed(ran)) => {
+            Ok(CallToolResponse::Complete(ran.into_result()))
+        }
+        Ok(Reached::Ask(ask)) => Ok(CallToolResponse::InputRequired(*ask)),
+        Err(error) => error.into_response().map(CallToolResponse::Complete),
     }
 }
 
@@ -66,21 +93,40 @@ pub(super) async fn run_tool(
     principal: &Principal,
     name: &str,
     arguments: Map<String, serde_json::Value>,
-) -> Result<Ran, ToolError> {
+    turn: &Turn,
+) -> Result<Reached, ToolError> {
     let spec = catalog::find(name)
         .ok_or_else(|| ToolError::UnknownTool(crate::catalog::validate::shorten(name)))?;
     let ctx = ToolContext::new(state, principal);
     let gate = admit::admit_call(&ctx, spec, &arguments).await?;
     let parsed = tools::parse(spec, arguments.clone())?;
     let ctx = admit::enter(ctx, spec, &arguments, parsed.companies).await?;
+    // Asked after every check, so the person is never asked about a call that would be
+    // refused; before the budget, which only the call that runs spends.
+    let (gate, confirmed) = match gate {
+        Gate::ConfirmInChat => match chat::decide(&ctx, spec, &arguments, turn).await? {
+            Decision::Run => (Gate::Run, true),
+            Decision::Queue => (Gate::HeldForApproval, false),
+            Decision::Ask(ask) => {
+                tools::precheck(&ctx, &parsed.call).await?;
+                return Ok(Reached::Ask(ask));
+            }
+        },
+        gate => (gate, false),
+    };
     // Spent only by a call every check admitted; once, when filed, for a held one (an approved
     // call runs through `approvals`, not here).
     budget::take(&ctx, spec, &arguments).await?;
     let run = || dispatch(&ctx, spec, gate, parsed.call, &arguments);
-    match &parsed.idempotency_key {
-        Some(key) => once::once(&ctx, spec, key, &arguments, run).await,
-        None => run().await,
-    }
+    let ran = match &parsed.idempotency_key {
+        Some(key) => once::once(&ctx, spec, key, &arguments, run).await?,
+        None => run().await?,
+    };
+    Ok(if confirmed {
+        Reached::Confirmed(ran)
+    } else {
+        Reached::Ran(ran)
+    })
 }
 
 /// Runs an admitted call, or files it for approval.
@@ -99,7 +145,8 @@ async fn dispatch(
                 .map(Ran::Done)
         }
         (Gate::Run, call) => tools::run(ctx, call).await.map(Ran::Done),
-        (Gate::HeldForApproval, call) => {
+        // Decided in `run_tool`: a call to confirm in chat gets here as Run or HeldForApproval.
+        (Gate::HeldForApproval | Gate::ConfirmInChat, call) => {
             tools::precheck(ctx, &call).await?;
             approvals::request(ctx.state, ctx, spec, arguments.clone())
                 .await

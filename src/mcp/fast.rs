@@ -22,6 +22,7 @@ use rmcp::model::{
 use serde_json::{Map, Value};
 
 use super::call;
+use crate::approvals::chat::Turn;
 use crate::calls::Principal;
 use crate::catalog::CATALOG;
 use crate::connections::Connection;
@@ -105,11 +106,14 @@ impl FastPath {
             Hot::Ping => message(&id, |out| out.extend_from_slice(b"{}")),
             Hot::ListTools => message(&id, |out| self.tool_list(&principal.connection, out)),
             Hot::CallTool(request) => {
-                let answered = call::answer_call(state, principal, Some(note), request).await;
+                // Only versions before 2026-07-28 come here: their clients cannot be asked in
+                // chat (and a retry with inputResponses has params this path leaves to rmcp).
+                let answered =
+                    call::answer_call(state, principal, Some(note), &Turn::none(), request).await;
                 // rmcp's own message types and serialisation, as its handler would send them.
                 let message = match answered {
                     Ok(result) => ServerJsonRpcMessage::response(
-                        for_legacy_peer(ServerResult::CallToolResult(result)),
+                        for_legacy_peer(ServerResult::from(result)),
                         id,
                     ),
                     Err(error) => ServerJsonRpcMessage::error(error, Some(id)),

@@ -11,7 +11,8 @@ use rmcp::model::{
 };
 use serde_json::json;
 
-use super::call;
+use super::call::{self, Reached};
+use crate::approvals::chat::Turn;
 use crate::audit::outcome;
 use crate::calls::once::Ran;
 use crate::calls::{Principal, ToolContext, ToolError, tools};
@@ -143,10 +144,15 @@ pub(super) async fn read(
     let serde_json::Value::Object(arguments) = arguments else {
         unreachable!("the arguments are an object")
     };
-    let outcome = call::run_tool(state, principal, tool, arguments).await;
+    // A resource read never asks in chat: a tool to confirm is filed for approval.
+    let outcome = call::run_tool(state, principal, tool, arguments, &Turn::none())
+        .await
+        .map(|reached| match reached {
+            Reached::Ran(ran) | Reached::Confirmed(ran) => ran,
+            Reached::Ask(_) => Ran::Pending(serde_json::Value::Null),
+        });
     let label = match &outcome {
-        Ok(Ran::Done(_)) => outcome::SUCCESS,
-        Ok(Ran::Pending(_)) => outcome::PENDING_APPROVAL,
+        Ok(ran) => ran.outcome(),
         Err(e) => e.outcome(),
     };
     ended(label, outcome.as_ref().err().map(ToString::to_string));

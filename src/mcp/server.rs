@@ -5,12 +5,14 @@
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, Implementation,
     InitializeResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use super::{call, methods, resources};
+use crate::approvals::chat::Turn;
 use crate::calls::Principal;
 use crate::catalog::{self, CATALOG};
 use crate::state::AppState;
@@ -53,6 +55,21 @@ fn principal(ctx: &RequestContext<RoleServer>) -> Result<&Principal, ErrorData> 
         })
 }
 
+/// Whether the client can ask its person: protocol 2026-07-28 or later (multi round-trip
+/// requests; earlier versions would need a server-initiated request on a stream, which this
+/// stateless JSON server has not) and form elicitation declared in the request's `_meta`.
+fn can_ask(ctx: &RequestContext<RoleServer>) -> bool {
+    let modern = ctx
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+    // `elicitation: {}` is form elicitation, as before modes existed.
+    let elicits = ctx
+        .client_capabilities()
+        .and_then(|c| c.elicitation)
+        .is_some_and(|e| e.form.is_some() || e.url.is_none());
+    modern && elicits
+}
+
 impl ServerHandler for GatewayServer {
     fn get_info(&self) -> InitializeResult {
         let capabilities = ServerCapabilities::builder()
@@ -88,9 +105,12 @@ impl ServerHandler for GatewayServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let principal = principal(&ctx)?;
         let note = parts(&ctx).and_then(|p| p.extensions.get::<Note>());
-        call::answer_call(&self.state, principal, note, request)
-            .await
-            .map(CallToolResponse::Complete)
+        let turn = Turn::of(
+            can_ask(&ctx),
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        );
+        call::answer_call(&self.state, principal, note, &turn, request).await
     }
 
     async fn list_resources(

@@ -99,17 +99,36 @@ pub fn listed(connection: &Connection, tool: &ToolSpec) -> bool {
     tool_decision(connection, tool).is_ok() && operations::listed(&connection.policy, tool)
 }
 
-/// Whether this call is held for approval: the tool is listed under "Tools that need approval"
-/// and the call is not a dry run (a dry run changes nothing), for a tool that can be held at all
-/// (`get_approval_status` cannot, even when listed).
-pub fn needs_approval(
+/// Which person decides a call before it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decider {
+    /// "Tools to confirm in chat": the person in the chat, when their client can ask
+    /// (`approvals::chat`); one that cannot files it for approval.
+    Chat,
+    /// "Tools that need approval": the connection's approver.
+    Approver,
+}
+
+/// Who must agree to this call first, if anyone: its tool is listed under "Tools to confirm in
+/// chat" (which comes first: a tool in both lists is confirmed in chat) or "Tools that need
+/// approval", and the call is not a dry run (a dry run changes nothing), for a tool that can be
+/// held at all (`get_approval_status` cannot, even when listed).
+pub fn decider(
     connection: &Connection,
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
-) -> bool {
-    !dry_run(arguments)
-        && spec.tool.can_be_held()
-        && connection.policy.approval_tools.contains(spec.tool)
+) -> Option<Decider> {
+    if dry_run(arguments) || !spec.tool.can_be_held() {
+        return None;
+    }
+    let policy = &connection.policy;
+    if policy.confirm_tools.contains(spec.tool) {
+        Some(Decider::Chat)
+    } else if policy.approval_tools.contains(spec.tool) {
+        Some(Decider::Approver)
+    } else {
+        None
+    }
 }
 
 /// Whether the call only shows what it would do (`dry_run: true`): it changes nothing.
@@ -168,6 +187,32 @@ mod tests {
         for t in catalog::CATALOG {
             assert_eq!(tool_decision(&c, t).is_ok(), t.read_only, "{}", t.name);
         }
+    }
+
+    #[test]
+    fn chat_comes_before_the_approver_and_a_dry_run_needs_neither() {
+        let policy = Policy {
+            approval_tools: "delete_record\nupdate_record\nget_approval_status"
+                .parse()
+                .unwrap(),
+            confirm_tools: "delete_record".parse().unwrap(),
+            ..Policy::default()
+        };
+        let c = test_connection(Scope::Full, policy);
+        let args = |v: Value| v.as_object().unwrap().clone();
+        let call = args(serde_json::json!({"model": "res.partner"}));
+        let dry = args(serde_json::json!({"dry_run": true}));
+        assert_eq!(
+            decider(&c, tool("delete_record"), &call),
+            Some(Decider::Chat)
+        );
+        assert_eq!(
+            decider(&c, tool("update_record"), &call),
+            Some(Decider::Approver)
+        );
+        assert_eq!(decider(&c, tool("delete_record"), &dry), None);
+        assert_eq!(decider(&c, tool("get_approval_status"), &call), None);
+        assert_eq!(decider(&c, tool("search_records"), &call), None);
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub(super) fn key_holder_sql() -> String {
 
 const SELECT: &str = "SELECT c.id, c.kind, c.name, c.odoo_user_id, u.login AS user_login,
         u.name AS user_name, c.scope, c.key_prefix, c.key_hash, c.description,
-        c.allowed_tools, c.allowed_models, c.model_operations, c.allowed_companies, c.approval_tools, c.approver_user_id,
+        c.allowed_tools, c.allowed_models, c.model_operations, c.allowed_companies, c.approval_tools, c.confirm_tools, c.approver_user_id,
         c.approval_expiry_hours, c.allowed_ips, c.blocked_ips, c.rate_per_minute, c.rate_per_day,
         c.record_limits, c.field_limits, c.write_per_minute, c.write_per_day, c.tool_limits,
         c.created_at, c.revoked_at, c.last_used_at, c.request_count
@@ -210,7 +210,8 @@ impl Store {
                          approval_expiry_hours = $7, allowed_ips = $8, blocked_ips = $9,
                          rate_per_minute = $10, rate_per_day = $11, allowed_companies = $12,
                          model_operations = $13, record_limits = $14, field_limits = $15,
-                         write_per_minute = $16, write_per_day = $17, tool_limits = $18
+                         write_per_minute = $16, write_per_day = $17, tool_limits = $18,
+                         confirm_tools = $19
                      WHERE id = $1")
                     .bind(id)
                     .bind(description)
@@ -230,6 +231,7 @@ impl Store {
                     .bind(p.write_per_minute.map(Limit::get))
                     .bind(p.write_per_day.map(Limit::get))
                     .bind(p.tool_limits.to_string())
+                    .bind(p.confirm_tools.to_string())
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() != 1 {

@@ -111,6 +111,7 @@ fn key_holder(row: &Columns<'_, '_>) -> Decoded<KeyHolderRow> {
         model_operations: parsed(row, "model_operations")?,
         allowed_companies: parsed(row, "allowed_companies")?,
         approval_tools: parsed(row, "approval_tools")?,
+        confirm_tools: parsed(row, "confirm_tools")?,
         approver_user_id: row.get("approver_user_id")?,
         approval_expiry_hours: limit(row, "approval_expiry_hours")?,
         allowed_ips: parsed(row, "allowed_ips")?,

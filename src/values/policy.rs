@@ -21,6 +21,9 @@ pub struct Policy {
     /// Empty: every company of the Odoo user.
     pub allowed_companies: CompanyList,
     pub approval_tools: ToolList,
+    /// Asked of the person in the chat when the client can ask (MCP 2026-07-28
+    /// `input_required`), else filed for approval like `approval_tools`.
+    pub confirm_tools: ToolList,
     /// A linked user's id; none means any MCP Administrator.
     pub approver_user_id: Option<i64>,
     /// None: the server default.

@@ -65,6 +65,8 @@ struct Facts {
     connection_id: Option<i64>,
     user_login: Option<String>,
     ended: Option<Ended>,
+    /// Said after the method, e.g. `tools/call (confirmed in chat)`.
+    method_detail: Option<&'static str>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Note {
@@ -93,6 +95,11 @@ impl Note {
 
     pub(crate) fn ended(&self, outcome: &'static str, error: Option<String>) {
         self.facts().ended = Some(Ended { outcome, error });
+    }
+
+    /// What the entry's method says besides the JSON-RPC method: how a person took part.
+    pub(crate) fn method_detail(&self, detail: &'static str) {
+        self.facts().method_detail = Some(detail);
     }
 
     fn facts(&self) -> MutexGuard<'_, Facts> {
@@ -162,6 +169,9 @@ impl Entry {
             .or_else(|| response.extensions().get::<Ended>().cloned())
             .unwrap_or_else(|| Ended::by_status(response.status()));
         event.outcome = ended.outcome.to_owned();
+        if let Some(detail) = facts.method_detail {
+            event.method = format!("{} ({detail})", event.method);
+        }
         event.error = ended.error;
         let response = if self.payload_logging {
             let (response, logged) = json_response(response, self.max_response).await;

@@ -638,6 +638,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
                 ("model_operations", "res.partner: read, erase"),
                 ("allowed_companies", "1, main"),
                 ("approval_tools", "delete_record"),
+                ("confirm_tools", "update_record, teleport"),
                 ("approver", "999"),
                 ("approval_expiry_hours", "0"),
                 ("allowed_ips", "10.0.0.0/8\nhello"),
@@ -656,6 +657,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
     assert!(msg("allowed_models-error").contains("'Bad' is not an Odoo model name"));
     assert!(msg("model_operations-error").starts_with("'erase' is not an operation"));
     assert!(msg("allowed_companies-error").contains("'main' is not a company id"));
+    assert!(msg("confirm_tools-error").contains("'teleport' is not a tool"));
     assert!(msg("approver-error").contains("Choose an approver"));
     assert!(msg("approval_expiry_hours-error").contains("'0'"));
     assert!(msg("allowed_ips-error").contains("Line 2: 'hello'"));
@@ -692,6 +694,7 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
                 ("model_operations", "res.partner: write, read"),
                 ("allowed_companies", "3, 1"),
                 ("approval_tools", "delete_record"),
+                ("confirm_tools", "update_record, post_message"),
                 ("approver", &admin_id),
                 ("approval_expiry_hours", "48"),
                 ("allowed_ips", "10.0.0.0/8 # office"),
@@ -732,7 +735,16 @@ async fn an_invalid_connection_form_names_each_bad_field_and_saves_nothing() {
         "res.partner: read, write"
     );
     assert_eq!(stored.description, "Marketing intern - paused until July");
+    assert_eq!(
+        stored.policy.confirm_tools.to_string(),
+        "update_record\npost_message"
+    );
     let shown = c.get(&path).await;
+    assert!(
+        shown
+            .body
+            .contains(r#"value="update_record, post_message""#)
+    );
     assert!(shown.body.contains("Saved"), "flash after save");
     assert!(shown.body.contains("10.0.0.0/8 # office"));
     assert!(shown.body.contains("run_action: 3/minute, 20/day"));

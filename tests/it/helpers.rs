@@ -365,6 +365,74 @@ impl TestApp {
             .collect()
     }
 
+    /// `tools/call` as a 2026-07-28 client sends it (no handshake; version and `capabilities`
+    /// in the request's `_meta`), with `extra` params (`inputResponses`, `requestState`).
+    pub async fn call_modern(
+        &self,
+        key: &str,
+        capabilities: Value,
+        tool: &str,
+        arguments: Value,
+        extra: Value,
+    ) -> Value {
+        let mut params = serde_json::json!({
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": capabilities,
+                "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "1"}
+            },
+            "name": tool,
+            "arguments": arguments
+        });
+        let (Some(into), Value::Object(extra)) = (params.as_object_mut(), extra) else {
+            panic!("params are objects")
+        };
+        into.extend(extra);
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": params});
+        let response = self
+            .post_with(
+                Some(key),
+                &body.to_string(),
+                &[
+                    ("mcp-protocol-version", "2026-07-28"),
+                    ("mcp-method", "tools/call"),
+                    ("mcp-name", tool),
+                ],
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "tools/call {tool}");
+        response.json().await.unwrap()
+    }
+
+    /// A 2026-07-28 `delete`-style call confirmed (or not) in chat: asks, then answers `answer`
+    /// with the state received; the final response.
+    pub async fn call_in_chat(
+        &self,
+        key: &str,
+        tool: &str,
+        arguments: Value,
+        answer: Value,
+    ) -> Value {
+        let can_ask = serde_json::json!({"elicitation": {"form": {}}});
+        let asked = self
+            .call_modern(
+                key,
+                can_ask.clone(),
+                tool,
+                arguments.clone(),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(asked["result"]["resultType"], "input_required", "{asked}");
+        let extra = serde_json::json!({
+            "inputResponses": {"confirm": answer},
+            "requestState": asked["result"]["requestState"],
+        });
+        self.call_modern(key, can_ask, tool, arguments, extra).await
+    }
+
     /// `tools/call` over raw HTTP; returns the JSON-RPC response body.
     pub async fn call(&self, key: &str, tool: &str, arguments: Value) -> Value {
         let body = serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",

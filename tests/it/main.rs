@@ -6,6 +6,7 @@ mod budgets;
 mod bulk;
 mod chatter;
 pub mod cli;
+mod confirm;
 mod console;
 mod console_audit;
 mod console_browser;

@@ -59,6 +59,7 @@ async fn fixture(app: &TestApp) -> (i64, i64) {
         field_limits: "res.partner: phone, x_*".parse().unwrap(),
         allowed_companies: "1".parse().unwrap(),
         approval_tools: "delete_record".parse().unwrap(),
+        confirm_tools: "update_record".parse().unwrap(),
         approver_user_id: Some(admin),
         approval_expiry_hours: Limit::new(48),
         allowed_ips: "10.0.0.0/8 # office\n2001:db8::/32".parse().unwrap(),

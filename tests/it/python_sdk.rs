@@ -326,3 +326,69 @@ async fn the_python_sdk_accepts_the_record_tools_answers_under_their_output_sche
         .await;
     assert_eq!(answers[0]["state"], "pending", "{answers:?}");
 }
+
+/// The SDK as a 2026-07-28 client with an elicitation callback: the gateway asks the person in
+/// the chat, the SDK's own multi round-trip driver answers and retries, and the confirmed
+/// `delete_record` runs; a declined one does not.
+#[tokio::test]
+async fn the_python_sdk_confirms_in_chat_through_its_elicitation_callback() {
+    let Some(python) = python() else { return };
+    let app = TestApp::spawn().await;
+    let (id, key) = app.api_key("demo", Scope::Full).await;
+    app.set_policy(id, |p| p.confirm_tools = "delete_record".parse().unwrap())
+        .await;
+    let delete = |id: i64| json!({"model": "res.partner", "ids": [id]}).to_string();
+    let run = |answer: &'static str, arguments: String| {
+        let (python, url, key) = (python.clone(), app.mcp_url.clone(), key.clone());
+        async move {
+            let output = run_client(
+                &python,
+                &url,
+                &key,
+                &[
+                    "--confirm-flow",
+                    answer,
+                    "--approval-tool",
+                    "delete_record",
+                    "--approval-args",
+                    &arguments,
+                ],
+            )
+            .await;
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(output.status.success(), "python client failed: {stderr}");
+            serde_json::from_slice::<Value>(&output.stdout).expect("one JSON object on stdout")
+        }
+    };
+
+    let declined = run("decline", delete(41)).await;
+    assert_eq!(declined["protocol_version"], "2026-07-28", "{declined}");
+    assert_eq!(declined["is_error"], true, "{declined}");
+    assert!(
+        declined["payload"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("The person in the chat declined")),
+        "{declined}"
+    );
+    assert!(app.sim().record("res.partner", 41).is_some());
+
+    let confirmed = run("accept", delete(41)).await;
+    let asked = confirmed["asked"].as_array().unwrap();
+    assert_eq!(asked.len(), 1, "asked once: {confirmed}");
+    assert!(
+        asked[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Delete 1 record of Contact (res.partner)")),
+        "{confirmed}"
+    );
+    assert_eq!(confirmed["is_error"], false, "{confirmed}");
+    assert_eq!(confirmed["payload"]["deleted"], true, "{confirmed}");
+    assert!(app.sim().record("res.partner", 41).is_none());
+    let confirmed_entries = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|r| r.method == "tools/call (confirmed in chat)")
+        .count();
+    assert_eq!(confirmed_entries, 1);
+}

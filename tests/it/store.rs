@@ -714,6 +714,7 @@ mod cases {
                 .unwrap(),
             allowed_companies: "3\n1".parse().unwrap(),
             approval_tools: "delete_record".parse().unwrap(),
+            confirm_tools: "update_record\npost_message".parse().unwrap(),
             approver_user_id: Some(approver.id),
             approval_expiry_hours: Limit::new(48),
             allowed_ips: "192.168.1.0/24\n# office\n2001:db8::/32".parse().unwrap(),

@@ -32,6 +32,13 @@ credential: the link is its own). Prints `{"steps": {tool: payload}, "order_id":
 "download": {"status", "content_type", "body"}, "second_fetch_status": int}`; a tool error
 fails the run.
 
+`--confirm-flow accept|decline`: protocol 2026-07-28 (no handshake: `server/discover`, then
+per-request `_meta`) with an elicitation callback that records the question and answers it
+(accept with `confirm: true`, or decline); calls `--approval-tool` with `--approval-args`, which
+the connection must have under "Tools to confirm in chat". The SDK's own multi round-trip
+driver answers `input_required` and retries. Prints `{"protocol_version": ..., "asked": [{"message",
+"schema"}], "is_error": bool, "payload": ...}`.
+
 `--expect-unauthorized`: connects with the given key and exits 0 only if the server answered
 the first request with HTTP 401; prints what it saw (status, WWW-Authenticate) as JSON on
 stdout either way, and a reason on stderr when it was not a 401.
@@ -71,6 +78,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--approval-tool", default="update_record", help="the gated tool (default update_record)")
     parser.add_argument("--approval-args", default="{}", help="its arguments, as JSON")
+    parser.add_argument(
+        "--confirm-flow",
+        choices=["accept", "decline"],
+        default=None,
+        help="2026-07-28 with an elicitation callback giving this answer; call --approval-tool",
+    )
     parser.add_argument("--calls", default=None, help="tools to call in turn, as JSON [[tool, arguments], ...]")
     parser.add_argument("--business-flow", default=None, help='run the sales flow, JSON {"customer": id, "company_id": id}')
     parser.add_argument("--poll-interval", type=float, default=0.2, help="seconds between polls (default 0.2)")
@@ -173,6 +186,9 @@ async def run(args: argparse.Namespace, log: HttpLog) -> dict[str, Any]:
     )
     async with http:
         transport = streamable_http_client(args.url, http_client=http)
+        if args.confirm_flow is not None:
+            with anyio.fail_after(args.timeout):
+                return await confirm_flow(transport, args)
         with anyio.fail_after(args.timeout):
             # mode="legacy": the initialize handshake of protocol revisions up to 2025-11-25;
             # cache=None: every list and call really reaches the gateway.
@@ -208,6 +224,30 @@ async def run(args: argparse.Namespace, log: HttpLog) -> dict[str, Any]:
                     "context": tool_payload(context),
                     "context_is_error": context.is_error,
                 }
+
+
+async def confirm_flow(transport: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """A 2026-07-28 session whose person answers the in-chat confirmation with --confirm-flow."""
+    from mcp import Client
+    from mcp.types import ElicitResult
+
+    asked: list[dict[str, Any]] = []
+
+    async def person(context: Any, params: Any) -> ElicitResult:
+        asked.append({"message": params.message, "schema": params.requested_schema})
+        if args.confirm_flow == "accept":
+            return ElicitResult(action="accept", content={"confirm": True})
+        return ElicitResult(action="decline")
+
+    # mode="auto": server/discover, then the newest protocol both speak (2026-07-28).
+    async with Client(transport, mode="auto", cache=None, elicitation_callback=person) as client:
+        result = await client.call_tool(args.approval_tool, args.approval_args)
+        return {
+            "protocol_version": client.protocol_version,
+            "asked": asked,
+            "is_error": result.is_error,
+            "payload": tool_payload(result),
+        }
 
 
 FINAL_STATES = {"executed", "failed", "rejected", "expired"}

@@ -1,12 +1,13 @@
 //! Approvals on real Odoo: a held call files a `mail.activity` for the approver (read back
-//! straight from Odoo), and once approved it runs as the requester — the record really gone.
+//! straight from Odoo), and once approved it runs as the requester — the record really gone. A
+//! call confirmed in chat (MCP 2026-07-28) runs at once; a declined one never reaches Odoo.
 
 use odoo_mcp_gateway::approvals;
 use odoo_mcp_gateway::store::OdooUserRow;
 use serde_json::{Value, json};
 
 use super::{Real, Setup, tag};
-use crate::helpers::ok_result;
+use crate::helpers::{error_text, ok_result};
 use crate::{on_every_setup, on_main_setups};
 
 on_every_setup!([a_held_delete_notifies_the_approver_in_odoo_and_runs_when_approved]);
@@ -17,6 +18,7 @@ on_main_setups!([
     a_malformed_held_call_is_refused_before_it_is_filed,
     a_held_call_runs_in_the_companies_it_was_filed_in,
     a_held_customer_message_is_posted_once_approved,
+    a_delete_confirmed_in_chat_runs_and_a_declined_one_does_not,
 ]);
 
 /// demo (MCP User) with a key whose `tools` need admin's (MCP Administrator) approval.
@@ -405,4 +407,54 @@ async fn a_held_customer_message_is_posted_once_approved(setup: Setup) {
     assert_eq!(read["count"], 1, "{read}");
     assert_eq!(read["messages"][0]["text"], "Your order ships Monday");
     assert_eq!(read["messages"][0]["internal"], false);
+}
+
+/// "Tools to confirm in chat": the person's yes deletes the record in Odoo, their no leaves it.
+async fn a_delete_confirmed_in_chat_runs_and_a_declined_one_does_not(setup: Setup) {
+    let Some(r) = Real::start(setup).await else {
+        return;
+    };
+    r.link("demo").await;
+    let (connection, key) = r.key("demo").await;
+    r.app
+        .set_policy(connection, |p| {
+            p.confirm_tools = "delete_record".parse().unwrap();
+        })
+        .await;
+    let kept = r
+        .create(&key, "res.partner", json!({"name": tag("declined")}))
+        .await;
+    let gone = r
+        .create(&key, "res.partner", json!({"name": tag("confirmed")}))
+        .await;
+    let delete = |id: i64| json!({"model": "res.partner", "ids": [id]});
+
+    let declined = r
+        .app
+        .call_in_chat(
+            &key,
+            "delete_record",
+            delete(kept),
+            json!({"action": "decline"}),
+        )
+        .await;
+    assert!(
+        error_text(&declined).starts_with("The person in the chat declined"),
+        "{declined}"
+    );
+    let confirmed = r
+        .app
+        .call_in_chat(
+            &key,
+            "delete_record",
+            delete(gone),
+            json!({"action": "accept", "content": {"confirm": true}}),
+        )
+        .await;
+    assert_eq!(ok_result(&confirmed)["deleted"], true, "{confirmed}");
+
+    // Read by name: a read of `id` alone answers even for a record that is gone.
+    let left = r.admin_read("res.partner", &[kept, gone], &["name"]).await;
+    let ids: Vec<i64> = left.iter().filter_map(|p| p["id"].as_i64()).collect();
+    assert_eq!(ids, [kept], "only the confirmed delete reached Odoo");
 }
