@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::rate_limit::{Bucket, Limits, Window};
-use super::{Denial, budgets, companies, fields, ip, models, needs_approval, operations, records};
+use super::{
+    Decider, Denial, budgets, companies, decider, fields, ip, models, operations, records,
+};
 use crate::catalog::{self, ToolSpec};
 use crate::connections::Connection;
 use crate::settings::{self, ServerSettings};
@@ -315,15 +317,28 @@ fn walk(q: &Question<'_>, steps: &mut Vec<Step>) -> Result<(), String> {
             ),
         )?;
     }
-    if needs_approval(c, spec, q.arguments) {
-        return step(
-            "Approvals",
-            Verdict::Held,
-            format!(
-                "Held for approval: {} is among the tools that need approval; the AI gets an approval id to poll.",
-                spec.name
-            ),
-        );
+    match decider(c, spec, q.arguments) {
+        Some(Decider::Approver) => {
+            return step(
+                "Approvals",
+                Verdict::Held,
+                format!(
+                    "Held for approval: {} is among the tools that need approval; the AI gets an approval id to poll.",
+                    spec.name
+                ),
+            );
+        }
+        Some(Decider::Chat) => {
+            return step(
+                "Approvals",
+                Verdict::Held,
+                format!(
+                    "Held for the person in the chat: {} is among the tools to confirm in chat; a client on MCP 2026-07-28 that can ask the user asks them, any other files it for approval.",
+                    spec.name
+                ),
+            );
+        }
+        None => {}
     }
     step("Approvals", Verdict::Pass, "Runs at once.".into())
 }

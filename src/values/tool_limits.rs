@@ -3,10 +3,10 @@
 //! the connection's own rate limits and write budget.
 
 use std::fmt;
-use std::str::FromStr;
 
-use super::{BadValue, Limit, decoded_from_text, entries};
-use crate::catalog::{self, Tool, validate};
+use super::Limit;
+use super::per_model::{Keyed, per_model_text};
+use crate::catalog::{Tool, validate};
 
 /// A count per minute and per day; either may be absent (no limit of that window).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,44 +75,11 @@ fn parse_budget(text: &str, shown: &str) -> Result<Budget, String> {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ToolLimits(Vec<(Tool, Budget)>);
+pub struct ToolLimits(Keyed<Tool, Budget>);
 
 impl ToolLimits {
     pub fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Self, Vec<String>> {
-        let mut out: Vec<(Tool, Budget)> = Vec::new();
-        let mut errors = Vec::new();
-        for line in lines {
-            let shown = validate::truncate(line, 60);
-            let parsed = line
-                .split_once(':')
-                .ok_or_else(|| {
-                    format!(
-                        "'{shown}' is not a rule: write the tool, a colon and its limits, e.g. 'delete_record: 5/minute, 50/day'."
-                    )
-                })
-                .and_then(|(tool, budget)| {
-                    let tool = catalog::find(tool.trim()).map(|s| s.tool).ok_or_else(|| {
-                        format!(
-                            "'{}' is not a tool of the catalog.",
-                            validate::truncate(tool.trim(), 40)
-                        )
-                    })?;
-                    Ok((tool, parse_budget(budget, &shown)?))
-                });
-            match parsed {
-                Ok((tool, _)) if out.iter().any(|(t, _)| *t == tool) => errors.push(format!(
-                    "'{}' is listed twice; give each tool one line.",
-                    tool.spec().name
-                )),
-                Ok(rule) => out.push(rule),
-                Err(e) => errors.push(e),
-            }
-        }
-        if errors.is_empty() {
-            Ok(Self(out))
-        } else {
-            Err(errors)
-        }
+        Keyed::parse(lines, "delete_record: 5/minute, 50/day", parse_budget).map(Self)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -121,34 +88,15 @@ impl ToolLimits {
 
     /// The limits of `tool`, when it has some.
     pub fn of(&self, tool: Tool) -> Option<Budget> {
-        self.0.iter().find(|(t, _)| *t == tool).map(|(_, b)| *b)
+        self.0.of(tool.spec().name).copied()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (Tool, Budget)> + '_ {
-        self.0.iter().copied()
+        self.0.keyed().map(|(tool, budget)| (*tool, *budget))
     }
 }
 
-impl FromStr for ToolLimits {
-    type Err = BadValue;
-
-    fn from_str(s: &str) -> Result<Self, BadValue> {
-        Self::parse(entries(s)).map_err(|e| BadValue(e.join(" ")))
-    }
-}
-
-impl fmt::Display for ToolLimits {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let lines: Vec<String> = self
-            .0
-            .iter()
-            .map(|(tool, budget)| format!("{}: {budget}", tool.spec().name))
-            .collect();
-        f.write_str(&lines.join("\n"))
-    }
-}
-
-decoded_from_text!(ToolLimits);
+per_model_text!(ToolLimits);
 
 #[cfg(test)]
 mod tests {
