@@ -11,6 +11,7 @@ mod console;
 mod console_audit;
 mod console_browser;
 mod console_webdriver;
+mod deploy;
 mod envelope;
 mod explain;
 mod files;
