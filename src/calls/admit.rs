@@ -117,11 +117,11 @@ pub(crate) async fn enter<'a>(
     requested: Option<CompanyIds>,
 ) -> Result<ToolContext<'a>, ToolError> {
     let ctx = companies::decide(ctx, requested)?;
-    let limits = &ctx.principal.connection.policy.record_limits;
+    let settings = &ctx.principal.connection.policy;
     let Some(model) = arguments.get("model").and_then(Value::as_str) else {
         return Ok(ctx);
     };
-    if limits.is_empty() || limits.of(model).is_none() {
+    if settings.record_limits.of(model).is_none() {
         return Ok(ctx);
     }
     let ids = policy::records::named_ids(arguments);
@@ -130,8 +130,7 @@ pub(crate) async fn enter<'a>(
             .get("method")
             .and_then(Value::as_str)
             .unwrap_or("");
-        policy::records::model_level_method(&ctx.principal.connection.policy, model, method)
-            .map_err(ToolError::from)?;
+        policy::records::model_level_method(settings, model, method)?;
     }
     records::check(&ctx, model, &ids).await?;
     Ok(ctx)

@@ -16,9 +16,9 @@ const INTERNAL: &str = "The gateway failed to complete the call; the error was l
 
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
-    #[error("Unknown tool '{0}'. Call tools/list to see the tools this connection offers.")]
+    #[error("{}", crate::catalog::unknown_tool(.0))]
     UnknownTool(String),
-    #[error("Invalid arguments for {tool}: {reason}")]
+    #[error("{}", crate::catalog::invalid_arguments(.tool, .reason))]
     InvalidArguments { tool: &'static str, reason: String },
     /// The gateway's policy refuses the call; the message says which rule.
     #[error("{0}")]

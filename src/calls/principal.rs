@@ -40,7 +40,7 @@ impl HolderCredential {
 /// Why no principal could be formed for a connection.
 #[derive(Debug, thiserror::Error)]
 pub enum PrincipalError {
-    #[error("This connection is not bound to a linked Odoo user yet.")]
+    #[error("{}", crate::connections::NO_LINKED_USER)]
     NoLinkedUser,
     #[error("the connection's user could not be loaded")]
     Internal(#[source] Cause),

@@ -547,6 +547,16 @@ pub static CATALOG: &[ToolSpec] = &[
     },
 ];
 
+/// What a call of a tool that is not in the catalog is told (`name` already shortened).
+pub fn unknown_tool(name: &str) -> String {
+    format!("Unknown tool '{name}'. Call tools/list to see the tools this connection offers.")
+}
+
+/// What a call whose arguments do not read as its tool's is told.
+pub fn invalid_arguments(tool: &str, reason: &str) -> String {
+    format!("Invalid arguments for {tool}: {reason}")
+}
+
 pub fn find(name: &str) -> Option<&'static ToolSpec> {
     CATALOG.iter().find(|t| t.name == name)
 }

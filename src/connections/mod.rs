@@ -255,6 +255,12 @@ pub async fn reactivate(store: &Store, id: i64, by: Actor) -> Result<()> {
     }
 }
 
+/// What a request of a revoked connection is told, wherever it is refused.
+pub const REVOKED: &str = "This connection has been revoked.";
+
+/// What a request of a connection without a linked Odoo user is told.
+pub const NO_LINKED_USER: &str = "This connection is not bound to a linked Odoo user yet.";
+
 pub async fn get(store: &Store, id: i64) -> Result<Connection> {
     store
         .get_connection(id)

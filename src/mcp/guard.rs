@@ -273,7 +273,7 @@ impl Stop {
                     StatusCode::UNAUTHORIZED,
                     "The bearer token is not valid (unknown, mistyped or rotated away).".into(),
                 ),
-                Refusal::Revoked => (StatusCode::UNAUTHORIZED, "This connection has been revoked.".into()),
+                Refusal::Revoked => (StatusCode::UNAUTHORIZED, crate::connections::REVOKED.into()),
                 Refusal::InvalidToken(rejection) => (StatusCode::UNAUTHORIZED, rejection.to_string()),
                 Refusal::InsufficientScope(_) => (
                     StatusCode::FORBIDDEN,
@@ -281,7 +281,7 @@ impl Stop {
                 ),
                 Refusal::NoLinkedUser => (
                     StatusCode::UNAUTHORIZED,
-                    "This connection is not bound to a linked Odoo user yet.".into(),
+                    crate::connections::NO_LINKED_USER.into(),
                 ),
                 Refusal::Ip(refusal) => (StatusCode::FORBIDDEN, refusal.to_string()),
                 Refusal::RateLimited(exceeded) => (StatusCode::TOO_MANY_REQUESTS, exceeded.message()),

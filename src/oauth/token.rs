@@ -169,9 +169,7 @@ async fn authorization_code(
         note.user(login);
     }
     if connection.revoked_at.is_some() {
-        return Err(Error::InvalidGrant(
-            "This connection has been revoked.".into(),
-        ));
+        return Err(Error::InvalidGrant(connections::REVOKED.into()));
     }
     let settings = state.settings.get(&state.store).await?;
     let grant = Grant {
@@ -251,9 +249,7 @@ async fn refresh(
         note.user(login);
     }
     if connection.revoked_at.is_some() {
-        return Err(Error::InvalidGrant(
-            "This connection has been revoked.".into(),
-        ));
+        return Err(Error::InvalidGrant(connections::REVOKED.into()));
     }
     let settings = state.settings.get(&state.store).await?;
     let rotated_at = match row.rotated_at {

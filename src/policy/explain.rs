@@ -13,7 +13,7 @@ use super::{
     Decider, Denial, budgets, companies, decider, fields, ip, models, operations, records,
 };
 use crate::catalog::{self, ToolSpec};
-use crate::connections::Connection;
+use crate::connections::{self, Connection};
 use crate::settings::{self, ServerSettings};
 use crate::values::Bindings;
 
@@ -179,15 +179,11 @@ fn walk(q: &Question<'_>, steps: &mut Vec<Step>) -> Result<(), String> {
         )?;
     }
     match (c.revoked_at, &c.user_login) {
-        (Some(_), _) => step(
-            "Connection",
-            Verdict::Refused,
-            "This connection has been revoked.".into(),
-        )?,
+        (Some(_), _) => step("Connection", Verdict::Refused, connections::REVOKED.into())?,
         (None, None) => step(
             "Connection",
             Verdict::Refused,
-            "This connection is not bound to a linked Odoo user yet.".into(),
+            connections::NO_LINKED_USER.into(),
         )?,
         (None, Some(login)) => step(
             "Connection",
@@ -228,10 +224,7 @@ fn walk(q: &Question<'_>, steps: &mut Vec<Step>) -> Result<(), String> {
         return step(
             "Tool",
             Verdict::Refused,
-            format!(
-                "Unknown tool '{}'. Call tools/list to see the tools this connection offers.",
-                catalog::validate::shorten(q.tool)
-            ),
+            catalog::unknown_tool(&catalog::validate::shorten(q.tool)),
         );
     };
     match super::tool_decision(c, spec) {
@@ -262,7 +255,7 @@ fn walk(q: &Question<'_>, steps: &mut Vec<Step>) -> Result<(), String> {
             return step(
                 "Arguments",
                 Verdict::Refused,
-                format!("Invalid arguments for {}: {}", spec.name, bad.0),
+                catalog::invalid_arguments(spec.name, &bad.0),
             );
         }
     };
