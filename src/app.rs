@@ -18,6 +18,7 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::audit::AuditLog;
+use crate::audit::chain::ChainKey;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::odoo::OdooClient;
@@ -65,7 +66,10 @@ impl App {
             rate_limiter: Arc::new(RateLimiter::for_store(&config.store)),
             key_reader: KeyReader::for_store(&config.store).map(Arc::new),
             registrations: Arc::default(),
-            audit: AuditLog::start(config.store.clone()),
+            audit: AuditLog::start(
+                config.store.clone(),
+                ChainKey::new(config.keyring.audit_chain_key()),
+            ),
             store: config.store,
             keyring: Arc::new(config.keyring),
             odoo: config.odoo,

@@ -8,12 +8,17 @@
 //! committed — the last few milliseconds' worth.
 //! The writer also counts each request against its connection (Requests, Last used), so the hot
 //! path does no write of its own.
+//! Each entry is linked into the writer's hash chain ([`chain`]) here, in the background, so
+//! the request path pays nothing for it.
+
+pub mod chain;
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
+use self::chain::{Chain, ChainKey};
 use crate::clock::Millis;
 use crate::store::{AuditRow, Store};
 
@@ -51,10 +56,11 @@ impl std::fmt::Debug for Command {
 }
 
 impl AuditLog {
-    /// Starts the writer on `store`; it runs until every handle is dropped.
-    pub fn start(store: Store) -> Self {
+    /// Starts the writer on `store`, chaining its entries under `key`; it runs until every
+    /// handle is dropped. Each writer starts a chain of its own.
+    pub fn start(store: Store, key: ChainKey) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(store, rx));
+        tokio::spawn(write_loop(store, Chain::new(key), rx));
         Self { tx }
     }
 
@@ -78,7 +84,7 @@ impl AuditLog {
     }
 }
 
-async fn write_loop(store: Store, mut rx: mpsc::Receiver<Command>) {
+async fn write_loop(store: Store, mut chain: Chain, mut rx: mpsc::Receiver<Command>) {
     let mut pending = Pending::default();
     while let Some(first) = rx.recv().await {
         pending.take(first);
@@ -97,7 +103,7 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<Command>) {
                 },
             }
         }
-        commit(&store, &mut pending.batch).await;
+        commit(&store, &mut chain, &mut pending.batch).await;
         for ack in pending.acks.drain(..) {
             let _ = ack.send(());
         }
@@ -125,16 +131,21 @@ impl Pending {
     }
 }
 
-async fn commit(store: &Store, batch: &mut Vec<AuditRow>) {
+async fn commit(store: &Store, chain: &mut Chain, batch: &mut Vec<AuditRow>) {
     if batch.is_empty() {
         return;
     }
+    let head = chain.link(batch);
     // Retried once: a busy SQLite file or a PostgreSQL failover should not cost the log.
     let mut result = store.insert_audit_events(batch).await;
     if result.is_err() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         result = store.insert_audit_events(batch).await;
     }
+    // The head moves on even when the batch was lost: `audit verify` then shows the loss as
+    // missing entries, and a commit that succeeded but reported failure cannot make the next
+    // batch reuse its sequence numbers (refused by the unique index, forever).
+    chain.advance(head);
     if let Err(e) = result {
         tracing::error!(error = %e, lost = batch.len(), "audit events could not be written");
     }

@@ -38,6 +38,9 @@ pub enum Command {
     /// Manage connections (API keys) and their policies from the command line.
     #[command(subcommand)]
     Connection(ConnectionCommand),
+    /// Check the audit log against tampering.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print a fresh secret key for GATEWAY_SECRET_KEY (needed when replicas share a database).
     GenerateSecretKey,
 }
@@ -205,6 +208,16 @@ pub enum SimVersion {
     V18,
     #[value(name = "19")]
     V19,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every writer's hash chain and report the first altered or missing entry of each;
+    /// exits non-zero when one is found. Needs the same secret key as the servers.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

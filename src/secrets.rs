@@ -54,6 +54,7 @@ impl fmt::Debug for TokenHash {
 /// The gateway's keys, derived once at start-up.
 pub struct Keyring {
     token_key: Hmac<Sha256>,
+    audit_key: Hmac<Sha256>,
     sealer: ChaCha20Poly1305,
 }
 
@@ -101,13 +102,25 @@ impl Keyring {
     fn from_master(master: &[u8; MASTER_LEN]) -> Self {
         let token_key = Hmac::<Sha256>::new_from_slice(&derive(master, b"token-hash-v1"))
             .expect("HMAC takes keys of any length");
+        let audit_key = Hmac::<Sha256>::new_from_slice(&derive(master, b"audit-chain-v1"))
+            .expect("HMAC takes keys of any length");
         let sealer = ChaCha20Poly1305::new(&derive(master, b"credential-seal-v1").into());
-        Self { token_key, sealer }
+        Self {
+            token_key,
+            audit_key,
+            sealer,
+        }
     }
 
     /// A fresh master key, base64url-encoded, for `GATEWAY_SECRET_KEY`.
     pub fn generate_encoded() -> Result<String, Error> {
         Ok(URL_SAFE_NO_PAD.encode(random_bytes::<MASTER_LEN>()?))
+    }
+
+    /// The key of the audit log's hash chain (its own derivation of the master key, so the
+    /// chain's hashes say nothing about token hashes).
+    pub fn audit_chain_key(&self) -> Hmac<Sha256> {
+        self.audit_key.clone()
     }
 
     pub fn token_hash(&self, token: &str) -> TokenHash {

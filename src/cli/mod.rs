@@ -1,5 +1,6 @@
 //! What each subcommand does. `main` parses the command line and calls [`run`].
 
+mod audit;
 mod connection;
 #[cfg(feature = "demo")]
 mod demo;
@@ -30,6 +31,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Simulator(args) => demo::run_simulator(args).await,
         Command::User(cmd) => user::run(cmd).await,
         Command::Connection(cmd) => connection::run(cmd).await,
+        Command::Audit(cmd) => audit::run(cmd).await,
         Command::GenerateSecretKey => {
             println!("{}", Keyring::generate_encoded()?);
             Ok(())

@@ -1,5 +1,5 @@
-//! SQL for the audit log: batched appends, filtered reads, and the retention delete. There is
-//! no update statement for it anywhere.
+//! SQL for the audit log: batched appends, filtered reads, the chain walk, and the retention
+//! delete with its checkpoints. There is no update statement for it anywhere.
 
 use sqlx::AssertSqlSafe;
 
@@ -21,6 +21,22 @@ pub struct AuditRow {
     pub error: Option<String>,
     pub request_payload: Option<String>,
     pub response_payload: Option<String>,
+    /// The hash chain (see `audit::chain`): the writer that stored the entry, its place in
+    /// that writer's chain, the hash of the entry before it, and its own. Set by the writer;
+    /// `None` on entries older than the chain.
+    pub writer: Option<String>,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<Vec<u8>>,
+    pub hash: Option<Vec<u8>>,
+}
+
+/// Where the retention job cut one writer's chain: the last entry it deleted.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditCheckpoint {
+    pub writer: String,
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub at: Millis,
 }
 
 /// Filters of the audit list; `None` means any.
@@ -108,7 +124,8 @@ macro_rules! bind_filter {
 }
 
 const COLUMNS: &str = "id, at, method, tool, model, user_login, connection_id, client_ip, outcome, \
-                       duration_ms, error, request_payload, response_payload";
+                       duration_ms, error, request_payload, response_payload, writer, seq, \
+                       prev_hash, hash";
 
 impl Store {
     /// Appends events in one transaction, so a batch is written whole or not at all.
@@ -210,18 +227,96 @@ impl Store {
     }
 
     /// The retention rule: events older than `before` go. Returns how many.
+    ///
+    /// A chain is cut by sequence, not by time: each writer loses its entries up to the newest
+    /// one older than `before` (an entry a little newer that was written before it goes too,
+    /// so no hole is left), and that entry's place and hash become the writer's checkpoint,
+    /// where `audit verify` starts. One transaction: no cut without its checkpoint.
     pub async fn delete_audit_before(&self, before: Millis) -> Result<u64> {
-        Ok(
-            on_pool!(self, pool => sqlx::query("DELETE FROM audit_events WHERE at < $1")
+        Ok(on_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let cuts: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT writer, MAX(seq) FROM audit_events
+                 WHERE writer IS NOT NULL AND seq IS NOT NULL AND at < $1 GROUP BY writer",
+            )
             .bind(before)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?,
-        )
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut deleted = 0;
+            for (writer, seq) in cuts {
+                let head: Option<(Option<Vec<u8>>, Millis)> = sqlx::query_as(
+                    "SELECT hash, at FROM audit_events WHERE writer = $1 AND seq = $2",
+                )
+                .bind(&writer)
+                .bind(seq)
+                .fetch_optional(&mut *tx)
+                .await?;
+                // Gone meanwhile (another replica's retention run): that run checkpointed it.
+                let Some((Some(hash), at)) = head else { continue };
+                // Never moved back: two replicas' runs may commit in either order.
+                sqlx::query(
+                    "INSERT INTO audit_checkpoints (writer, seq, hash, at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (writer) DO UPDATE
+                     SET seq = excluded.seq, hash = excluded.hash, at = excluded.at
+                     WHERE audit_checkpoints.seq < excluded.seq",
+                )
+                .bind(&writer)
+                .bind(seq)
+                .bind(hash)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                deleted += sqlx::query("DELETE FROM audit_events WHERE writer = $1 AND seq <= $2")
+                    .bind(&writer)
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            deleted += sqlx::query("DELETE FROM audit_events WHERE writer IS NULL AND at < $1")
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(deleted)
+        }
+        .await)?)
+    }
+
+    /// Up to `limit` chained entries after `after` (writer, seq), in chain order: writer by
+    /// writer, each by sequence. `("", 0)` starts at the beginning.
+    pub async fn audit_chain_page(&self, after: (&str, i64), limit: i64) -> Result<Vec<AuditRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events
+             WHERE writer IS NOT NULL AND (writer > $1 OR (writer = $1 AND seq > $2))
+             ORDER BY writer, seq LIMIT $3"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
+            .bind(after.0)
+            .bind(after.1)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?)
+    }
+
+    /// How many entries carry no chain (written before it existed).
+    pub async fn count_unchained_audit(&self) -> Result<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM audit_events WHERE writer IS NULL")
+            .fetch_one(pool)
+            .await)?)
+    }
+
+    pub async fn audit_checkpoints(&self) -> Result<Vec<AuditCheckpoint>> {
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, AuditCheckpoint>(
+                "SELECT writer, seq, hash, at FROM audit_checkpoints ORDER BY writer")
+            .fetch_all(pool)
+            .await)?)
     }
 }
 
-/// Rows in one `INSERT`: 12 parameters each stays well within SQLite's 32,766 and PostgreSQL's
+/// Rows in one `INSERT`: 16 parameters each stays well within SQLite's 32,766 and PostgreSQL's
 /// 65,535 parameters per statement.
 const ROWS_PER_INSERT: usize = 512;
 
@@ -233,10 +328,12 @@ where
     Option<i64>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<&'a [u8]>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     let mut insert = sqlx::QueryBuilder::new(
         "INSERT INTO audit_events (at, method, tool, model, user_login, connection_id, \
-         client_ip, outcome, duration_ms, error, request_payload, response_payload) ",
+         client_ip, outcome, duration_ms, error, request_payload, response_payload, writer, seq, \
+         prev_hash, hash) ",
     );
     insert.push_values(events, |mut row, e| {
         row.push_bind(e.at)
@@ -250,7 +347,11 @@ where
             .push_bind(e.duration_ms)
             .push_bind(e.error.as_deref())
             .push_bind(e.request_payload.as_deref())
-            .push_bind(e.response_payload.as_deref());
+            .push_bind(e.response_payload.as_deref())
+            .push_bind(e.writer.as_deref())
+            .push_bind(e.seq)
+            .push_bind(e.prev_hash.as_deref())
+            .push_bind(e.hash.as_deref());
     });
     insert
 }

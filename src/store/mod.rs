@@ -27,7 +27,7 @@ use sqlx::sqlite::{
 };
 
 pub use approvals::ApprovalRow;
-pub use audit::{AuditFilter, AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
+pub use audit::{AuditCheckpoint, AuditFilter, AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
 pub use connections::{ConnectionRow, KeyHolderRow, NewConnection};
 pub use console::{SessionRow, ThrottleRow};
 pub use file_links::FileLinkRow;

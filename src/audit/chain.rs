@@ -1,0 +1,483 @@
+//! The audit log's hash chain: the canonical encoding of an entry (version 1), the keyed hash
+//! that links each entry to the one before it from the same writer, and the walk `audit verify`
+//! makes over every chain.
+//!
+//! Encoding v1, hashed with HMAC-SHA256 under a key derived from the server's secret key: the
+//! label `omg-audit-chain-v1`, then each field in this order — writer, seq, at, method, tool,
+//! model, user_login, connection_id, client_ip, outcome, duration_ms, error, request_payload,
+//! response_payload, prev_hash — as one tag byte and a body: `0` absent (no body), `1` text
+//! (length as 8 bytes big-endian, then the UTF-8 bytes), `2` integer (8 bytes big-endian,
+//! two's complement), `3` bytes (length, then the bytes). Tags and lengths make the encoding
+//! unambiguous: no two different entries encode alike. The row `id` is not covered: the
+//! database assigns it after the hash is made, and the chain's order is (writer, seq).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::clock::{Millis, format_utc};
+use crate::store::{self, AuditCheckpoint, AuditRow, Store};
+
+/// What every v1 encoding starts with; a later encoding gets a new label.
+const LABEL: &[u8] = b"omg-audit-chain-v1";
+/// The `prev_hash` of a chain's first entry.
+pub const GENESIS: [u8; 32] = [0; 32];
+/// Entries read per query while verifying.
+const PAGE: i64 = 1000;
+
+/// The chain's HMAC key (from [`crate::secrets::Keyring::audit_chain_key`]).
+#[derive(Clone)]
+pub struct ChainKey(Hmac<Sha256>);
+
+impl ChainKey {
+    pub fn new(key: Hmac<Sha256>) -> Self {
+        Self(key)
+    }
+
+    /// The hash of `row` as entry `seq` of `writer`, following `prev`.
+    pub fn hash(&self, row: &AuditRow, writer: &str, seq: i64, prev: &[u8]) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        mac.update(&encode(row, writer, seq, prev));
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChainKey(..)")
+    }
+}
+
+/// The canonical v1 bytes of an entry (see the module's documentation).
+pub fn encode(row: &AuditRow, writer: &str, seq: i64, prev: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(
+        256 + row.request_payload.as_ref().map_or(0, String::len)
+            + row.response_payload.as_ref().map_or(0, String::len),
+    );
+    out.extend_from_slice(LABEL);
+    let text = |out: &mut Vec<u8>, value: Option<&str>| match value {
+        None => out.push(0),
+        Some(t) => {
+            out.push(1);
+            out.extend_from_slice(&(t.len() as u64).to_be_bytes());
+            out.extend_from_slice(t.as_bytes());
+        }
+    };
+    let integer = |out: &mut Vec<u8>, value: Option<i64>| match value {
+        None => out.push(0),
+        Some(n) => {
+            out.push(2);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    };
+    text(&mut out, Some(writer));
+    integer(&mut out, Some(seq));
+    integer(&mut out, Some(row.at));
+    text(&mut out, Some(&row.method));
+    text(&mut out, row.tool.as_deref());
+    text(&mut out, row.model.as_deref());
+    text(&mut out, row.user_login.as_deref());
+    integer(&mut out, row.connection_id);
+    text(&mut out, row.client_ip.as_deref());
+    text(&mut out, Some(&row.outcome));
+    integer(&mut out, Some(row.duration_ms));
+    text(&mut out, row.error.as_deref());
+    text(&mut out, row.request_payload.as_deref());
+    text(&mut out, row.response_payload.as_deref());
+    out.push(3);
+    out.extend_from_slice(&(prev.len() as u64).to_be_bytes());
+    out.extend_from_slice(prev);
+    out
+}
+
+/// One writer's end of its chain: its id (random per process, so replicas never share a
+/// chain), the last sequence number and hash it committed.
+#[derive(Debug)]
+pub struct Chain {
+    key: ChainKey,
+    writer: String,
+    head: Head,
+}
+
+/// A chain's last link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: Vec<u8>,
+}
+
+impl Chain {
+    pub fn new(key: ChainKey) -> Self {
+        Self {
+            key,
+            // Time-ordered, so `audit verify` lists a gateway's chains in the order they began.
+            writer: uuid::Uuid::now_v7().to_string(),
+            head: Head {
+                seq: 0,
+                hash: GENESIS.to_vec(),
+            },
+        }
+    }
+
+    /// Links `batch` after the head, returning the head after it. The head itself moves only
+    /// by [`Chain::advance`], so linking is repeatable.
+    pub fn link(&self, batch: &mut [AuditRow]) -> Head {
+        let mut head = self.head.clone();
+        for row in batch {
+            let seq = head.seq + 1;
+            let hash = self.key.hash(row, &self.writer, seq, &head.hash);
+            row.writer = Some(self.writer.clone());
+            row.seq = Some(seq);
+            row.prev_hash = Some(std::mem::replace(&mut head.hash, hash.to_vec()));
+            row.hash = Some(hash.to_vec());
+            head.seq = seq;
+        }
+        head
+    }
+
+    pub fn advance(&mut self, head: Head) {
+        self.head = head;
+    }
+}
+
+/// What broke a chain, at the first entry where it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The entry's content (or its place) is not what was hashed: it was edited.
+    Altered(Place),
+    /// Entries are missing before this one: its sequence number skips `expected`… .
+    Missing { place: Place, expected: i64 },
+    /// The sequence runs on, but the entry does not follow the hash before it: the entry
+    /// before it (or the checkpoint) was replaced.
+    Unlinked(Place),
+}
+
+/// Where a problem shows: the entry's id, writer, sequence number and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub id: i64,
+    pub writer: String,
+    pub seq: i64,
+    pub at: Millis,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "entry {} (writer {}, #{}, {})",
+            self.id,
+            self.writer,
+            self.seq,
+            format_utc(self.at)
+        )
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Altered(place) => {
+                write!(f, "{place} was altered: its hash does not match its content")
+            }
+            Self::Missing { place, expected } if place.seq - 1 == *expected => write!(
+                f,
+                "entry #{expected} of writer {} is missing (deleted), just before {place}",
+                place.writer
+            ),
+            Self::Missing { place, expected } => write!(
+                f,
+                "entries #{expected}–#{} of writer {} are missing (deleted), just before {place}",
+                place.seq - 1,
+                place.writer
+            ),
+            Self::Unlinked(place) => write!(
+                f,
+                "{place} does not follow the entry before it: that entry was replaced"
+            ),
+        }
+    }
+}
+
+/// The outcome of a walk over every chain.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub chains: usize,
+    pub entries: u64,
+    /// Entries from before the chain existed, which nothing can vouch for.
+    pub unchained: i64,
+    /// The first problem of each broken chain, in chain order.
+    pub problems: Vec<Problem>,
+}
+
+/// Checks entries fed in chain order (writer by writer, each by sequence), starting each
+/// chain at its checkpoint when the retention job cut it.
+#[derive(Debug)]
+pub struct Verifier {
+    key: ChainKey,
+    checkpoints: HashMap<String, Head>,
+    /// The chain being walked: its writer, its head so far, and whether it already broke.
+    current: Option<(String, Head, bool)>,
+    report: Report,
+}
+
+impl Verifier {
+    pub fn new(key: ChainKey, checkpoints: Vec<AuditCheckpoint>) -> Self {
+        let checkpoints = checkpoints
+            .into_iter()
+            .map(|c| {
+                (
+                    c.writer,
+                    Head {
+                        seq: c.seq,
+                        hash: c.hash,
+                    },
+                )
+            })
+            .collect();
+        Self {
+            key,
+            checkpoints,
+            current: None,
+            report: Report::default(),
+        }
+    }
+
+    pub fn check(&mut self, row: &AuditRow) {
+        let writer = row.writer.clone().unwrap_or_default();
+        if self.current.as_ref().is_none_or(|(w, ..)| *w != writer) {
+            let start = self.checkpoints.get(&writer).cloned().unwrap_or(Head {
+                seq: 0,
+                hash: GENESIS.to_vec(),
+            });
+            self.current = Some((writer.clone(), start, false));
+            self.report.chains += 1;
+        }
+        self.report.entries += 1;
+        let Some((_, head, broken)) = self.current.as_mut() else {
+            return;
+        };
+        if *broken {
+            return;
+        }
+        let seq = row.seq.unwrap_or_default();
+        let place = Place {
+            id: row.id,
+            writer: writer.clone(),
+            seq,
+            at: row.at,
+        };
+        let prev = row.prev_hash.as_deref().unwrap_or_default();
+        let hash = self.key.hash(row, &writer, seq, prev);
+        let problem = if row.hash.as_deref() != Some(hash.as_slice()) {
+            Some(Problem::Altered(place))
+        } else if seq != head.seq + 1 {
+            Some(Problem::Missing {
+                place,
+                expected: head.seq + 1,
+            })
+        } else if prev != head.hash.as_slice() {
+            Some(Problem::Unlinked(place))
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => {
+                self.report.problems.push(p);
+                *broken = true;
+            }
+            None => {
+                *head = Head {
+                    seq,
+                    hash: hash.to_vec(),
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Report {
+        self.report
+    }
+}
+
+/// Walks every chain in `store` (a page at a time, so a large log is not held in memory).
+pub async fn verify(store: &Store, key: ChainKey) -> Result<Report, store::Error> {
+    let mut verifier = Verifier::new(key, store.audit_checkpoints().await?);
+    let mut after = (String::new(), 0);
+    loop {
+        let page = store.audit_chain_page((&after.0, after.1), PAGE).await?;
+        for row in &page {
+            verifier.check(row);
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == PAGE => {
+                after = (
+                    last.writer.clone().unwrap_or_default(),
+                    last.seq.unwrap_or_default(),
+                );
+            }
+            _ => break,
+        }
+    }
+    let mut report = verifier.finish();
+    report.unchained = store.count_unchained_audit().await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> ChainKey {
+        ChainKey::new(Hmac::new_from_slice(b"test key").unwrap())
+    }
+
+    fn row(at: Millis, method: &str) -> AuditRow {
+        AuditRow {
+            at,
+            method: method.into(),
+            outcome: "success".into(),
+            ..AuditRow::default()
+        }
+    }
+
+    #[test]
+    fn the_encoding_is_fixed_and_tells_absent_from_empty() {
+        let mut r = row(1, "tools/call");
+        r.tool = Some(String::new());
+        let bytes = encode(&r, "w", 2, &[9]);
+        let mut expected = LABEL.to_vec();
+        expected.extend([1, 0, 0, 0, 0, 0, 0, 0, 1, b'w']);
+        expected.extend([2, 0, 0, 0, 0, 0, 0, 0, 2]);
+        expected.extend([2, 0, 0, 0, 0, 0, 0, 0, 1]);
+        expected.extend([1, 0, 0, 0, 0, 0, 0, 0, 10]);
+        expected.extend(b"tools/call");
+        expected.extend([1, 0, 0, 0, 0, 0, 0, 0, 0]); // tool: empty text
+        expected.extend([0, 0, 0, 0]); // model, user_login, connection_id, client_ip
+        expected.extend([1, 0, 0, 0, 0, 0, 0, 0, 7]);
+        expected.extend(b"success");
+        expected.extend([2, 0, 0, 0, 0, 0, 0, 0, 0]); // duration_ms
+        expected.extend([0, 0, 0]); // error, request_payload, response_payload
+        expected.extend([3, 0, 0, 0, 0, 0, 0, 0, 1, 9]);
+        assert_eq!(bytes, expected);
+        r.tool = None;
+        assert_ne!(encode(&r, "w", 2, &[9]), bytes);
+    }
+
+    #[test]
+    fn fields_cannot_trade_bytes() {
+        let mut a = row(1, "m");
+        a.tool = Some("ab".into());
+        a.model = Some("c".into());
+        let mut b = a.clone();
+        b.tool = Some("a".into());
+        b.model = Some("bc".into());
+        assert_ne!(encode(&a, "w", 1, &GENESIS), encode(&b, "w", 1, &GENESIS));
+        assert_ne!(key().hash(&a, "w", 1, &GENESIS), key().hash(&b, "w", 1, &GENESIS));
+    }
+
+    #[test]
+    fn every_field_is_covered() {
+        let base = AuditRow {
+            tool: Some("t".into()),
+            model: Some("m".into()),
+            user_login: Some("u".into()),
+            connection_id: Some(3),
+            client_ip: Some("127.0.0.1".into()),
+            error: Some("e".into()),
+            request_payload: Some("{}".into()),
+            response_payload: Some("[]".into()),
+            ..row(5, "tools/call")
+        };
+        let edits: Vec<fn(&mut AuditRow)> = vec![
+            |r| r.at += 1,
+            |r| r.method.push('x'),
+            |r| r.tool = None,
+            |r| r.model = Some("n".into()),
+            |r| r.user_login = None,
+            |r| r.connection_id = Some(4),
+            |r| r.client_ip = None,
+            |r| r.outcome = "denied".into(),
+            |r| r.duration_ms = 1,
+            |r| r.error = None,
+            |r| r.request_payload = Some("{ }".into()),
+            |r| r.response_payload = None,
+        ];
+        let original = key().hash(&base, "w", 1, &GENESIS);
+        for (i, edit) in edits.iter().enumerate() {
+            let mut changed = base.clone();
+            edit(&mut changed);
+            assert_ne!(key().hash(&changed, "w", 1, &GENESIS), original, "edit {i}");
+        }
+        assert_ne!(key().hash(&base, "v", 1, &GENESIS), original);
+        assert_ne!(key().hash(&base, "w", 2, &GENESIS), original);
+        assert_ne!(key().hash(&base, "w", 1, &[1; 32]), original);
+        let other = ChainKey::new(Hmac::new_from_slice(b"another key").unwrap());
+        assert_ne!(other.hash(&base, "w", 1, &GENESIS), original);
+    }
+
+    #[test]
+    fn a_linked_batch_verifies_and_each_tampering_is_named() {
+        let mut chain = Chain::new(key());
+        let mut first = vec![row(1, "a"), row(2, "b")];
+        let head = chain.link(&mut first);
+        assert_eq!(head.seq, 2);
+        chain.advance(head);
+        let mut second = vec![row(3, "c"), row(4, "d")];
+        // Linking again before advancing links the same.
+        let again = chain.link(&mut second.clone());
+        chain.advance(chain.link(&mut second));
+        assert_eq!(again.hash, chain.head.hash);
+        let mut rows: Vec<AuditRow> = first.into_iter().chain(second).collect();
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.id = i as i64 + 1;
+        }
+        let run = |rows: &[AuditRow], checkpoints| {
+            let mut v = Verifier::new(key(), checkpoints);
+            rows.iter().for_each(|r| v.check(r));
+            v.finish()
+        };
+        let intact = run(&rows, vec![]);
+        assert_eq!((intact.chains, intact.entries), (1, 4));
+        assert!(intact.problems.is_empty(), "{:?}", intact.problems);
+
+        let mut edited = rows.clone();
+        edited[2].outcome = "denied".into();
+        let report = run(&edited, vec![]);
+        assert!(
+            matches!(&report.problems[..], [Problem::Altered(p)] if p.id == 3 && p.seq == 3),
+            "{:?}",
+            report.problems
+        );
+
+        let gap = [&rows[..1], &rows[2..]].concat();
+        let report = run(&gap, vec![]);
+        assert!(
+            matches!(&report.problems[..], [Problem::Missing { place, expected: 2 }] if place.id == 3),
+            "{:?}",
+            report.problems
+        );
+        assert!(report.problems[0].to_string().contains("#2 of writer"));
+
+        // Cut by retention after #2: fine from its checkpoint, missing without it.
+        let writer = rows[0].writer.clone().unwrap();
+        let checkpoint = AuditCheckpoint {
+            writer,
+            seq: 2,
+            hash: rows[1].hash.clone().unwrap(),
+            at: 2,
+        };
+        assert!(run(&rows[2..], vec![checkpoint.clone()]).problems.is_empty());
+        assert_eq!(run(&rows[2..], vec![]).problems.len(), 1);
+        let forged = AuditCheckpoint {
+            hash: vec![7; 32],
+            ..checkpoint
+        };
+        assert!(matches!(
+            &run(&rows[2..], vec![forged]).problems[..],
+            [Problem::Unlinked(p)] if p.id == 3
+        ));
+    }
+}
