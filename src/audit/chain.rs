@@ -180,7 +180,10 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Altered(place) => {
-                write!(f, "{place} was altered: its hash does not match its content")
+                write!(
+                    f,
+                    "{place} was altered: its hash does not match its content"
+                )
             }
             Self::Missing { place, expected } if place.seq - 1 == *expected => write!(
                 f,
@@ -329,6 +332,7 @@ pub async fn verify(store: &Store, key: ChainKey) -> Result<Report, store::Error
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::KeyInit;
 
     fn key() -> ChainKey {
         ChainKey::new(Hmac::new_from_slice(b"test key").unwrap())
@@ -375,7 +379,10 @@ mod tests {
         b.tool = Some("a".into());
         b.model = Some("bc".into());
         assert_ne!(encode(&a, "w", 1, &GENESIS), encode(&b, "w", 1, &GENESIS));
-        assert_ne!(key().hash(&a, "w", 1, &GENESIS), key().hash(&b, "w", 1, &GENESIS));
+        assert_ne!(
+            key().hash(&a, "w", 1, &GENESIS),
+            key().hash(&b, "w", 1, &GENESIS)
+        );
     }
 
     #[test]
@@ -469,7 +476,11 @@ mod tests {
             hash: rows[1].hash.clone().unwrap(),
             at: 2,
         };
-        assert!(run(&rows[2..], vec![checkpoint.clone()]).problems.is_empty());
+        assert!(
+            run(&rows[2..], vec![checkpoint.clone()])
+                .problems
+                .is_empty()
+        );
         assert_eq!(run(&rows[2..], vec![]).problems.len(), 1);
         let forged = AuditCheckpoint {
             hash: vec![7; 32],

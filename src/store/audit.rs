@@ -292,12 +292,14 @@ impl Store {
              WHERE writer IS NOT NULL AND (writer > $1 OR (writer = $1 AND seq > $2))
              ORDER BY writer, seq LIMIT $3"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
             .bind(after.0)
             .bind(after.1)
             .bind(limit)
             .fetch_all(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// How many entries carry no chain (written before it existed).

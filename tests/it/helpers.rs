@@ -120,6 +120,32 @@ impl TestApp {
             .await
             .expect("store opens");
         let keyring = Keyring::load_or_create(None, dir.path()).unwrap();
+        Self::serve(odoo, sim, dir, store, keyring, http).await
+    }
+
+    /// A second gateway process on this one's database and secret key (a replica), in front
+    /// of the same simulator: its own audit writer, rate limiter and caches.
+    pub async fn replica(&self) -> Self {
+        let odoo = OdooConfig {
+            url: self.sim_url().to_owned(),
+            database: self.state.odoo_database.to_string(),
+            protocol: ProtocolChoice::Auto,
+            timeout: Duration::from_secs(10),
+        };
+        let keyring = Keyring::load_or_create(None, self.data_dir.path()).unwrap();
+        let store = self.state.store.clone();
+        let dir = tempfile::tempdir().unwrap();
+        Self::serve(odoo, None, dir, store, keyring, HttpLimits::default()).await
+    }
+
+    async fn serve(
+        odoo: OdooConfig,
+        sim: Option<RunningSimulator>,
+        dir: tempfile::TempDir,
+        store: Store,
+        keyring: Keyring,
+        http: HttpLimits,
+    ) -> Self {
         let odoo_database = odoo.database.clone();
         let odoo = OdooClient::new(odoo).unwrap();
         let app = App::build(AppConfig {

@@ -2,6 +2,7 @@
 
 mod actions;
 mod approvals;
+mod audit_chain;
 mod budgets;
 mod bulk;
 mod chatter;

@@ -1,0 +1,320 @@
+//! The tamper-evident audit log, on SQLite and on PostgreSQL: entries written by the real
+//! server, `audit verify` run as the real binary, and rows edited or deleted with SQL the way
+//! someone with database access would.
+
+use odoo_mcp_gateway::clock::DAY_MS;
+use odoo_mcp_gateway::connections::Scope;
+use odoo_mcp_gateway::jobs;
+use odoo_mcp_gateway::odoo::sim::SimOptions;
+use odoo_mcp_gateway::store::AuditRow;
+
+use crate::cli::{Run, run_cli};
+use crate::helpers::{TestApp, execute_sql};
+
+const LIST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+
+/// Each check as `sqlite::<check>` and `postgres::<check>` (skipped without PostgreSQL, like
+/// every PostgreSQL test, failing instead under `CI` / `REQUIRE_POSTGRES`).
+macro_rules! on_both_engines {
+    ($($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(Gateway::start(None).await).await;
+                }
+            )*
+            use super::Gateway;
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some(database) = crate::pg::TempDatabase::create().await else {
+                        return;
+                    };
+                    super::$check(Gateway::start(Some(database.url.clone())).await).await;
+                    database.remove().await;
+                }
+            )*
+            use super::Gateway;
+        }
+    };
+}
+
+on_both_engines!(
+    an_intact_log_verifies_and_an_edited_entry_is_named,
+    a_deleted_entry_is_named_as_missing,
+    retention_keeps_the_chain_verifiable_but_other_deletes_still_show,
+    two_writers_keep_two_chains_that_both_verify,
+);
+
+/// The server, and where `audit verify` finds its database.
+struct Gateway {
+    app: TestApp,
+    database_url: Option<String>,
+    key: String,
+}
+
+impl Gateway {
+    async fn start(database_url: Option<String>) -> Self {
+        let app = TestApp::spawn_on(SimOptions::default(), database_url.as_deref()).await;
+        let (_, key) = app.api_key("demo", Scope::Full).await;
+        Self {
+            app,
+            database_url,
+            key,
+        }
+    }
+
+    /// `n` MCP requests, each one audit entry, committed.
+    async fn requests(&self, app: &TestApp, n: usize) {
+        for _ in 0..n {
+            let status = app
+                .post(Some(&self.key), LIST)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 200);
+        }
+        app.state.audit.flush().await;
+    }
+
+    async fn verify(&self) -> Run {
+        let mut env = vec![];
+        if let Some(url) = &self.database_url {
+            env.push(("GATEWAY_DATABASE_URL", url.as_str()));
+        }
+        run_cli(self.app.data_dir.path(), &env, &["audit", "verify"], "").await
+    }
+
+    /// Every entry, in chain order (writer by writer, each by sequence).
+    async fn chained(&self) -> Vec<AuditRow> {
+        let mut rows = self.app.audit().await;
+        rows.sort_by(|a, b| (&a.writer, a.seq).cmp(&(&b.writer, b.seq)));
+        rows
+    }
+}
+
+fn assert_intact(run: &Run, chains: usize, entries: usize) {
+    assert!(run.ok, "verify failed: {}{}", run.stdout, run.stderr);
+    let expected = format!("Audit log intact: {chains} chains, {entries} entries checked.");
+    assert_eq!(run.stdout.trim(), expected, "{}", run.stderr);
+}
+
+fn assert_broken(run: &Run, line: &str) {
+    assert!(!run.ok, "verify passed a tampered log: {}", run.stdout);
+    assert!(
+        run.stdout.lines().any(|l| l == line),
+        "expected the line\n  {line}\nin\n{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("the audit log was tampered with"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// How `audit verify` names an entry.
+fn place(row: &AuditRow) -> String {
+    format!(
+        "entry {} (writer {}, #{}, {})",
+        row.id,
+        row.writer.as_deref().unwrap(),
+        row.seq.unwrap(),
+        odoo_mcp_gateway::clock::format_utc(row.at)
+    )
+}
+
+async fn an_intact_log_verifies_and_an_edited_entry_is_named(g: Gateway) {
+    g.requests(&g.app, 5).await;
+    let rows = g.chained().await;
+    assert_eq!(rows.len(), 5);
+    assert_eq!(
+        rows.iter().map(|r| r.seq.unwrap()).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert_intact(&g.verify().await, 1, 5);
+
+    // One column of one entry, changed by hand: that entry is named, not its neighbours.
+    let third = &rows[2];
+    execute_sql(
+        &g.app.state.store,
+        &format!(
+            "UPDATE audit_events SET outcome = 'denied' WHERE id = {}",
+            third.id
+        ),
+    )
+    .await;
+    let run = g.verify().await;
+    assert_broken(
+        &run,
+        &format!(
+            "BROKEN: {} was altered: its hash does not match its content",
+            place(third)
+        ),
+    );
+    assert!(
+        run.stdout
+            .contains("Audit log NOT intact: 1 chains, 5 entries checked."),
+        "{}",
+        run.stdout
+    );
+
+    // Put back, it verifies again: the hash is over the content, nothing else.
+    execute_sql(
+        &g.app.state.store,
+        &format!(
+            "UPDATE audit_events SET outcome = 'success' WHERE id = {}",
+            third.id
+        ),
+    )
+    .await;
+    assert_intact(&g.verify().await, 1, 5);
+
+    // A payload edited.
+    execute_sql(
+        &g.app.state.store,
+        &format!(
+            "UPDATE audit_events SET request_payload = '{{}}' WHERE id = {}",
+            rows[4].id
+        ),
+    )
+    .await;
+    assert_broken(
+        &g.verify().await,
+        &format!(
+            "BROKEN: {} was altered: its hash does not match its content",
+            place(&rows[4])
+        ),
+    );
+    g.app.stop().await;
+}
+
+async fn a_deleted_entry_is_named_as_missing(g: Gateway) {
+    g.requests(&g.app, 5).await;
+    let rows = g.chained().await;
+    let writer = rows[0].writer.clone().unwrap();
+    execute_sql(
+        &g.app.state.store,
+        &format!("DELETE FROM audit_events WHERE id = {}", rows[2].id),
+    )
+    .await;
+    assert_broken(
+        &g.verify().await,
+        &format!(
+            "BROKEN: entry #3 of writer {writer} is missing (deleted), just before {}",
+            place(&rows[3])
+        ),
+    );
+
+    // The oldest entries, deleted without the retention job, are missing too.
+    execute_sql(
+        &g.app.state.store,
+        &format!(
+            "DELETE FROM audit_events WHERE id IN ({}, {})",
+            rows[0].id, rows[1].id
+        ),
+    )
+    .await;
+    assert_broken(
+        &g.verify().await,
+        &format!(
+            "BROKEN: entries #1–#3 of writer {writer} are missing (deleted), just before {}",
+            place(&rows[3])
+        ),
+    );
+    g.app.stop().await;
+}
+
+async fn retention_keeps_the_chain_verifiable_but_other_deletes_still_show(g: Gateway) {
+    g.requests(&g.app, 4).await;
+    g.app.state.clock.advance(10 * DAY_MS);
+    g.requests(&g.app, 3).await;
+    // 95 and 85 days later: the retention (90 days) takes the first four.
+    let now = g.app.state.clock.now() + 85 * DAY_MS;
+    assert_eq!(jobs::audit_retention(&g.app.state, now).await.unwrap(), 4);
+    let rows = g.chained().await;
+    assert_eq!(
+        rows.iter().map(|r| r.seq.unwrap()).collect::<Vec<_>>(),
+        [5, 6, 7]
+    );
+    assert_intact(&g.verify().await, 1, 3);
+
+    // The writer goes on after the cut; a second cut moves the checkpoint on.
+    g.app.state.clock.advance(10 * DAY_MS);
+    g.requests(&g.app, 2).await;
+    assert_intact(&g.verify().await, 1, 5);
+    assert_eq!(
+        jobs::audit_retention(&g.app.state, now + 10 * DAY_MS)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_intact(&g.verify().await, 1, 2);
+
+    // The first entry after the checkpoint, deleted by hand, is missing.
+    let rows = g.chained().await;
+    execute_sql(
+        &g.app.state.store,
+        &format!("DELETE FROM audit_events WHERE id = {}", rows[0].id),
+    )
+    .await;
+    assert_broken(
+        &g.verify().await,
+        &format!(
+            "BROKEN: entry #8 of writer {} is missing (deleted), just before {}",
+            rows[0].writer.as_deref().unwrap(),
+            place(&rows[1])
+        ),
+    );
+    g.app.stop().await;
+}
+
+async fn two_writers_keep_two_chains_that_both_verify(g: Gateway) {
+    let replica = g.app.replica().await;
+    // Interleaved, so both writers append to the one table at once.
+    futures::join!(g.requests(&g.app, 6), g.requests(&replica, 6));
+    let rows = g.chained().await;
+    assert_eq!(rows.len(), 12);
+    let writers: std::collections::BTreeSet<_> = rows.iter().map(|r| r.writer.clone()).collect();
+    assert_eq!(writers.len(), 2, "{writers:?}");
+    assert_intact(&g.verify().await, 2, 12);
+
+    // Edited in one chain: that chain is named, the other still verifies.
+    let victim = &rows[8];
+    execute_sql(
+        &g.app.state.store,
+        &format!(
+            "UPDATE audit_events SET duration_ms = duration_ms + 1 WHERE id = {}",
+            victim.id
+        ),
+    )
+    .await;
+    let run = g.verify().await;
+    assert_broken(
+        &run,
+        &format!(
+            "BROKEN: {} was altered: its hash does not match its content",
+            place(victim)
+        ),
+    );
+    assert_eq!(
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("BROKEN"))
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("1 of 2 chains are broken"),
+        "{}",
+        run.stderr
+    );
+    replica.stop().await;
+    g.app.stop().await;
+}
