@@ -1,13 +1,14 @@
 //! `audit verify`: the audit log's hash chains checked from the command line.
 
-use crate::audit::chain::{self, ChainKey, Report};
+use crate::audit::chain::ChainKey;
+use crate::audit::verify::{self, Report};
 use crate::config::AuditCommand;
 
 pub(crate) async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::Verify { store } => {
             let (store, keyring) = super::open_store(&store, false).await?;
-            let report = chain::verify(&store, ChainKey::new(keyring.audit_chain_key())).await?;
+            let report = verify::verify(&store, ChainKey::new(keyring.audit_chain_key())).await?;
             print!("{}", summary(&report));
             if !report.problems.is_empty() {
                 anyhow::bail!(

@@ -89,6 +89,11 @@ impl Gateway {
         run_cli(self.app.data_dir.path(), &env, &["audit", "verify"], "").await
     }
 
+    /// One statement on the gateway's database, as someone with access to it would run.
+    async fn sql(&self, statement: String) {
+        execute_sql(&self.app.state.store, &statement).await;
+    }
+
     /// Every entry, in chain order (writer by writer, each by sequence).
     async fn chained(&self) -> Vec<AuditRow> {
         let mut rows = self.app.audit().await;
@@ -117,6 +122,14 @@ fn assert_broken(run: &Run, line: &str) {
     );
 }
 
+/// What `audit verify` says of an edited entry.
+fn altered(row: &AuditRow) -> String {
+    format!(
+        "BROKEN: {} was altered: its hash does not match its content",
+        place(row)
+    )
+}
+
 /// How `audit verify` names an entry.
 fn place(row: &AuditRow) -> String {
     format!(
@@ -140,22 +153,13 @@ async fn an_intact_log_verifies_and_an_edited_entry_is_named(g: Gateway) {
 
     // One column of one entry, changed by hand: that entry is named, not its neighbours.
     let third = &rows[2];
-    execute_sql(
-        &g.app.state.store,
-        &format!(
-            "UPDATE audit_events SET outcome = 'denied' WHERE id = {}",
-            third.id
-        ),
-    )
+    g.sql(format!(
+        "UPDATE audit_events SET outcome = 'denied' WHERE id = {}",
+        third.id
+    ))
     .await;
     let run = g.verify().await;
-    assert_broken(
-        &run,
-        &format!(
-            "BROKEN: {} was altered: its hash does not match its content",
-            place(third)
-        ),
-    );
+    assert_broken(&run, &altered(third));
     assert!(
         run.stdout
             .contains("Audit log NOT intact: 1 chains, 5 entries checked."),
@@ -164,32 +168,20 @@ async fn an_intact_log_verifies_and_an_edited_entry_is_named(g: Gateway) {
     );
 
     // Put back, it verifies again: the hash is over the content, nothing else.
-    execute_sql(
-        &g.app.state.store,
-        &format!(
-            "UPDATE audit_events SET outcome = 'success' WHERE id = {}",
-            third.id
-        ),
-    )
+    g.sql(format!(
+        "UPDATE audit_events SET outcome = 'success' WHERE id = {}",
+        third.id
+    ))
     .await;
     assert_intact(&g.verify().await, 1, 5);
 
     // A payload edited.
-    execute_sql(
-        &g.app.state.store,
-        &format!(
-            "UPDATE audit_events SET request_payload = '{{}}' WHERE id = {}",
-            rows[4].id
-        ),
-    )
+    g.sql(format!(
+        "UPDATE audit_events SET request_payload = '{{}}' WHERE id = {}",
+        rows[4].id
+    ))
     .await;
-    assert_broken(
-        &g.verify().await,
-        &format!(
-            "BROKEN: {} was altered: its hash does not match its content",
-            place(&rows[4])
-        ),
-    );
+    assert_broken(&g.verify().await, &altered(&rows[4]));
     g.app.stop().await;
 }
 
@@ -197,10 +189,10 @@ async fn a_deleted_entry_is_named_as_missing(g: Gateway) {
     g.requests(&g.app, 5).await;
     let rows = g.chained().await;
     let writer = rows[0].writer.clone().unwrap();
-    execute_sql(
-        &g.app.state.store,
-        &format!("DELETE FROM audit_events WHERE id = {}", rows[2].id),
-    )
+    g.sql(format!(
+        "DELETE FROM audit_events WHERE id = {}",
+        rows[2].id
+    ))
     .await;
     assert_broken(
         &g.verify().await,
@@ -211,13 +203,10 @@ async fn a_deleted_entry_is_named_as_missing(g: Gateway) {
     );
 
     // The oldest entries, deleted without the retention job, are missing too.
-    execute_sql(
-        &g.app.state.store,
-        &format!(
-            "DELETE FROM audit_events WHERE id IN ({}, {})",
-            rows[0].id, rows[1].id
-        ),
-    )
+    g.sql(format!(
+        "DELETE FROM audit_events WHERE id IN ({}, {})",
+        rows[0].id, rows[1].id
+    ))
     .await;
     assert_broken(
         &g.verify().await,
@@ -257,10 +246,10 @@ async fn retention_keeps_the_chain_verifiable_but_other_deletes_still_show(g: Ga
 
     // The first entry after the checkpoint, deleted by hand, is missing.
     let rows = g.chained().await;
-    execute_sql(
-        &g.app.state.store,
-        &format!("DELETE FROM audit_events WHERE id = {}", rows[0].id),
-    )
+    g.sql(format!(
+        "DELETE FROM audit_events WHERE id = {}",
+        rows[0].id
+    ))
     .await;
     assert_broken(
         &g.verify().await,
@@ -285,22 +274,13 @@ async fn two_writers_keep_two_chains_that_both_verify(g: Gateway) {
 
     // Edited in one chain: that chain is named, the other still verifies.
     let victim = &rows[8];
-    execute_sql(
-        &g.app.state.store,
-        &format!(
-            "UPDATE audit_events SET duration_ms = duration_ms + 1 WHERE id = {}",
-            victim.id
-        ),
-    )
+    g.sql(format!(
+        "UPDATE audit_events SET duration_ms = duration_ms + 1 WHERE id = {}",
+        victim.id
+    ))
     .await;
     let run = g.verify().await;
-    assert_broken(
-        &run,
-        &format!(
-            "BROKEN: {} was altered: its hash does not match its content",
-            place(victim)
-        ),
-    );
+    assert_broken(&run, &altered(victim));
     assert_eq!(
         run.stdout
             .lines()
