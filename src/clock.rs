@@ -48,8 +48,17 @@ impl Clock {
 
 /// `2026-11-26 14:21 UTC`, the way the CLI and messages show a time.
 pub fn format_utc(at: Millis) -> String {
+    format_with(at, "%Y-%m-%d %H:%M UTC")
+}
+
+/// `2026-11-26 14:21:05.123 UTC`: a time that must pick out one event (an audit entry).
+pub fn format_utc_ms(at: Millis) -> String {
+    format_with(at, "%Y-%m-%d %H:%M:%S%.3f UTC")
+}
+
+fn format_with(at: Millis, pattern: &str) -> String {
     chrono::DateTime::from_timestamp_millis(at)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| t.format(pattern).to_string())
         .unwrap_or_else(|| "-".to_owned())
 }
 

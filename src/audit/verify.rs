@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::chain::{ChainKey, GENESIS, Head};
-use crate::clock::{Millis, format_utc};
+use crate::clock::{Millis, format_utc_ms};
 use crate::store::{self, AuditCheckpoint, AuditRow, Store};
 
 /// Entries read per query.
@@ -41,7 +41,7 @@ impl fmt::Display for Place {
             self.id,
             self.writer,
             self.seq,
-            format_utc(self.at)
+            format_utc_ms(self.at)
         )
     }
 }

@@ -137,7 +137,7 @@ fn place(row: &AuditRow) -> String {
         row.id,
         row.writer.as_deref().unwrap(),
         row.seq.unwrap(),
-        odoo_mcp_gateway::clock::format_utc(row.at)
+        odoo_mcp_gateway::clock::format_utc_ms(row.at)
     )
 }
 
