@@ -138,17 +138,18 @@ impl Chain {
     }
 }
 
+/// A key and entries for the chain's tests (here and in `verify`).
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
     use crate::clock::Millis;
     use hmac::KeyInit;
 
-    fn key() -> ChainKey {
+    pub(crate) fn key() -> ChainKey {
         ChainKey::new(Hmac::new_from_slice(b"test key").unwrap())
     }
 
-    fn row(at: Millis, method: &str) -> AuditRow {
+    pub(crate) fn row(at: Millis, method: &str) -> AuditRow {
         AuditRow {
             at,
             method: method.into(),
@@ -156,6 +157,13 @@ mod tests {
             ..AuditRow::default()
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{key, row};
+    use super::*;
+    use hmac::KeyInit;
 
     #[test]
     fn the_encoding_is_fixed_and_tells_absent_from_empty() {

@@ -203,20 +203,7 @@ pub async fn verify(store: &Store, key: ChainKey) -> Result<Report, store::Error
 mod tests {
     use super::*;
     use crate::audit::chain::Chain;
-    use hmac::{Hmac, KeyInit};
-
-    fn key() -> ChainKey {
-        ChainKey::new(Hmac::new_from_slice(b"test key").unwrap())
-    }
-
-    fn row(at: Millis, method: &str) -> AuditRow {
-        AuditRow {
-            at,
-            method: method.into(),
-            outcome: "success".into(),
-            ..AuditRow::default()
-        }
-    }
+    use crate::audit::chain::fixtures::{key, row};
 
     #[test]
     fn a_linked_batch_verifies_and_each_tampering_is_named() {
