@@ -12,6 +12,7 @@
 //! the request path pays nothing for it.
 
 pub mod chain;
+pub mod export;
 pub mod verify;
 
 use std::collections::HashMap;

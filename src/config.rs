@@ -218,6 +218,26 @@ pub enum AuditCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Write the entries from --since until --until (oldest first) to standard output.
+    Export {
+        /// First time included: RFC 3339 (`2026-12-01T00:00:00Z`) or a duration ago (`24h`, `7d`).
+        #[arg(long)]
+        since: String,
+        /// First time excluded, written like --since; default now.
+        #[arg(long)]
+        until: Option<String>,
+        /// `jsonl` (every column, one JSON object a line) or `cef` (ArcSight CEF, no payloads).
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Cef,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,16 @@
-//! `audit verify`: the audit log's hash chains checked from the command line.
+//! `audit verify` and `audit export`: the audit log's hash chains checked, and the log
+//! written out for a SIEM, from the command line.
+
+use std::io::Write;
 
 use crate::audit::chain::ChainKey;
+use crate::audit::export;
 use crate::audit::verify::{self, Report};
-use crate::config::AuditCommand;
+use crate::clock::Millis;
+use crate::config::{AuditCommand, ExportFormat};
+
+/// Entries read per query while exporting.
+const PAGE: i64 = 1000;
 
 pub(crate) async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
@@ -17,6 +25,37 @@ pub(crate) async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
                     report.chains
                 );
             }
+        }
+        AuditCommand::Export {
+            since,
+            until,
+            format,
+            store,
+        } => {
+            let now = super::clock().now();
+            let since = export::parse_time(&since, now)?;
+            let until = until
+                .map(|u| export::parse_time(&u, now))
+                .transpose()?
+                .unwrap_or(now);
+            let (store, _) = super::open_store(&store, false).await?;
+            let line = match format {
+                ExportFormat::Jsonl => export::jsonl,
+                ExportFormat::Cef => export::cef,
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut after = (Millis::MIN, 0);
+            loop {
+                let page = store.audit_export_page((since, until), after, PAGE).await?;
+                for row in &page {
+                    writeln!(out, "{}", line(row))?;
+                }
+                match page.last() {
+                    Some(last) if page.len() as i64 == PAGE => after = (last.at, last.id),
+                    _ => break,
+                }
+            }
+            out.flush()?;
         }
     }
     Ok(())

@@ -302,6 +302,31 @@ impl Store {
         )
     }
 
+    /// Up to `limit` entries with `since <= at < until`, oldest first, after the entry
+    /// `after` (at, id): a page of `audit export`. `(i64::MIN, 0)` starts at the beginning.
+    pub async fn audit_export_page(
+        &self,
+        (since, until): (Millis, Millis),
+        after: (Millis, i64),
+        limit: i64,
+    ) -> Result<Vec<AuditRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events
+             WHERE at >= $1 AND at < $2 AND (at > $3 OR (at = $3 AND id > $4))
+             ORDER BY at, id LIMIT $5"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
+            .bind(since)
+            .bind(until)
+            .bind(after.0)
+            .bind(after.1)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?,
+        )
+    }
+
     /// How many entries carry no chain (written before it existed).
     pub async fn count_unchained_audit(&self) -> Result<i64> {
         Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(

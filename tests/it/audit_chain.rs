@@ -1,6 +1,6 @@
 //! The tamper-evident audit log, on SQLite and on PostgreSQL: entries written by the real
 //! server, `audit verify` run as the real binary, and rows edited or deleted with SQL the way
-//! someone with database access would.
+//! someone with database access would; and `audit export` in each format.
 
 use odoo_mcp_gateway::clock::DAY_MS;
 use odoo_mcp_gateway::connections::Scope;
@@ -47,6 +47,8 @@ on_both_engines!(
     a_deleted_entry_is_named_as_missing,
     retention_keeps_the_chain_verifiable_but_other_deletes_still_show,
     two_writers_keep_two_chains_that_both_verify,
+    export_writes_jsonl_oldest_first_within_the_window,
+    export_writes_cef_lines,
 );
 
 /// The server, and where `audit verify` finds its database.
@@ -82,11 +84,16 @@ impl Gateway {
     }
 
     async fn verify(&self) -> Run {
+        self.cli(&["audit", "verify"]).await
+    }
+
+    /// The real binary on this gateway's database.
+    async fn cli(&self, args: &[&str]) -> Run {
         let mut env = vec![];
         if let Some(url) = &self.database_url {
             env.push(("GATEWAY_DATABASE_URL", url.as_str()));
         }
-        run_cli(self.app.data_dir.path(), &env, &["audit", "verify"], "").await
+        run_cli(self.app.data_dir.path(), &env, args, "").await
     }
 
     /// One statement on the gateway's database, as someone with access to it would run.
@@ -296,5 +303,128 @@ async fn two_writers_keep_two_chains_that_both_verify(g: Gateway) {
         run.stderr
     );
     replica.stop().await;
+    g.app.stop().await;
+}
+
+/// The test clock starts at 2027-01-15 08:00 UTC: three entries then, two an hour later.
+async fn two_hours(g: &Gateway) -> Vec<AuditRow> {
+    g.requests(&g.app, 3).await;
+    g.app.state.clock.advance(3_600_000);
+    g.requests(&g.app, 2).await;
+    let mut rows = g.app.audit().await;
+    rows.reverse();
+    rows
+}
+
+async fn export_writes_jsonl_oldest_first_within_the_window(g: Gateway) {
+    let rows = two_hours(&g).await;
+    let since_an_hour = ["audit", "export", "--format", "jsonl"];
+    let run = g
+        .cli(
+            &[
+                &since_an_hour[..],
+                &[
+                    "--since",
+                    "2027-01-15T09:00:00Z",
+                    "--until",
+                    "2027-01-15T10:00:00+01:00",
+                ],
+            ]
+            .concat(),
+        )
+        .await;
+    assert!(run.ok, "{}", run.stderr);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 10:00+01:00 is 09:00 UTC: an empty window.
+    assert!(lines.is_empty(), "{}", run.stdout);
+
+    let run = g
+        .cli(
+            &[
+                &since_an_hour[..],
+                &["--since", "30d", "--until", "2027-01-15T09:00:00.001Z"],
+            ]
+            .concat(),
+        )
+        .await;
+    assert!(run.ok, "{}", run.stderr);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    for (line, row) in lines.iter().zip(&rows) {
+        assert_eq!(line["id"], row.id);
+        assert_eq!(line["at"], row.at);
+        assert_eq!(line["method"], "tools/list");
+        assert_eq!(line["outcome"], "success");
+        assert_eq!(line["seq"], row.seq.unwrap());
+        assert_eq!(line["writer"], row.writer.as_deref().unwrap());
+        assert_eq!(line["hash"].as_str().unwrap().len(), 64);
+    }
+
+    let run = g
+        .cli(
+            &[
+                &since_an_hour[..],
+                &[
+                    "--since",
+                    "2027-01-15T08:00:00Z",
+                    "--until",
+                    "2027-01-15T09:00:00Z",
+                ],
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(run.stdout.lines().count(), 3, "{}", run.stdout);
+
+    let bad = g
+        .cli(&[&since_an_hour[..], &["--since", "yesterday"]].concat())
+        .await;
+    assert!(!bad.ok && bad.stdout.is_empty());
+    assert!(
+        bad.stderr.contains("'yesterday' is not a time"),
+        "{}",
+        bad.stderr
+    );
+    g.app.stop().await;
+}
+
+async fn export_writes_cef_lines(g: Gateway) {
+    let rows = two_hours(&g).await;
+    let run = g
+        .cli(&[
+            "audit",
+            "export",
+            "--format",
+            "cef",
+            "--since",
+            "2027-01-15T09:00:00Z",
+            "--until",
+            "2027-01-16T00:00:00Z",
+        ])
+        .await;
+    assert!(run.ok, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    for (line, row) in lines.iter().zip(&rows[3..]) {
+        let expected = format!(
+            "CEF:0|odoo-mcp-gateway|odoo-mcp-gateway|{}|tools/list|tools/list|3|rt={} externalId={} \
+             act=tools/list outcome=success cn1Label=duration_ms cn1={} suser=demo src=127.0.0.1 \
+             cn2Label=connection_id cn2={}",
+            env!("CARGO_PKG_VERSION"),
+            row.at,
+            row.id,
+            row.duration_ms,
+            row.connection_id.unwrap()
+        );
+        assert_eq!(*line, expected);
+    }
     g.app.stop().await;
 }
