@@ -101,6 +101,18 @@ impl Gateway {
         execute_sql(&self.app.state.store, &statement).await;
     }
 
+    /// `row` edited with `UPDATE … SET {set}`: `audit verify` names it as altered.
+    async fn edit(&self, row: &AuditRow, set: &str) -> Run {
+        self.sql(format!(
+            "UPDATE audit_events SET {set} WHERE id = {}",
+            row.id
+        ))
+        .await;
+        let run = self.verify().await;
+        assert_broken(&run, &altered(row));
+        run
+    }
+
     /// Every entry, in chain order (writer by writer, each by sequence).
     async fn chained(&self) -> Vec<AuditRow> {
         let mut rows = self.app.audit().await;
@@ -160,13 +172,7 @@ async fn an_intact_log_verifies_and_an_edited_entry_is_named(g: Gateway) {
 
     // One column of one entry, changed by hand: that entry is named, not its neighbours.
     let third = &rows[2];
-    g.sql(format!(
-        "UPDATE audit_events SET outcome = 'denied' WHERE id = {}",
-        third.id
-    ))
-    .await;
-    let run = g.verify().await;
-    assert_broken(&run, &altered(third));
+    let run = g.edit(third, "outcome = 'denied'").await;
     assert!(
         run.stdout
             .contains("Audit log NOT intact: 1 chains, 5 entries checked."),
@@ -183,12 +189,7 @@ async fn an_intact_log_verifies_and_an_edited_entry_is_named(g: Gateway) {
     assert_intact(&g.verify().await, 1, 5);
 
     // A payload edited.
-    g.sql(format!(
-        "UPDATE audit_events SET request_payload = '{{}}' WHERE id = {}",
-        rows[4].id
-    ))
-    .await;
-    assert_broken(&g.verify().await, &altered(&rows[4]));
+    g.edit(&rows[4], "request_payload = '{}'").await;
     g.app.stop().await;
 }
 
@@ -281,13 +282,7 @@ async fn two_writers_keep_two_chains_that_both_verify(g: Gateway) {
 
     // Edited in one chain: that chain is named, the other still verifies.
     let victim = &rows[8];
-    g.sql(format!(
-        "UPDATE audit_events SET duration_ms = duration_ms + 1 WHERE id = {}",
-        victim.id
-    ))
-    .await;
-    let run = g.verify().await;
-    assert_broken(&run, &altered(victim));
+    let run = g.edit(victim, "duration_ms = duration_ms + 1").await;
     assert_eq!(
         run.stdout
             .lines()
@@ -316,48 +311,34 @@ async fn two_hours(g: &Gateway) -> Vec<AuditRow> {
     rows
 }
 
+/// `audit export --format FORMAT --since SINCE --until UNTIL`: its lines, after it succeeded.
+async fn export(g: &Gateway, format: &str, since: &str, until: &str) -> Vec<String> {
+    let args = [
+        "audit", "export", "--format", format, "--since", since, "--until", until,
+    ];
+    let run = g.cli(&args).await;
+    assert!(run.ok, "{}", run.stderr);
+    run.stdout.lines().map(str::to_owned).collect()
+}
+
 async fn export_writes_jsonl_oldest_first_within_the_window(g: Gateway) {
     let rows = two_hours(&g).await;
-    let since_an_hour = ["audit", "export", "--format", "jsonl"];
-    let run = g
-        .cli(
-            &[
-                &since_an_hour[..],
-                &[
-                    "--since",
-                    "2027-01-15T09:00:00Z",
-                    "--until",
-                    "2027-01-15T10:00:00+01:00",
-                ],
-            ]
-            .concat(),
-        )
-        .await;
-    assert!(run.ok, "{}", run.stderr);
-    let lines: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     // 10:00+01:00 is 09:00 UTC: an empty window.
-    assert!(lines.is_empty(), "{}", run.stdout);
+    let none = export(
+        &g,
+        "jsonl",
+        "2027-01-15T09:00:00Z",
+        "2027-01-15T10:00:00+01:00",
+    )
+    .await;
+    assert!(none.is_empty(), "{none:?}");
 
-    let run = g
-        .cli(
-            &[
-                &since_an_hour[..],
-                &["--since", "30d", "--until", "2027-01-15T09:00:00.001Z"],
-            ]
-            .concat(),
-        )
-        .await;
-    assert!(run.ok, "{}", run.stderr);
-    let lines: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
+    let all = export(&g, "jsonl", "30d", "2027-01-15T09:00:00.001Z").await;
+    let lines: Vec<serde_json::Value> = all
+        .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 5, "{}", run.stdout);
+    assert_eq!(lines.len(), 5, "{all:?}");
     for (line, row) in lines.iter().zip(&rows) {
         assert_eq!(line["id"], row.id);
         assert_eq!(line["at"], row.at);
@@ -368,24 +349,18 @@ async fn export_writes_jsonl_oldest_first_within_the_window(g: Gateway) {
         assert_eq!(line["hash"].as_str().unwrap().len(), 64);
     }
 
-    let run = g
-        .cli(
-            &[
-                &since_an_hour[..],
-                &[
-                    "--since",
-                    "2027-01-15T08:00:00Z",
-                    "--until",
-                    "2027-01-15T09:00:00Z",
-                ],
-            ]
-            .concat(),
-        )
-        .await;
-    assert_eq!(run.stdout.lines().count(), 3, "{}", run.stdout);
+    let first_hour = export(&g, "jsonl", "2027-01-15T08:00:00Z", "2027-01-15T09:00:00Z").await;
+    assert_eq!(first_hour.len(), 3, "{first_hour:?}");
 
     let bad = g
-        .cli(&[&since_an_hour[..], &["--since", "yesterday"]].concat())
+        .cli(&[
+            "audit",
+            "export",
+            "--format",
+            "jsonl",
+            "--since",
+            "yesterday",
+        ])
         .await;
     assert!(!bad.ok && bad.stdout.is_empty());
     assert!(
@@ -398,21 +373,8 @@ async fn export_writes_jsonl_oldest_first_within_the_window(g: Gateway) {
 
 async fn export_writes_cef_lines(g: Gateway) {
     let rows = two_hours(&g).await;
-    let run = g
-        .cli(&[
-            "audit",
-            "export",
-            "--format",
-            "cef",
-            "--since",
-            "2027-01-15T09:00:00Z",
-            "--until",
-            "2027-01-16T00:00:00Z",
-        ])
-        .await;
-    assert!(run.ok, "{}", run.stderr);
-    let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    let lines = export(&g, "cef", "2027-01-15T09:00:00Z", "2027-01-16T00:00:00Z").await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
     for (line, row) in lines.iter().zip(&rows[3..]) {
         let expected = format!(
             "CEF:0|odoo-mcp-gateway|odoo-mcp-gateway|{}|tools/list|tools/list|3|rt={} externalId={} \
