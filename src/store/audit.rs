@@ -235,6 +235,15 @@ impl Store {
     pub async fn delete_audit_before(&self, before: Millis) -> Result<u64> {
         Ok(on_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
+            // A write first: on SQLite a transaction that read before writing fails with
+            // SQLITE_BUSY_SNAPSHOT once the audit writer commits meanwhile (busy_timeout cannot
+            // help it); one that starts by writing waits for the write lock instead.
+            let mut deleted =
+                sqlx::query("DELETE FROM audit_events WHERE writer IS NULL AND at < $1")
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             let cuts: Vec<(String, i64)> = sqlx::query_as(
                 "SELECT writer, MAX(seq) FROM audit_events
                  WHERE writer IS NOT NULL AND seq IS NOT NULL AND at < $1 GROUP BY writer",
@@ -242,7 +251,6 @@ impl Store {
             .bind(before)
             .fetch_all(&mut *tx)
             .await?;
-            let mut deleted = 0;
             for (writer, seq) in cuts {
                 let head: Option<(Option<Vec<u8>>, Millis)> = sqlx::query_as(
                     "SELECT hash, at FROM audit_events WHERE writer = $1 AND seq = $2",
@@ -273,11 +281,6 @@ impl Store {
                     .await?
                     .rows_affected();
             }
-            deleted += sqlx::query("DELETE FROM audit_events WHERE writer IS NULL AND at < $1")
-                .bind(before)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
             tx.commit().await?;
             Ok::<u64, sqlx::Error>(deleted)
         }
