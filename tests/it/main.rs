@@ -15,6 +15,7 @@ mod deploy;
 mod envelope;
 mod explain;
 mod files;
+mod first_run;
 mod governance;
 mod helpers;
 mod hot_methods;
