@@ -13,6 +13,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
@@ -28,6 +29,7 @@ use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
 use crate::state::{AppState, Limits, Shared, Urls};
 use crate::store::{KeyReader, Store};
+use crate::telemetry;
 use crate::transport::{self, HttpLimits};
 use crate::values::IpList;
 
@@ -130,7 +132,25 @@ fn router(state: AppState) -> Router {
         .merge(crate::files::routes(state.clone()))
         .merge(crate::mcp::routes(state))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                // Our own events instead of tower-http's, whose latency is truncated, not
+                // rounded: every duration in the log is telemetry::ms.
+                .on_response(
+                    |response: &axum::response::Response, latency: Duration, _: &tracing::Span| {
+                        tracing::debug!(
+                            status = response.status().as_u16(),
+                            ms = telemetry::ms(latency),
+                            "response"
+                        );
+                    },
+                )
+                .on_failure(
+                    |failure: ServerErrorsFailureClass, latency: Duration, _: &tracing::Span| {
+                        tracing::error!(%failure, ms = telemetry::ms(latency), "response failed");
+                    },
+                ),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(SetSensitiveRequestHeadersLayer::new([
             axum::http::header::AUTHORIZATION,

@@ -10,10 +10,14 @@ use secrecy::SecretString;
 #[command(
     name = "odoo-mcp-gateway",
     version,
-    about = "A governed Model Context Protocol gateway in front of any Odoo",
-    long_about = "Serves MCP to AI clients (claude.ai, ChatGPT, Claude Desktop, Claude Code, Cursor, \
-                  VS Code …) and acts in Odoo as each connection's Odoo user, under governance.\n\n\
-                  Every option can also be set with the environment variable shown beside it."
+    about = "A governed Model Context Protocol gateway in front of any Odoo: serves MCP to AI \
+             clients (claude.ai, ChatGPT, Claude Desktop, Claude Code, Cursor, VS Code …) and \
+             acts in Odoo as each connection's Odoo user, under governance.",
+    after_help = "Every option can also be set with the environment variable shown beside it.",
+    // Colours only on a terminal (clap looks at stdout/stderr and honours NO_COLOR).
+    color = clap::ColorChoice::Auto,
+    // `--help` is the one way to ask; a `help` subcommand would be a second, listed as a command.
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -45,7 +49,9 @@ pub enum Command {
     GenerateSecretKey,
 }
 
+/// Accepted by every command, before or after its name, so they are listed apart from its own.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct LogArgs {
     /// Log format: `json` for machines, `pretty` for people.
     #[arg(long, env = "GATEWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
@@ -68,6 +74,7 @@ pub enum LogFormat {
 
 /// Where the gateway keeps its state. The CLI and a running server must point at the same place.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Store options")]
 pub struct StoreArgs {
     /// Directory for the SQLite database and the generated secret key.
     #[arg(long, env = "GATEWAY_DATA_DIR", default_value = "./data")]
@@ -82,6 +89,7 @@ pub struct StoreArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Odoo options")]
 pub struct OdooArgs {
     /// Base URL of the Odoo server, e.g. `https://mycompany.odoo.com`. Remembered in the data
     /// directory (or database) by the first command that gives it; a different one is refused.
@@ -198,6 +206,7 @@ pub struct SimulatorArgs {
     /// Address to listen on (port 0 picks a free one; the URL is printed on the first line).
     #[arg(long, default_value = "127.0.0.1:8069")]
     pub listen: SocketAddr,
+    /// Which Odoo the simulator imitates.
     #[arg(long, value_enum, default_value_t = SimVersion::V19)]
     pub odoo_version: SimVersion,
 }
@@ -244,6 +253,7 @@ pub enum ExportFormat {
 pub enum UserCommand {
     /// Verify LOGIN's Odoo password or API key (read from standard input) and store it encrypted.
     Link {
+        /// The Odoo login to link.
         login: String,
         #[command(flatten)]
         store: StoreArgs,
@@ -258,6 +268,7 @@ pub enum UserCommand {
     /// Give LOGIN a console role (`admin` = MCP Administrator, `user` = MCP User). A login not
     /// linked yet gets the role when it first signs in to the console.
     Grant {
+        /// The Odoo login to give the role to.
         login: String,
         /// `admin` or `user`.
         #[arg(long)]
@@ -267,6 +278,7 @@ pub enum UserCommand {
     },
     /// Remove LOGIN's console role (the last MCP Administrator cannot be removed).
     RevokeRole {
+        /// The Odoo login whose role is removed.
         login: String,
         #[command(flatten)]
         store: StoreArgs,
@@ -302,18 +314,21 @@ pub enum ConnectionCommand {
     },
     /// Issue a new key; the old one stops working at once.
     Rotate {
+        /// The connection whose key is replaced (its ID in `connection list`).
         id: i64,
         #[command(flatten)]
         store: StoreArgs,
     },
     /// Revoke a connection: refused from its next request on.
     Revoke {
+        /// The connection to revoke (its ID in `connection list`).
         id: i64,
         #[command(flatten)]
         store: StoreArgs,
     },
     /// Undo a revocation.
     Reactivate {
+        /// The connection to reactivate (its ID in `connection list`).
         id: i64,
         #[command(flatten)]
         store: StoreArgs,
@@ -322,6 +337,7 @@ pub enum ConnectionCommand {
     Export {
         /// The connections to export (default: every connection).
         ids: Vec<i64>,
+        /// The policy file format to print.
         #[arg(long, value_enum, default_value_t = PolicyFormat::Toml)]
         format: PolicyFormat,
         #[command(flatten)]
@@ -350,6 +366,7 @@ pub enum ConnectionCommand {
     /// Check what the connection's policy decides for a call, step by step through the
     /// governance pipeline, without calling Odoo or counting anything (exit 1 when refused).
     Explain {
+        /// The connection whose policy is checked (its ID in `connection list`).
         id: i64,
         /// The tool to check.
         #[arg(long, required_unless_present = "request")]

@@ -1,5 +1,7 @@
 //! Logging set-up: JSON lines for machines or a readable format for people, filtered by level.
 
+use std::time::Duration;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogArgs, LogFormat};
@@ -26,4 +28,26 @@ pub fn init(args: &LogArgs) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
+}
+
+/// A duration as a log field: whole milliseconds, rounded to the nearest. Every duration in a
+/// log line goes through here, so they all read alike (`ms=12`), never `12.345678ms` or µs.
+pub fn ms(duration: Duration) -> u64 {
+    let rounded = duration.as_micros().saturating_add(500) / 1000;
+    u64::try_from(rounded).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_whole_milliseconds_rounded_to_the_nearest() {
+        assert_eq!(ms(Duration::from_micros(0)), 0);
+        assert_eq!(ms(Duration::from_micros(499)), 0);
+        assert_eq!(ms(Duration::from_micros(500)), 1);
+        assert_eq!(ms(Duration::from_micros(12_345)), 12);
+        assert_eq!(ms(Duration::from_micros(12_678)), 13);
+        assert_eq!(ms(Duration::from_secs(3)), 3000);
+    }
 }

@@ -5,6 +5,7 @@ mod connection;
 #[cfg(feature = "demo")]
 mod demo;
 mod explain;
+mod first_admin;
 mod odoo_target;
 mod policy_file;
 mod serve;

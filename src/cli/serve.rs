@@ -53,10 +53,16 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     tracing::info!(console = %format!("{}/console", app.state().urls.public), "console: sign in with an Odoo login that has an MCP role");
     if app.state().store.count_admins().await? == 0 {
+        let program = std::env::args()
+            .next()
+            .unwrap_or_else(|| "odoo-mcp-gateway".to_owned());
+        // The path serve created: absolute, so the command works from any directory.
+        let data_dir = std::fs::canonicalize(&args.store.data_dir)
+            .unwrap_or_else(|_| args.store.data_dir.clone());
+        let grant = super::first_admin::grant_command(&program, &args.store, &data_dir);
         tracing::warn!(
-            "no MCP Administrator yet, so nobody can sign in to the console: run `odoo-mcp-gateway \
-             user grant <odoo-login> --role admin` with this server's --data-dir (or \
-             --database-url), or restart with --bootstrap-admin <odoo-login>"
+            "no MCP Administrator yet, so nobody can sign in to the console: make the first one \
+             with `{grant}`, or restart with --bootstrap-admin <odoo-login>"
         );
     }
     let grace = Duration::from_secs(args.http.shutdown_grace_secs);

@@ -75,8 +75,7 @@ pub(super) async fn answer_call(
         tool = %crate::catalog::validate::shorten(&request.name),
         connection = principal.connection.id,
         outcome = label,
-        // Rounded to a tenth of a millisecond: a log line is read by people.
-        ms = (elapsed.as_secs_f64() * 1e4).round() / 10.0,
+        ms = crate::telemetry::ms(elapsed),
         "tools/call"
     );
     match outcome {

@@ -180,7 +180,8 @@ impl Entry {
         } else {
             response
         };
-        event.duration_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        event.duration_ms =
+            i64::try_from(crate::telemetry::ms(self.started.elapsed())).unwrap_or(i64::MAX);
         state.audit.record(self.event).await;
         response
     }

@@ -16,6 +16,7 @@ mod deploy;
 mod envelope;
 mod explain;
 mod files;
+mod first_run;
 mod governance;
 mod helpers;
 mod hot_methods;
