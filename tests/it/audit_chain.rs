@@ -13,36 +13,8 @@ use crate::helpers::{TestApp, execute_sql};
 
 const LIST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
 
-/// Each check as `sqlite::<check>` and `postgres::<check>` (skipped without PostgreSQL, like
-/// every PostgreSQL test, failing instead under `CI` / `REQUIRE_POSTGRES`).
-macro_rules! on_both_engines {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check(Gateway::start(None).await).await;
-                }
-            )*
-            use super::Gateway;
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    let Some(database) = crate::pg::TempDatabase::create().await else {
-                        return;
-                    };
-                    super::$check(Gateway::start(Some(database.url.clone())).await).await;
-                    database.remove().await;
-                }
-            )*
-            use super::Gateway;
-        }
-    };
-}
-
 on_both_engines!(
+    gateway;
     an_intact_log_verifies_and_an_edited_entry_is_named,
     a_deleted_entry_is_named_as_missing,
     retention_keeps_the_chain_verifiable_but_other_deletes_still_show,
@@ -52,6 +24,10 @@ on_both_engines!(
     export_writes_cef_lines,
 );
 
+async fn gateway(database_url: Option<&str>) -> Gateway {
+    Gateway::start(database_url).await
+}
+
 /// The server, and where `audit verify` finds its database.
 struct Gateway {
     app: TestApp,
@@ -60,12 +36,12 @@ struct Gateway {
 }
 
 impl Gateway {
-    async fn start(database_url: Option<String>) -> Self {
-        let app = TestApp::spawn_on(SimOptions::default(), database_url.as_deref()).await;
+    async fn start(database_url: Option<&str>) -> Self {
+        let app = TestApp::spawn_on(SimOptions::default(), database_url).await;
         let (_, key) = app.api_key("demo", Scope::Full).await;
         Self {
             app,
-            database_url,
+            database_url: database_url.map(str::to_owned),
             key,
         }
     }

@@ -15,34 +15,8 @@ use crate::helpers::{TestApp, error_text, ok_result};
 const ACME: i64 = 9;
 const DWAYNE: i64 = 41;
 
-/// Each check as `sqlite::<check>` and `postgres::<check>` (skipped without PostgreSQL, like
-/// every PostgreSQL test), each on a gateway of its own.
-macro_rules! on_both_engines {
-    ($($check:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    super::$check(super::gateway(None).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    let Some(database) = crate::pg::TempDatabase::create().await else {
-                        return;
-                    };
-                    super::$check(super::gateway(Some(&database.url)).await).await;
-                    database.remove().await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_engines!(
+    gateway;
     the_write_budget_admits_n_calls_then_names_the_rule_and_the_reset,
     racing_writes_pass_exactly_the_budget,
     a_tool_limit_holds_its_tool_only_and_a_refusal_spends_no_other_budget,

@@ -1,5 +1,33 @@
 //! The one integration-test binary: each module boots real parts and talks to them over HTTP.
 
+/// Each check as `sqlite::<check>` and `postgres::<check>` (skipped without PostgreSQL, like
+/// every PostgreSQL test, failing instead under `CI` / `REQUIRE_POSTGRES`), each given what
+/// `$start` (an async fn of the PostgreSQL URL, `None` for SQLite) builds for it.
+macro_rules! on_both_engines {
+    ($start:ident; $($check:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(super::$start(None).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    let Some(database) = crate::pg::TempDatabase::create().await else {
+                        return;
+                    };
+                    super::$check(super::$start(Some(&database.url)).await).await;
+                    database.remove().await;
+                }
+            )*
+        }
+    };
+}
+
 mod actions;
 mod approvals;
 mod audit_chain;
