@@ -20,9 +20,9 @@ pub(crate) async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
             print!("{}", summary(&report));
             if !report.problems.is_empty() {
                 anyhow::bail!(
-                    "the audit log was tampered with: {} of {} chains are broken",
+                    "the audit log was tampered with: {} of {} broken",
                     report.problems.len(),
-                    report.chains
+                    counted(report.chains as u64, "chain", "chains")
                 );
             }
         }
@@ -61,6 +61,11 @@ pub(crate) async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `1 chain`, `2 chains`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// What `audit verify` prints: each broken chain's first problem, then the totals.
 fn summary(report: &Report) -> String {
     let mut out = String::new();
@@ -73,8 +78,9 @@ fn summary(report: &Report) -> String {
         "Audit log NOT intact"
     };
     out.push_str(&format!(
-        "{verdict}: {} chains, {} entries checked",
-        report.chains, report.entries
+        "{verdict}: {}, {} checked",
+        counted(report.chains as u64, "chain", "chains"),
+        counted(report.entries, "entry", "entries")
     ));
     if report.unchained > 0 {
         out.push_str(&format!(

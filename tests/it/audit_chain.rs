@@ -100,7 +100,13 @@ impl Gateway {
 
 fn assert_intact(run: &Run, chains: usize, entries: usize) {
     assert!(run.ok, "verify failed: {}{}", run.stdout, run.stderr);
-    let expected = format!("Audit log intact: {chains} chains, {entries} entries checked.");
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let expected = format!(
+        "Audit log intact: {}, {} checked.",
+        plural(chains, "chain", "chains"),
+        plural(entries, "entry", "entries")
+    );
     assert_eq!(run.stdout.trim(), expected, "{}", run.stderr);
 }
 
@@ -152,7 +158,7 @@ async fn an_intact_log_verifies_and_an_edited_entry_is_named(g: Gateway) {
     let run = g.edit(third, "outcome = 'denied'").await;
     assert!(
         run.stdout
-            .contains("Audit log NOT intact: 1 chains, 5 entries checked."),
+            .contains("Audit log NOT intact: 1 chain, 5 entries checked."),
         "{}",
         run.stdout
     );
@@ -302,7 +308,7 @@ async fn two_writers_keep_two_chains_that_both_verify(g: Gateway) {
         run.stdout
     );
     assert!(
-        run.stderr.contains("1 of 2 chains are broken"),
+        run.stderr.contains("tampered with: 1 of 2 chains broken"),
         "{}",
         run.stderr
     );
