@@ -104,16 +104,23 @@ pub struct Head {
     pub hash: Vec<u8>,
 }
 
+impl Head {
+    /// Where every chain starts: before entry 1, after [`GENESIS`].
+    pub fn genesis() -> Self {
+        Self {
+            seq: 0,
+            hash: GENESIS.to_vec(),
+        }
+    }
+}
+
 impl Chain {
     pub fn new(key: ChainKey) -> Self {
         Self {
             key,
             // Time-ordered, so `audit verify` lists a gateway's chains in the order they began.
             writer: uuid::Uuid::now_v7().to_string(),
-            head: Head {
-                seq: 0,
-                hash: GENESIS.to_vec(),
-            },
+            head: Head::genesis(),
         }
     }
 

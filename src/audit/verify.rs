@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::chain::{ChainKey, GENESIS, Head};
+use super::chain::{ChainKey, Head};
 use crate::clock::{Millis, format_utc_ms};
 use crate::store::{self, AuditCheckpoint, AuditRow, Store};
 
@@ -77,7 +77,7 @@ impl fmt::Display for Problem {
 /// The outcome of a walk over every chain.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Report {
-    pub chains: usize,
+    pub chains: u64,
     pub entries: u64,
     /// Entries from before the chain existed, which nothing can vouch for.
     pub unchained: i64,
@@ -121,10 +121,11 @@ impl Verifier {
     pub fn check(&mut self, row: &AuditRow) {
         let writer = row.writer.clone().unwrap_or_default();
         if self.current.as_ref().is_none_or(|(w, ..)| *w != writer) {
-            let start = self.checkpoints.get(&writer).cloned().unwrap_or(Head {
-                seq: 0,
-                hash: GENESIS.to_vec(),
-            });
+            let start = self
+                .checkpoints
+                .get(&writer)
+                .cloned()
+                .unwrap_or_else(Head::genesis);
             self.current = Some((writer.clone(), start, false));
             self.report.chains += 1;
         }

@@ -22,7 +22,7 @@ pub(crate) async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
                 anyhow::bail!(
                     "the audit log was tampered with: {} of {} broken",
                     report.problems.len(),
-                    counted(report.chains as u64, "chain", "chains")
+                    counted(report.chains, "chain", "chains")
                 );
             }
         }
@@ -79,7 +79,7 @@ fn summary(report: &Report) -> String {
     };
     out.push_str(&format!(
         "{verdict}: {}, {} checked",
-        counted(report.chains as u64, "chain", "chains"),
+        counted(report.chains, "chain", "chains"),
         counted(report.entries, "entry", "entries")
     ));
     if report.unchained > 0 {

@@ -178,7 +178,10 @@ impl OdooClient {
             model = %call.model,
             method = %call.method,
             protocol = %credential.protocol,
-            duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            // Rounded to the nearest millisecond, as the gateway's `telemetry::ms` writes every
+            // other duration in the log (this crate sits below it).
+            duration_ms = u64::try_from((started.elapsed().as_micros() + 500) / 1000)
+                .unwrap_or(u64::MAX),
             outcome = outcome_label(&outcome),
             "odoo call"
         );
