@@ -47,6 +47,19 @@ pub enum Command {
     Audit(AuditCommand),
     /// Print a fresh secret key for GATEWAY_SECRET_KEY (needed when replicas share a database).
     GenerateSecretKey,
+    /// Replace the secret key: linked users' credentials are encrypted again under the new key,
+    /// and the old one is kept as a previous key. Stop every gateway first.
+    RotateSecretKey(RotateSecretKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateSecretKeyArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The key to rotate to (from `generate-secret-key`). Required when the current key comes
+    /// from --secret-key / GATEWAY_SECRET_KEY; with the key file, a fresh one is generated.
+    #[arg(long, env = "GATEWAY_NEW_SECRET_KEY", hide_env_values = true)]
+    pub new_secret_key: Option<SecretString>,
 }
 
 /// Accepted by every command, before or after its name, so they are listed apart from its own.
@@ -86,6 +99,16 @@ pub struct StoreArgs {
     /// file `secret.key` in the data directory, created on first run. Replicas must share it.
     #[arg(long, env = "GATEWAY_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<SecretString>,
+    /// Secret keys this one replaced (comma-separated, newest first), kept after
+    /// `rotate-secret-key` to find API keys and tokens issued before the rotation and to verify
+    /// older audit chains. With the key file, they are its later lines instead.
+    #[arg(
+        long,
+        env = "GATEWAY_PREVIOUS_SECRET_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub previous_secret_keys: Vec<SecretString>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -32,6 +32,10 @@ pub enum Error {
     Unseal,
     #[error("the operating system's random source failed")]
     Random,
+    #[error(
+        "the new secret key is the current one or one of the previous ones: rotate to a fresh key"
+    )]
+    KeyReused,
 }
 
 /// A keyed SHA-256 of a bearer secret: what the store keeps instead of the secret.
@@ -51,11 +55,58 @@ impl fmt::Debug for TokenHash {
     }
 }
 
-/// The gateway's keys, derived once at start-up.
-pub struct Keyring {
+/// One master secret's subkeys.
+struct Keys {
+    /// The master, base64url, kept only to write the key file again after a rotation.
+    encoded: SecretString,
     token_key: Hmac<Sha256>,
     audit_key: Hmac<Sha256>,
     sealer: ChaCha20Poly1305,
+}
+
+impl Keys {
+    fn from_encoded(encoded: &str) -> Result<Self, Error> {
+        let master = URL_SAFE_NO_PAD
+            .decode(encoded.trim())
+            .map_err(|_| Error::BadMasterKey)?;
+        let master: [u8; MASTER_LEN] = master.try_into().map_err(|_| Error::BadMasterKey)?;
+        Ok(Self::from_master(&master))
+    }
+
+    fn from_master(master: &[u8; MASTER_LEN]) -> Self {
+        let hmac = |label: &[u8]| {
+            Hmac::<Sha256>::new_from_slice(&derive(master, label))
+                .expect("HMAC takes keys of any length")
+        };
+        Self {
+            encoded: SecretString::from(URL_SAFE_NO_PAD.encode(master)),
+            token_key: hmac(b"token-hash-v1"),
+            audit_key: hmac(b"audit-chain-v1"),
+            sealer: ChaCha20Poly1305::new(&derive(master, b"credential-seal-v1").into()),
+        }
+    }
+
+    fn token_hash(&self, token: &str) -> TokenHash {
+        let mut mac = self.token_key.clone();
+        mac.update(token.as_bytes());
+        TokenHash(mac.finalize().into_bytes().into())
+    }
+
+    fn open(&self, nonce: &[u8; NONCE_LEN], body: &[u8], context: &str) -> Option<Vec<u8>> {
+        let payload = Payload {
+            msg: body,
+            aad: context.as_bytes(),
+        };
+        self.sealer.decrypt(&Nonce::from(*nonce), payload).ok()
+    }
+}
+
+/// The gateway's keys, derived once at start-up: the current master secret's, which seal and
+/// hash everything new, and those of the masters it replaced ("previous" keys), kept after a
+/// rotation only to open, find and verify what they sealed, hashed and chained before it.
+pub struct Keyring {
+    current: Keys,
+    previous: Vec<Keys>,
 }
 
 impl fmt::Debug for Keyring {
@@ -65,22 +116,33 @@ impl fmt::Debug for Keyring {
 }
 
 impl Keyring {
-    /// Uses the configured key, else the one in `data_dir/secret.key`, creating it (mode 0600)
-    /// on first run so a single-node install needs no setup.
+    /// Uses the configured key (with the configured previous ones), else the keys in
+    /// `data_dir/secret.key`, creating it (mode 0600) on first run so a single-node install
+    /// needs no setup. The file holds one key a line: the current one first, then the
+    /// previous ones; `#` starts a comment.
     pub fn load_or_create(
         configured: Option<&SecretString>,
+        previous: &[SecretString],
         data_dir: &Path,
     ) -> Result<Self, Error> {
-        if let Some(key) = configured {
-            return Self::from_encoded(key.expose_secret());
+        let mut ring = match configured {
+            Some(key) => Self::from_encoded(key.expose_secret())?,
+            None => Self::from_key_file(data_dir)?,
+        };
+        for key in previous {
+            ring.previous.push(Keys::from_encoded(key.expose_secret())?);
         }
+        Ok(ring)
+    }
+
+    fn from_key_file(data_dir: &Path) -> Result<Self, Error> {
         let path = data_dir.join(SECRET_FILE);
         let key_file = |source| Error::KeyFile {
             path: path.display().to_string(),
             source,
         };
         match std::fs::read_to_string(&path) {
-            Ok(text) => Self::from_encoded(text.trim()),
+            Ok(text) => Self::from_lines(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let encoded = URL_SAFE_NO_PAD.encode(random_bytes::<MASTER_LEN>()?);
                 std::fs::create_dir_all(data_dir).map_err(key_file)?;
@@ -91,25 +153,22 @@ impl Keyring {
         }
     }
 
-    pub fn from_encoded(encoded: &str) -> Result<Self, Error> {
-        let master = URL_SAFE_NO_PAD
-            .decode(encoded.trim())
-            .map_err(|_| Error::BadMasterKey)?;
-        let master: [u8; MASTER_LEN] = master.try_into().map_err(|_| Error::BadMasterKey)?;
-        Ok(Self::from_master(&master))
+    fn from_lines(text: &str) -> Result<Self, Error> {
+        let mut keys = text
+            .lines()
+            .map(|line| line.split('#').next().unwrap_or_default().trim())
+            .filter(|line| !line.is_empty())
+            .map(Keys::from_encoded);
+        let current = keys.next().ok_or(Error::BadMasterKey)??;
+        let previous = keys.collect::<Result<_, _>>()?;
+        Ok(Self { current, previous })
     }
 
-    fn from_master(master: &[u8; MASTER_LEN]) -> Self {
-        let token_key = Hmac::<Sha256>::new_from_slice(&derive(master, b"token-hash-v1"))
-            .expect("HMAC takes keys of any length");
-        let audit_key = Hmac::<Sha256>::new_from_slice(&derive(master, b"audit-chain-v1"))
-            .expect("HMAC takes keys of any length");
-        let sealer = ChaCha20Poly1305::new(&derive(master, b"credential-seal-v1").into());
-        Self {
-            token_key,
-            audit_key,
-            sealer,
-        }
+    pub fn from_encoded(encoded: &str) -> Result<Self, Error> {
+        Ok(Self {
+            current: Keys::from_encoded(encoded)?,
+            previous: Vec::new(),
+        })
     }
 
     /// A fresh master key, base64url-encoded, for `GATEWAY_SECRET_KEY`.
@@ -117,16 +176,91 @@ impl Keyring {
         Ok(URL_SAFE_NO_PAD.encode(random_bytes::<MASTER_LEN>()?))
     }
 
-    /// The key of the audit log's hash chain (its own derivation of the master key, so the
-    /// chain's hashes say nothing about token hashes).
+    /// This ring after a rotation to `next`: `next` seals and hashes from then on, and every
+    /// key of this ring becomes a previous one (the newest first).
+    pub fn rotated_to(&self, next: &str) -> Result<Self, Error> {
+        let current = Keys::from_encoded(next)?;
+        let mut previous = Vec::with_capacity(self.previous.len() + 1);
+        for keys in std::iter::once(&self.current).chain(&self.previous) {
+            if keys.encoded.expose_secret() == current.encoded.expose_secret() {
+                return Err(Error::KeyReused);
+            }
+            previous.push(Keys::from_encoded(keys.encoded.expose_secret())?);
+        }
+        Ok(Self { current, previous })
+    }
+
+    /// Writes the ring to `data_dir/secret.key` (current key first), replacing the file in
+    /// one rename so that a crash leaves either the old file or the new one, never half.
+    pub fn write_key_file(&self, data_dir: &Path) -> Result<(), Error> {
+        let path = data_dir.join(SECRET_FILE);
+        let fresh = data_dir.join(format!("{SECRET_FILE}.new"));
+        let key_file = |source| Error::KeyFile {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut text = String::from(
+            "# odoo-mcp-gateway secret key: the current one first, then the previous ones\n",
+        );
+        for keys in std::iter::once(&self.current).chain(&self.previous) {
+            text.push_str(keys.encoded.expose_secret());
+            text.push('\n');
+        }
+        match std::fs::remove_file(&fresh) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(key_file(e)),
+            _ => {}
+        }
+        write_private(&fresh, &text).map_err(key_file)?;
+        std::fs::File::open(&fresh)
+            .and_then(|f| f.sync_all())
+            .map_err(key_file)?;
+        std::fs::rename(&fresh, &path).map_err(key_file)?;
+        std::fs::File::open(data_dir)
+            .and_then(|d| d.sync_all())
+            .map_err(key_file)
+    }
+
+    /// How many previous keys the ring holds.
+    pub fn previous_keys(&self) -> usize {
+        self.previous.len()
+    }
+
+    /// The key new audit entries are chained under (its own derivation of the master key, so
+    /// the chain's hashes say nothing about token hashes).
     pub fn audit_chain_key(&self) -> Hmac<Sha256> {
-        self.audit_key.clone()
+        self.current.audit_key.clone()
+    }
+
+    /// Every key a chain may have been written under, the current one first.
+    pub fn audit_chain_keys(&self) -> Vec<Hmac<Sha256>> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|keys| keys.audit_key.clone())
+            .collect()
     }
 
     pub fn token_hash(&self, token: &str) -> TokenHash {
-        let mut mac = self.token_key.clone();
-        mac.update(token.as_bytes());
-        TokenHash(mac.finalize().into_bytes().into())
+        self.current.token_hash(token)
+    }
+
+    /// The hashes `token` has under the previous keys, newest first: where a long-lived
+    /// credential issued before a rotation is still filed. Empty until a rotation.
+    pub fn previous_token_hashes<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> impl Iterator<Item = TokenHash> + 'a {
+        self.previous.iter().map(move |k| k.token_hash(token))
+    }
+
+    /// The hash of `token` under the current key, then under each previous key.
+    pub fn token_hashes<'a>(&'a self, token: &'a str) -> impl Iterator<Item = TokenHash> + 'a {
+        std::iter::once(self.token_hash(token)).chain(self.previous_token_hashes(token))
+    }
+
+    /// Whether `given` is the keyed hash of `text` under the current key or a previous one: a
+    /// MAC or binding made before a secret-key rotation still checks after it.
+    pub fn verifies(&self, text: &str, given: &[u8]) -> bool {
+        self.token_hashes(text).any(|h| h.ct_eq(given))
     }
 
     /// Encrypts a credential; `context` (e.g. the login) is bound in, so a sealed value copied
@@ -139,26 +273,24 @@ impl Keyring {
             aad: context.as_bytes(),
         };
         let sealed = self
+            .current
             .sealer
             .encrypt(&nonce, payload)
             .map_err(|_| Error::Random)?;
         Ok([nonce_bytes.as_slice(), &sealed].concat())
     }
 
+    /// Opens what this ring's current key, or one of its previous keys, sealed.
     pub fn open(&self, sealed: &[u8], context: &str) -> Result<SecretString, Error> {
         if sealed.len() < NONCE_LEN {
             return Err(Error::Unseal);
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| Error::Unseal)?;
-        let payload = Payload {
-            msg: body,
-            aad: context.as_bytes(),
-        };
-        let plain = self
-            .sealer
-            .decrypt(&Nonce::from(nonce), payload)
-            .map_err(|_| Error::Unseal)?;
+        let plain = std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find_map(|keys| keys.open(&nonce, body, context))
+            .ok_or(Error::Unseal)?;
         String::from_utf8(plain)
             .map(SecretString::from)
             .map_err(|_| Error::Unseal)
@@ -198,7 +330,10 @@ mod tests {
     use super::*;
 
     fn keyring() -> Keyring {
-        Keyring::from_master(&[7u8; 32])
+        Keyring {
+            current: Keys::from_master(&[7u8; 32]),
+            previous: Vec::new(),
+        }
     }
 
     #[test]
@@ -217,7 +352,14 @@ mod tests {
     fn token_hashes_are_keyed_and_stable() {
         let a = keyring().token_hash("omg_x");
         assert_eq!(a, keyring().token_hash("omg_x"));
-        assert_ne!(a, Keyring::from_master(&[8u8; 32]).token_hash("omg_x"));
+        assert_ne!(
+            a,
+            Keyring {
+                current: Keys::from_master(&[8u8; 32]),
+                previous: Vec::new()
+            }
+            .token_hash("omg_x")
+        );
         assert!(a.ct_eq(&a.0));
         assert!(!a.ct_eq(&[0u8; 32]));
     }
@@ -225,8 +367,8 @@ mod tests {
     #[test]
     fn the_key_file_is_created_once_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Keyring::load_or_create(None, dir.path()).unwrap();
-        let again = Keyring::load_or_create(None, dir.path()).unwrap();
+        let first = Keyring::load_or_create(None, &[], dir.path()).unwrap();
+        let again = Keyring::load_or_create(None, &[], dir.path()).unwrap();
         assert_eq!(first.token_hash("t"), again.token_hash("t"));
     }
 
@@ -234,7 +376,89 @@ mod tests {
     fn a_malformed_configured_key_is_refused() {
         let bad = SecretString::from("short");
         assert!(matches!(
-            Keyring::load_or_create(Some(&bad), Path::new("/nonexistent")),
+            Keyring::load_or_create(Some(&bad), &[], Path::new("/nonexistent")),
+            Err(Error::BadMasterKey)
+        ));
+    }
+
+    #[test]
+    fn a_rotated_ring_opens_and_finds_what_the_old_key_sealed_and_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = Keyring::load_or_create(None, &[], dir.path()).unwrap();
+        let sealed = old.seal(&SecretString::from("hunter2"), "demo").unwrap();
+        let old_hash = old.token_hash("omg_x");
+
+        let next = Keyring::generate_encoded().unwrap();
+        let ring = old.rotated_to(&next).unwrap();
+        ring.write_key_file(dir.path()).unwrap();
+        let ring = Keyring::load_or_create(None, &[], dir.path()).unwrap();
+
+        assert_eq!(ring.previous_keys(), 1);
+        assert_eq!(
+            ring.token_hash("omg_x"),
+            Keyring::from_encoded(&next).unwrap().token_hash("omg_x")
+        );
+        assert_ne!(ring.token_hash("omg_x"), old_hash);
+        assert_eq!(
+            ring.previous_token_hashes("omg_x").collect::<Vec<_>>(),
+            vec![old_hash.clone()]
+        );
+        assert!(
+            ring.verifies("omg_x", &old_hash.0)
+                && ring.verifies("omg_x", &ring.token_hash("omg_x").0)
+        );
+        assert!(!old.verifies("omg_x", &ring.token_hash("omg_x").0));
+        assert_eq!(ring.token_hashes("omg_x").nth(1), Some(old_hash));
+        assert_eq!(
+            ring.open(&sealed, "demo").unwrap().expose_secret(),
+            "hunter2"
+        );
+        // What the new ring seals, the old key alone cannot open.
+        let resealed = ring.seal(&SecretString::from("hunter2"), "demo").unwrap();
+        assert!(matches!(old.open(&resealed, "demo"), Err(Error::Unseal)));
+        assert_eq!(ring.audit_chain_keys().len(), 2);
+        assert!(!dir.path().join("secret.key.new").exists());
+    }
+
+    #[test]
+    fn rotating_to_a_key_the_ring_already_holds_is_refused() {
+        let first = Keyring::generate_encoded().unwrap();
+        let second = Keyring::generate_encoded().unwrap();
+        let ring = Keyring::from_encoded(&first)
+            .unwrap()
+            .rotated_to(&second)
+            .unwrap();
+        assert!(matches!(ring.rotated_to(&first), Err(Error::KeyReused)));
+        assert!(matches!(ring.rotated_to(&second), Err(Error::KeyReused)));
+        assert!(matches!(ring.rotated_to("short"), Err(Error::BadMasterKey)));
+    }
+
+    #[test]
+    fn the_key_file_takes_comments_and_previous_keys_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (
+            Keyring::generate_encoded().unwrap(),
+            Keyring::generate_encoded().unwrap(),
+        );
+        std::fs::write(
+            dir.path().join("secret.key"),
+            format!("# mine\n{a}  # current\n\n"),
+        )
+        .unwrap();
+        let previous = [SecretString::from(b.clone())];
+        let ring = Keyring::load_or_create(None, &previous, dir.path()).unwrap();
+        assert_eq!(ring.previous_keys(), 1);
+        assert_eq!(
+            ring.token_hash("t"),
+            Keyring::from_encoded(&a).unwrap().token_hash("t")
+        );
+        assert_eq!(
+            ring.previous_token_hashes("t").collect::<Vec<_>>(),
+            vec![Keyring::from_encoded(&b).unwrap().token_hash("t")]
+        );
+        std::fs::write(dir.path().join("secret.key"), "# nothing but a comment\n").unwrap();
+        assert!(matches!(
+            Keyring::load_or_create(None, &[], dir.path()),
             Err(Error::BadMasterKey)
         ));
     }

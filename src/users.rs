@@ -26,6 +26,11 @@ pub enum Error {
     Secrets(#[from] secrets::Error),
     #[error("the stored protocol of a linked user is unreadable: {0}")]
     StoredProtocol(#[from] odoo::UnknownProtocol),
+    #[error(
+        "a linked user's credential changed while it was being encrypted anew (is a gateway \
+         running?): nothing was changed; stop every gateway and run the command again"
+    )]
+    ChangedMeanwhile,
 }
 
 /// Odoo's own message when Odoo answered; the transport details otherwise (for the CLI and the
@@ -159,6 +164,40 @@ pub async fn remember(
         secret_sealed: &sealed,
     };
     Ok(store.upsert_odoo_user(&user, now).await?)
+}
+
+/// What a secret-key rotation did to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resealed {
+    pub credentials: usize,
+    pub sessions_signed_out: u64,
+}
+
+/// Seals every linked user's credential anew under `next`'s current key (opening it with
+/// `current`'s keys), all or nothing, and signs every console session out: their cookies are
+/// found by hashes under the old key, and a rotation is the moment to start them over.
+pub async fn reseal_all(
+    store: &Store,
+    current: &Keyring,
+    next: &Keyring,
+) -> Result<Resealed, Error> {
+    let users = store.list_odoo_users().await?;
+    let mut changes = Vec::with_capacity(users.len());
+    for user in &users {
+        let secret = current.open(&user.secret_sealed, &user.login)?;
+        changes.push((
+            user.id,
+            user.secret_sealed.as_slice(),
+            next.seal(&secret, &user.login)?,
+        ));
+    }
+    match store.reseal_credentials(&changes).await? {
+        Some(sessions_signed_out) => Ok(Resealed {
+            credentials: changes.len(),
+            sessions_signed_out,
+        }),
+        None => Err(Error::ChangedMeanwhile),
+    }
 }
 
 #[cfg(test)]

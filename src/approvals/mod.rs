@@ -6,7 +6,6 @@
 //! and replicas; the stored arguments are bound to the request by a keyed hash.
 
 use serde_json::{Map, Value, json};
-use subtle::ConstantTimeEq;
 
 use crate::audit::outcome;
 use crate::calls::ToolContext;
@@ -47,9 +46,11 @@ pub enum Error {
 
 /// Binds an approval to its exact tool and arguments (keys are sorted by serde_json's map).
 pub fn arguments_hash(keyring: &Keyring, tool: &str, arguments: &str) -> [u8; 32] {
-    keyring
-        .token_hash(&format!("approval-v1\n{tool}\n{arguments}"))
-        .0
+    keyring.token_hash(&bound_text(tool, arguments)).0
+}
+
+fn bound_text(tool: &str, arguments: &str) -> String {
+    format!("approval-v1\n{tool}\n{arguments}")
 }
 
 /// Files the request for a gated call and returns the tool result the AI gets at once.
@@ -360,8 +361,9 @@ async fn not_pending(state: &AppState, id: &str) -> Error {
 
 /// Runs the approved call as the requester, under the connection's policy as it is now.
 async fn execute(state: &AppState, row: &ApprovalRow) -> Result<Value, String> {
-    let expected = arguments_hash(&state.keyring, &row.tool, &row.arguments);
-    if !bool::from(expected.as_slice().ct_eq(&row.arguments_hash)) {
+    // A request filed before a secret-key rotation is bound under a previous key.
+    let bound = bound_text(&row.tool, &row.arguments);
+    if !state.keyring.verifies(&bound, &row.arguments_hash) {
         return Err(
             "The stored arguments no longer match the request that was approved; nothing was run."
                 .into(),

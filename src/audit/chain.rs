@@ -23,7 +23,7 @@ const LABEL: &[u8] = b"omg-audit-chain-v1";
 /// The `prev_hash` of a chain's first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
 
-/// The chain's HMAC key (from [`crate::secrets::Keyring::audit_chain_key`]).
+/// A chain's HMAC key (from [`crate::secrets::Keyring::audit_chain_key`]).
 #[derive(Clone)]
 pub struct ChainKey(Hmac<Sha256>);
 

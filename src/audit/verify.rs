@@ -89,15 +89,16 @@ pub struct Report {
 /// chain at its checkpoint when the retention job cut it.
 #[derive(Debug)]
 pub struct Verifier {
-    key: ChainKey,
+    /// The current key first, then the previous ones: each chain was written under one of them.
+    keys: Vec<ChainKey>,
     checkpoints: HashMap<String, Head>,
-    /// The chain being walked: its writer, its head so far, and whether it already broke.
-    current: Option<(String, Head, bool)>,
+    /// The chain being walked: its writer, its key, its head so far, and whether it already broke.
+    current: Option<(String, usize, Head, bool)>,
     report: Report,
 }
 
 impl Verifier {
-    pub fn new(key: ChainKey, checkpoints: Vec<AuditCheckpoint>) -> Self {
+    pub fn new(keys: Vec<ChainKey>, checkpoints: Vec<AuditCheckpoint>) -> Self {
         let checkpoints = checkpoints
             .into_iter()
             .map(|c| {
@@ -111,7 +112,7 @@ impl Verifier {
             })
             .collect();
         Self {
-            key,
+            keys,
             checkpoints,
             current: None,
             report: Report::default(),
@@ -120,31 +121,38 @@ impl Verifier {
 
     pub fn check(&mut self, row: &AuditRow) {
         let writer = row.writer.clone().unwrap_or_default();
+        let seq = row.seq.unwrap_or_default();
+        let prev = row.prev_hash.as_deref().unwrap_or_default();
         if self.current.as_ref().is_none_or(|(w, ..)| *w != writer) {
             let start = self
                 .checkpoints
                 .get(&writer)
                 .cloned()
                 .unwrap_or_else(Head::genesis);
-            self.current = Some((writer.clone(), start, false));
+            // A writer chains under the key current when it started: the one its first entry
+            // verifies under (else the current key, which then names the entry altered).
+            let key = self
+                .keys
+                .iter()
+                .position(|k| row.hash.as_deref() == Some(&k.hash(row, &writer, seq, prev)[..]))
+                .unwrap_or(0);
+            self.current = Some((writer.clone(), key, start, false));
             self.report.chains += 1;
         }
         self.report.entries += 1;
-        let Some((_, head, broken)) = self.current.as_mut() else {
+        let Some((_, key, head, broken)) = self.current.as_mut() else {
             return;
         };
         if *broken {
             return;
         }
-        let seq = row.seq.unwrap_or_default();
         let place = Place {
             id: row.id,
             writer: writer.clone(),
             seq,
             at: row.at,
         };
-        let prev = row.prev_hash.as_deref().unwrap_or_default();
-        let hash = self.key.hash(row, &writer, seq, prev);
+        let hash = self.keys[*key].hash(row, &writer, seq, prev);
         let problem = if row.hash.as_deref() != Some(hash.as_slice()) {
             Some(Problem::Altered(place))
         } else if seq != head.seq + 1 {
@@ -177,8 +185,8 @@ impl Verifier {
 }
 
 /// Walks every chain in `store` (a page at a time, so a large log is not held in memory).
-pub async fn verify(store: &Store, key: ChainKey) -> Result<Report, store::Error> {
-    let mut verifier = Verifier::new(key, store.audit_checkpoints().await?);
+pub async fn verify(store: &Store, keys: Vec<ChainKey>) -> Result<Report, store::Error> {
+    let mut verifier = Verifier::new(keys, store.audit_checkpoints().await?);
     let mut after = (String::new(), 0);
     loop {
         let page = store.audit_chain_page((&after.0, after.1), PAGE).await?;
@@ -224,7 +232,7 @@ mod tests {
             r.id = i as i64 + 1;
         }
         let run = |rows: &[AuditRow], checkpoints| {
-            let mut v = Verifier::new(key(), checkpoints);
+            let mut v = Verifier::new(vec![key()], checkpoints);
             rows.iter().for_each(|r| v.check(r));
             v.finish()
         };

@@ -8,7 +8,6 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
 
 use super::ToolContext;
 use super::error::ToolError;
@@ -62,7 +61,8 @@ where
     let state = ctx.state;
     let store = &state.store;
     let connection = ctx.principal.connection.id;
-    let hash = arguments_hash(ctx, spec, arguments);
+    let bound = bound_text(spec, arguments);
+    let hash = state.keyring.token_hash(&bound).0;
     let started = Instant::now();
     loop {
         let now = state.clock.now();
@@ -99,7 +99,8 @@ where
             // Released or expired between the claim and the read: claim again.
             continue;
         };
-        if !bool::from(row.arguments_hash.as_slice().ct_eq(&hash)) {
+        // A key first used before a secret-key rotation is bound under a previous key.
+        if !state.keyring.verifies(&bound, &row.arguments_hash) {
             return Err(ToolError::Refused(format!(
                 "The idempotency_key '{}' was already used with other arguments in the last \
                  24 hours; use a new key for a different call.",
@@ -141,20 +142,13 @@ where
     }
 }
 
-/// The keyed hash binding a key to the arguments it was first used with.
-fn arguments_hash(
-    ctx: &ToolContext<'_>,
-    spec: &ToolSpec,
-    arguments: &Map<String, Value>,
-) -> [u8; 32] {
+/// What the keyed hash binding a key to the arguments it was first used with covers.
+fn bound_text(spec: &ToolSpec, arguments: &Map<String, Value>) -> String {
     let mut arguments = arguments.clone();
     arguments.remove("idempotency_key");
     // serde_json's map keeps its keys sorted, so equal arguments give equal text.
     let text = Value::Object(arguments).to_string();
-    ctx.state
-        .keyring
-        .token_hash(&format!("idempotency-v1\n{}\n{text}", spec.name))
-        .0
+    format!("idempotency-v1\n{}\n{text}", spec.name)
 }
 
 /// Whether a failed call certainly changed nothing in Odoo (so a retry may run it): refused or

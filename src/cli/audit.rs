@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::counted;
 use crate::audit::chain::ChainKey;
 use crate::audit::export;
 use crate::audit::verify::{self, Report};
@@ -16,7 +17,12 @@ pub(crate) async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::Verify { store } => {
             let (store, keyring) = super::open_store(&store, false).await?;
-            let report = verify::verify(&store, ChainKey::new(keyring.audit_chain_key())).await?;
+            let keys = keyring
+                .audit_chain_keys()
+                .into_iter()
+                .map(ChainKey::new)
+                .collect();
+            let report = verify::verify(&store, keys).await?;
             print!("{}", summary(&report));
             if !report.problems.is_empty() {
                 anyhow::bail!(
@@ -59,11 +65,6 @@ pub(crate) async fn run(cmd: AuditCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// `1 chain`, `2 chains`.
-fn counted(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// What `audit verify` prints: each broken chain's first problem, then the totals.

@@ -73,7 +73,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let store = Store::open(None, &data_dir)
         .await
         .context("opening the demo database")?;
-    let keyring = Keyring::load_or_create(None, &data_dir)?;
+    let keyring = Keyring::load_or_create(None, &[], &data_dir)?;
     let odoo = OdooClient::new(OdooConfig {
         url: sim.url.clone(),
         database: DEMO_DATABASE.to_owned(),

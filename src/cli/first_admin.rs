@@ -68,6 +68,7 @@ mod tests {
             data_dir: PathBuf::from("./data"),
             database_url: database_url.map(str::to_owned),
             secret_key: secret_key.then(|| "k".to_owned().into()),
+            previous_secret_keys: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@ mod explain;
 mod first_admin;
 mod odoo_target;
 mod policy_file;
+mod secret_key;
 mod serve;
 pub(crate) mod user;
 
@@ -33,16 +34,11 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(cmd).await,
         Command::Connection(cmd) => connection::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
-        Command::GenerateSecretKey => {
-            println!("{}", Keyring::generate_encoded()?);
-            Ok(())
-        }
+        Command::GenerateSecretKey => secret_key::generate(),
+        Command::RotateSecretKey(args) => secret_key::rotate(args).await,
     }
 }
 
-/// The store and keyring a command works on: the same ones a server with these settings uses.
-/// Only `serve` and `demo` may start a new data directory (`creates`): for any other command a
-/// missing one is a mistyped path, and a silent new database (and secret key) would hide it.
 /// The text of `path`, or of standard input for `-`.
 fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
     use anyhow::Context;
@@ -57,6 +53,14 @@ fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
+/// `1 chain`, `2 chains`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The store and keyring a command works on: the same ones a server with these settings uses.
+/// Only `serve` and `demo` may start a new data directory (`creates`): for any other command a
+/// missing one is a mistyped path, and a silent new database (and secret key) would hide it.
 pub async fn open_store(args: &StoreArgs, creates: bool) -> anyhow::Result<(Store, Keyring)> {
     let needs_dir = args.database_url.is_none() || args.secret_key.is_none();
     if !creates && needs_dir && !args.data_dir.is_dir() {
@@ -69,7 +73,11 @@ pub async fn open_store(args: &StoreArgs, creates: bool) -> anyhow::Result<(Stor
     let store = Store::open(args.database_url.as_deref(), &args.data_dir)
         .await
         .context("opening the database")?;
-    let keyring = Keyring::load_or_create(args.secret_key.as_ref(), &args.data_dir)?;
+    let keyring = Keyring::load_or_create(
+        args.secret_key.as_ref(),
+        &args.previous_secret_keys,
+        &args.data_dir,
+    )?;
     Ok((store, keyring))
 }
 

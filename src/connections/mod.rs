@@ -14,7 +14,7 @@ pub mod redirect;
 pub mod templates;
 
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
-use crate::secrets::{self, Keyring};
+use crate::secrets::{self, Keyring, TokenHash};
 use crate::store::{self, ConnectionRow, KeyReader, NewConnection, Store};
 pub use crate::values::{ClientType, Kind, Policy, Scope};
 
@@ -320,6 +320,10 @@ pub async fn find_key_holder(
         }
         None => store.find_key_holder(&hash.0).await?,
     };
+    let found = match found {
+        Some(row) => Some(row),
+        None => filed_under_a_previous_key(store, keyring, presented, &hash).await?,
+    };
     let Some(row) = found else {
         return Ok(None);
     };
@@ -331,6 +335,34 @@ pub async fn find_key_holder(
         .as_deref()
         .is_some_and(|h| hash.ct_eq(h));
     Ok(matches.then_some(row))
+}
+
+/// A key issued before a secret-key rotation is filed under its hash with a previous key; found
+/// so, it is filed again under the current key, so the previous key can one day be dropped.
+async fn filed_under_a_previous_key(
+    store: &Store,
+    keyring: &Keyring,
+    presented: &str,
+    current: &TokenHash,
+) -> Result<Option<store::KeyHolderRow>> {
+    for old in keyring.previous_token_hashes(presented) {
+        let Some(row) = store.find_key_holder(&old.0).await? else {
+            continue;
+        };
+        if row
+            .connection
+            .key_hash
+            .as_deref()
+            .is_some_and(|h| old.ct_eq(h))
+        {
+            // A concurrent request may have refiled it first; either way it is filed anew.
+            store
+                .refile_api_key(row.connection.id, &old.0, &current.0)
+                .await?;
+            return Ok(store.find_key_holder(&current.0).await?);
+        }
+    }
+    Ok(None)
 }
 
 // ---------------------------------------------------------------------------------------------

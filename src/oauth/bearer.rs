@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::scope;
-use super::tokens::ACCESS_PREFIX;
+use super::tokens::{self, ACCESS_PREFIX};
 use crate::catalog;
 use crate::connections::{self, Connection, Scope};
 use crate::state::AppState;
@@ -45,11 +45,10 @@ pub async fn resolve(
     state: &AppState,
     token: &str,
 ) -> Result<Result<Resolved, Rejection>, connections::Error> {
-    let hash = state.keyring.token_hash(token);
-    let Some(row) = state.store.find_token(&hash.0).await? else {
+    let Some((_, row)) = tokens::find(state, token).await? else {
         return Ok(Err(Rejection::Unknown));
     };
-    if row.kind != "access" || !hash.ct_eq(&row.token_hash) {
+    if row.kind != "access" {
         return Ok(Err(Rejection::Unknown));
     }
     if state.clock.now() >= row.expires_at {

@@ -157,15 +157,29 @@ pub(super) async fn authenticate(
         let presented = secret.ok_or_else(|| {
             Error::InvalidClient("This client must authenticate with its client secret.".into())
         })?;
-        let hash = state.keyring.token_hash(&presented);
-        let matches = client
-            .secret_hash
-            .as_deref()
-            .is_some_and(|stored| hash.ct_eq(stored));
-        if !matches {
-            return Err(Error::InvalidClient(
-                "The client secret is not valid.".into(),
-            ));
+        let stored = client.secret_hash.as_deref().unwrap_or_default();
+        // Under the current key, or a previous one for a secret issued before a secret-key
+        // rotation: such a secret moves to the current key as it is used.
+        match state
+            .keyring
+            .token_hashes(&presented)
+            .position(|h| h.ct_eq(stored))
+        {
+            Some(0) => {}
+            Some(_) => {
+                if let Some(connection) = client.connection {
+                    let hash = state.keyring.token_hash(&presented);
+                    state
+                        .store
+                        .set_client_secret(connection.id, &hash.0)
+                        .await?;
+                }
+            }
+            None => {
+                return Err(Error::InvalidClient(
+                    "The client secret is not valid.".into(),
+                ));
+            }
         }
     }
     Ok(Authenticated { client_id })

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Params;
-use super::clients;
 use super::error::{Error, Result, no_store};
+use super::{clients, tokens};
 use crate::connections::ClientType;
 use crate::state::AppState;
 use crate::web::audited::Note;
@@ -41,14 +41,12 @@ async fn revoke_token(
     } else {
         None
     };
-    let hash = state.keyring.token_hash(token);
-    let Some(row) = state.store.find_token(&hash.0).await? else {
+    let Some((hash, row)) = tokens::find(state, token).await? else {
         return Ok(());
     };
     if client
         .as_ref()
         .is_some_and(|c| c.client_id != row.client_id)
-        || !hash.ct_eq(&row.token_hash)
     {
         // Not this client's token: nothing is revoked, and nothing is said (RFC 7009 §2.2).
         return Ok(());

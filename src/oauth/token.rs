@@ -217,12 +217,9 @@ async fn refresh(
     note: &Note,
 ) -> Result<IssuedTokens> {
     let (requested_scope, resource) = (presented.scope, presented.resource);
-    let hash = state.keyring.token_hash(presented.refresh_token);
-    let row = state
-        .store
-        .find_token(&hash.0)
+    let (hash, row) = tokens::find(state, presented.refresh_token)
         .await?
-        .filter(|row| row.kind == "refresh" && hash.ct_eq(&row.token_hash))
+        .filter(|(_, row)| row.kind == "refresh")
         .ok_or_else(|| Error::InvalidGrant("The refresh token is not valid.".into()))?;
     note.connection(Some(row.connection_id));
     if row.client_id != client.client_id {

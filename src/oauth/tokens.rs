@@ -10,10 +10,10 @@ use super::error::{Result, no_store};
 use super::scope;
 use crate::clock::{DAY_MS, MINUTE_MS, Millis};
 use crate::connections::Scope;
-use crate::secrets;
+use crate::secrets::{self, TokenHash};
 use crate::settings::ServerSettings;
 use crate::state::AppState;
-use crate::store::NewToken;
+use crate::store::{self, NewToken, TokenRow};
 
 pub const ACCESS_PREFIX: &str = "omg_at_";
 pub const REFRESH_PREFIX: &str = "omg_rt_";
@@ -92,6 +92,20 @@ pub async fn issue(
         expires_in: access_ttl / 1000,
         scope,
     })
+}
+
+/// The stored access or refresh token `token` is, with the hash it is filed under: its hash
+/// under the current key or, for a token issued before a secret-key rotation, a previous one.
+pub async fn find(state: &AppState, token: &str) -> store::Result<Option<(TokenHash, TokenRow)>> {
+    for hash in state.keyring.token_hashes(token) {
+        if let Some(row) = state.store.find_token(&hash.0).await? {
+            // Found by equality; checked again in constant time, as for API keys.
+            if hash.ct_eq(&row.token_hash) {
+                return Ok(Some((hash, row)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// A new authorization code and its hash.

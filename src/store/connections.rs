@@ -121,6 +121,20 @@ impl Store {
         )
     }
 
+    /// Files a connection's API key under a new hash (after a secret-key rotation). False when
+    /// it is no longer filed under `old`.
+    pub async fn refile_api_key(&self, id: i64, old: &[u8], new: &[u8]) -> Result<bool> {
+        let done = on_pool!(self, pool => sqlx::query(
+            "UPDATE connections SET key_hash = $3 WHERE id = $1 AND key_hash = $2")
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done == 1)
+    }
+
     pub async fn list_connections(&self) -> Result<Vec<ConnectionRow>> {
         let sql = format!("{SELECT} ORDER BY c.id");
         Ok(

@@ -97,4 +97,36 @@ impl Store {
             .map(|done| done.rows_affected()))?;
         Ok(done == 1)
     }
+
+    /// Writes linked users' credentials sealed anew (`(id, as stored, sealed anew)`) and signs
+    /// every console session out, in one transaction: a secret-key rotation. `None`, with
+    /// nothing written, when a credential changed meanwhile (a sign-in linked it again);
+    /// else how many sessions were signed out.
+    pub async fn reseal_credentials(
+        &self,
+        changes: &[(i64, &[u8], Vec<u8>)],
+    ) -> Result<Option<u64>> {
+        on_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            for (id, stored, resealed) in changes {
+                let done = sqlx::query(
+                    "UPDATE odoo_users SET secret_sealed = $3 WHERE id = $1 AND secret_sealed = $2")
+                    .bind(id)
+                    .bind(stored)
+                    .bind(resealed)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    // Dropping the transaction rolls back what it wrote so far.
+                    return Ok(None);
+                }
+            }
+            let sessions = sqlx::query("DELETE FROM console_sessions")
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(Some(sessions))
+        }.await)
+    }
 }

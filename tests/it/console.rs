@@ -179,7 +179,7 @@ pub async fn console_app() -> TestApp {
     app
 }
 
-async fn mcp_status(app: &TestApp, key: &str) -> StatusCode {
+pub async fn mcp_status(app: &TestApp, key: &str) -> StatusCode {
     app.post(
         Some(key),
         r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,

@@ -119,23 +119,39 @@ impl TestApp {
         let store = Store::open(database_url, dir.path())
             .await
             .expect("store opens");
-        let keyring = Keyring::load_or_create(None, dir.path()).unwrap();
-        Self::serve(odoo, sim, dir, store, keyring, http).await
+        let keyring = Keyring::load_or_create(None, &[], dir.path()).unwrap();
+        Self::serve(odoo, sim, dir, store, keyring, http, None).await
     }
 
     /// A second gateway process on this one's database and secret key (a replica), in front
     /// of the same simulator: its own audit writer, rate limiter and caches.
     pub async fn replica(&self) -> Self {
+        let keyring = Keyring::load_or_create(None, &[], self.data_dir.path()).unwrap();
+        self.replica_keyed(keyring).await
+    }
+
+    /// Like [`TestApp::replica`], with these keys (a gateway given them by its environment).
+    pub async fn replica_keyed(&self, keyring: Keyring) -> Self {
         let odoo = OdooConfig {
             url: self.sim_url().to_owned(),
             database: self.state.odoo_database.to_string(),
             protocol: ProtocolChoice::Auto,
             timeout: Duration::from_secs(10),
         };
-        let keyring = Keyring::load_or_create(None, self.data_dir.path()).unwrap();
         let store = self.state.store.clone();
         let dir = tempfile::tempdir().unwrap();
-        Self::serve(odoo, None, dir, store, keyring, HttpLimits::default()).await
+        // Replicas stand behind one public URL, so tokens issued by one are for all of them.
+        let public_url = Some(self.base.clone());
+        Self::serve(
+            odoo,
+            None,
+            dir,
+            store,
+            keyring,
+            HttpLimits::default(),
+            public_url,
+        )
+        .await
     }
 
     async fn serve(
@@ -145,12 +161,13 @@ impl TestApp {
         store: Store,
         keyring: Keyring,
         http: HttpLimits,
+        public_url: Option<String>,
     ) -> Self {
         let odoo_database = odoo.database.clone();
         let odoo = OdooClient::new(odoo).unwrap();
         let app = App::build(AppConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
-            public_url: None,
+            public_url,
             extra_origins: vec![],
             limits: odoo_mcp_gateway::state::Limits {
                 max_body_bytes: 64 * 1024,

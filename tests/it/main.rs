@@ -65,5 +65,6 @@ mod real;
 mod replicas;
 mod resources;
 mod retries;
+mod secret_rotation;
 mod store;
 mod transport;
