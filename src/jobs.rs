@@ -30,6 +30,11 @@ pub async fn idempotency_keys(state: &AppState, now: Millis) -> Result<u64, stor
     state.store.delete_idempotency_before(now).await
 }
 
+/// Forgets used in-chat confirmations whose answer time is over.
+pub async fn used_confirmations(state: &AppState, now: Millis) -> Result<u64, store::Error> {
+    state.store.delete_used_confirmations_before(now).await
+}
+
 /// Forgets file links whose time is over (used or not).
 pub async fn file_links(state: &AppState, now: Millis) -> Result<u64, store::Error> {
     state.store.delete_file_links_before(now).await
@@ -65,6 +70,9 @@ pub async fn run(state: AppState) {
         }
         if let Err(e) = file_links(&state, now).await {
             tracing::warn!(error = %e, "file link cleanup failed");
+        }
+        if let Err(e) = used_confirmations(&state, now).await {
+            tracing::warn!(error = %e, "used confirmation cleanup failed");
         }
     }
 }

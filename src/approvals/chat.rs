@@ -50,6 +50,10 @@ pub enum Error {
         "Refused by Tools to confirm in chat: the confirmation expired (the person has 10 minutes to answer); call the tool again without it to ask them again."
     )]
     Expired,
+    #[error(
+        "Refused by Tools to confirm in chat: this confirmation was already used: the person confirmed one run of the call, and it ran. Call the tool again without it to ask them again."
+    )]
+    Used,
 }
 
 impl From<Error> for ToolError {
@@ -128,13 +132,16 @@ pub enum Decision {
     Queue,
 }
 
-/// Decides a call under "Tools to confirm in chat" that passed every other check.
+/// Decides a call under "Tools to confirm in chat" that passed every other check. A
+/// confirmation lets the call run once: a replay of it is refused, except the retry of a call
+/// made with an idempotency key, which the key makes the same run.
 pub async fn decide(
     ctx: &ToolContext<'_>,
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
+    idempotency_key: Option<&str>,
     turn: &Turn,
-) -> Result<Decision, Error> {
+) -> Result<Decision, ToolError> {
     let state = ctx.state;
     let binding = Binding::new(
         &state.keyring,
@@ -144,15 +151,26 @@ pub async fn decide(
     );
     let now = state.clock.now();
     if let Some(reply) = &turn.reply {
-        open(&state.keyring, &reply.state, &binding, now)?;
+        let expires = open(&state.keyring, &reply.state, &binding, now)?;
+        let tool = spec.name.to_owned();
         return match reply.answer {
-            Answer::Confirmed => Ok(Decision::Run),
-            Answer::Declined => Err(Error::Declined {
-                tool: spec.name.to_owned(),
-            }),
-            Answer::Missing => Err(Error::NoAnswer {
-                tool: spec.name.to_owned(),
-            }),
+            Answer::Confirmed => {
+                let spent = state
+                    .keyring
+                    .token_hash(&format!("chat-used-v1\n{}", reply.state));
+                let first = state
+                    .store
+                    .use_confirmation(&spent.0, idempotency_key, expires)
+                    .await
+                    .map_err(|e| ToolError::Internal(e.into()))?;
+                if first {
+                    Ok(Decision::Run)
+                } else {
+                    Err(Error::Used.into())
+                }
+            }
+            Answer::Declined => Err(Error::Declined { tool }.into()),
+            Answer::Missing => Err(Error::NoAnswer { tool }.into()),
         };
     }
     if !turn.can_ask {
@@ -235,8 +253,13 @@ pub fn seal(keyring: &Keyring, binding: &Binding, expires_at: Millis) -> String 
     format!("{body}.{mac}")
 }
 
-/// Checks a state echoed back against the call it comes with, `now`.
-pub fn open(keyring: &Keyring, sealed: &str, binding: &Binding, now: Millis) -> Result<(), Error> {
+/// Checks a state echoed back against the call it comes with, `now`; its expiry.
+pub fn open(
+    keyring: &Keyring,
+    sealed: &str,
+    binding: &Binding,
+    now: Millis,
+) -> Result<Millis, Error> {
     let (body, given) = sealed.rsplit_once('.').ok_or(Error::Tampered)?;
     let given = URL_SAFE_NO_PAD.decode(given).map_err(|_| Error::Tampered)?;
     if !bool::from(mac(keyring, body).as_slice().ct_eq(&given)) {
@@ -262,7 +285,7 @@ pub fn open(keyring: &Keyring, sealed: &str, binding: &Binding, now: Millis) -> 
     if now >= expires {
         return Err(Error::Expired);
     }
-    Ok(())
+    Ok(expires)
 }
 
 fn mac(keyring: &Keyring, body: &str) -> [u8; 32] {
@@ -296,11 +319,11 @@ mod tests {
     #[test]
     fn a_sealed_state_opens_for_the_same_call_until_it_expires() {
         let (k, b, sealed) = sealed(json!([1, 2]));
-        assert_eq!(open(&k, &sealed, &b, 999), Ok(()));
+        assert_eq!(open(&k, &sealed, &b, 999), Ok(1_000));
         // Key order does not matter: the arguments are the same call.
         let reordered = args(json!({"ids": [1, 2], "model": "res.partner"}));
         let same = Binding::new(&k, 7, "delete_record", &reordered);
-        assert_eq!(open(&k, &sealed, &same, 0), Ok(()));
+        assert_eq!(open(&k, &sealed, &same, 0), Ok(1_000));
         assert_eq!(open(&k, &sealed, &b, 1_000), Err(Error::Expired));
     }
 

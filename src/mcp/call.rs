@@ -103,14 +103,17 @@ pub(super) async fn run_tool(
     // Asked after every check, so the person is never asked about a call that would be
     // refused; before the budget, which only the call that runs spends.
     let (gate, confirmed) = match gate {
-        Gate::ConfirmInChat => match chat::decide(&ctx, spec, &arguments, turn).await? {
-            Decision::Run => (Gate::Run, true),
-            Decision::Queue => (Gate::HeldForApproval, false),
-            Decision::Ask(ask) => {
-                tools::precheck(&ctx, &parsed.call).await?;
-                return Ok(Reached::Ask(ask));
+        Gate::ConfirmInChat => {
+            let key = parsed.idempotency_key.as_ref().map(|k| k.as_str());
+            match chat::decide(&ctx, spec, &arguments, key, turn).await? {
+                Decision::Run => (Gate::Run, true),
+                Decision::Queue => (Gate::HeldForApproval, false),
+                Decision::Ask(ask) => {
+                    tools::precheck(&ctx, &parsed.call).await?;
+                    return Ok(Reached::Ask(ask));
+                }
             }
-        },
+        }
         gate => (gate, false),
     };
     // Spent only by a call every check admitted; once, when filed, for a held one (an approved

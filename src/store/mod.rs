@@ -6,6 +6,7 @@
 
 mod approvals;
 mod audit;
+mod confirmations;
 mod connections;
 mod console;
 mod data_dir;

@@ -3,6 +3,7 @@
 //! the person's answer runs, or is refused; an older client gets the approval queue.
 
 use odoo_mcp_gateway::connections::Scope;
+use odoo_mcp_gateway::odoo::sim::SimOptions;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_text, ok_result};
@@ -19,7 +20,12 @@ impl Chat {
     /// demo's full-access key with `delete_record` to confirm in chat; admin links as the
     /// approver of whatever falls back to the queue.
     async fn new() -> Self {
-        let app = TestApp::spawn().await;
+        Self::on(None).await
+    }
+
+    /// Like [`Chat::new`], with the store in `database_url` (PostgreSQL) when given.
+    async fn on(database_url: Option<&str>) -> Self {
+        let app = TestApp::spawn_on(SimOptions::default(), database_url).await;
         app.link("admin").await;
         let now = app.state.clock.now();
         app.state
@@ -133,6 +139,55 @@ async fn a_modern_client_is_asked_and_the_confirmed_call_runs_once() {
                 "success".to_owned()
             ),
         ]
+    );
+}
+
+on_both_engines!(
+    chat_on;
+    a_confirmation_lets_one_run_and_a_replay_is_refused,
+    an_idempotent_retry_of_a_confirmed_call_gets_the_same_answer,
+);
+
+async fn chat_on(database_url: Option<&str>) -> Chat {
+    Chat::on(database_url).await
+}
+
+/// The person confirmed one run: the same state and answer sent again (by a misbehaving client,
+/// or an AI that kept them) do not run the call a second time, on any replica.
+async fn a_confirmation_lets_one_run_and_a_replay_is_refused(chat: Chat) {
+    let asked = chat.ask(delete()).await;
+    let state = &asked["requestState"];
+    let ran = chat.reply(delete(), state, accepted()).await;
+    assert_eq!(ok_result(&ran)["deleted"], true, "{ran}");
+    let replica = Chat {
+        app: chat.app.replica().await,
+        key: chat.key.clone(),
+    };
+    for again in [&chat, &replica] {
+        let refused = again.reply(delete(), state, accepted()).await;
+        assert!(
+            error_text(&refused).contains("this confirmation was already used"),
+            "{refused}"
+        );
+    }
+    // Asking again is the way to run it again.
+    assert_eq!(chat.ask(delete()).await["resultType"], "input_required");
+}
+
+/// A retry with the same idempotency key is the same run: it gets the stored answer.
+async fn an_idempotent_retry_of_a_confirmed_call_gets_the_same_answer(chat: Chat) {
+    let once = json!({"model": "res.partner", "ids": [DWAYNE], "idempotency_key": "delete-dwayne"});
+    let asked = chat.ask(once.clone()).await;
+    let state = &asked["requestState"];
+    let ran = chat.reply(once.clone(), state, accepted()).await;
+    assert_eq!(ok_result(&ran)["deleted"], true, "{ran}");
+    let served = chat.app.sim().calls_served();
+    let again = chat.reply(once, state, accepted()).await;
+    assert_eq!(ok_result(&again), ok_result(&ran), "{again}");
+    assert_eq!(
+        chat.app.sim().calls_served(),
+        served,
+        "the retry reached Odoo"
     );
 }
 
