@@ -63,35 +63,27 @@ impl App {
         let bound = listener.local_addr()?;
         let public = config
             .public_url
+            .clone()
             .unwrap_or_else(|| format!("http://{bound}"));
-        let state = AppState::new(Shared {
-            rate_limiter: Arc::new(RateLimiter::for_store(&config.store)),
-            key_reader: KeyReader::for_store(&config.store).map(Arc::new),
-            registrations: Arc::default(),
-            audit: AuditLog::start(
-                config.store.clone(),
-                ChainKey::new(config.keyring.audit_chain_key()),
-            ),
-            store: config.store,
-            keyring: Arc::new(config.keyring),
-            odoo: config.odoo,
-            odoo_database: config.odoo_database.into(),
-            clock: config.clock,
-            settings: Arc::new(SettingsCache::default()),
-            metrics: Arc::new(Metrics::default()),
-            urls: Arc::new(Urls::new(&public, config.extra_origins)),
-            limits: config.limits,
-            trusted_proxies: Arc::new(config.trusted_proxies),
-            fields: Arc::new(FieldCache::default()),
-            shutdown: CancellationToken::new(),
-        });
+        let http = config.http;
+        let state = state(config, &public);
         let router = router(state.clone());
         Ok(Self {
             listener,
             router,
             state,
-            http: config.http,
+            http,
         })
+    }
+
+    /// The state a server with `config` would have, without listening: for a command that
+    /// works as the gateway does (checking a policy against Odoo as the connection's user).
+    pub fn offline(config: AppConfig) -> AppState {
+        let public = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        state(config, &public)
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -119,6 +111,31 @@ impl App {
         self.state.audit.flush().await;
         jobs.abort();
     }
+}
+
+/// The app's state, built in one place for the server and for offline commands.
+fn state(config: AppConfig, public: &str) -> AppState {
+    AppState::new(Shared {
+        rate_limiter: Arc::new(RateLimiter::for_store(&config.store)),
+        key_reader: KeyReader::for_store(&config.store).map(Arc::new),
+        registrations: Arc::default(),
+        audit: AuditLog::start(
+            config.store.clone(),
+            ChainKey::new(config.keyring.audit_chain_key()),
+        ),
+        store: config.store,
+        keyring: Arc::new(config.keyring),
+        odoo: config.odoo,
+        odoo_database: config.odoo_database.into(),
+        clock: config.clock,
+        settings: Arc::new(SettingsCache::default()),
+        metrics: Arc::new(Metrics::default()),
+        urls: Arc::new(Urls::new(public, config.extra_origins)),
+        limits: config.limits,
+        trusted_proxies: Arc::new(config.trusted_proxies),
+        fields: Arc::new(FieldCache::default()),
+        shutdown: CancellationToken::new(),
+    })
 }
 
 fn router(state: AppState) -> Router {

@@ -382,6 +382,10 @@ pub enum ConnectionCommand {
         dry_run: bool,
         #[command(flatten)]
         store: StoreArgs,
+        /// Record and Field limits that change are checked in this Odoo (by default the one
+        /// the store is bound to).
+        #[command(flatten)]
+        odoo: OdooArgs,
     },
     /// List the policy templates that a policy file entry (`template = "NAME"`) or the
     /// console's new-connection wizard can start from.

@@ -99,7 +99,8 @@ pub(super) async fn run(cmd: ConnectionCommand) -> anyhow::Result<()> {
             yes,
             dry_run: _,
             store,
-        } => super::policy_file::apply(&file, format, yes, &store).await?,
+            odoo,
+        } => super::policy_file::apply(&file, format, yes, &store, &odoo).await?,
         ConnectionCommand::Templates => super::policy_file::templates(),
         ConnectionCommand::Explain {
             id,

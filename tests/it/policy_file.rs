@@ -189,6 +189,78 @@ async fn edit_then_apply(app: &TestApp, database_url: Option<&str>, sales: i64, 
     );
 }
 
+/// Changed Record and Field limits are checked in Odoo as the console checks them on save: a
+/// field or model this Odoo does not have is refused, naming the connection, and nothing of
+/// the file is written; limits that exist apply.
+#[tokio::test]
+async fn apply_checks_changed_limits_against_odoo_and_writes_nothing_on_a_miss() {
+    let app = TestApp::spawn().await;
+    let (sales, _) = fixture(&app).await;
+    let odoo = [("ODOO_URL", app.sim_url()), ("ODOO_DB", "demo")];
+    let toml = ok(&app, None, &["connection", "export"], "").await;
+    let apply = |text: String| {
+        let file = app.data_dir.path().join("limits.toml");
+        std::fs::write(&file, text).unwrap();
+        let path = file.to_str().unwrap().to_owned();
+        let app = &app;
+        async move {
+            run_cli(
+                app.data_dir.path(),
+                &odoo,
+                &["connection", "apply", &path, "--yes"],
+                "",
+            )
+            .await
+        }
+    };
+    let before = policies(&app.state.store).await;
+    let missing_field = toml
+        .replace(
+            "\"res.partner: phone, x_*\"",
+            "\"res.partner: phone, no_such_field\"",
+        )
+        .replace("rate_per_minute = 30\n", "rate_per_minute = 60\n");
+    assert_ne!(missing_field, toml);
+    let refused = apply(missing_field).await;
+    assert!(!refused.ok, "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains(&format!(
+            "connection {sales} (Sales bot): Field limits: res.partner:"
+        )) && refused.stderr.contains("no_such_field")
+            && refused.stderr.contains("nothing was written"),
+        "{}",
+        refused.stderr
+    );
+    let missing_model = toml.replace(
+        r#"'sale.order: [("user_id", "=", uid)]'"#,
+        r#"'sale.order: [("no_such_link.name", "=", "x")]'"#,
+    );
+    assert_ne!(missing_model, toml);
+    let refused = apply(missing_model).await;
+    assert!(
+        !refused.ok && refused.stderr.contains("Record limits: sale.order:"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        policies(&app.state.store).await,
+        before,
+        "nothing was written"
+    );
+
+    let existing = toml.replace(
+        "\"res.partner: phone, x_*\"",
+        "\"res.partner: phone, email\"",
+    );
+    let applied = apply(existing).await;
+    assert!(applied.ok, "{}{}", applied.stdout, applied.stderr);
+    let now = connections::get(&app.state.store, sales).await.unwrap();
+    assert_eq!(
+        now.policy.field_limits.to_string(),
+        "res.partner: phone, email"
+    );
+}
+
 #[tokio::test]
 async fn an_exported_file_applies_as_no_change_and_an_edit_only_with_yes() {
     let app = TestApp::spawn().await;
