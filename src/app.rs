@@ -20,6 +20,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::audit::AuditLog;
 use crate::audit::chain::ChainKey;
+use crate::audit::stream::{self, Stream};
+/// Where `App::with_audit_stream` sends the audit log.
+pub use crate::audit::stream::{Error as AuditStreamError, Target as AuditStreamTarget};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::odoo::OdooClient;
@@ -54,6 +57,7 @@ pub struct App {
     router: Router,
     state: AppState,
     http: HttpLimits,
+    stream: Option<Stream>,
 }
 
 impl App {
@@ -73,7 +77,24 @@ impl App {
             router,
             state,
             http,
+            stream: None,
         })
+    }
+
+    /// Streams every audit entry this process writes (and those of streaming processes that
+    /// are gone) to `target` while serving.
+    pub fn with_audit_stream(
+        mut self,
+        target: AuditStreamTarget,
+    ) -> Result<Self, AuditStreamError> {
+        let s = &self.state;
+        self.stream = Some(Stream::new(
+            s.store.clone(),
+            s.clock.clone(),
+            s.audit.clone(),
+            target,
+        )?);
+        Ok(self)
     }
 
     /// The state a server with `config` would have, without listening: for a command that
@@ -100,6 +121,10 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static, grace: Duration) {
         let token = self.state.shutdown.clone();
         let jobs = tokio::spawn(crate::jobs::run(self.state.clone()));
+        let stream_stop = CancellationToken::new();
+        let stream = self
+            .stream
+            .map(|stream| tokio::spawn(stream.run(stream_stop.clone())));
         let stop = token.clone();
         tokio::spawn(async move {
             shutdown.await;
@@ -110,6 +135,11 @@ impl App {
         // Every answered request's audit event is committed before the process ends.
         self.state.audit.flush().await;
         jobs.abort();
+        // Then the stream delivers what is left, within its drain time.
+        stream_stop.cancel();
+        if let Some(stream) = stream {
+            let _ = tokio::time::timeout(stream::DRAIN + Duration::from_secs(1), stream).await;
+        }
     }
 }
 

@@ -13,12 +13,14 @@
 
 pub mod chain;
 pub mod export;
+pub mod stream;
 pub mod verify;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use self::chain::{Chain, ChainKey};
 use crate::clock::Millis;
@@ -49,6 +51,10 @@ enum Command {
 #[derive(Clone, Debug)]
 pub struct AuditLog {
     tx: mpsc::Sender<Command>,
+    /// The writer's id in the hash chain (this process's chain).
+    writer: Arc<str>,
+    /// Signalled after every commit, for the audit stream to deliver without polling.
+    committed: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Command {
@@ -62,8 +68,25 @@ impl AuditLog {
     /// handle is dropped. Each writer starts a chain of its own.
     pub fn start(store: Store, key: ChainKey) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(store, Chain::new(key), rx));
-        Self { tx }
+        let chain = Chain::new(key);
+        let writer = chain.writer().into();
+        let committed = Arc::new(Notify::new());
+        tokio::spawn(write_loop(store, chain, rx, committed.clone()));
+        Self {
+            tx,
+            writer,
+            committed,
+        }
+    }
+
+    /// This writer's id: its entries' `writer` column.
+    pub fn writer(&self) -> &str {
+        &self.writer
+    }
+
+    /// Wakes one waiter after each commit (a commit while nobody waits leaves a permit).
+    pub fn committed(&self) -> &Notify {
+        &self.committed
     }
 
     pub async fn record(&self, event: AuditRow) {
@@ -86,7 +109,12 @@ impl AuditLog {
     }
 }
 
-async fn write_loop(store: Store, mut chain: Chain, mut rx: mpsc::Receiver<Command>) {
+async fn write_loop(
+    store: Store,
+    mut chain: Chain,
+    mut rx: mpsc::Receiver<Command>,
+    committed: Arc<Notify>,
+) {
     let mut pending = Pending::default();
     while let Some(first) = rx.recv().await {
         pending.take(first);
@@ -106,6 +134,7 @@ async fn write_loop(store: Store, mut chain: Chain, mut rx: mpsc::Receiver<Comma
             }
         }
         commit(&store, &mut chain, &mut pending.batch).await;
+        committed.notify_one();
         for ack in pending.acks.drain(..) {
             let _ = ack.send(());
         }

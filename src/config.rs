@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gateway against an Odoo server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the whole product on this machine against the built-in Odoo simulator, with sample data.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -203,6 +203,23 @@ pub struct ServeArgs {
     /// linked, else at its first console sign-in). Alternative: `user grant LOGIN --role admin`.
     #[arg(long, env = "GATEWAY_BOOTSTRAP_ADMIN")]
     pub bootstrap_admin: Option<String>,
+    /// Stream every audit entry to this webhook as it is written (https, or http to this
+    /// machine), in batches signed as Standard Webhooks. Off when unset.
+    #[arg(
+        long,
+        env = "GATEWAY_AUDIT_STREAM_URL",
+        requires = "audit_stream_secret"
+    )]
+    pub audit_stream_url: Option<String>,
+    /// The audit stream's signing secret, whsec_ and base64 (give it by the environment, not
+    /// the command line).
+    #[arg(
+        long,
+        env = "GATEWAY_AUDIT_STREAM_SECRET",
+        hide_env_values = true,
+        requires = "audit_stream_url"
+    )]
+    pub audit_stream_secret: Option<String>,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]

@@ -26,4 +26,5 @@ pub mod telemetry; // logging set-up
 pub mod transport; // accepting connections: timeouts and a cap
 pub mod users; // linking Odoo users
 pub mod values; // typed domain values, parsed once: lists, IP lists, roles, states
-pub(crate) mod web; // the web session, error pages and page helpers shared by console and OAuth
+pub(crate) mod web;
+pub mod webhook; // Standard Webhooks signatures // the web session, error pages and page helpers shared by console and OAuth

@@ -124,6 +124,10 @@ impl Chain {
         }
     }
 
+    pub fn writer(&self) -> &str {
+        &self.writer
+    }
+
     /// Links `batch` after the head, returning the head after it. The head itself moves only
     /// by [`Chain::advance`], so linking is repeatable.
     pub fn link(&self, batch: &mut [AuditRow]) -> Head {

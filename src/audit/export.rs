@@ -50,6 +50,12 @@ fn hex(bytes: Option<&[u8]>) -> Option<String> {
 
 /// One entry as a JSON object on one line (every stored column; hashes in hex).
 pub fn jsonl(row: &AuditRow) -> String {
+    entry(row).to_string()
+}
+
+/// One entry as a JSON object: every stored column, hashes in hex (JSONL's lines, the audit
+/// stream's entries).
+pub fn entry(row: &AuditRow) -> serde_json::Value {
     json!({
         "id": row.id, "at": row.at, "method": row.method, "tool": row.tool, "model": row.model,
         "user_login": row.user_login, "connection_id": row.connection_id,
@@ -58,7 +64,6 @@ pub fn jsonl(row: &AuditRow) -> String {
         "response_payload": row.response_payload, "writer": row.writer, "seq": row.seq,
         "prev_hash": hex(row.prev_hash.as_deref()), "hash": hex(row.hash.as_deref()),
     })
-    .to_string()
 }
 
 /// A CEF header field: backslash and pipe escaped; a line break, which the header cannot hold,

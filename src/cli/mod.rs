@@ -26,7 +26,7 @@ use crate::store::Store;
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await,
         #[cfg(feature = "demo")]

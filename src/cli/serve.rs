@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::app::{App, AppConfig};
+use crate::app::{App, AppConfig, AuditStreamTarget};
 use crate::config::ServeArgs;
 use crate::state::{FileLimits, Limits};
 use crate::values::IpList;
@@ -44,6 +44,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await
     .map_err(|e| super::listen_error(args.http.listen, e))?;
+    let app = match (&args.audit_stream_url, &args.audit_stream_secret) {
+        (Some(url), Some(secret)) => {
+            let app = app.with_audit_stream(AuditStreamTarget::new(url, secret)?)?;
+            tracing::info!(to = %url.split('?').next().unwrap_or(url), "streaming the audit log");
+            app
+        }
+        _ => app,
+    };
     tracing::info!(
         listen = %app.local_addr(),
         mcp = %app.state().urls.mcp,

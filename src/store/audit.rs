@@ -305,6 +305,27 @@ impl Store {
         )
     }
 
+    /// Up to `limit` entries of `writer`'s chain after `seq`, in chain order.
+    pub async fn audit_writer_page(
+        &self,
+        writer: &str,
+        seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE writer = $1 AND seq > $2
+             ORDER BY seq LIMIT $3"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(AssertSqlSafe(sql))
+            .bind(writer)
+            .bind(seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?,
+        )
+    }
+
     /// Up to `limit` entries with `since <= at < until`, oldest first, after the entry
     /// `after` (at, id): a page of `audit export`. `(i64::MIN, 0)` starts at the beginning.
     pub async fn audit_export_page(

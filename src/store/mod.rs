@@ -6,6 +6,7 @@
 
 mod approvals;
 mod audit;
+mod audit_stream;
 mod confirmations;
 mod connections;
 mod console;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{
 
 pub use approvals::ApprovalRow;
 pub use audit::{AuditCheckpoint, AuditFilter, AuditGroupBy, AuditGroupRow, AuditRow, AuditViewer};
+pub use audit_stream::StreamPosition;
 pub use connections::{ConnectionRow, KeyHolderRow, NewConnection};
 pub use console::{SessionRow, ThrottleRow};
 pub use file_links::FileLinkRow;

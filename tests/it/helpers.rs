@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use odoo_mcp_gateway::app::AuditStreamTarget as Target;
 use odoo_mcp_gateway::app::{App, AppConfig};
 use odoo_mcp_gateway::clock::Clock;
 use odoo_mcp_gateway::connections::{self, Scope};
@@ -120,7 +121,28 @@ impl TestApp {
             .await
             .expect("store opens");
         let keyring = Keyring::load_or_create(None, &[], dir.path()).unwrap();
-        Self::serve(odoo, sim, dir, store, keyring, http, None).await
+        Self::serve(odoo, sim, dir, store, keyring, http, None, None).await
+    }
+
+    /// The default gateway (simulator, store in `database_url` when given) streaming its
+    /// audit log to `stream`.
+    pub async fn spawn_streaming(database_url: Option<&str>, stream: Target) -> Self {
+        let (sim, odoo) = simulator(SimOptions::default()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(database_url, dir.path()).await.unwrap();
+        let keyring = Keyring::load_or_create(None, &[], dir.path()).unwrap();
+        let http = HttpLimits::default();
+        Self::serve(
+            odoo,
+            Some(sim),
+            dir,
+            store,
+            keyring,
+            http,
+            None,
+            Some(stream),
+        )
+        .await
     }
 
     /// A second gateway process on this one's database and secret key (a replica), in front
@@ -132,6 +154,16 @@ impl TestApp {
 
     /// Like [`TestApp::replica`], with these keys (a gateway given them by its environment).
     pub async fn replica_keyed(&self, keyring: Keyring) -> Self {
+        self.replica_with(keyring, None).await
+    }
+
+    /// A replica (same keys) streaming its audit log to `stream`.
+    pub async fn replica_streaming(&self, stream: Target) -> Self {
+        let keyring = Keyring::load_or_create(None, &[], self.data_dir.path()).unwrap();
+        self.replica_with(keyring, Some(stream)).await
+    }
+
+    async fn replica_with(&self, keyring: Keyring, stream: Option<Target>) -> Self {
         let odoo = OdooConfig {
             url: self.sim_url().to_owned(),
             database: self.state.odoo_database.to_string(),
@@ -150,10 +182,12 @@ impl TestApp {
             keyring,
             HttpLimits::default(),
             public_url,
+            stream,
         )
         .await
     }
 
+    #[allow(clippy::too_many_arguments)] // one private constructor behind the public ones
     async fn serve(
         odoo: OdooConfig,
         sim: Option<RunningSimulator>,
@@ -162,6 +196,7 @@ impl TestApp {
         keyring: Keyring,
         http: HttpLimits,
         public_url: Option<String>,
+        stream: Option<Target>,
     ) -> Self {
         let odoo_database = odoo.database.clone();
         let odoo = OdooClient::new(odoo).unwrap();
@@ -187,6 +222,10 @@ impl TestApp {
         })
         .await
         .unwrap();
+        let app = match stream {
+            Some(target) => app.with_audit_stream(target).unwrap(),
+            None => app,
+        };
         let base = format!("http://{}", app.local_addr());
         let state = app.state().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

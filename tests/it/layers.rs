@@ -9,7 +9,9 @@ use std::path::Path;
 /// Bottom to top. A module may import only modules of an earlier line.
 const LAYERS: &[&[&str]] = &[
     // leaves: no import of the crate
-    &["clock", "secrets", "fault", "odoo", "catalog", "metrics"],
+    &[
+        "clock", "secrets", "fault", "odoo", "catalog", "metrics", "webhook",
+    ],
     &["values"],
     &["transport"],
     &["config", "store"],

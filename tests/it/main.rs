@@ -31,6 +31,7 @@ macro_rules! on_both_engines {
 mod actions;
 mod approvals;
 mod audit_chain;
+mod audit_stream;
 mod budgets;
 mod bulk;
 mod chatter;
