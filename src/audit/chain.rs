@@ -10,6 +10,11 @@
 //! two's complement), `3` bytes (length, then the bytes). Tags and lengths make the encoding
 //! unambiguous: no two different entries encode alike. The row `id` is not covered: the
 //! database assigns it after the hash is made, and the chain's order is (writer, seq).
+//!
+//! Columns added after v1 (`rule`, `trace_id`, in [`NEWER`]'s order) follow `prev_hash`, each
+//! only when it is set: tag `4`, the column's place in [`NEWER`] as one byte, then its text as
+//! above. An entry with none of them set encodes exactly as v1 did, so entries written before
+//! the columns existed still verify; a set one cannot be removed or moved unnoticed.
 
 use std::fmt;
 
@@ -85,7 +90,21 @@ pub fn encode(row: &AuditRow, writer: &str, seq: i64, prev: &[u8]) -> Vec<u8> {
     out.push(3);
     out.extend_from_slice(&(prev.len() as u64).to_be_bytes());
     out.extend_from_slice(prev);
+    for (place, value) in newer(row).into_iter().enumerate() {
+        if let Some(value) = value {
+            out.push(4);
+            out.push(place as u8);
+            text(&mut out, Some(value));
+        }
+    }
     out
+}
+
+/// The columns added after v1, in their fixed order (see the module's documentation).
+pub const NEWER: [&str; 2] = ["rule", "trace_id"];
+
+fn newer(row: &AuditRow) -> [Option<&str>; NEWER.len()] {
+    [row.rule.as_deref(), row.trace_id.as_deref()]
 }
 
 /// One writer's end of its chain: its id (random per process, so replicas never share a
@@ -200,6 +219,21 @@ mod tests {
     }
 
     #[test]
+    fn newer_columns_follow_v1_only_when_set() {
+        let mut r = row(1, "tools/call");
+        let v1 = encode(&r, "w", 1, &GENESIS);
+        r.trace_id = Some("ab".into());
+        let mut expected = v1.clone();
+        expected.extend([4, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2, b'a', b'b']);
+        assert_eq!(encode(&r, "w", 1, &GENESIS), expected);
+        // The same text as the rule instead encodes apart from it as the trace id.
+        let mut moved = row(1, "tools/call");
+        moved.rule = Some("ab".into());
+        assert_ne!(encode(&moved, "w", 1, &GENESIS), expected);
+        assert!(encode(&moved, "w", 1, &GENESIS).starts_with(&v1));
+    }
+
+    #[test]
     fn fields_cannot_trade_bytes() {
         let mut a = row(1, "m");
         a.tool = Some("ab".into());
@@ -225,6 +259,7 @@ mod tests {
             error: Some("e".into()),
             request_payload: Some("{}".into()),
             response_payload: Some("[]".into()),
+            rule: Some("ip".into()),
             ..row(5, "tools/call")
         };
         let edits: Vec<fn(&mut AuditRow)> = vec![
@@ -240,6 +275,8 @@ mod tests {
             |r| r.error = None,
             |r| r.request_payload = Some("{ }".into()),
             |r| r.response_payload = None,
+            |r| r.rule = None,
+            |r| r.trace_id = Some("4bf92f3577b34da6a3ce929d0e0e4737".into()),
         ];
         let original = key().hash(&base, "w", 1, &GENESIS);
         for (i, edit) in edits.iter().enumerate() {

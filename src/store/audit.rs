@@ -28,6 +28,10 @@ pub struct AuditRow {
     pub seq: Option<i64>,
     pub prev_hash: Option<Vec<u8>>,
     pub hash: Option<Vec<u8>>,
+    /// The governance rule that refused the call (ip, rate, tools, models …); `None` otherwise.
+    pub rule: Option<String>,
+    /// The request's W3C trace id (32 hex digits) when it was traced.
+    pub trace_id: Option<String>,
 }
 
 /// Where the retention job cut one writer's chain: the last entry it deleted.
@@ -125,7 +129,7 @@ macro_rules! bind_filter {
 
 const COLUMNS: &str = "id, at, method, tool, model, user_login, connection_id, client_ip, outcome, \
                        duration_ms, error, request_payload, response_payload, writer, seq, \
-                       prev_hash, hash";
+                       prev_hash, hash, rule, trace_id";
 
 impl Store {
     /// Appends events in one transaction, so a batch is written whole or not at all.
@@ -384,7 +388,7 @@ where
     let mut insert = sqlx::QueryBuilder::new(
         "INSERT INTO audit_events (at, method, tool, model, user_login, connection_id, \
          client_ip, outcome, duration_ms, error, request_payload, response_payload, writer, seq, \
-         prev_hash, hash) ",
+         prev_hash, hash, rule, trace_id) ",
     );
     insert.push_values(events, |mut row, e| {
         row.push_bind(e.at)
@@ -402,7 +406,9 @@ where
             .push_bind(e.writer.as_deref())
             .push_bind(e.seq)
             .push_bind(e.prev_hash.as_deref())
-            .push_bind(e.hash.as_deref());
+            .push_bind(e.hash.as_deref())
+            .push_bind(e.rule.as_deref())
+            .push_bind(e.trace_id.as_deref());
     });
     insert
 }
