@@ -12,6 +12,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use odoo_mcp_gateway::connections::Scope;
+use odoo_mcp_gateway::odoo::sim::{SimOptions, Simulator};
+use odoo_mcp_gateway::secrets::Keyring;
 use odoo_mcp_gateway::traces::Traces;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
@@ -24,6 +26,7 @@ use serde_json::{Value, json};
 
 use crate::console::{Console, element_text};
 use crate::helpers::{TestApp, ok_result};
+use crate::replicas::{run_cli, start_replica};
 
 /// A trace id and a parent span id as a client sends them.
 const HEADER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -92,8 +95,14 @@ fn attribute(span: &Span, key: &str) -> Option<String> {
         .map(|a| text(a.value.as_ref().and_then(|v| v.value.as_ref())))
 }
 
-/// The spans of `trace` once its request span has arrived (the exporter sends in batches).
+/// The spans of `trace` once its request span and an Odoo call have arrived (the exporter
+/// sends in batches).
 async fn trace_of(got: &Received, trace: &str) -> Vec<Span> {
+    spans_until(got, trace, true).await
+}
+
+/// The spans of `trace` once its request span (and an Odoo call, with `odoo`) arrived.
+async fn spans_until(got: &Received, trace: &str, odoo: bool) -> Vec<Span> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let spans: Vec<Span> = got
@@ -104,7 +113,7 @@ async fn trace_of(got: &Received, trace: &str) -> Vec<Span> {
             .map(|(_, s)| s.clone())
             .collect();
         let has_request = spans.iter().any(|s| s.kind == SpanKind::Server as i32);
-        let has_odoo = spans.iter().any(|s| s.kind == SpanKind::Client as i32);
+        let has_odoo = !odoo || spans.iter().any(|s| s.kind == SpanKind::Client as i32);
         if (has_request && has_odoo) || Instant::now() > deadline {
             return spans;
         }
@@ -249,6 +258,47 @@ async fn spans_form_the_request_tree(started: (TestApp, Received)) {
         "{services:?}"
     );
 
+    // An OAuth endpoint: its own request span, continuing the header's trace.
+    let oauth_trace = "5c1d7e0a9b8f4e3d2c1b0a9f8e7d6c5b";
+    let response = app
+        .http
+        .post(format!("{}/oauth/token", app.base))
+        .header(
+            "traceparent",
+            format!("00-{oauth_trace}-{HEADER_PARENT}-01"),
+        )
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=authorization_code&code={SECRET_NEEDLE}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let spans = spans_until(&got, oauth_trace, false).await;
+    let [token] = spans.as_slice() else {
+        panic!("one span for the token request: {spans:#?}")
+    };
+    assert_eq!(token.name, "POST /oauth/token");
+    assert_eq!(hex(&token.parent_span_id), HEADER_PARENT);
+    assert_eq!(
+        attribute(token, "http.response.status_code").as_deref(),
+        Some("400")
+    );
+    assert_eq!(
+        attribute(token, "http.route").as_deref(),
+        Some("/oauth/token")
+    );
+    assert!(
+        token
+            .attributes
+            .iter()
+            .all(|a| !format!("{a:?}").contains(SECRET_NEEDLE))
+    );
+    let rows = app.audit().await;
+    let row = rows.iter().find(|r| r.method == "oauth/token").unwrap();
+    assert_eq!(row.trace_id.as_deref(), Some(oauth_trace));
+
     let calls: Vec<_> = app
         .audit()
         .await
@@ -308,4 +358,63 @@ async fn without_an_endpoint_nothing_is_traced() {
     let shown = element_text(&page.body, "entry-trace");
     assert_eq!(shown.as_deref(), Some("— (not traced)"));
     app.stop().await;
+}
+
+/// The binary itself: `serve` with `OTEL_EXPORTER_OTLP_ENDPOINT` exports, and its JSON log line
+/// of the call carries the trace id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_exports_with_the_variable_and_logs_the_trace_id() {
+    let (addr, got) = receiver().await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = Simulator::spawn(SimOptions::default()).await.unwrap();
+    let odoo_key = sim.sim.issue_api_key("demo").unwrap();
+    let secret = Keyring::generate_encoded().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("http://{addr}");
+    let env = [
+        ("GATEWAY_SECRET_KEY", secret.as_str()),
+        ("GATEWAY_DATA_DIR", data_dir.path().to_str().unwrap()),
+        ("ODOO_URL", sim.url.as_str()),
+        ("ODOO_DB", "demo"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+    ];
+    run_cli(&["user", "link", "demo"], &env, &format!("{odoo_key}\n")).await;
+    let created = run_cli(
+        &["connection", "create", "--user", "demo", "--name", "t"],
+        &env,
+        "",
+    );
+    let key = created.await.lines().last().unwrap().trim().to_owned();
+    let gateway = start_replica(&env).await;
+    let header = format!("00-{HEADER_TRACE}-{HEADER_PARENT}-01");
+    let response = reqwest::Client::new()
+        .post(format!("{}/mcp", gateway.url))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("traceparent", &header)
+        .body(search(None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let spans = trace_of(&got, HEADER_TRACE).await;
+    assert!(
+        spans.iter().any(|s| s.name == "tools/call search_records"),
+        "{spans:#?}"
+    );
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.name == "odoo res.partner.search_read"),
+        "{spans:#?}"
+    );
+    let log = gateway.log.lock().unwrap().clone();
+    let line = log
+        .lines()
+        .find(|l| l.contains(r#""message":"tools/call""#))
+        .unwrap_or_else(|| panic!("the call's log line: {log}"));
+    let line: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(line["span"]["trace_id"], HEADER_TRACE, "{line}");
+    assert!(!log.contains(SECRET_NEEDLE), "no argument in the log");
 }
