@@ -116,24 +116,24 @@ impl TestApp {
         database_url: Option<&str>,
         http: HttpLimits,
     ) -> Self {
+        Self::boot_traced(odoo, sim, database_url, http, Traces::default()).await
+    }
+
+    /// Like [`TestApp::boot_with`], exporting spans with `traces`.
+    pub async fn boot_traced(
+        odoo: OdooConfig,
+        sim: Option<RunningSimulator>,
+        database_url: Option<&str>,
+        http: HttpLimits,
+        traces: Traces,
+    ) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(database_url, dir.path())
             .await
             .expect("store opens");
         let keyring = Keyring::load_or_create(None, &[], dir.path()).unwrap();
-        Self::serve(
-            odoo,
-            sim,
-            dir,
-            store,
-            keyring,
-            http,
-            None,
-            None,
-            Traces::default(),
-        )
-        .await
+        Self::serve(odoo, sim, dir, store, keyring, http, None, None, traces).await
     }
 
     /// The default gateway (simulator, store in `database_url` when given) streaming its

@@ -58,7 +58,7 @@ mod oauth_negative;
 pub mod oauth_python;
 mod oauth_store;
 mod ops;
-mod otlp;
+pub mod otlp;
 
 mod pg;
 mod policy_file;

@@ -29,17 +29,17 @@ use crate::helpers::{TestApp, ok_result};
 use crate::replicas::{run_cli, start_replica};
 
 /// A trace id and a parent span id as a client sends them.
-const HEADER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-const HEADER_PARENT: &str = "00f067aa0ba902b7";
+pub(crate) const HEADER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub(crate) const HEADER_PARENT: &str = "00f067aa0ba902b7";
 const META_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const META_PARENT: &str = "b7ad6b7169203331";
 /// In the call's arguments only: no span may carry it, as a value or a key.
-const SECRET_NEEDLE: &str = "Needle-7f3a";
+pub(crate) const SECRET_NEEDLE: &str = "Needle-7f3a";
 
-type Received = Arc<Mutex<Vec<(String, Span)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(String, Span)>>>;
 
 /// An OTLP/HTTP receiver: every span it is sent, with its service name.
-async fn receiver() -> (SocketAddr, Received) {
+pub(crate) async fn receiver() -> (SocketAddr, Received) {
     let got = Received::default();
     let app = axum::Router::new()
         .route("/v1/traces", post(receive))
@@ -84,11 +84,11 @@ fn text(value: Option<&Any>) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn attribute(span: &Span, key: &str) -> Option<String> {
+pub(crate) fn attribute(span: &Span, key: &str) -> Option<String> {
     span.attributes
         .iter()
         .find(|a| a.key == key)
@@ -97,7 +97,7 @@ fn attribute(span: &Span, key: &str) -> Option<String> {
 
 /// The spans of `trace` once its request span and an Odoo call have arrived (the exporter
 /// sends in batches).
-async fn trace_of(got: &Received, trace: &str) -> Vec<Span> {
+pub(crate) async fn trace_of(got: &Received, trace: &str) -> Vec<Span> {
     spans_until(got, trace, true).await
 }
 
@@ -121,7 +121,7 @@ async fn spans_until(got: &Received, trace: &str, odoo: bool) -> Vec<Span> {
     }
 }
 
-fn search(meta: Option<Value>) -> String {
+pub(crate) fn search(meta: Option<Value>) -> String {
     let mut params = json!({
         "name": "search_records",
         "arguments": {"model": "res.partner", "domain": [["name", "ilike", SECRET_NEEDLE]]}
