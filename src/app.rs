@@ -33,6 +33,7 @@ use crate::settings::SettingsCache;
 use crate::state::{AppState, Limits, Shared, Urls};
 use crate::store::{KeyReader, Store};
 use crate::telemetry;
+use crate::traces::Traces;
 use crate::transport::{self, HttpLimits};
 use crate::values::IpList;
 
@@ -50,6 +51,8 @@ pub struct AppConfig {
     pub odoo_database: String,
     pub clock: Clock,
     pub http: HttpLimits,
+    /// Where spans go (`--otlp-endpoint`); off by default.
+    pub traces: Traces,
 }
 
 pub struct App {
@@ -134,6 +137,8 @@ impl App {
         transport::serve(self.listener, self.router, self.http, metrics, token, grace).await;
         // Every answered request's audit event is committed before the process ends.
         self.state.audit.flush().await;
+        // The spans of the last requests are sent before the process ends.
+        self.state.traces.shutdown().await;
         jobs.abort();
         // Then the stream delivers what is left, within its drain time.
         stream_stop.cancel();
@@ -165,6 +170,7 @@ fn state(config: AppConfig, public: &str) -> AppState {
         trusted_proxies: Arc::new(config.trusted_proxies),
         fields: Arc::new(FieldCache::default()),
         shutdown: CancellationToken::new(),
+        traces: config.traces,
     })
 }
 

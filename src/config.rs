@@ -220,6 +220,11 @@ pub struct ServeArgs {
         requires = "audit_stream_url"
     )]
     pub audit_stream_secret: Option<String>,
+    /// Export OpenTelemetry traces to this OTLP/HTTP collector (its base URL; spans go to
+    /// /v1/traces under it, as protobuf): a span per MCP and OAuth request, with the governance
+    /// steps and the Odoo calls as children. Off when unset.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]

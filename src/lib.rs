@@ -23,6 +23,7 @@ pub mod settings; // Server Settings
 pub mod state; // what every handler can reach
 pub mod store; // SQLite / PostgreSQL persistence
 pub mod telemetry; // logging set-up
+pub mod traces; // OpenTelemetry spans, exported over OTLP/HTTP when asked
 pub mod transport; // accepting connections: timeouts and a cap
 pub mod users; // linking Odoo users
 pub mod values; // typed domain values, parsed once: lists, IP lists, roles, states

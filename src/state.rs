@@ -15,6 +15,7 @@ use crate::policy::registrations::RegistrationLimiter;
 use crate::secrets::Keyring;
 use crate::settings::SettingsCache;
 use crate::store::{KeyReader, Store};
+use crate::traces::Traces;
 use crate::values::IpList;
 
 /// The URLs the gateway is reached at, derived once from the public base URL.
@@ -123,6 +124,8 @@ pub struct Shared {
     pub registrations: Arc<RegistrationLimiter>,
     pub fields: Arc<FieldCache>,
     pub audit: AuditLog,
+    /// OpenTelemetry traces: this app's exporter, or off.
+    pub traces: Traces,
     /// Cancelled on shutdown; background work and open streams watch it.
     pub shutdown: CancellationToken,
 }

@@ -63,6 +63,7 @@ pub fn entry(row: &AuditRow) -> serde_json::Value {
         "error": row.error, "request_payload": row.request_payload,
         "response_payload": row.response_payload, "writer": row.writer, "seq": row.seq,
         "prev_hash": hex(row.prev_hash.as_deref()), "hash": hex(row.hash.as_deref()),
+        "trace_id": row.trace_id,
     })
 }
 
@@ -123,6 +124,12 @@ pub fn cef(row: &AuditRow) -> String {
         ),
         ("cn2", row.connection_id.map(|c| c.to_string())),
         ("msg", row.error.clone()),
+        // The OpenTelemetry trace of the request, to go from the SIEM to the trace.
+        (
+            "cs6Label",
+            row.trace_id.as_ref().map(|_| "traceId".to_owned()),
+        ),
+        ("cs6", row.trace_id.clone()),
     ];
     fields.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
     let extension: Vec<String> = fields
@@ -177,5 +184,23 @@ mod tests {
             line.contains("suser=anna") && !line.contains("src="),
             "{line}"
         );
+        assert!(!line.contains("cs6"), "no trace, no traceId: {line}");
+        assert_eq!(entry(&row)["trace_id"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_traced_entry_names_its_trace() {
+        let row = AuditRow {
+            method: "tools/call".into(),
+            outcome: "success".into(),
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+            ..AuditRow::default()
+        };
+        assert!(
+            cef(&row).ends_with("cs6Label=traceId cs6=4bf92f3577b34da6a3ce929d0e0e4736"),
+            "{}",
+            cef(&row)
+        );
+        assert_eq!(entry(&row)["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
     }
 }

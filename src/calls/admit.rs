@@ -14,6 +14,7 @@ use crate::catalog::company::CompanyIds;
 use crate::catalog::{Tool, ToolSpec};
 use crate::policy::models::{self, Touched};
 use crate::policy::{self, Decider, Denial};
+use crate::traces::{self, traced};
 
 /// What step 7 decided for a call that passed steps 5 and 6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +33,14 @@ pub(crate) async fn admit_call(
     arguments: &Map<String, Value>,
 ) -> Result<Gate, ToolError> {
     check_policy(ctx, spec, arguments).await?;
-    Ok(
-        match policy::decider(&ctx.principal.connection, spec, arguments) {
-            Some(Decider::Chat) => Gate::ConfirmInChat,
-            Some(Decider::Approver) => Gate::HeldForApproval,
-            None => Gate::Run,
-        },
-    )
+    let step = traces::step("approval", Vec::new);
+    let (gate, said) = match policy::decider(&ctx.principal.connection, spec, arguments) {
+        Some(Decider::Chat) => (Gate::ConfirmInChat, "confirm_in_chat"),
+        Some(Decider::Approver) => (Gate::HeldForApproval, "held"),
+        None => (Gate::Run, "run"),
+    };
+    step.set(|| traces::Attribute::new("odoo_mcp.approval.gate", said));
+    Ok(gate)
 }
 
 /// Steps 5 and 6: allowed tools, allowed models. An approved call passes them again when it
@@ -48,8 +50,11 @@ pub(crate) async fn check_policy(
     spec: &ToolSpec,
     arguments: &Map<String, Value>,
 ) -> Result<(), ToolError> {
-    policy::tool_decision(&ctx.principal.connection, spec)?;
-    check_models(ctx, spec, arguments).await
+    traced("tools", async {
+        policy::tool_decision(&ctx.principal.connection, spec).map_err(ToolError::from)
+    })
+    .await?;
+    traced("models", check_models(ctx, spec, arguments)).await
 }
 
 async fn check_models(

@@ -8,6 +8,7 @@ use super::principal::Principal;
 use crate::odoo::{self, Call, Credential};
 use crate::policy::companies::Companies;
 use crate::state::AppState;
+use crate::traces;
 
 /// Odoo's answer when `allowed_company_ids` names a company the user does not belong to.
 const FOREIGN_COMPANY: &str = "Access to unauthorized or invalid companies.";
@@ -74,7 +75,26 @@ impl<'a> ToolContext<'a> {
             }
             context["allowed_company_ids"] = json!(ids);
         }
-        match self.state.odoo.call(credential, &call).await {
+        // The span names the model and method, never the ids or kwargs (data, filters).
+        let span = traces::client_call(format!("odoo {}.{}", call.model, call.method), || {
+            vec![
+                traces::Attribute::new("rpc.system.name", "odoo"),
+                traces::Attribute::new("rpc.method", format!("{}.{}", call.model, call.method)),
+                traces::Attribute::new("odoo.model", call.model.clone()),
+                traces::Attribute::new("odoo.method", call.method.clone()),
+            ]
+        });
+        let answer = span.around(self.state.odoo.call(credential, &call)).await;
+        let outcome = match &answer {
+            Ok(_) => "ok",
+            Err(e) => e.kind().map_or("error", odoo::ErrorKind::as_str),
+        };
+        span.set(|| traces::Attribute::new("odoo.outcome", outcome));
+        if answer.is_err() {
+            span.fail(outcome);
+        }
+        drop(span);
+        match answer {
             Ok(value) => Ok(value),
             Err(odoo::Error::Odoo { message, .. }) if message == FOREIGN_COMPANY => {
                 Err(ToolError::Refused(format!(

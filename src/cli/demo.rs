@@ -97,6 +97,7 @@ pub(super) async fn run(args: DemoArgs) -> anyhow::Result<()> {
         odoo_database: DEMO_DATABASE.to_owned(),
         clock: super::clock(),
         http: HttpLimits::default(),
+        traces: Default::default(),
     })
     .await
     .map_err(|e| super::listen_error(args.listen, e))?;

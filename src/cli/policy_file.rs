@@ -158,6 +158,7 @@ async fn check_limits(
         odoo_database: target.database,
         clock: super::clock(),
         http: HttpLimits::default(),
+        traces: Default::default(),
     });
     let mut problems = Vec::new();
     for (change, current) in touched {

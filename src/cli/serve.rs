@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::app::{App, AppConfig, AuditStreamTarget};
 use crate::config::ServeArgs;
 use crate::state::{FileLimits, Limits};
+use crate::traces::Traces;
 use crate::values::IpList;
 
 pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -22,6 +23,14 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         super::user::grant(&store, login, crate::users::Role::Admin).await?;
     }
     let (odoo, target) = super::odoo_client(&store, &args.odoo).await?;
+    let traces = match &args.otlp_endpoint {
+        Some(endpoint) => {
+            let traces = Traces::export_to(endpoint, reqwest::Client::new())?;
+            tracing::info!(to = %endpoint, "exporting traces over OTLP/HTTP");
+            traces
+        }
+        None => Traces::default(),
+    };
     let app = App::build(AppConfig {
         listen: args.http.listen,
         public_url: args.http.public_url.clone(),
@@ -41,6 +50,7 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         odoo_database: target.database,
         clock: super::clock(),
         http: args.http.limits(),
+        traces,
     })
     .await
     .map_err(|e| super::listen_error(args.http.listen, e))?;

@@ -18,6 +18,7 @@ use crate::calls::tools;
 use crate::calls::{Principal, ToolError};
 use crate::catalog::{self, Call};
 use crate::state::AppState;
+use crate::traces::traced;
 use crate::web::audited::Note;
 use crate::{approvals, audit};
 
@@ -119,7 +120,7 @@ pub(super) async fn run_tool(
     // Spent only by a call every check admitted; once, when filed, for a held one (an approved
     // call runs through `approvals`, not here).
     budget::take(&ctx, spec, &arguments).await?;
-    let run = || dispatch(&ctx, spec, gate, parsed.call, &arguments);
+    let run = || traced("run", dispatch(&ctx, spec, gate, parsed.call, &arguments));
     let ran = match &parsed.idempotency_key {
         Some(key) => once::once(&ctx, spec, key, &arguments, run).await?,
         None => run().await?,

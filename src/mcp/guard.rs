@@ -22,7 +22,8 @@ use crate::calls::Principal;
 use crate::connections::Connection;
 use crate::oauth;
 use crate::state::AppState;
-use crate::web::audited::Entry;
+use crate::traces::{self, Attribute, TraceParent};
+use crate::web::audited::{Entry, traceparent_header};
 
 /// Largest response body copied into the payload log.
 const MAX_LOGGED_RESPONSE: usize = 4 * 1024 * 1024;
@@ -69,47 +70,102 @@ pub(super) async fn guard(
         event.request_payload = envelope.body.as_ref().map(|b| redact(b).to_string());
     }
 
+    let parent = traceparent(&parts.headers, envelope.body.as_ref());
+    entry.trace(
+        &state,
+        || span_name(&envelope),
+        parent,
+        || span_attributes(&parts.method, &envelope),
+    );
+
     let note = entry.note();
-    let response = match admit(&state, token.as_deref(), entry.ip, body).await {
-        Ok((principal, bytes)) => {
-            note.connection(Some(principal.connection.id));
-            note.user(&principal.login);
-            // tools/list, ping and tools/call, when rmcp would answer them exactly so, are
-            // answered here; the parsed body is theirs, as nothing else needs it now.
-            match fast
-                .answer(&state, &parts, envelope.body.take(), &principal, &note)
-                .await
-            {
-                Some(response) => response,
-                None => {
-                    let mut request = Request::from_parts(parts, Body::from(bytes));
-                    request.extensions_mut().insert(principal);
-                    // The MCP server notes how the call ended on it.
-                    request.extensions_mut().insert(note);
-                    next.run(request).await
+    let ip = entry.ip;
+    let work = async {
+        match admit(&state, token.as_deref(), ip, body).await {
+            Ok((principal, bytes)) => {
+                note.connection(Some(principal.connection.id));
+                note.user(&principal.login);
+                let id = principal.connection.id;
+                entry.attribute(|| Attribute::new("odoo_mcp.connection.id", id));
+                // tools/list, ping and tools/call, when rmcp would answer them exactly so, are
+                // answered here; the parsed body is theirs, as nothing else needs it now.
+                match fast
+                    .answer(&state, &parts, envelope.body.take(), &principal, &note)
+                    .await
+                {
+                    Some(response) => response,
+                    None => {
+                        let mut request = Request::from_parts(parts, Body::from(bytes));
+                        request.extensions_mut().insert(principal);
+                        if let Some(carried) = traces::Carried::current() {
+                            request.extensions_mut().insert(carried);
+                        }
+                        // The MCP server notes how the call ended on it.
+                        request.extensions_mut().insert(note);
+                        next.run(request).await
+                    }
                 }
             }
-        }
-        Err((refusal, connection)) => {
-            if let Some(c) = connection {
-                note.connection(Some(c.id));
-                if let Some(login) = &c.user_login {
-                    note.user(login);
+            Err((refusal, connection)) => {
+                if let Some(c) = connection {
+                    note.connection(Some(c.id));
+                    if let Some(login) = &c.user_login {
+                        note.user(login);
+                    }
                 }
+                let (status, message) = refusal.status_and_message();
+                state.metrics.refusal(refusal.reason());
+                note.ended(refusal.outcome(), Some(message.clone()));
+                refusal.into_response(
+                    status,
+                    message,
+                    request_id(envelope.body.as_ref()),
+                    &state.urls.resource_metadata,
+                    state.clock.now(),
+                )
             }
-            let (status, message) = refusal.status_and_message();
-            state.metrics.refusal(refusal.reason());
-            note.ended(refusal.outcome(), Some(message.clone()));
-            refusal.into_response(
-                status,
-                message,
-                request_id(envelope.body.as_ref()),
-                &state.urls.resource_metadata,
-                state.clock.now(),
-            )
         }
     };
+    let response = entry.traced(work).await;
     entry.finish(&state, response).await
+}
+
+/// The client's trace context: MCP's `params._meta.traceparent` (SEP-414, 2026-07-28), else
+/// the HTTP `traceparent` header. `_meta` wins: it is the context of this very request, set
+/// by the MCP client, where a header may have been set by a proxy in between.
+fn traceparent(headers: &HeaderMap, body: Option<&Value>) -> Option<TraceParent> {
+    let meta = body
+        .and_then(|b| b.pointer("/params/_meta/traceparent"))
+        .and_then(Value::as_str)
+        .and_then(TraceParent::parse);
+    meta.or_else(|| traceparent_header(headers))
+}
+
+/// `{mcp.method.name} {target}`, as OpenTelemetry's MCP conventions name a server span.
+fn span_name(envelope: &Envelope) -> String {
+    match (&envelope.method, &envelope.tool) {
+        (Some(method), Some(tool)) => {
+            format!("{method} {}", crate::catalog::validate::shorten(tool))
+        }
+        (Some(method), None) => method.clone(),
+        (None, _) => "MCP".to_owned(),
+    }
+}
+
+/// The request's facts, never its arguments: HTTP method and route, MCP method, tool name.
+fn span_attributes(method: &Method, envelope: &Envelope) -> Vec<Attribute> {
+    let mut attributes = vec![
+        Attribute::new("http.request.method", method.to_string()),
+        Attribute::new("http.route", "/mcp"),
+    ];
+    if let Some(m) = &envelope.method {
+        attributes.push(Attribute::new("mcp.method.name", m.clone()));
+    }
+    if let Some(tool) = &envelope.tool {
+        let tool = crate::catalog::validate::shorten(tool);
+        attributes.push(Attribute::new("gen_ai.tool.name", tool));
+    }
+    attributes
 }
 
 /// The id of the JSON-RPC request an error answers, when the body parsed and carried a valid

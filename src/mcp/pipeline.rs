@@ -30,6 +30,7 @@ use crate::policy::rate_limit::{Exceeded, Limits};
 use crate::policy::{self};
 use crate::settings;
 use crate::state::AppState;
+use crate::traces::{self, traced};
 
 /// Why a request is refused before it reaches a tool.
 #[derive(Debug)]
@@ -71,25 +72,41 @@ pub(crate) async fn admit_request(
         return Err((Refusal::Disabled, None));
     }
     let token = token.ok_or((Refusal::MissingToken, None))?;
-    let (connection, granted, holder) = authenticate(state, token).await.map_err(|r| (r, None))?;
+    let (connection, granted, holder) = traced("authenticate", authenticate(state, token))
+        .await
+        .map_err(|r| (r, None))?;
     let refused = |refusal| Err((refusal, Some(Box::new(connection.clone()))));
     if connection.revoked_at.is_some() {
         return refused(Refusal::Revoked);
     }
+    let step = traces::step("ip", Vec::new);
     if let Err(refusal) = check_ip(&connection, client_ip) {
+        step.fail("refused");
         return refused(refusal);
     }
+    drop(step);
     // API keys and OAuth clients alike: their own limits, else the server defaults.
     let limits = Limits::effective(&connection.policy, &settings);
-    match state
-        .rate_limiter
-        .take(&state.store, connection.id, limits, state.clock.now())
-        .await
-    {
+    let step = traces::step("rate", Vec::new);
+    let taken = step
+        .around(
+            state
+                .rate_limiter
+                .take(&state.store, connection.id, limits, state.clock.now()),
+        )
+        .await;
+    match taken {
         Ok(Ok(())) => {}
-        Ok(Err(exceeded)) => return refused(Refusal::RateLimited(exceeded)),
-        Err(e) => return refused(internal(e)),
+        Ok(Err(exceeded)) => {
+            step.fail("rate_limited");
+            return refused(Refusal::RateLimited(exceeded));
+        }
+        Err(e) => {
+            step.fail("internal");
+            return refused(internal(e));
+        }
     }
+    drop(step);
     let principal = match holder {
         Some(holder) => Principal::from_holder(&state.keyring, connection.clone(), holder),
         None => Principal::load(state, connection.clone()).await,

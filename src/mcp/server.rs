@@ -16,6 +16,7 @@ use crate::approvals::chat::Turn;
 use crate::calls::Principal;
 use crate::catalog::{self, CATALOG};
 use crate::state::AppState;
+use crate::traces::Carried;
 use crate::web::audited::Note;
 use crate::{audit, policy};
 
@@ -110,7 +111,9 @@ impl ServerHandler for GatewayServer {
             request.input_responses.as_ref(),
             request.request_state.as_deref(),
         );
-        call::answer_call(&self.state, principal, note, &turn, request).await
+        let carried = parts(&ctx).and_then(|p| p.extensions.get::<Carried>().cloned());
+        let answer = call::answer_call(&self.state, principal, note, &turn, request);
+        Carried::resume(carried, answer).await
     }
 
     async fn list_resources(

@@ -21,7 +21,8 @@ use serde_json::{Map, Value};
 use super::Error;
 use crate::audit;
 use crate::state::AppState;
-use crate::web::audited::Entry;
+use crate::traces::Attribute;
+use crate::web::audited::{Entry, traceparent_header};
 
 /// Largest request or response body read for the payload log (OAuth requests are small).
 const MAX_LOGGED_BODY: usize = 256 * 1024;
@@ -49,6 +50,18 @@ pub(super) async fn record(
     }
     let method = method_name(request.method(), request.uri().path());
     let mut entry = Entry::open(&state, peer, request.headers(), method, MAX_LOGGED_BODY).await;
+    let (verb, route) = (request.method(), request.uri().path());
+    entry.trace(
+        &state,
+        || format!("{verb} {route}"),
+        traceparent_header(request.headers()),
+        || {
+            vec![
+                Attribute::new("http.request.method", verb.to_string()),
+                Attribute::new("http.route", route.to_owned()),
+            ]
+        },
+    );
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(entry.note());
     let body = if entry.payload_logging {
@@ -62,7 +75,9 @@ pub(super) async fn record(
     } else {
         body
     };
-    let response = next.run(Request::from_parts(parts, body)).await;
+    let response = entry
+        .traced(next.run(Request::from_parts(parts, body)))
+        .await;
     entry.finish(&state, response).await
 }
 

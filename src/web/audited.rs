@@ -9,6 +9,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use futures::future::Either;
+use tracing::Instrument as _;
+
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -21,6 +24,7 @@ use crate::connections;
 use crate::policy::client_ip;
 use crate::state::AppState;
 use crate::store::AuditRow;
+use crate::traces::{Attribute, RequestSpan, TraceParent};
 
 /// How a request ended, when more is known than its HTTP status says: noted by a handler or
 /// carried by an error response.
@@ -116,6 +120,8 @@ pub(crate) struct Entry {
     max_response: usize,
     pub event: AuditRow,
     note: Note,
+    /// The request's span, when traces are exported.
+    span: Option<RequestSpan>,
 }
 
 impl Entry {
@@ -141,6 +147,43 @@ impl Entry {
                 ..AuditRow::default()
             },
             note: Note::default(),
+            span: None,
+        }
+    }
+
+    /// Opens the request's span (when traces are on), a child of the client's `parent`; the
+    /// work given to [`Entry::traced`] then runs inside it. `attributes` are built only then.
+    pub(crate) fn trace(
+        &mut self,
+        state: &AppState,
+        name: impl FnOnce() -> String,
+        parent: Option<TraceParent>,
+        attributes: impl FnOnce() -> Vec<Attribute>,
+    ) {
+        if !state.traces.is_on() {
+            return;
+        }
+        let ago = self.started.elapsed();
+        self.span = state.traces.request(name(), parent, ago, attributes());
+        self.event.trace_id = self.span.as_ref().map(RequestSpan::trace_id);
+    }
+
+    /// Adds an attribute to the request's span, if it has one.
+    pub(crate) fn attribute(&self, attribute: impl FnOnce() -> Attribute) {
+        if let Some(span) = &self.span {
+            span.set(attribute());
+        }
+    }
+
+    /// Runs `work` inside the request's span (when it has one), and its log lines with the
+    /// trace id.
+    pub(crate) fn traced<F: Future>(&self, work: F) -> impl Future<Output = F::Output> {
+        match (&self.span, &self.event.trace_id) {
+            (Some(span), Some(trace_id)) => {
+                let logged = tracing::info_span!("traced", trace_id = %trace_id);
+                Either::Left(span.around(work).instrument(logged))
+            }
+            _ => Either::Right(work),
         }
     }
 
@@ -182,9 +225,27 @@ impl Entry {
         };
         event.duration_ms =
             i64::try_from(crate::telemetry::ms(self.started.elapsed())).unwrap_or(i64::MAX);
+        if let Some(span) = self.span.take() {
+            let status = i64::from(response.status().as_u16());
+            span.set(Attribute::new("http.response.status_code", status));
+            span.set(Attribute::new("odoo_mcp.outcome", event.outcome.clone()));
+            // The outcome class only: an error's text may quote the request.
+            let fine = [outcome::SUCCESS, outcome::PENDING_APPROVAL];
+            let failed =
+                (!fine.contains(&event.outcome.as_str())).then_some(event.outcome.as_str());
+            span.end(failed);
+        }
         state.audit.record(self.event).await;
         response
     }
+}
+
+/// The W3C `traceparent` header of a request, when it is well formed.
+pub(crate) fn traceparent_header(headers: &HeaderMap) -> Option<TraceParent> {
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceParent::parse)
 }
 
 /// Server Settings' payload logging (off when the settings cannot be read).

@@ -12,6 +12,7 @@ use odoo_mcp_gateway::odoo::{OdooClient, OdooConfig, ProtocolChoice};
 use odoo_mcp_gateway::secrets::Keyring;
 use odoo_mcp_gateway::state::AppState;
 use odoo_mcp_gateway::store::{OdooUserRow, Store};
+use odoo_mcp_gateway::traces::Traces;
 use odoo_mcp_gateway::transport::HttpLimits;
 use odoo_mcp_gateway::users;
 use rmcp::RoleClient;
@@ -115,18 +116,43 @@ impl TestApp {
         database_url: Option<&str>,
         http: HttpLimits,
     ) -> Self {
+        Self::boot_traced(odoo, sim, database_url, http, Traces::default()).await
+    }
+
+    /// Like [`TestApp::boot_with`], exporting spans with `traces`.
+    pub async fn boot_traced(
+        odoo: OdooConfig,
+        sim: Option<RunningSimulator>,
+        database_url: Option<&str>,
+        http: HttpLimits,
+        traces: Traces,
+    ) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(database_url, dir.path())
             .await
             .expect("store opens");
         let keyring = Keyring::load_or_create(None, &[], dir.path()).unwrap();
-        Self::serve(odoo, sim, dir, store, keyring, http, None, None).await
+        Self::serve(odoo, sim, dir, store, keyring, http, None, None, traces).await
     }
 
     /// The default gateway (simulator, store in `database_url` when given) streaming its
     /// audit log to `stream`.
     pub async fn spawn_streaming(database_url: Option<&str>, stream: Target) -> Self {
+        Self::spawn_default(database_url, Some(stream), Traces::default()).await
+    }
+
+    /// The default gateway (simulator, store in `database_url` when given) exporting its
+    /// spans with `traces`.
+    pub async fn spawn_traced(database_url: Option<&str>, traces: Traces) -> Self {
+        Self::spawn_default(database_url, None, traces).await
+    }
+
+    async fn spawn_default(
+        database_url: Option<&str>,
+        stream: Option<Target>,
+        traces: Traces,
+    ) -> Self {
         let (sim, odoo) = simulator(SimOptions::default()).await;
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(database_url, dir.path()).await.unwrap();
@@ -140,7 +166,8 @@ impl TestApp {
             keyring,
             http,
             None,
-            Some(stream),
+            stream,
+            traces,
         )
         .await
     }
@@ -183,6 +210,7 @@ impl TestApp {
             HttpLimits::default(),
             public_url,
             stream,
+            Traces::default(),
         )
         .await
     }
@@ -197,6 +225,7 @@ impl TestApp {
         http: HttpLimits,
         public_url: Option<String>,
         stream: Option<Target>,
+        traces: Traces,
     ) -> Self {
         let odoo_database = odoo.database.clone();
         let odoo = OdooClient::new(odoo).unwrap();
@@ -219,6 +248,7 @@ impl TestApp {
             odoo_database,
             clock: Clock::manual(START),
             http,
+            traces,
         })
         .await
         .unwrap();

@@ -58,6 +58,7 @@ mod oauth_negative;
 pub mod oauth_python;
 mod oauth_store;
 mod ops;
+pub mod otlp;
 
 mod pg;
 mod policy_file;

@@ -350,6 +350,8 @@ pub(super) struct EntryView {
     pub outcome_label: String,
     pub duration_ms: i64,
     pub error: Option<String>,
+    /// The request's OpenTelemetry trace, when traces were exported.
+    pub trace_id: Option<String>,
     pub request: Option<String>,
     pub response: Option<String>,
 }
@@ -405,6 +407,7 @@ pub(super) async fn show(
             outcome: e.outcome,
             duration_ms: e.duration_ms,
             error: e.error.filter(|s| !s.is_empty()),
+            trace_id: e.trace_id,
             request: e.request_payload.as_deref().map(pretty),
             response: e.response_payload.as_deref().map(pretty),
         },

@@ -21,6 +21,7 @@ mod limits;
 mod resources;
 mod retries;
 mod tools;
+mod traces;
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream};
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use odoo_mcp_gateway::connections::Scope;
 use odoo_mcp_gateway::odoo::{OdooConfig, ProtocolChoice};
+use odoo_mcp_gateway::traces::Traces;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, ok_result};
@@ -206,6 +208,11 @@ pub struct Real {
 impl Real {
     /// A fresh gateway (its own SQLite store) in front of the setup's Odoo, or `None` to skip.
     pub async fn start(setup: Setup) -> Option<Self> {
+        Self::start_traced(setup, Traces::default()).await
+    }
+
+    /// Like [`Real::start`], exporting spans with `traces`.
+    pub async fn start_traced(setup: Setup, traces: Traces) -> Option<Self> {
         let odoo = odoo(setup.version())?;
         let config = OdooConfig {
             url: odoo.url.clone(),
@@ -213,7 +220,8 @@ impl Real {
             protocol: setup.protocol(),
             timeout: Duration::from_secs(60),
         };
-        let app = TestApp::boot(config, None, None).await;
+        let http = odoo_mcp_gateway::transport::HttpLimits::default();
+        let app = TestApp::boot_traced(config, None, None, http, traces).await;
         Some(Self { setup, odoo, app })
     }
 
