@@ -13,40 +13,33 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit, Mac};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use odoo_mcp_gateway::connections::Scope;
 use odoo_mcp_gateway::notify::deliver::MAX_ATTEMPTS;
 use odoo_mcp_gateway::notify::{self, Config};
-use odoo_mcp_gateway::odoo::sim::SimOptions;
+use odoo_mcp_gateway::odoo::sim::{SimOptions, Simulator};
 use odoo_mcp_gateway::secrets::Keyring;
 use reqwest::StatusCode;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use sha2::Sha256;
 
+use crate::audit_stream::read_signed;
 use crate::cli::run_cli;
-use crate::console::{Console, element_text};
+use crate::console::{Console, console_app_on, element_text};
 use crate::helpers::{TestApp, error_text, ok_result};
+use crate::replicas;
 
 on_both_engines!(
     gateway;
     every_event_kind_reaches_the_receiver_signed_and_a_failed_delivery_is_retried,
     rotating_the_secret_key_reseals_the_webhook_secret,
+    replicas_share_the_outbox_and_send_each_event_once,
 );
 
 async fn gateway(database_url: Option<&str>) -> (TestApp, Option<String>) {
-    let app = TestApp::spawn_on(SimOptions::default(), database_url).await;
-    let now = app.state.clock.now();
-    for (login, role) in [("admin", "admin"), ("demo", "user")] {
-        app.link(login).await;
-        app.state
-            .store
-            .set_role(login, Some(role.parse().unwrap()), now)
-            .await
-            .unwrap();
-    }
+    let app = console_app_on(database_url).await;
     (app, database_url.map(str::to_owned))
 }
 
@@ -123,22 +116,6 @@ async fn receive(
     seen: Arc<Seen>,
 ) -> Result<hyper::Response<String>, std::convert::Infallible> {
     seen.attempts.fetch_add(1, Ordering::SeqCst);
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (id, timestamp, signature) = (
-        header("webhook-id"),
-        header("webhook-timestamp"),
-        header("webhook-signature"),
-    );
-    let body = axum::body::to_bytes(axum::body::Body::new(request.into_body()), 1 << 20)
-        .await
-        .unwrap();
     let answer = |status: u16| {
         Ok(hyper::Response::builder()
             .status(status)
@@ -156,11 +133,8 @@ async fn receive(
     let key = STANDARD
         .decode(secret.strip_prefix("whsec_").unwrap_or_default())
         .unwrap_or_default();
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{timestamp}.").as_bytes());
-    mac.update(&body);
-    let expected = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
-    if key.len() < 24 || signature != expected {
+    let (id, body, signed) = read_signed(request, &key).await;
+    if key.len() < 24 || !signed {
         seen.bad_signatures.fetch_add(1, Ordering::SeqCst);
         return answer(401);
     }
@@ -193,6 +167,19 @@ async fn configure(c: &Console, receiver: &Receiver) -> String {
         "the secret is shown only once"
     );
     secret
+}
+
+/// The outbox once every row is marked delivered (just after the receiver answered).
+async fn delivered(app: &TestApp) -> Vec<odoo_mcp_gateway::store::OutboxState> {
+    let start = Instant::now();
+    loop {
+        let rows = app.state.store.list_outbox().await.unwrap();
+        if rows.iter().all(|r| r.delivered_at.is_some()) {
+            return rows;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{rows:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// No message carries what the AI sent, keys or secrets.
@@ -230,12 +217,16 @@ async fn every_event_kind_reaches_the_receiver_signed_and_a_failed_delivery_is_r
         .await;
     let issued = admin.get(&made.location.unwrap()).await;
     let key = element_text(&issued.body, "api-key").unwrap();
+    // The failed attempt recorded (its retry due a second later on the gateway's clock)...
     let start = Instant::now();
-    while receiver.seen.attempts.load(Ordering::SeqCst) == 0 {
+    while app.state.store.list_outbox().await.unwrap()[0]
+        .last_error
+        .is_none()
+    {
         assert!(start.elapsed() < Duration::from_secs(10), "never attempted");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // The retry waits its backoff on the gateway's clock.
+    // ... and the second comes.
     app.state.clock.advance(1_000);
     let created = receiver.one("connection.created").await;
     let connection = created["data"]["connection_id"].as_i64().unwrap();
@@ -248,7 +239,7 @@ async fn every_event_kind_reaches_the_receiver_signed_and_a_failed_delivery_is_r
         )
     );
     assert!(created["timestamp"].as_str().unwrap().ends_with('Z'));
-    let rows = app.state.store.list_outbox().await.unwrap();
+    let rows = delivered(&app).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].attempts, 2, "{rows:?}");
     assert!(rows[0].delivered_at.is_some() && rows[0].failed_at.is_none());
@@ -427,6 +418,38 @@ async fn rotating_the_secret_key_reseals_the_webhook_secret((app, db): (TestApp,
     assert_eq!(receiver.seen.bad_signatures.load(Ordering::SeqCst), 0);
 }
 
+/// Two gateways on one database, both delivering: every event arrives, none twice.
+async fn replicas_share_the_outbox_and_send_each_event_once((app, _): (TestApp, Option<String>)) {
+    let receiver = Receiver::start(0).await;
+    let admin = Console::signed_in(&app, "admin", "admin").await;
+    configure(&admin, &receiver).await;
+    let replica = app.replica().await;
+    for i in 0..12 {
+        let on = if i % 2 == 0 { &app } else { &replica };
+        on.api_key("demo", Scope::Full).await;
+    }
+    let start = Instant::now();
+    while receiver.of_type("connection.created").len() < 12 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "not every event arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Both have had time for another round: still each event once.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let got = receiver.of_type("connection.created");
+    let ids: std::collections::HashSet<_> = got.iter().map(|(id, _)| id).collect();
+    assert_eq!((got.len(), ids.len()), (12, 12));
+    let rows = app.state.store.list_outbox().await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.attempts == 1 && r.delivered_at.is_some()),
+        "{rows:?}"
+    );
+    replica.stop().await;
+}
+
 #[tokio::test]
 async fn the_settings_form_refuses_bad_urls_and_anyone_but_an_administrator() {
     let (app, _) = gateway(None).await;
@@ -532,48 +555,60 @@ async fn a_receiver_that_never_recovers_is_given_up_after_the_bounded_attempts()
     );
 }
 
-/// The server's log (every level) while the secret is generated, shown, and used to sign.
-#[tokio::test(flavor = "current_thread")]
+/// A gateway process's log, at debug level, while it signs with the secret and retries: the
+/// secret's text is nowhere in it, nor in what the CLI printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_secret_never_reaches_the_logs() {
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // This runtime has one thread: the server's tasks log through this subscriber too.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let (app, _) = gateway(None).await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = Simulator::spawn(SimOptions::default()).await.unwrap();
+    let odoo_key = sim.sim.issue_api_key("demo").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let env = [
+        ("GATEWAY_DATA_DIR", data_dir.as_str()),
+        ("ODOO_URL", sim.url.as_str()),
+        ("ODOO_DB", "demo"),
+    ];
+    let linked = replicas::run_cli(&["user", "link", "demo"], &env, &format!("{odoo_key}\n")).await;
+    // Notifications set as the console's form sets them, under the data directory's key.
     let receiver = Receiver::start(1).await;
-    let admin = Console::signed_in(&app, "admin", "admin").await;
-    let secret = configure(&admin, &receiver).await;
-    app.api_key("demo", Scope::Full).await;
-    while receiver.seen.attempts.load(Ordering::SeqCst) == 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    app.state.clock.advance(1_000);
-    receiver.one("connection.created").await;
-    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logs.contains("notification settings saved"),
-        "logs were captured"
-    );
+    let keyring = Keyring::load_or_create(None, &[], dir.path()).unwrap();
+    let (secret, sealed) = notify::new_secret(&keyring).unwrap();
+    let secret = secret.expose_secret().to_owned();
+    *receiver.seen.secret.lock().unwrap() = secret.clone();
+    let store = odoo_mcp_gateway::store::Store::open(None, dir.path())
+        .await
+        .unwrap();
+    let url = receiver.url();
+    store
+        .put_settings(&[
+            (notify::URL_SETTING, &url),
+            (notify::EVENTS_SETTING, "connection.created"),
+            (notify::SECRET_SETTING, &sealed),
+        ])
+        .await
+        .unwrap();
+    let gateway = replicas::start_replica(&env).await;
+    let created = replicas::run_cli(
+        &["connection", "create", "--user", "demo", "--name", "logged"],
+        &env,
+        "",
+    )
+    .await;
+    let message = receiver.one("connection.created").await;
+    assert_eq!(message["data"]["connection_name"], "logged");
+    let logs = gateway.log.lock().unwrap().clone();
     assert!(
         logs.contains("retrying with backoff"),
-        "the failed attempt was logged"
+        "the failed attempt was logged: {logs}"
     );
-    assert!(!logs.contains(&secret[6..]), "the secret reached the logs");
-    let key = STANDARD.decode(&secret[6..]).unwrap();
-    assert!(!logs.contains(&format!("{key:?}")));
+    let printed = format!("{linked}{created}{logs}");
+    assert!(
+        !printed.contains(&secret[6..]),
+        "the secret reached the logs"
+    );
+    assert!(
+        !printed.contains(&sealed),
+        "the sealed secret reached the logs"
+    );
 }

@@ -16,10 +16,10 @@ use crate::pg::TempDatabase;
 const LIST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
 
 /// One `odoo-mcp-gateway` process, killed when dropped; its stderr is collected.
-struct Replica {
+pub(crate) struct Replica {
     child: Child,
-    url: String,
-    log: Arc<Mutex<String>>,
+    pub(crate) url: String,
+    pub(crate) log: Arc<Mutex<String>>,
 }
 
 impl Drop for Replica {
@@ -32,7 +32,7 @@ fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_odoo-mcp-gateway"))
 }
 
-async fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str) -> String {
+pub(crate) async fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str) -> String {
     let mut child = binary()
         .args(args)
         .envs(env.iter().copied())
@@ -57,7 +57,7 @@ async fn run_cli(args: &[&str], env: &[(&str, &str)], stdin: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn start_replica(env: &[(&str, &str)]) -> Replica {
+pub(crate) async fn start_replica(env: &[(&str, &str)]) -> Replica {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
