@@ -104,6 +104,16 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes events delivered or given up before `before`; those still due stay.
+    pub async fn delete_outbox_closed_before(&self, before: Millis) -> Result<u64> {
+        Ok(on_pool!(self, pool => sqlx::query(
+            "DELETE FROM notify_outbox WHERE COALESCE(delivered_at, failed_at) < $1")
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?)
+    }
+
     /// Every outbox row, oldest first.
     pub async fn list_outbox(&self) -> Result<Vec<OutboxState>> {
         Ok(on_pool!(self, pool => sqlx::query_as::<_, OutboxState>(

@@ -17,6 +17,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use odoo_mcp_gateway::connections::Scope;
+use odoo_mcp_gateway::jobs;
 use odoo_mcp_gateway::notify::deliver::MAX_ATTEMPTS;
 use odoo_mcp_gateway::notify::{self, Config};
 use odoo_mcp_gateway::odoo::sim::{SimOptions, Simulator};
@@ -411,11 +412,14 @@ async fn rotating_the_secret_key_reseals_the_webhook_secret((app, db): (TestApp,
             .secret(&Keyring::from_encoded(old_key).unwrap())
             .is_err()
     );
-    // The gateway started after the rotation signs with the same secret.
-    app.stop().await;
+    // The gateway started after the rotation signs with the same secret (the one before it,
+    // on the old key alone, cannot open it and claims nothing).
     after.api_key("demo", Scope::Full).await;
     receiver.one("connection.created").await;
     assert_eq!(receiver.seen.bad_signatures.load(Ordering::SeqCst), 0);
+    // Their (shared) pool closed, so the test database can be dropped.
+    after.stop().await;
+    app.stop().await;
 }
 
 /// Two gateways on one database, both delivering: every event arrives, none twice.
@@ -441,13 +445,10 @@ async fn replicas_share_the_outbox_and_send_each_event_once((app, _): (TestApp, 
     let got = receiver.of_type("connection.created");
     let ids: std::collections::HashSet<_> = got.iter().map(|(id, _)| id).collect();
     assert_eq!((got.len(), ids.len()), (12, 12));
-    let rows = app.state.store.list_outbox().await.unwrap();
-    assert!(
-        rows.iter()
-            .all(|r| r.attempts == 1 && r.delivered_at.is_some()),
-        "{rows:?}"
-    );
+    let rows = delivered(&app).await;
+    assert!(rows.iter().all(|r| r.attempts == 1), "{rows:?}");
     replica.stop().await;
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -553,6 +554,24 @@ async fn a_receiver_that_never_recovers_is_given_up_after_the_bounded_attempts()
         tried,
         "tried after giving up"
     );
+
+    // The cleanup job keeps a closed event 30 days, then forgets it.
+    let state = &app.state;
+    state.clock.advance(29 * 24 * 3_600_000);
+    assert_eq!(
+        jobs::notification_outbox(state, state.clock.now())
+            .await
+            .unwrap(),
+        0
+    );
+    state.clock.advance(2 * 24 * 3_600_000);
+    assert_eq!(
+        jobs::notification_outbox(state, state.clock.now())
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(state.store.list_outbox().await.unwrap().is_empty());
 }
 
 /// A gateway process's log, at debug level, while it signs with the secret and retries: the
