@@ -25,6 +25,7 @@ use crate::audit::stream::{self, Stream};
 pub use crate::audit::stream::{Error as AuditStreamError, Target as AuditStreamTarget};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
+use crate::notify::deliver::Deliverer;
 use crate::odoo::OdooClient;
 use crate::odoo::fields::FieldCache;
 use crate::policy::rate_limit::RateLimiter;
@@ -124,10 +125,15 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static, grace: Duration) {
         let token = self.state.shutdown.clone();
         let jobs = tokio::spawn(crate::jobs::run(self.state.clone()));
+        let notify_stop = CancellationToken::new();
+        let notifier = self
+            .notifier()
+            .map(|d| tokio::spawn(d.run(notify_stop.clone())));
         let stream_stop = CancellationToken::new();
         let stream = self
             .stream
             .map(|stream| tokio::spawn(stream.run(stream_stop.clone())));
+
         let stop = token.clone();
         tokio::spawn(async move {
             shutdown.await;
@@ -140,11 +146,31 @@ impl App {
         // The spans of the last requests are sent before the process ends.
         self.state.traces.shutdown().await;
         jobs.abort();
+        // Jobs and requests have written their last events; one in flight is left to its lease.
+        notify_stop.cancel();
+        if let Some(notifier) = notifier {
+            let _ = tokio::time::timeout(Duration::from_secs(1), notifier).await;
+        }
         // Then the stream delivers what is left, within its drain time.
         stream_stop.cancel();
         if let Some(stream) = stream {
             let _ = tokio::time::timeout(stream::DRAIN + Duration::from_secs(1), stream).await;
         }
+    }
+
+    /// The notification deliverer; without an HTTP client (which never happens short of a
+    /// broken TLS set-up) the events wait in the outbox for another replica or the next start.
+    fn notifier(&self) -> Option<Deliverer> {
+        let s = &self.state;
+        Deliverer::new(
+            s.store.clone(),
+            s.clock.clone(),
+            s.keyring.clone(),
+            &s.urls.public,
+            s.audit.writer(),
+        )
+        .inspect_err(|e| tracing::error!(error = %e, "notifications: no HTTP client"))
+        .ok()
     }
 }
 

@@ -185,6 +185,7 @@ async fn commit(store: &Store, chain: &mut Chain, batch: &mut Vec<AuditRow>) {
             tracing::error!(error = %e, connection_id, "request count could not be updated");
         }
     }
+    crate::notify::count_refusals(store, &refusals(batch)).await;
     batch.clear();
 }
 
@@ -192,11 +193,17 @@ async fn commit(store: &Store, chain: &mut Chain, batch: &mut Vec<AuditRow>) {
 /// authentication have no connection, and the OAuth flow's own requests — registration,
 /// consent, token exchanges — are not uses of the connection).
 fn usage(batch: &[AuditRow]) -> HashMap<i64, (i64, Millis)> {
+    per_connection(
+        batch
+            .iter()
+            .filter(|e| !e.method.starts_with(OAUTH_METHOD_PREFIX)),
+    )
+}
+
+/// How many of `events` each connection had, and the latest one's time.
+fn per_connection<'a>(events: impl Iterator<Item = &'a AuditRow>) -> HashMap<i64, (i64, Millis)> {
     let mut per: HashMap<i64, (i64, Millis)> = HashMap::new();
-    for e in batch {
-        if e.method.starts_with(OAUTH_METHOD_PREFIX) {
-            continue;
-        }
+    for e in events {
         if let Some(id) = e.connection_id {
             let entry = per.entry(id).or_insert((0, e.at));
             entry.0 += 1;
@@ -204,6 +211,15 @@ fn usage(batch: &[AuditRow]) -> HashMap<i64, (i64, Millis)> {
         }
     }
     per
+}
+
+/// Denied requests per connection in a batch, with the latest one's time: what the
+/// repeated-refusals notification counts (a rate limit is not a refusal of what was asked).
+fn refusals(batch: &[AuditRow]) -> Vec<(i64, i64, Millis)> {
+    per_connection(batch.iter().filter(|e| e.outcome == outcome::DENIED))
+        .into_iter()
+        .map(|(id, (n, at))| (id, n, at))
+        .collect()
 }
 
 /// The method prefix of the OAuth endpoints' events (`oauth/token` …).

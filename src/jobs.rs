@@ -40,6 +40,18 @@ pub async fn file_links(state: &AppState, now: Millis) -> Result<u64, store::Err
     state.store.delete_file_links_before(now).await
 }
 
+/// How long a delivered (or given-up) notification stays in the outbox, for an operator
+/// asking whether an event went out.
+pub const NOTIFICATIONS_KEPT: Millis = 30 * DAY_MS;
+
+/// Forgets notifications delivered or given up more than [`NOTIFICATIONS_KEPT`] ago.
+pub async fn notification_outbox(state: &AppState, now: Millis) -> Result<u64, store::Error> {
+    state
+        .store
+        .delete_outbox_closed_before(now - NOTIFICATIONS_KEPT)
+        .await
+}
+
 /// Runs every job once a minute until the app shuts down.
 pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -73,6 +85,9 @@ pub async fn run(state: AppState) {
         }
         if let Err(e) = used_confirmations(&state, now).await {
             tracing::warn!(error = %e, "used confirmation cleanup failed");
+        }
+        if let Err(e) = notification_outbox(&state, now).await {
+            tracing::warn!(error = %e, "notification outbox cleanup failed");
         }
     }
 }

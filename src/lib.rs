@@ -15,6 +15,7 @@ pub(crate) mod files; // /files: one-time download and upload links // internal 
 pub mod jobs; // background jobs
 pub(crate) mod mcp; // the /mcp endpoint: guard, governance pipeline, MCP server
 pub(crate) mod metrics; // Prometheus registry
+pub mod notify; // notification webhooks: the outbox and its deliverer
 pub mod oauth; // the OAuth 2.1 authorization server
 pub mod odoo; // the Odoo client and simulator crates
 pub mod policy; // governance decisions

@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 
 use crate::clock::Millis;
+use crate::notify;
 use crate::odoo::{self, OdooClient};
 use crate::secrets::{self, Keyring};
 use crate::store::{self, NewOdooUser, OdooUserRow, Store};
@@ -170,6 +171,8 @@ pub async fn remember(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resealed {
     pub credentials: usize,
+    /// Whether a notification webhook secret was sealed anew too.
+    pub webhook_secret: bool,
     pub sessions_signed_out: u64,
 }
 
@@ -191,9 +194,22 @@ pub async fn reseal_all(
             next.seal(&secret, &user.login)?,
         ));
     }
-    match store.reseal_credentials(&changes).await? {
+    let stored_secret = store
+        .load_settings()
+        .await?
+        .into_iter()
+        .find_map(|(name, value)| (name == notify::SECRET_SETTING).then_some(value));
+    let webhook = match &stored_secret {
+        Some(stored) => Some(notify::reseal(stored, current, next)?),
+        None => None,
+    };
+    let setting = webhook
+        .as_ref()
+        .map(|(stored, resealed)| (notify::SECRET_SETTING, stored.as_str(), resealed.as_str()));
+    match store.reseal_credentials(&changes, setting).await? {
         Some(sessions_signed_out) => Ok(Resealed {
             credentials: changes.len(),
+            webhook_secret: webhook.is_some(),
             sessions_signed_out,
         }),
         None => Err(Error::ChangedMeanwhile),

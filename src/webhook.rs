@@ -1,17 +1,20 @@
 //! Signed webhooks as Standard Webhooks (standardwebhooks.com) defines them: a `whsec_`
 //! secret, and per message the `webhook-id`, `webhook-timestamp` and `webhook-signature`
-//! headers, the signature being HMAC-SHA256 over `id.timestamp.body` in base64.
+//! headers, the signature being HMAC-SHA256 over `id.timestamp.body` in base64. Also the
+//! rule for where a webhook may point: https anywhere, plain http only to this machine.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use url::{Host, Url};
 
 /// The prefix Standard Webhooks gives a secret's text.
-const PREFIX: &str = "whsec_";
+pub const PREFIX: &str = "whsec_";
 /// Fewer bytes than this is a guessable secret; more than this is not what the spec makes.
 const MIN_BYTES: usize = 24;
 const MAX_BYTES: usize = 64;
@@ -23,6 +26,34 @@ pub enum Error {
          base64 (make one with: echo whsec_$(openssl rand -base64 32))"
     )]
     BadSecret,
+    #[error("'{0}' is not an http(s) URL")]
+    BadUrl(String),
+    #[error(
+        "'{0}' would send in plain text: use https (plain http is accepted only to this \
+         machine: localhost, 127.0.0.1, ::1)"
+    )]
+    PlainHttp(String),
+}
+
+/// A webhook's URL: https, or http only to this machine (a local relay or a test receiver),
+/// since a delivery over plain http across a network could be read or changed on the way.
+pub fn url(text: &str) -> Result<Url, Error> {
+    let parsed = Url::parse(text).map_err(|_| Error::BadUrl(text.to_owned()))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(parsed.host()) => Ok(parsed),
+        "http" => Err(Error::PlainHttp(text.to_owned())),
+        _ => Err(Error::BadUrl(text.to_owned())),
+    }
+}
+
+fn is_loopback(host: Option<Host<&str>>) -> bool {
+    match host {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
 }
 
 /// A signing secret, shared with the receiver. Its text is never printed.

@@ -16,6 +16,7 @@ use crate::catalog::{self, ToolSpec};
 use crate::clock::{HOUR_MS, MINUTE_MS, Millis};
 use crate::connections::{self};
 use crate::fault::Cause;
+use crate::notify::{self, Subject};
 use crate::secrets::Keyring;
 use crate::state::AppState;
 use crate::store::{self, ApprovalRow, AuditRow, OdooUserRow};
@@ -101,6 +102,13 @@ pub async fn request(
         activity_warning: None,
     };
     state.store.insert_approval(&row).await.map_err(internal)?;
+    notify::emit(
+        &state.store,
+        now,
+        notify::Kind::ApprovalRequested,
+        subject(&row),
+    )
+    .await;
     let approvers = approvers(state, &row).await.map_err(internal)?;
     let link = format!("{}/console/approvals/{}", state.urls.public, row.id);
     let notified = activity::notify(ctx, &row, &approvers, &link, arguments).await;
@@ -232,6 +240,17 @@ pub async fn reject(
 /// The expiry job's step: pending requests past their time become expired.
 pub async fn expire_due(state: &AppState, now: Millis) -> Result<usize, store::Error> {
     let expired = state.store.expire_approvals(now).await?;
+    for id in &expired {
+        if let Some(row) = state.store.get_approval(id).await? {
+            notify::emit(
+                &state.store,
+                now,
+                notify::Kind::ApprovalExpired,
+                subject(&row),
+            )
+            .await;
+        }
+    }
     audit_closed(
         state,
         &expired,
@@ -331,7 +350,34 @@ async fn decide(
         ..AuditRow::default()
     };
     state.audit.record(event).await;
+    let decision = Subject {
+        decision: Some(
+            if to == State::Approved {
+                "approved"
+            } else {
+                "rejected"
+            }
+            .into(),
+        ),
+        decided_by: Some(decider.login.clone()),
+        ..subject(&row)
+    };
+    notify::emit(&state.store, now, notify::Kind::ApprovalDecided, decision).await;
     Ok(row)
+}
+
+/// What a notification about `row` says: ids, the tool and its model — not the arguments.
+fn subject(row: &ApprovalRow) -> Subject {
+    let model = serde_json::from_str::<Value>(&row.arguments)
+        .ok()
+        .and_then(|a| a.get("model")?.as_str().map(str::to_owned));
+    Subject {
+        approval_id: Some(row.id.clone()),
+        connection_id: row.connection_id,
+        tool: Some(row.tool.clone()),
+        model,
+        ..Subject::default()
+    }
 }
 
 async fn decidable(

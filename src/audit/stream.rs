@@ -12,12 +12,11 @@
 //! Requests never wait on the stream: it reads what the audit writer committed, so a slow or
 //! absent receiver only makes the stream lag behind the database.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use url::{Host, Url};
+use url::Url;
 
 use super::AuditLog;
 use crate::clock::{Clock, Millis};
@@ -71,26 +70,14 @@ pub struct Target {
 impl Target {
     /// An https URL (or http to this machine) and a `whsec_` secret.
     pub fn new(url: &str, secret: &str) -> Result<Self, Error> {
-        let parsed = Url::parse(url).map_err(|_| Error::BadUrl(url.to_owned()))?;
-        match parsed.scheme() {
-            "https" => {}
-            "http" if is_loopback(parsed.host()) => {}
-            "http" => return Err(Error::PlainHttp(url.to_owned())),
-            _ => return Err(Error::BadUrl(url.to_owned())),
-        }
+        let parsed = webhook::url(url).map_err(|e| match e {
+            webhook::Error::PlainHttp(_) => Error::PlainHttp(url.to_owned()),
+            _ => Error::BadUrl(url.to_owned()),
+        })?;
         Ok(Self {
             url: parsed,
             secret: secret.parse()?,
         })
-    }
-}
-
-fn is_loopback(host: Option<Host<&str>>) -> bool {
-    match host {
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 

@@ -66,6 +66,9 @@ pub(crate) async fn rotate(args: RotateSecretKeyArgs) -> anyhow::Result<()> {
             "console sessions"
         )
     );
+    if done.webhook_secret {
+        println!("Encrypted the notification webhook's signing secret anew (it is unchanged).");
+    }
     println!(
         "API keys, OAuth client secrets and tokens issued before now keep working: each moves \
          to the new key when it is next used. Start the gateway again."

@@ -14,6 +14,7 @@ pub mod redirect;
 pub mod templates;
 
 use crate::clock::{DAY_MS, HOUR_MS, Millis};
+use crate::notify;
 use crate::secrets::{self, Keyring, TokenHash};
 use crate::store::{self, ConnectionRow, KeyReader, NewConnection, Store};
 pub use crate::values::{ClientType, Kind, Policy, Scope};
@@ -201,6 +202,7 @@ pub async fn create_api_key(
         description: "",
     };
     let connection_id = store.insert_connection(&new, now).await?;
+    event(store, notify::Kind::ConnectionCreated, connection_id, now).await;
     Ok(IssuedKey {
         connection_id,
         key: material.key,
@@ -241,7 +243,17 @@ pub async fn revoke(store: &Store, id: i64, now: Millis, by: Actor) -> Result<()
         return Err(Error::NotFound(id));
     }
     store.delete_connection_tokens(id).await?;
+    event(store, notify::Kind::ConnectionRevoked, id, now).await;
     Ok(())
+}
+
+/// A notification about the connection itself (its name and user are filled in).
+async fn event(store: &Store, kind: notify::Kind, connection_id: i64, now: Millis) {
+    let subject = notify::Subject {
+        connection_id,
+        ..notify::Subject::default()
+    };
+    notify::emit(store, now, kind, subject).await;
 }
 
 /// Reactivates a connection; what an administrator revoked only an administrator may undo.
@@ -456,6 +468,7 @@ pub async fn create_oauth_client(
         scope: spec.scope.as_db(),
     };
     let connection_id = store.insert_oauth_client(&new, now).await?;
+    event(store, notify::Kind::ConnectionCreated, connection_id, now).await;
     Ok(IssuedClient {
         connection_id,
         client_id,

@@ -6,8 +6,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::notifications::NotifyForm;
 use super::{Layout, Tab};
 use crate::clock::format_utc;
+use crate::notify::Config;
 use crate::settings::ServerSettings;
 use crate::state::AppState;
 use crate::web::session::{CurrentUser, Post, Role};
@@ -125,6 +127,7 @@ pub(super) struct SettingsPage {
     pub limits: Vec<NumberField>,
     pub lifetimes: Vec<NumberField>,
     pub mcp_url: String,
+    pub notify: NotifyForm,
 }
 
 /// (name, label, help, min, max, getter, setter)
@@ -231,7 +234,11 @@ fn fields(specs: &[Spec], s: &ServerSettings) -> Vec<NumberField> {
         .collect()
 }
 
-fn settings_page(user: &CurrentUser, state: &AppState, s: &ServerSettings) -> SettingsPage {
+pub(super) fn settings_page(
+    user: &CurrentUser,
+    state: &AppState,
+    s: &ServerSettings,
+) -> SettingsPage {
     SettingsPage {
         layout: Layout::new(user, Tab::Settings, "Server Settings"),
         mcp_enabled: s.mcp_enabled,
@@ -241,6 +248,7 @@ fn settings_page(user: &CurrentUser, state: &AppState, s: &ServerSettings) -> Se
         limits: fields(LIMITS, s),
         lifetimes: fields(LIFETIMES, s),
         mcp_url: state.urls.mcp.clone(),
+        notify: NotifyForm::default(),
     }
 }
 
@@ -250,7 +258,9 @@ pub(super) async fn settings(
 ) -> Result<Response, PageError> {
     user.require_admin()?;
     let s = state.settings.get(&state.store).await?;
-    render(&settings_page(&user, &state, &s))
+    let mut page = settings_page(&user, &state, &s);
+    page.notify = NotifyForm::stored(&Config::load(&state.store).await?);
+    render(&page)
 }
 
 pub(super) async fn save_settings(
@@ -290,6 +300,7 @@ pub(super) async fn save_settings(
     }
     if bad > 0 {
         let mut page = settings_page(&user, &state, &s);
+        page.notify = NotifyForm::stored(&Config::load(&state.store).await?);
         page.limits = limits;
         page.lifetimes = lifetimes;
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);

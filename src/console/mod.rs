@@ -13,6 +13,7 @@ pub mod form;
 pub mod known_device;
 mod list;
 pub mod login;
+mod notifications;
 pub mod snippets;
 pub mod throttle;
 mod wizard;
@@ -82,6 +83,7 @@ pub fn routes(state: AppState) -> Router {
             "/console/settings",
             get(admin::settings).post(admin::save_settings),
         )
+        .route("/console/settings/notifications", post(notifications::save))
         .route("/console/static/app.css", get(stylesheet))
         .route("/console/static/app.js", get(script))
         .with_state(state)

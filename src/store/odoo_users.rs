@@ -98,16 +98,31 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Writes linked users' credentials sealed anew (`(id, as stored, sealed anew)`) and signs
-    /// every console session out, in one transaction: a secret-key rotation. `None`, with
-    /// nothing written, when a credential changed meanwhile (a sign-in linked it again);
-    /// else how many sessions were signed out.
+    /// Writes linked users' credentials sealed anew (`(id, as stored, sealed anew)`), and a
+    /// sealed setting (`(name, as stored, sealed anew)`: the notification webhook secret), and
+    /// signs every console session out, in one transaction: a secret-key rotation. `None`,
+    /// with nothing written, when a credential or the setting changed meanwhile (a sign-in
+    /// linked it again, an administrator regenerated the secret); else how many sessions
+    /// were signed out.
     pub async fn reseal_credentials(
         &self,
         changes: &[(i64, &[u8], Vec<u8>)],
+        setting: Option<(&str, &str, &str)>,
     ) -> Result<Option<u64>> {
         on_pool!(self, pool => async {
             let mut tx = pool.begin().await?;
+            if let Some((name, stored, resealed)) = setting {
+                let done = sqlx::query(
+                    "UPDATE settings SET value = $3 WHERE name = $1 AND value = $2")
+                    .bind(name)
+                    .bind(stored)
+                    .bind(resealed)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(None);
+                }
+            }
             for (id, stored, resealed) in changes {
                 let done = sqlx::query(
                     "UPDATE odoo_users SET secret_sealed = $3 WHERE id = $1 AND secret_sealed = $2")

@@ -166,7 +166,16 @@ fn unescape(html: &str) -> String {
 
 /// A TestApp with `admin` as MCP Administrator and `demo` as MCP User (as `demo` sets up).
 pub async fn console_app() -> TestApp {
-    let app = TestApp::spawn().await;
+    console_app_on(None).await
+}
+
+/// [`console_app`] with the store in `database_url` (PostgreSQL) when given.
+pub async fn console_app_on(database_url: Option<&str>) -> TestApp {
+    let app = TestApp::spawn_on(
+        odoo_mcp_gateway::odoo::sim::SimOptions::default(),
+        database_url,
+    )
+    .await;
     let now = app.state.clock.now();
     for (login, role) in [("admin", "admin"), ("demo", "user")] {
         app.link(login).await;

@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["transport"],
     &["config", "store"],
     &["telemetry"],
+    &["notify"],
     // domain
     &["connections", "users", "settings", "audit"],
     &["policy"],

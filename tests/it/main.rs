@@ -52,6 +52,7 @@ mod hot_methods;
 mod inspector;
 mod layers;
 mod mcp;
+mod notifications;
 mod oauth;
 mod oauth_audit;
 mod oauth_negative;

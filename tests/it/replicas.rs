@@ -18,8 +18,8 @@ const LIST: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
 /// One `odoo-mcp-gateway` process, killed when dropped; its stderr is collected.
 pub(crate) struct Replica {
     child: Child,
-    pub url: String,
-    pub log: Arc<Mutex<String>>,
+    pub(crate) url: String,
+    pub(crate) log: Arc<Mutex<String>>,
 }
 
 impl Drop for Replica {

@@ -1,0 +1,296 @@
+//! The notification deliverer: a background task that claims due outbox events (leased, so
+//! replicas share them), POSTs each to the configured webhook signed as Standard Webhooks, and
+//! retries a failed one with growing waits until it gives up after [`MAX_ATTEMPTS`] (recorded
+//! on the row). At least once: a delivery cut short (a crash, a shutdown) is tried again when
+//! its lease runs out, with the same `webhook-id` for the receiver to de-duplicate on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::{Config, Kind, Subject};
+use crate::clock::{Clock, Millis};
+use crate::secrets::Keyring;
+use crate::store::{OutboxRow, Store};
+use crate::webhook;
+
+/// Most events one round claims.
+const BATCH: i64 = 20;
+/// How long a claimed event is this process's before another may try it.
+const LEASE: Millis = 60_000;
+/// How often the deliverer looks for due events.
+const IDLE: Duration = Duration::from_millis(500);
+/// How long a receiver may take to answer.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts before an event is given up: with the waits below, about 77 minutes of trying
+/// (long enough to ride out a receiver's restart or a short outage, bounded so the outbox
+/// does not grow without end behind a URL that is gone).
+pub const MAX_ATTEMPTS: i64 = 15;
+/// The wait after the first failed attempt, doubling up to the last.
+const BACKOFF: (Millis, Millis) = (1_000, 15 * 60_000);
+
+/// What [`Deliverer::run`] needs.
+pub struct Deliverer {
+    store: Store,
+    clock: Clock,
+    keyring: Arc<Keyring>,
+    /// The console's public base URL, for the link in each message.
+    public: String,
+    /// This process's name in the leases.
+    owner: String,
+    client: reqwest::Client,
+}
+
+impl Deliverer {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        keyring: Arc<Keyring>,
+        public: &str,
+        owner: &str,
+    ) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(TIMEOUT)
+            .connect_timeout(TIMEOUT)
+            .build()?;
+        Ok(Self {
+            store,
+            clock,
+            keyring,
+            public: public.trim_end_matches('/').to_owned(),
+            owner: owner.to_owned(),
+            client,
+        })
+    }
+
+    /// Delivers until `stop` is cancelled. An event in flight then is left to its lease.
+    pub async fn run(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            let more = tokio::select! {
+                more = self.round() => more,
+                () = stop.cancelled() => break,
+            };
+            if !more {
+                tokio::select! {
+                    () = tokio::time::sleep(IDLE) => {}
+                    () = stop.cancelled() => {}
+                }
+            }
+        }
+    }
+
+    /// One round: true when more events may be due at once.
+    async fn round(&self) -> bool {
+        let config = match Config::load(&self.store).await {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::warn!(error = %e, "notifications: cannot read the settings");
+                return false;
+            }
+        };
+        let (Some(url), secret) = (config.url.clone(), config.secret(&self.keyring)) else {
+            return false;
+        };
+        let secret = match secret {
+            Ok(Some(secret)) => secret,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "notifications: the signing secret does not open");
+                return false;
+            }
+        };
+        let now = self.clock.now();
+        let claimed = match self
+            .store
+            .claim_outbox(&self.owner, now, now + LEASE, BATCH)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "notifications: cannot claim events");
+                return false;
+            }
+        };
+        for row in &claimed {
+            let result = self.deliver(&url, &secret, row).await;
+            if let Err(e) = self.record(row, result).await {
+                tracing::warn!(error = %e, id = %row.id, "notifications: cannot record a delivery");
+            }
+        }
+        claimed.len() as i64 == BATCH
+    }
+
+    async fn record(
+        &self,
+        row: &OutboxRow,
+        result: Result<(), String>,
+    ) -> Result<(), crate::store::Error> {
+        let now = self.clock.now();
+        match result {
+            Ok(()) => self.store.outbox_delivered(&row.id, &self.owner, now).await,
+            Err(error) => {
+                let retry_at = (row.attempts < MAX_ATTEMPTS).then(|| now + backoff(row.attempts));
+                if retry_at.is_none() {
+                    tracing::warn!(id = %row.id, kind = %row.kind, attempts = row.attempts, %error,
+                        "notifications: gave up on an event");
+                } else {
+                    tracing::info!(id = %row.id, attempts = row.attempts, %error,
+                        "notifications: delivery failed; retrying with backoff");
+                }
+                self.store
+                    .outbox_failed(&row.id, &self.owner, now, retry_at, &error)
+                    .await
+            }
+        }
+    }
+
+    /// POSTs one event; Ok only for a 2xx answer.
+    async fn deliver(
+        &self,
+        url: &url::Url,
+        secret: &webhook::Secret,
+        row: &OutboxRow,
+    ) -> Result<(), String> {
+        let body = message(&self.public, row)?.to_string().into_bytes();
+        let mut request = self
+            .client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in webhook::headers(secret, &row.id, self.clock.now() / 1000, &body) {
+            request = request.header(name, value);
+        }
+        // Without the URL: a Slack or Teams webhook URL is itself a credential.
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        match response.status() {
+            s if s.is_success() => Ok(()),
+            s => Err(format!("HTTP {}", s.as_u16())),
+        }
+    }
+}
+
+/// The wait after `attempts` failed attempts.
+fn backoff(attempts: i64) -> Millis {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(20);
+    (BACKOFF.0 << doublings).min(BACKOFF.1)
+}
+
+/// The body: `text` for Slack and Teams incoming webhooks (both show it as the message), and
+/// Standard Webhooks' `type`, `timestamp` and `data` for programs.
+fn message(public: &str, row: &OutboxRow) -> Result<serde_json::Value, String> {
+    let kind: Kind = row.kind.parse().map_err(|e: super::Error| e.to_string())?;
+    let subject: Subject = serde_json::from_str(&row.data).map_err(|e| e.to_string())?;
+    let timestamp = chrono::DateTime::from_timestamp_millis(row.created_at)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    Ok(json!({
+        "text": text(public, kind, &subject),
+        "type": kind.as_str(),
+        "timestamp": timestamp,
+        "data": subject,
+    }))
+}
+
+/// The plain-English one-liner, ending with the console page it is about.
+fn text(public: &str, kind: Kind, s: &Subject) -> String {
+    let connection = format!(
+        "connection \"{}\"",
+        s.connection_name.as_deref().unwrap_or("(unnamed)")
+    );
+    let user = s.user_login.as_deref().unwrap_or("someone");
+    let tool = s.tool.as_deref().unwrap_or("a tool");
+    let on_model = s
+        .model
+        .as_ref()
+        .map(|m| format!(" on {m}"))
+        .unwrap_or_default();
+    let approval = || match &s.approval_id {
+        Some(id) => format!("{public}/console/approvals/{id}"),
+        None => format!("{public}/console/approvals"),
+    };
+    let page = format!("{public}/console/connections/{}", s.connection_id);
+    match kind {
+        Kind::ApprovalRequested => format!(
+            "Approval requested: {user} wants to run {tool}{on_model} through {connection}. Decide: {}",
+            approval()
+        ),
+        Kind::ApprovalDecided => format!(
+            "Approval {} by {}: {tool}{on_model} for {user} through {connection}. {}",
+            s.decision.as_deref().unwrap_or("decided"),
+            s.decided_by.as_deref().unwrap_or("an approver"),
+            approval()
+        ),
+        Kind::ApprovalExpired => format!(
+            "Approval expired unanswered: {tool}{on_model} for {user} through {connection}. {}",
+            approval()
+        ),
+        Kind::ConnectionCreated => format!("New {connection} for {user}. {page}"),
+        Kind::ConnectionRevoked => {
+            format!("{} of {user} was revoked. {page}", capitalized(&connection))
+        }
+        Kind::ConnectionRefusals => format!(
+            "{} of {user} was refused {} times within {} minutes. {page}",
+            capitalized(&connection),
+            s.refusals.unwrap_or_default(),
+            s.window_minutes.unwrap_or_default()
+        ),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_from_a_second_up_to_a_quarter_hour() {
+        assert_eq!(backoff(1), 1_000);
+        assert_eq!(backoff(2), 2_000);
+        assert_eq!(backoff(5), 16_000);
+        assert_eq!(backoff(40), 15 * 60_000);
+    }
+
+    #[test]
+    fn a_message_has_the_text_slack_and_teams_show_and_the_standard_envelope() {
+        let subject = Subject {
+            approval_id: Some("apr_1".into()),
+            connection_id: 7,
+            connection_name: Some("Claude".into()),
+            user_login: Some("demo".into()),
+            tool: Some("create_record".into()),
+            model: Some("res.partner".into()),
+            ..Subject::default()
+        };
+        let row = OutboxRow {
+            id: "evt_1".into(),
+            kind: "approval.requested".into(),
+            data: serde_json::to_string(&subject).unwrap(),
+            created_at: 1_764_547_200_000,
+            attempts: 1,
+        };
+        let m = message("https://mcp.example.com", &row).unwrap();
+        assert_eq!(
+            m["text"],
+            "Approval requested: demo wants to run create_record on res.partner through \
+             connection \"Claude\". Decide: https://mcp.example.com/console/approvals/apr_1"
+        );
+        assert_eq!(m["type"], "approval.requested");
+        assert_eq!(m["timestamp"], "2025-12-01T00:00:00.000Z");
+        assert_eq!(m["data"]["connection_id"], 7);
+        assert!(m["data"].get("decision").is_none());
+    }
+}
