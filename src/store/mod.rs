@@ -17,6 +17,7 @@ mod key_reader;
 mod oauth;
 mod odoo_users;
 mod rate;
+pub mod rollup;
 mod settings;
 
 use std::path::Path;
