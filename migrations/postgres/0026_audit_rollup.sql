@@ -25,7 +25,8 @@ CREATE TABLE audit_rollup (
     l8            BIGINT NOT NULL DEFAULT 0,
     l9            BIGINT NOT NULL DEFAULT 0,
     l10           BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (span_ms, bucket, connection_id, dim, value)
+    -- Dimension before time: each dashboard query reads one dimension's rows of one span.
+    PRIMARY KEY (span_ms, dim, bucket, connection_id, value)
 );
 
 -- Backfill from the entries already there: each entry once per span and per dimension it has.

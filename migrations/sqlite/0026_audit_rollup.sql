@@ -25,8 +25,9 @@ CREATE TABLE audit_rollup (
     l8            INTEGER NOT NULL DEFAULT 0,
     l9            INTEGER NOT NULL DEFAULT 0,
     l10           INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (span_ms, bucket, connection_id, dim, value)
-);
+    -- Dimension before time: each dashboard query reads one dimension's rows of one span.
+    PRIMARY KEY (span_ms, dim, bucket, connection_id, value)
+) WITHOUT ROWID;
 
 -- Backfill from the entries already there: each entry once per span and per dimension it has.
 INSERT INTO audit_rollup (span_ms, bucket, connection_id, dim, value, events, total_ms,

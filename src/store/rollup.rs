@@ -225,7 +225,7 @@ where
         .map(|c| format!("{c} = audit_rollup.{c} + excluded.{c}"))
         .collect();
     q.push(format!(
-        " ON CONFLICT (span_ms, bucket, connection_id, dim, value) DO UPDATE SET {}",
+        " ON CONFLICT (span_ms, dim, bucket, connection_id, value) DO UPDATE SET {}",
         updates.join(", ")
     ));
     q

@@ -263,6 +263,21 @@ async fn every_number_on_the_dashboard_equals_sql_over_the_entries(app: TestApp)
     assert_eq!(number(&day.body, r#"id="pending-approvals">"#), 0);
     let _ = (s.admin_conn, s.demo_conn);
 
+    // The rule is on the entry's detail page.
+    let denied = app
+        .state
+        .store
+        .list_audit_events(&odoo_mcp_gateway::store::AuditFilter {
+            outcome: Some("rate_limited".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(denied.len(), 1);
+    let detail = admin.get(&format!("/console/audit/{}", denied[0].id)).await;
+    assert_eq!(after(&detail.body, r#"id="entry-rule">"#), Some("rate"));
+
     // Every chart is an SVG with its title, and the bars carry their numbers as text.
     for id in [
         "chart-requests",
