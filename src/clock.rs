@@ -56,7 +56,8 @@ pub fn format_utc_ms(at: Millis) -> String {
     format_with(at, "%Y-%m-%d %H:%M:%S%.3f UTC")
 }
 
-fn format_with(at: Millis, pattern: &str) -> String {
+/// `at` in UTC after a chrono `pattern` (`%H:%M`, `%d %b`), `-` when out of range.
+pub fn format_with(at: Millis, pattern: &str) -> String {
     chrono::DateTime::from_timestamp_millis(at)
         .map(|t| t.format(pattern).to_string())
         .unwrap_or_else(|| "-".to_owned())

@@ -63,7 +63,7 @@ pub fn entry(row: &AuditRow) -> serde_json::Value {
         "error": row.error, "request_payload": row.request_payload,
         "response_payload": row.response_payload, "writer": row.writer, "seq": row.seq,
         "prev_hash": hex(row.prev_hash.as_deref()), "hash": hex(row.hash.as_deref()),
-        "trace_id": row.trace_id,
+        "rule": row.rule, "trace_id": row.trace_id,
     })
 }
 
@@ -143,6 +143,18 @@ pub fn cef(row: &AuditRow) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jsonl_entry_carries_its_rule_and_trace() {
+        let row = AuditRow {
+            outcome: "rate_limited".into(),
+            rule: Some("rate".into()),
+            ..AuditRow::default()
+        };
+        let line = entry(&row);
+        assert_eq!(line["rule"], "rate");
+        assert_eq!(line["trace_id"], serde_json::Value::Null);
+    }
 
     #[test]
     fn times_are_rfc3339_or_a_duration_ago() {

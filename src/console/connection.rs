@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::form::{ConnectionInput, FieldErrors};
 use super::list::{status_key, user_label};
 use super::snippets::{self, Snippet};
-use super::{Layout, Tab};
+use super::{Layout, Tab, dashboard};
 use crate::calls::saved;
 use crate::catalog;
 use crate::clock::format_utc;
@@ -104,6 +104,9 @@ pub(super) struct FormPage {
     pub approvers: Vec<Choice>,
     pub tools: Vec<&'static str>,
     pub defaults: ServerSettings,
+    /// The last 30 days' requests by outcome (an SVG chart) and their total.
+    pub activity_chart: String,
+    pub activity_total: i64,
 }
 
 /// The connection `id` if this user may see it; someone else's is "not found" to an MCP User.
@@ -149,7 +152,11 @@ async fn form_page(
             label: format!("{} ({})", u.name, u.login),
         })
         .collect();
+    let (activity_chart, activity_total) =
+        dashboard::connection_chart(&state.store, state.clock.now(), c.id).await?;
     Ok(FormPage {
+        activity_chart,
+        activity_total,
         layout: Layout::new(user, Tab::Connections, &c.name),
         c: View::new(c, oauth.as_ref(), &settings, state.clock.now()),
         input,

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{Layout, Tab};
+use super::{Layout, Tab, charts, dashboard};
 use crate::clock::{Millis, format_utc};
 use crate::connections::{self, Connection, Kind, Status};
 use crate::state::AppState;
@@ -123,6 +123,8 @@ pub(super) struct Row {
     pub last_used: String,
     pub requests: i64,
     pub dynamic: bool,
+    /// Requests per day over the last 30 days, an SVG sparkline (set by the page).
+    pub spark: String,
 }
 
 pub(super) struct Group {
@@ -173,6 +175,7 @@ pub(super) fn build(
                 .map_or_else(|| "Never".to_owned(), format_utc),
             requests: c.request_count,
             dynamic,
+            spark: String::new(),
         })
     });
     let mut groups: Vec<Group> = Vec::new();
@@ -232,7 +235,14 @@ pub(super) async fn page(
         .filter(|c| c.dynamic != 0)
         .map(|c| c.connection_id)
         .collect();
-    let groups = build(&visible, &dynamic_ids, &query, settings.idle_after(), now);
+    let mut groups = build(&visible, &dynamic_ids, &query, settings.idle_after(), now);
+    let activity = dashboard::activity(&state.store, now, dashboard::owner(&user)).await?;
+    let none = vec![0; dashboard::view::Period::Month.buckets()];
+    for row in groups.iter_mut().flat_map(|g| g.rows.iter_mut()) {
+        let days = activity.get(&row.id).unwrap_or(&none);
+        let total: i64 = days.iter().sum();
+        row.spark = charts::sparkline(days, &format!("{total} requests in the last 30 days"));
+    }
     let total = groups.iter().map(|g| g.rows.len()).sum();
     render(&ListPage {
         layout: Layout::new(&user, Tab::Connections, "Connections"),

@@ -7,8 +7,10 @@
 mod admin;
 mod approvals;
 mod audit;
+pub mod charts;
 mod check;
 mod connection;
+pub mod dashboard;
 pub mod form;
 pub mod known_device;
 mod list;
@@ -26,7 +28,7 @@ use tower_http::csrf::CsrfLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::state::AppState;
-use crate::web::session::{self, CurrentUser};
+use crate::web::session::CurrentUser;
 
 /// The console's URL table.
 pub fn routes(state: AppState) -> Router {
@@ -35,7 +37,7 @@ pub fn routes(state: AppState) -> Router {
         .unwrap_or_else(|_| CsrfLayer::new());
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
-        .route("/console", get(|| async { Redirect::to(session::HOME) }))
+        .route("/console", get(dashboard::page))
         .route("/console/login", get(login::form).post(login::submit))
         .route("/console/logout", post(login::logout))
         .route("/console/connections", get(list::page))
@@ -115,6 +117,7 @@ pub struct Layout {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
+    Dashboard,
     Connections,
     Approvals,
     New,
@@ -136,9 +139,10 @@ impl Layout {
         }
     }
 
-    /// `aria-current` for the navigation link of `tab` (`connections`, `approvals`, `new`, `users`, `settings`, `audit`).
+    /// `aria-current` for the navigation link of `tab` (`dashboard`, `connections`, `approvals`, `new`, `users`, `settings`, `audit`).
     pub fn current(&self, tab: &str) -> &'static str {
         let name = match self.tab {
+            Tab::Dashboard => "dashboard",
             Tab::Connections => "connections",
             Tab::Approvals => "approvals",
             Tab::New => "new",

@@ -88,6 +88,18 @@ impl Store {
         )
     }
 
+    /// How many requests wait for a decision; `involving` (an MCP User's id) counts only the
+    /// ones they filed or must decide.
+    pub async fn count_pending_approvals(&self, involving: Option<i64>) -> Result<i64> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM approvals WHERE state = $1
+                 AND ($2 IS NULL OR requester_user_id = $2 OR approver_user_id = $2)")
+            .bind(ApprovalState::Pending.as_db())
+            .bind(involving)
+            .fetch_one(pool)
+            .await)?)
+    }
+
     /// The console inbox: pending requests first, then newest first. `state` filters when
     /// given; `involving` (an MCP User's id) keeps only the requests they filed or must decide.
     pub async fn list_approvals_for(

@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Result, Store, on_pool};
+use super::{Result, Store, on_pool, rollup};
 use crate::clock::Millis;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -141,16 +141,17 @@ impl Store {
         // SQLite thread (two thread wake-ups), more than the request it records. Not kept in
         // the statement cache: each batch size is another statement, and a cache of a hundred
         // of those held ~150 MB.
+        // The dashboard's rollups move in the same transaction: exact, whatever the replicas.
+        let tallies: Vec<_> = rollup::fold(events).into_iter().collect();
         on_pool!(self, pool => {
-            if events.len() <= ROWS_PER_INSERT {
-                insert_audit(events).build().persistent(false).execute(pool).await.map(drop)
-            } else {
-                let mut tx = pool.begin().await?;
-                for chunk in events.chunks(ROWS_PER_INSERT) {
-                    insert_audit(chunk).build().persistent(false).execute(&mut *tx).await?;
-                }
-                tx.commit().await
+            let mut tx = pool.begin().await?;
+            for chunk in events.chunks(ROWS_PER_INSERT) {
+                insert_audit(chunk).build().persistent(false).execute(&mut *tx).await?;
             }
+            for chunk in tallies.chunks(rollup::KEYS_PER_UPSERT) {
+                rollup::upsert_rollups(chunk).build().persistent(false).execute(&mut *tx).await?;
+            }
+            tx.commit().await
         })?;
         Ok(())
     }

@@ -18,6 +18,7 @@ mod notifications;
 mod oauth;
 mod odoo_users;
 mod rate;
+pub mod rollup;
 mod settings;
 
 use std::path::Path;

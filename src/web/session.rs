@@ -30,7 +30,7 @@ pub(crate) const COOKIE: &str = "omg_console";
 /// A session lasts this long after sign-in.
 pub(crate) const SESSION_TTL: Millis = 12 * HOUR_MS;
 /// Where to go after sign-in when no (valid) `next` was given.
-pub(crate) const HOME: &str = "/console/connections";
+pub(crate) const HOME: &str = "/console";
 
 /// The signed-in person: their linked Odoo user, role and session.
 #[derive(Debug, Clone)]

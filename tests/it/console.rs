@@ -3,6 +3,7 @@
 
 use odoo_mcp_gateway::clock::MINUTE_MS;
 use odoo_mcp_gateway::connections::{self, Scope};
+use odoo_mcp_gateway::odoo::sim::SimOptions;
 use odoo_mcp_gateway::users::Role;
 use reqwest::StatusCode;
 
@@ -169,13 +170,9 @@ pub async fn console_app() -> TestApp {
     console_app_on(None).await
 }
 
-/// [`console_app`] with the store in `database_url` (PostgreSQL) when given.
+/// [`console_app`] on `database_url`'s engine (`None`: SQLite).
 pub async fn console_app_on(database_url: Option<&str>) -> TestApp {
-    let app = TestApp::spawn_on(
-        odoo_mcp_gateway::odoo::sim::SimOptions::default(),
-        database_url,
-    )
-    .await;
+    let app = TestApp::spawn_on(SimOptions::default(), database_url).await;
     let now = app.state.clock.now();
     for (login, role) in [("admin", "admin"), ("demo", "user")] {
         app.link(login).await;
@@ -204,9 +201,10 @@ async fn every_console_page_needs_a_session_and_the_root_leads_there() {
     let app = console_app().await;
     let c = Console::new(&app);
     assert_eq!(c.get("/").await.location.as_deref(), Some("/console"));
+    // The Dashboard is the landing page.
     assert_eq!(
         c.get("/console").await.location.as_deref(),
-        Some("/console/connections")
+        Some("/console/login?next=/console")
     );
     for path in [
         "/console/connections",
@@ -237,9 +235,9 @@ async fn sign_in_returns_to_a_local_next_only_and_sign_out_ends_the_session() {
     let page = evil
         .sign_in("admin", "admin", "https://evil.example/x")
         .await;
-    assert_eq!(page.location.as_deref(), Some("/console/connections"));
+    assert_eq!(page.location.as_deref(), Some("/console"));
     let page = evil.sign_in("admin", "admin", "//evil.example/x").await;
-    assert_eq!(page.location.as_deref(), Some("/console/connections"));
+    assert_eq!(page.location.as_deref(), Some("/console"));
 
     assert_eq!(c.get("/console/connections").await.status, StatusCode::OK);
     let out = c.post("/console/logout", &[]).await;

@@ -41,6 +41,7 @@ mod console;
 mod console_audit;
 mod console_browser;
 mod console_webdriver;
+mod dashboard;
 mod deploy;
 mod envelope;
 mod explain;

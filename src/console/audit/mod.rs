@@ -348,6 +348,8 @@ pub(super) struct EntryView {
     pub outcome: String,
     pub outcome_key: &'static str,
     pub outcome_label: String,
+    /// The governance rule that refused the call, when one did.
+    pub rule: Option<String>,
     pub duration_ms: i64,
     pub error: Option<String>,
     /// The request's OpenTelemetry trace, when traces were exported.
@@ -402,6 +404,7 @@ pub(super) async fn show(
             connection_name: connection_name(e.connection_id, &names),
             connection_id: e.connection_id,
             client_ip: e.client_ip.unwrap_or_default(),
+            rule: e.rule.clone(),
             outcome_key: outcome_key(&e.outcome),
             outcome_label: outcome_label(&e.outcome).to_owned(),
             outcome: e.outcome,
