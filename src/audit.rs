@@ -13,6 +13,7 @@
 
 pub mod chain;
 pub mod export;
+pub mod rule;
 pub mod stream;
 pub mod verify;
 

@@ -7,6 +7,7 @@
 use rmcp::ErrorData;
 use rmcp::model::{CallToolResult, ContentBlock};
 
+use crate::audit::rule::Rule;
 use crate::fault::{self, Cause};
 use crate::odoo;
 use crate::policy::rate_limit::Exceeded;
@@ -20,7 +21,10 @@ pub enum ToolError {
     UnknownTool(String),
     #[error("{}", crate::catalog::invalid_arguments(.tool, .reason))]
     InvalidArguments { tool: &'static str, reason: String },
-    /// The gateway's policy refuses the call; the message says which rule.
+    /// A governance rule refuses the call; the message says which.
+    #[error("{0}")]
+    Denied(crate::policy::Denial),
+    /// The gateway refuses the call for a reason of its own; the message says why.
     #[error("{0}")]
     Refused(String),
     /// The connection's write budget or a tool limit is used up for this window; the message
@@ -56,7 +60,7 @@ pub enum ToolError {
 /// A policy's refusal: its message names the rule.
 impl From<crate::policy::Denial> for ToolError {
     fn from(denial: crate::policy::Denial) -> Self {
-        Self::Refused(denial.to_string())
+        Self::Denied(denial)
     }
 }
 
@@ -68,10 +72,20 @@ impl ToolError {
         }
     }
 
+    /// The rule that refused the call, for the audit entry; `None` when none did.
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            Self::Denied(denial) => Some(denial.rule()),
+            Self::Refused(_) => Some(Rule::Other),
+            Self::OverBudget(_) => Some(Rule::Budget),
+            _ => None,
+        }
+    }
+
     /// A short outcome word for logs, metrics and the audit log.
     pub fn outcome(&self) -> &'static str {
         match self {
-            Self::Refused(_) => crate::audit::outcome::DENIED,
+            Self::Denied(_) | Self::Refused(_) => crate::audit::outcome::DENIED,
             Self::OverBudget(_) => crate::audit::outcome::RATE_LIMITED,
             _ => crate::audit::outcome::ERROR,
         }

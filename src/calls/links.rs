@@ -217,6 +217,7 @@ pub async fn use_up(state: &AppState, token: &str) -> Result<Used, LinkError> {
     if let Err(e) = checked {
         return Err(match e {
             ToolError::Refused(why) => LinkError::Refused(why),
+            ToolError::Denied(denial) => LinkError::Refused(denial.to_string()),
             other => LinkError::Tool(other),
         });
     }

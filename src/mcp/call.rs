@@ -64,6 +64,7 @@ pub(super) async fn answer_call(
     };
     if let Some(note) = note {
         note.ended(label, outcome.as_ref().err().map(ToString::to_string));
+        note.refused_by(outcome.as_ref().err().and_then(ToolError::rule));
         match &outcome {
             Ok(Reached::Confirmed(_)) => note.method_detail(CONFIRMED),
             Ok(Reached::Ask(_)) => note.method_detail(ASKED),

@@ -17,6 +17,7 @@ use super::envelope;
 use super::fast::FastPath;
 use super::pipeline::{self, Refusal};
 use super::resources;
+use crate::audit::rule::Rule;
 use crate::audit::{outcome, redact};
 use crate::calls::Principal;
 use crate::connections::Connection;
@@ -116,6 +117,7 @@ pub(super) async fn guard(
                 let (status, message) = refusal.status_and_message();
                 state.metrics.refusal(refusal.reason());
                 note.ended(refusal.outcome(), Some(message.clone()));
+                note.refused_by(refusal.rule());
                 refusal.into_response(
                     status,
                     message,
@@ -304,6 +306,25 @@ impl Stop {
             Self::Bad(BadRequest::Malformed(_)) => "malformed",
             Self::Bad(BadRequest::Invalid(_)) => "invalid_request",
         }
+    }
+
+    /// The governance rule that stopped the request (none for a malformed one).
+    fn rule(&self) -> Option<Rule> {
+        let Self::Governance(refusal) = self else {
+            return None;
+        };
+        Some(match refusal {
+            Refusal::Disabled => Rule::Switch,
+            Refusal::MissingToken
+            | Refusal::UnknownToken
+            | Refusal::Revoked
+            | Refusal::NoLinkedUser
+            | Refusal::InvalidToken(_) => Rule::Auth,
+            Refusal::InsufficientScope(_) => Rule::Scope,
+            Refusal::Ip(_) => Rule::Ip,
+            Refusal::RateLimited(_) => Rule::Rate,
+            Refusal::Internal(_) => return None,
+        })
     }
 
     fn outcome(&self) -> &'static str {

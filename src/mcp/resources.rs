@@ -156,6 +156,9 @@ pub(super) async fn read(
         Err(e) => e.outcome(),
     };
     ended(label, outcome.as_ref().err().map(ToString::to_string));
+    if let Some(note) = note {
+        note.refused_by(outcome.as_ref().err().and_then(ToolError::rule));
+    }
     match outcome {
         Ok(Ran::Done(value)) => Ok(ReadResourceResult::new(vec![
             ResourceContents::TextResourceContents {

@@ -74,6 +74,25 @@ pub enum Denial {
     HiddenField { field: String, path: Option<String> },
 }
 
+impl Denial {
+    /// The rule that refused, for the audit entry.
+    pub fn rule(&self) -> crate::audit::rule::Rule {
+        use crate::audit::rule::Rule;
+        match self {
+            Self::ReadOnlyScope(_) => Rule::Scope,
+            Self::ToolNotAllowed(_) => Rule::Tools,
+            Self::CompanyNotAllowed(_) => Rule::Companies,
+            Self::ModelNotAllowed(_)
+            | Self::ToolTouchesModel { .. }
+            | Self::PathReachesModel { .. }
+            | Self::RecordOfModel { .. } => Rule::Models,
+            Self::OperationNotAllowed { .. } => Rule::Operations,
+            Self::OutsideRecordLimits { .. } | Self::ConfinedModelMethod { .. } => Rule::Records,
+            Self::HiddenField { .. } => Rule::Fields,
+        }
+    }
+}
+
 fn list_ids(ids: &[i64]) -> String {
     ids.iter()
         .map(i64::to_string)

@@ -19,6 +19,7 @@ use axum::http::{Extensions, HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
 
+use crate::audit::rule::Rule;
 use crate::audit::{self, outcome};
 use crate::connections;
 use crate::policy::client_ip;
@@ -71,6 +72,8 @@ struct Facts {
     ended: Option<Ended>,
     /// Said after the method, e.g. `tools/call (confirmed in chat)`.
     method_detail: Option<&'static str>,
+    /// The governance rule that refused the request.
+    rule: Option<Rule>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Note {
@@ -99,6 +102,10 @@ impl Note {
 
     pub(crate) fn ended(&self, outcome: &'static str, error: Option<String>) {
         self.facts().ended = Some(Ended { outcome, error });
+    }
+
+    pub(crate) fn refused_by(&self, rule: Option<Rule>) {
+        self.facts().rule = rule;
     }
 
     /// What the entry's method says besides the JSON-RPC method: how a person took part.
@@ -216,6 +223,7 @@ impl Entry {
             event.method = format!("{} ({detail})", event.method);
         }
         event.error = ended.error;
+        event.rule = facts.rule.map(|r| r.as_str().to_owned());
         let response = if self.payload_logging {
             let (response, logged) = json_response(response, self.max_response).await;
             event.response_payload = logged;

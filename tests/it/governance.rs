@@ -77,6 +77,7 @@ async fn ip_allow_and_block_lists_hold_at_their_boundaries() {
 
     let events = app.audit().await;
     let denied = latest(&events, "denied");
+    assert_eq!(denied.rule.as_deref(), Some("ip"));
     assert_eq!(denied.connection_id, Some(id));
     assert_eq!(denied.client_ip.as_deref(), Some("2001:db8:bad:1::1"));
     assert_eq!(
@@ -126,6 +127,7 @@ async fn the_rate_limit_admits_exactly_n_per_minute_and_names_the_reset() {
 
     let events = app.audit().await;
     let limited = latest(&events, "rate_limited");
+    assert_eq!(limited.rule.as_deref(), Some("rate"));
     assert_eq!(limited.connection_id, Some(id));
     assert_eq!(limited.error.as_deref(), Some(message));
 }
@@ -203,6 +205,7 @@ async fn allowed_tools_hide_and_refuse_the_others() {
 
     let events = app.audit().await;
     let denied = latest(&events, "denied");
+    assert_eq!(denied.rule.as_deref(), Some("tools"));
     assert_eq!(
         (denied.tool.as_deref(), denied.model.as_deref()),
         (Some("count_records"), Some("res.partner"))
@@ -264,6 +267,7 @@ async fn model_operations_hide_and_refuse_by_operation_on_each_model() {
     assert_eq!(app.sim().calls_served(), calls_before, "Odoo saw nothing");
     let events = app.audit().await;
     let denied = latest(&events, "denied");
+    assert_eq!(denied.rule.as_deref(), Some("operations"));
     assert_eq!(
         (denied.tool.as_deref(), denied.model.as_deref()),
         (Some("delete_record"), Some("res.partner"))
@@ -335,6 +339,7 @@ async fn allowed_companies_refuse_the_others_before_odoo_sees_the_call() {
     assert_eq!(app.sim().calls_served(), calls_before, "Odoo saw nothing");
     let events = app.audit().await;
     let denied = latest(&events, "denied");
+    assert_eq!(denied.rule.as_deref(), Some("companies"));
     assert_eq!(denied.tool.as_deref(), Some("count_records"));
     assert!(
         denied
