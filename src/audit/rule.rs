@@ -28,8 +28,6 @@ pub enum Rule {
     Records,
     /// Field limits.
     Fields,
-    /// The approval gate or a person's answer in the chat refused the call.
-    Approval,
     /// Another refusal of the gateway's own (e.g. a method `execute_method` does not run).
     Other,
 }
@@ -49,7 +47,6 @@ impl Rule {
             Self::Operations => "operations",
             Self::Records => "records",
             Self::Fields => "fields",
-            Self::Approval => "approval",
             Self::Other => "other",
         }
     }
