@@ -69,6 +69,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status's one word, as the console's colours and filters name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Awaiting => "awaiting",
+            Self::Connected => "connected",
+            Self::Idle => "idle",
+            Self::Revoked => "revoked",
+        }
+    }
+
     pub fn derive(
         revoked_at: Option<Millis>,
         last_used_at: Option<Millis>,

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::notifications::NotifyForm;
+use super::notify_form::NotifyForm;
 use super::{Layout, Tab};
 use crate::clock::format_utc;
 use crate::notify::Config;

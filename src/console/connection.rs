@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::form::{ConnectionInput, FieldErrors};
-use super::list::{status_key, user_label};
+use super::list::user_label;
 use super::snippets::{self, Snippet};
 use super::{Layout, Tab, dashboard};
 use crate::calls::saved;
@@ -55,7 +55,7 @@ impl View {
             name: c.name.clone(),
             is_api_key: c.kind == Kind::ApiKey,
             kind_label: c.kind.label(),
-            status_key: status_key(status),
+            status_key: status.key(),
             status_label: status.label(),
             idle_for: (status == Status::Idle)
                 .then(|| c.last_used_at.map(|at| connections::idle_for(at, now)))

@@ -132,15 +132,6 @@ pub(super) struct Group {
     pub rows: Vec<Row>,
 }
 
-pub(super) fn status_key(s: Status) -> &'static str {
-    match s {
-        Status::Awaiting => "awaiting",
-        Status::Connected => "connected",
-        Status::Idle => "idle",
-        Status::Revoked => "revoked",
-    }
-}
-
 /// The User column of a connection not bound to a user yet (an OAuth client before consent).
 const NO_USER: &str = "—";
 
@@ -168,7 +159,7 @@ pub(super) fn build(
             kind: c.kind.label(),
             name: c.name.clone(),
             user: user_label(c),
-            status_key: status_key(status),
+            status_key: status.key(),
             status_label: status.label(),
             last_used: c
                 .last_used_at

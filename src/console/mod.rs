@@ -16,6 +16,7 @@ pub mod known_device;
 mod list;
 pub mod login;
 mod notifications;
+mod notify_form;
 pub mod snippets;
 pub mod throttle;
 mod wizard;

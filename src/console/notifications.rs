@@ -9,60 +9,11 @@ use axum::response::Response;
 use secrecy::ExposeSecret;
 
 use super::admin::settings_page;
+use super::notify_form::{NotifyForm, boxes};
 use crate::notify::{self, Config, Kind};
 use crate::state::AppState;
 use crate::web::session::Post;
 use crate::web::{PageError, render, render_status};
-
-/// One event's checkbox.
-pub(super) struct EventBox {
-    pub name: &'static str,
-    pub label: &'static str,
-    pub checked: bool,
-}
-
-/// The form as shown: stored values, or what was typed with its error.
-pub(super) struct NotifyForm {
-    pub url: String,
-    pub events: Vec<EventBox>,
-    pub has_secret: bool,
-    pub error: Option<String>,
-    /// The secret just generated: on this page only, never again.
-    pub new_secret: Option<String>,
-}
-
-impl Default for NotifyForm {
-    fn default() -> Self {
-        Self::stored(&Config::default())
-    }
-}
-
-impl NotifyForm {
-    pub(super) fn stored(config: &Config) -> Self {
-        Self {
-            url: config
-                .url
-                .as_ref()
-                .map(|u| u.to_string())
-                .unwrap_or_default(),
-            events: boxes(|k| config.events.contains(&k)),
-            has_secret: config.sealed_secret.is_some(),
-            error: None,
-            new_secret: None,
-        }
-    }
-}
-
-fn boxes(checked: impl Fn(Kind) -> bool) -> Vec<EventBox> {
-    Kind::ALL
-        .into_iter()
-        .map(|k| EventBox {
-            name: k.as_str(),
-            label: k.label(),
-            checked: checked(k),
-        })
-        .collect()
-}
 
 /// Saves the form; a new secret (the first save, or asked for) is shown once on the page.
 pub(super) async fn save(

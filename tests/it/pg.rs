@@ -62,13 +62,25 @@ impl TempDatabase {
     }
 
     pub async fn remove(mut self) {
-        sqlx::query(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut self.admin)
-        .await
-        .expect("drop the test database");
+        // FORCE ends the tests' own connections, but a non-superuser may not end an autovacuum
+        // worker (42501), which a busy test database can have for a moment: wait it out.
+        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let mut tries = 0;
+        loop {
+            match sqlx::query(AssertSqlSafe(drop.clone()))
+                .execute(&mut self.admin)
+                .await
+            {
+                Ok(_) => break,
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some("42501") && tries < 50 =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("drop the test database: {e}"),
+            }
+        }
         let _ = self.admin.close().await;
     }
 }

@@ -17,7 +17,6 @@ use serde::Deserialize;
 
 use self::view::{OUTCOMES, Period};
 use super::charts::{self, Series};
-use super::list::status_key;
 use super::{Layout, Tab};
 use crate::clock::Millis;
 use crate::connections::{self, Connection, Status};
@@ -276,7 +275,7 @@ pub(super) async fn page(
     ]
     .into_iter()
     .map(|s| StatusCount {
-        key: status_key(s),
+        key: s.key(),
         label: s.label(),
         count: visible
             .iter()

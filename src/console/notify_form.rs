@@ -1,0 +1,54 @@
+//! The notifications form's state as Server Settings shows it: the stored values, or what was
+//! typed with its error (shared by the settings page and the form's own handler).
+
+use crate::notify::{Config, Kind};
+
+/// One event's checkbox.
+pub(super) struct EventBox {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// The form as shown: stored values, or what was typed with its error.
+pub(super) struct NotifyForm {
+    pub url: String,
+    pub events: Vec<EventBox>,
+    pub has_secret: bool,
+    pub error: Option<String>,
+    /// The secret just generated: on this page only, never again.
+    pub new_secret: Option<String>,
+}
+
+impl Default for NotifyForm {
+    fn default() -> Self {
+        Self::stored(&Config::default())
+    }
+}
+
+impl NotifyForm {
+    pub(super) fn stored(config: &Config) -> Self {
+        Self {
+            url: config
+                .url
+                .as_ref()
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            events: boxes(|k| config.events.contains(&k)),
+            has_secret: config.sealed_secret.is_some(),
+            error: None,
+            new_secret: None,
+        }
+    }
+}
+
+pub(super) fn boxes(checked: impl Fn(Kind) -> bool) -> Vec<EventBox> {
+    Kind::ALL
+        .into_iter()
+        .map(|k| EventBox {
+            name: k.as_str(),
+            label: k.label(),
+            checked: checked(k),
+        })
+        .collect()
+}
