@@ -6,6 +6,7 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -95,6 +96,54 @@ pub fn headers(
             signature(secret, id, timestamp_secs, body),
         ),
     ]
+}
+
+/// How long a receiver may take to answer one delivery.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP client of signed deliveries (the audit stream, notifications): it follows no
+/// redirect and waits a bounded time.
+#[derive(Debug, Clone)]
+pub struct Sender(reqwest::Client);
+
+impl Sender {
+    pub fn new() -> Result<Self, reqwest::Error> {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(TIMEOUT)
+            .connect_timeout(TIMEOUT)
+            .build()
+            .map(Self)
+    }
+
+    /// POSTs the JSON `body` to `url`, signed as message `id` at `timestamp_secs`; Ok only for
+    /// a 2xx answer. The error never names the URL: a Slack or Teams webhook URL is itself a
+    /// credential.
+    pub async fn post(
+        &self,
+        url: &Url,
+        secret: &Secret,
+        id: &str,
+        timestamp_secs: i64,
+        body: Vec<u8>,
+    ) -> Result<(), String> {
+        let mut request = self
+            .0
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers(secret, id, timestamp_secs, &body) {
+            request = request.header(name, value);
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        match response.status() {
+            s if s.is_success() => Ok(()),
+            s => Err(format!("HTTP {}", s.as_u16())),
+        }
+    }
 }
 
 /// `v1,<base64 HMAC-SHA256(secret, "id.timestamp.body")>`.

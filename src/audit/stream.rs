@@ -31,8 +31,6 @@ const LEASE: Millis = 30_000;
 const IDLE: Duration = Duration::from_secs(1);
 /// Waits between failed deliveries: doubling from the first to the last.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(10));
-/// How long a receiver may take to answer one delivery.
-const TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for the last entries to be delivered.
 pub const DRAIN: Duration = Duration::from_secs(5);
 
@@ -87,17 +85,12 @@ pub struct Stream {
     clock: Clock,
     audit: AuditLog,
     target: Target,
-    client: reqwest::Client,
+    client: webhook::Sender,
 }
 
 impl Stream {
     pub fn new(store: Store, clock: Clock, audit: AuditLog, target: Target) -> Result<Self, Error> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .build()
-            .map_err(|e| Error::Client(e.to_string()))?;
+        let client = webhook::Sender::new().map_err(|e| Error::Client(e.to_string()))?;
         Ok(Self {
             store,
             clock,
@@ -219,24 +212,10 @@ impl Stream {
         let now = self.clock.now();
         let body = message(writer, now, page).to_string().into_bytes();
         let id = format!("audit_{writer}_{first}-{last}");
-        let mut request = self
-            .client
-            .post(self.target.url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json");
-        for (name, value) in webhook::headers(&self.target.secret, &id, now / 1000, &body) {
-            request = request.header(name, value);
-        }
-        let response = request
-            .body(body)
-            .send()
+        self.client
+            .post(&self.target.url, &self.target.secret, &id, now / 1000, body)
             .await
-            .map_err(|e| Failure::Receiver(e.without_url().to_string()))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(Failure::Receiver(format!("HTTP {}", status.as_u16())))
-        }
+            .map_err(Failure::Receiver)
     }
 }
 

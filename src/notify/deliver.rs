@@ -22,8 +22,6 @@ const BATCH: i64 = 20;
 const LEASE: Millis = 60_000;
 /// How often the deliverer looks for due events.
 const IDLE: Duration = Duration::from_millis(500);
-/// How long a receiver may take to answer.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts before an event is given up: with the waits below, about 77 minutes of trying
 /// (long enough to ride out a receiver's restart or a short outage, bounded so the outbox
 /// does not grow without end behind a URL that is gone).
@@ -40,7 +38,7 @@ pub struct Deliverer {
     public: String,
     /// This process's name in the leases.
     owner: String,
-    client: reqwest::Client,
+    client: webhook::Sender,
 }
 
 impl Deliverer {
@@ -51,11 +49,7 @@ impl Deliverer {
         public: &str,
         owner: &str,
     ) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .build()?;
+        let client = webhook::Sender::new()?;
         Ok(Self {
             store,
             clock,
@@ -155,23 +149,9 @@ impl Deliverer {
         row: &OutboxRow,
     ) -> Result<(), String> {
         let body = message(&self.public, row)?.to_string().into_bytes();
-        let mut request = self
-            .client
-            .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json");
-        for (name, value) in webhook::headers(secret, &row.id, self.clock.now() / 1000, &body) {
-            request = request.header(name, value);
-        }
-        // Without the URL: a Slack or Teams webhook URL is itself a credential.
-        let response = request
-            .body(body)
-            .send()
+        self.client
+            .post(url, secret, &row.id, self.clock.now() / 1000, body)
             .await
-            .map_err(|e| e.without_url().to_string())?;
-        match response.status() {
-            s if s.is_success() => Ok(()),
-            s => Err(format!("HTTP {}", s.as_u16())),
-        }
     }
 }
 
