@@ -994,20 +994,8 @@ async fn an_administrator_approves_in_the_browser_and_sees_the_result() {
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
 
     let b = Browser::start().await;
-    b.goto(&format!("{}/console/approvals", f.app.base)).await;
-    assert!(
-        b.url()
-            .await
-            .contains("/console/login?next=/console/approvals")
-    );
-    b.type_into("#login", "admin").await;
-    b.type_into("#secret", "admin").await;
-    b.nav("#sign-in").await;
-    assert!(
-        b.url().await.ends_with("/console/approvals"),
-        "{}",
-        b.url().await
-    );
+    b.sign_in_at(&f.app.base, "/console/approvals", "admin", "admin")
+        .await;
 
     // The inbox: pre-filtered on Pending, pending rows highlighted, the rejected one hidden.
     assert_eq!(b.text("#approvals-filter").await, "Pending");

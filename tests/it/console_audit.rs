@@ -928,16 +928,8 @@ mod browser {
         let app = console_app().await;
         let s = super::seed(&app).await;
         let b = Browser::start().await;
-        b.goto(&format!("{}/console/audit", app.base)).await;
-        assert!(b.url().await.contains("/console/login?next=/console/audit"));
-        b.type_into("#login", "admin").await;
-        b.type_into("#secret", "admin").await;
-        b.nav("#sign-in").await;
-        assert!(
-            b.url().await.ends_with("/console/audit"),
-            "{}",
-            b.url().await
-        );
+        b.sign_in_at(&app.base, "/console/audit", "admin", "admin")
+            .await;
         // (At least 8: the browser's own request for /favicon.ico reaches the MCP guard and is
         // logged as an unauthenticated request.)
         assert!(shown(&b).await.len() >= 8);

@@ -134,20 +134,8 @@ async fn save(b: &Browser, app: &TestApp, id: i64) -> connections::Connection {
 }
 
 async fn sign_in(b: &Browser, app: &TestApp, login: &str, secret: &str) {
-    b.goto(&format!("{}/console/connections", app.base)).await;
-    assert!(
-        b.url()
-            .await
-            .contains("/console/login?next=/console/connections")
-    );
-    b.type_into("#login", login).await;
-    b.type_into("#secret", secret).await;
-    b.nav("#sign-in").await;
-    assert!(
-        b.url().await.ends_with("/console/connections"),
-        "{}",
-        b.url().await
-    );
+    b.sign_in_at(&app.base, "/console/connections", login, secret)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -134,6 +134,23 @@ impl Browser {
         self.post("/url", json!({"url": url})).await;
     }
 
+    /// Opens `base` + `path` (a console page), signs in on the login page it leads to, and
+    /// checks that the sign-in brings the browser back to `path`.
+    pub async fn sign_in_at(&self, base: &str, path: &str, login: &str, secret: &str) {
+        self.goto(&format!("{base}{path}")).await;
+        let url = self.url().await;
+        assert!(
+            url.contains("/console/login")
+                && (path == "/console" || url.contains(&format!("next={path}"))),
+            "{url}"
+        );
+        self.type_into("#login", login).await;
+        self.type_into("#secret", secret).await;
+        self.nav("#sign-in").await;
+        let url = self.url().await;
+        assert!(url.ends_with(path), "{url}");
+    }
+
     pub async fn url(&self) -> String {
         self.get("/url").await.as_str().unwrap().to_owned()
     }
@@ -257,14 +274,26 @@ impl Browser {
     /// Saves a PNG of the viewport.
     pub async fn screenshot(&self, path: &Path) {
         let data = self.get("/screenshot").await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(data.as_str().unwrap())
-            .unwrap();
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, png).unwrap();
+        save_png(&data, path);
+    }
+
+    /// Saves a PNG of the element matching `css` alone (scrolled into view first).
+    pub async fn screenshot_of(&self, css: &str, path: &Path) {
+        let el = self.find(css).await;
+        let data = self.get(&format!("/element/{el}/screenshot")).await;
+        save_png(&data, path);
     }
 
     pub async fn quit(self) {
         let _ = self.http.delete(&self.session).send().await;
     }
+}
+
+/// Writes WebDriver's base64 PNG to `path`, making its folder.
+fn save_png(data: &Value, path: &Path) {
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data.as_str().expect("a screenshot is a base64 string"))
+        .unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, png).unwrap();
 }

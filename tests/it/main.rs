@@ -42,6 +42,7 @@ mod console_audit;
 mod console_browser;
 mod console_webdriver;
 mod dashboard;
+mod dashboard_browser;
 mod deploy;
 mod envelope;
 mod explain;

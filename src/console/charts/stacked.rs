@@ -15,9 +15,10 @@ pub struct Series {
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 240.0;
-/// Room for the axis labels: left for the scale, bottom for the bucket labels.
-const LEFT: f64 = 44.0;
-const BOTTOM: f64 = 22.0;
+/// Room for the axis labels: left for the scale (four characters at a phone's larger type,
+/// see app.css), bottom for the bucket labels.
+const LEFT: f64 = 52.0;
+const BOTTOM: f64 = 30.0;
 const TOP: f64 = 8.0;
 
 /// The segments of each bucket, bottom up, in plot coordinates: `series[s].values[b]` becomes
@@ -50,6 +51,22 @@ pub fn layout(series: &[Series], buckets: usize) -> (i64, Vec<Vec<Rect>>) {
     (max, bars)
 }
 
+/// A scale figure in at most four characters: `950`, `1.2k`, `12k`, `3.4M`.
+pub fn compact(n: i64) -> String {
+    let short = |v: f64, unit: &str| {
+        if v < 9.95 {
+            format!("{}{unit}", (v * 10.0).round() / 10.0)
+        } else {
+            format!("{}{unit}", v.round())
+        }
+    };
+    match n {
+        ..1000 => n.to_string(),
+        1000..999_500 => short(n as f64 / 1e3, "k"),
+        _ => short(n as f64 / 1e6, "M"),
+    }
+}
+
 fn value(s: &Series, bucket: usize) -> i64 {
     s.values.get(bucket).copied().unwrap_or(0)
 }
@@ -65,15 +82,16 @@ pub fn stacked_bars(
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{t}" preserveAspectRatio="xMidYMid meet"><title>{t}</title>"#,
+        r#"<svg class="chart stacked" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{t}" preserveAspectRatio="xMidYMid meet"><title>{t}</title>"#,
         t = escape(title),
     );
     let base = HEIGHT - BOTTOM;
     let _ = write!(
         svg,
-        r#"<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH}" y2="{base}"/><text class="tick" x="{x}" y="{y}" text-anchor="end">{max}</text><text class="tick" x="{x}" y="{base}" text-anchor="end">0</text>"#,
+        r#"<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH}" y2="{base}"/><text class="tick" x="{x}" y="{y}" text-anchor="end">{top}</text><text class="tick" x="{x}" y="{base}" text-anchor="end">0</text>"#,
         x = LEFT - 6.0,
         y = TOP + 10.0,
+        top = compact(max),
     );
     for (b, segments) in bars.iter().enumerate() {
         for (s, r) in segments.iter().enumerate() {
@@ -97,9 +115,11 @@ pub fn stacked_bars(
             let slot = (WIDTH - LEFT) / labels.len() as f64;
             let _ = write!(
                 svg,
-                r#"<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+                // Hung from just below the axis, so the label sits close to it whatever
+                // size the page's width gives the type.
+                r#"<text class="tick" x="{}" y="{}" text-anchor="middle" dominant-baseline="hanging">{}</text>"#,
                 num(LEFT + (b as f64 + 0.5) * slot),
-                num(HEIGHT - 6.0),
+                num(base + 4.0),
                 escape(&labels[b]),
             );
         }
@@ -138,6 +158,23 @@ mod tests {
             bars[2][0].x - bars[1][0].x
         ));
         assert!(bars[2][0].x + bars[2][0].width <= WIDTH);
+    }
+
+    #[test]
+    fn the_scale_figure_fits_four_characters() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1k"),
+            (1234, "1.2k"),
+            (9960, "10k"),
+            (123_456, "123k"),
+            (999_499, "999k"),
+            (999_500, "1M"),
+            (3_400_000, "3.4M"),
+        ] {
+            assert_eq!(compact(n), text, "{n}");
+        }
     }
 
     #[test]
