@@ -4,6 +4,7 @@
 //! Webhooks. Writing an event never fails the action it reports: a store error is logged.
 
 pub mod deliver;
+pub mod message;
 
 use std::str::FromStr;
 
@@ -18,8 +19,10 @@ use crate::secrets::{self, Keyring};
 use crate::store::{self, Store};
 use crate::webhook;
 
-/// Settings names: the webhook URL, the events sent (comma-separated), the sealed secret.
+/// Settings names: the webhook URL, the events sent (comma-separated), the body's format, the
+/// sealed secret.
 pub const URL_SETTING: &str = "notify_url";
+pub const FORMAT_SETTING: &str = "notify_format";
 pub const EVENTS_SETTING: &str = "notify_events";
 pub const SECRET_SETTING: &str = "notify_secret";
 /// What the sealed secret is bound to, so a sealed value copied elsewhere does not open.
@@ -36,6 +39,8 @@ pub enum Error {
     Url(webhook::Error),
     #[error("unknown notification event '{0}'")]
     UnknownEvent(String),
+    #[error("unknown notification format '{0}': use standard or teams")]
+    UnknownFormat(String),
     #[error(transparent)]
     Secret(#[from] secrets::Error),
     #[error(transparent)]
@@ -99,6 +104,47 @@ impl FromStr for Kind {
     }
 }
 
+/// How a notification's body is shaped, for the receiver the URL points at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// `text` (what Slack incoming webhooks show) with the Standard Webhooks envelope
+    /// (`type`, `timestamp`, `data`) for programs.
+    #[default]
+    Standard,
+    /// A Teams Workflows message: an Adaptive Card in `attachments` (Workflows accept nothing
+    /// else; the Microsoft 365 connectors that showed a `text` are retired).
+    Teams,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::Standard, Format::Teams];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Standard => "standard",
+            Format::Teams => "teams",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Standard => "Standard: Slack, and programs (Standard Webhooks)",
+            Format::Teams => "Microsoft Teams Workflows (Adaptive Card)",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == text.trim())
+            .ok_or_else(|| Error::UnknownFormat(text.chars().take(40).collect()))
+    }
+}
+
 /// What an event is about: its `data`. Ids and names only — never arguments, keys or secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {
@@ -130,6 +176,7 @@ pub struct Subject {
 pub struct Config {
     pub url: Option<Url>,
     pub events: Vec<Kind>,
+    pub format: Format,
     /// The signing secret, sealed under the server key.
     pub sealed_secret: Option<Vec<u8>>,
 }
@@ -142,6 +189,7 @@ impl Config {
                 // Checked when saved; a hand-edited value that fails the rule sends nothing.
                 URL_SETTING => config.url = webhook::url(&value).ok(),
                 EVENTS_SETTING => config.events = parse_events(&value).unwrap_or_default(),
+                FORMAT_SETTING => config.format = value.parse().unwrap_or_default(),
                 SECRET_SETTING => config.sealed_secret = STANDARD.decode(value).ok(),
                 _ => {}
             }
@@ -303,6 +351,7 @@ mod tests {
             url: parse_url("https://example.com/h").unwrap(),
             events: vec![Kind::ApprovalRequested],
             sealed_secret: STANDARD.decode(&sealed).ok(),
+            ..Config::default()
         };
         let opened = config.secret(&keyring).unwrap().unwrap();
         assert_eq!(

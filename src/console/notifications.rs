@@ -9,8 +9,8 @@ use axum::response::Response;
 use secrecy::ExposeSecret;
 
 use super::admin::settings_page;
-use super::notify_form::{NotifyForm, boxes};
-use crate::notify::{self, Config, Kind};
+use super::notify_form::{NotifyForm, boxes, formats};
+use crate::notify::{self, Config, Format, Kind};
 use crate::state::AppState;
 use crate::web::session::Post;
 use crate::web::{PageError, render, render_status};
@@ -32,12 +32,16 @@ pub(super) async fn save(
     let settings = state.settings.get(&state.store).await?;
     let stored = Config::load(&state.store).await?;
     let mut page = settings_page(&user, &state, &settings);
-    let url = match notify::parse_url(typed_url) {
-        Ok(url) => url,
+    let typed_format = form.get("notify_format").map_or("standard", |f| f.as_str());
+    let parsed =
+        notify::parse_url(typed_url).and_then(|url| Ok((url, typed_format.parse::<Format>()?)));
+    let (url, format) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             page.notify = NotifyForm {
                 url: typed_url.chars().take(2048).collect(),
                 events: boxes(|k| events.contains(&k)),
+                formats: formats(typed_format.parse().unwrap_or(stored.format)),
                 error: Some(e.to_string()),
                 ..NotifyForm::stored(&stored)
             };
@@ -54,12 +58,14 @@ pub(super) async fn save(
     let mut pairs = vec![
         (notify::URL_SETTING, url_text.as_str()),
         (notify::EVENTS_SETTING, events_text.as_str()),
+        (notify::FORMAT_SETTING, format.as_str()),
     ];
     if let Some((_, sealed)) = &fresh {
         pairs.push((notify::SECRET_SETTING, sealed.as_str()));
     }
     state.store.put_settings(&pairs).await?;
-    tracing::info!(by = %user.user.login, events = %events_text, new_secret = fresh.is_some(),
+    tracing::info!(by = %user.user.login, events = %events_text, format = format.as_str(),
+        new_secret = fresh.is_some(),
         "notification settings saved");
     page.notify = NotifyForm {
         new_secret: fresh.map(|(text, _)| text.expose_secret().to_owned()),

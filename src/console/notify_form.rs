@@ -1,7 +1,7 @@
 //! The notifications form's state as Server Settings shows it: the stored values, or what was
 //! typed with its error (shared by the settings page and the form's own handler).
 
-use crate::notify::{Config, Kind};
+use crate::notify::{Config, Format, Kind};
 
 /// One event's checkbox.
 pub(super) struct EventBox {
@@ -10,10 +10,18 @@ pub(super) struct EventBox {
     pub checked: bool,
 }
 
+/// One payload format's option.
+pub(super) struct FormatOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
 /// The form as shown: stored values, or what was typed with its error.
 pub(super) struct NotifyForm {
     pub url: String,
     pub events: Vec<EventBox>,
+    pub formats: Vec<FormatOption>,
     pub has_secret: bool,
     pub error: Option<String>,
     /// The secret just generated: on this page only, never again.
@@ -35,6 +43,7 @@ impl NotifyForm {
                 .map(|u| u.to_string())
                 .unwrap_or_default(),
             events: boxes(|k| config.events.contains(&k)),
+            formats: formats(config.format),
             has_secret: config.sealed_secret.is_some(),
             error: None,
             new_secret: None,
@@ -49,6 +58,17 @@ pub(super) fn boxes(checked: impl Fn(Kind) -> bool) -> Vec<EventBox> {
             name: k.as_str(),
             label: k.label(),
             checked: checked(k),
+        })
+        .collect()
+}
+
+pub(super) fn formats(selected: Format) -> Vec<FormatOption> {
+    Format::ALL
+        .into_iter()
+        .map(|f| FormatOption {
+            value: f.as_str(),
+            label: f.label(),
+            selected: f == selected,
         })
         .collect()
 }

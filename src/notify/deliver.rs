@@ -7,10 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::{Config, Kind, Subject};
+use super::message::message;
+use super::{Config, Format};
 use crate::clock::{Clock, Millis};
 use crate::secrets::Keyring;
 use crate::store::{OutboxRow, Store};
@@ -109,7 +109,7 @@ impl Deliverer {
             }
         };
         for row in &claimed {
-            let result = self.deliver(&url, &secret, row).await;
+            let result = self.deliver((&url, config.format), &secret, row).await;
             if let Err(e) = self.record(row, result).await {
                 tracing::warn!(error = %e, id = %row.id, "notifications: cannot record a delivery");
             }
@@ -144,11 +144,12 @@ impl Deliverer {
     /// POSTs one event; Ok only for a 2xx answer.
     async fn deliver(
         &self,
-        url: &url::Url,
+        config: (&url::Url, Format),
         secret: &webhook::Secret,
         row: &OutboxRow,
     ) -> Result<(), String> {
-        let body = message(&self.public, row)?.to_string().into_bytes();
+        let (url, format) = config;
+        let body = message(&self.public, format, row)?.to_string().into_bytes();
         self.client
             .post(url, secret, &row.id, self.clock.now() / 1000, body)
             .await
@@ -163,75 +164,6 @@ fn backoff(attempts: i64) -> Millis {
     (BACKOFF.0 << doublings).min(BACKOFF.1)
 }
 
-/// The body: `text` for Slack and Teams incoming webhooks (both show it as the message), and
-/// Standard Webhooks' `type`, `timestamp` and `data` for programs.
-fn message(public: &str, row: &OutboxRow) -> Result<serde_json::Value, String> {
-    let kind: Kind = row.kind.parse().map_err(|e: super::Error| e.to_string())?;
-    let subject: Subject = serde_json::from_str(&row.data).map_err(|e| e.to_string())?;
-    let timestamp = chrono::DateTime::from_timestamp_millis(row.created_at)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-    Ok(json!({
-        "text": text(public, kind, &subject),
-        "type": kind.as_str(),
-        "timestamp": timestamp,
-        "data": subject,
-    }))
-}
-
-/// The plain-English one-liner, ending with the console page it is about.
-fn text(public: &str, kind: Kind, s: &Subject) -> String {
-    let connection = format!(
-        "connection \"{}\"",
-        s.connection_name.as_deref().unwrap_or("(unnamed)")
-    );
-    let user = s.user_login.as_deref().unwrap_or("someone");
-    let tool = s.tool.as_deref().unwrap_or("a tool");
-    let on_model = s
-        .model
-        .as_ref()
-        .map(|m| format!(" on {m}"))
-        .unwrap_or_default();
-    let approval = || match &s.approval_id {
-        Some(id) => format!("{public}/console/approvals/{id}"),
-        None => format!("{public}/console/approvals"),
-    };
-    let page = format!("{public}/console/connections/{}", s.connection_id);
-    match kind {
-        Kind::ApprovalRequested => format!(
-            "Approval requested: {user} wants to run {tool}{on_model} through {connection}. Decide: {}",
-            approval()
-        ),
-        Kind::ApprovalDecided => format!(
-            "Approval {} by {}: {tool}{on_model} for {user} through {connection}. {}",
-            s.decision.as_deref().unwrap_or("decided"),
-            s.decided_by.as_deref().unwrap_or("an approver"),
-            approval()
-        ),
-        Kind::ApprovalExpired => format!(
-            "Approval expired unanswered: {tool}{on_model} for {user} through {connection}. {}",
-            approval()
-        ),
-        Kind::ConnectionCreated => format!("New {connection} for {user}. {page}"),
-        Kind::ConnectionRevoked => {
-            format!("{} of {user} was revoked. {page}", capitalized(&connection))
-        }
-        Kind::ConnectionRefusals => format!(
-            "{} of {user} was refused {} times within {} minutes. {page}",
-            capitalized(&connection),
-            s.refusals.unwrap_or_default(),
-            s.window_minutes.unwrap_or_default()
-        ),
-    }
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,35 +174,5 @@ mod tests {
         assert_eq!(backoff(2), 2_000);
         assert_eq!(backoff(5), 16_000);
         assert_eq!(backoff(40), 15 * 60_000);
-    }
-
-    #[test]
-    fn a_message_has_the_text_slack_and_teams_show_and_the_standard_envelope() {
-        let subject = Subject {
-            approval_id: Some("apr_1".into()),
-            connection_id: 7,
-            connection_name: Some("Claude".into()),
-            user_login: Some("demo".into()),
-            tool: Some("create_record".into()),
-            model: Some("res.partner".into()),
-            ..Subject::default()
-        };
-        let row = OutboxRow {
-            id: "evt_1".into(),
-            kind: "approval.requested".into(),
-            data: serde_json::to_string(&subject).unwrap(),
-            created_at: 1_764_547_200_000,
-            attempts: 1,
-        };
-        let m = message("https://mcp.example.com", &row).unwrap();
-        assert_eq!(
-            m["text"],
-            "Approval requested: demo wants to run create_record on res.partner through \
-             connection \"Claude\". Decide: https://mcp.example.com/console/approvals/apr_1"
-        );
-        assert_eq!(m["type"], "approval.requested");
-        assert_eq!(m["timestamp"], "2025-12-01T00:00:00.000Z");
-        assert_eq!(m["data"]["connection_id"], 7);
-        assert!(m["data"].get("decision").is_none());
     }
 }

@@ -154,9 +154,14 @@ fn all_events() -> Vec<(String, &'static str)> {
 
 /// Saves the notification settings pointing at `receiver`; returns the secret shown once.
 async fn configure(c: &Console, receiver: &Receiver) -> String {
+    configure_as(c, receiver, "standard").await
+}
+
+/// [`configure`] with the body's `format`.
+async fn configure_as(c: &Console, receiver: &Receiver, format: &str) -> String {
     let events = all_events();
     let url = receiver.url();
-    let mut fields: Vec<(&str, &str)> = vec![("notify_url", &url)];
+    let mut fields: Vec<(&str, &str)> = vec![("notify_url", &url), ("notify_format", format)];
     fields.extend(events.iter().map(|(n, v)| (n.as_str(), *v)));
     let saved = c.post("/console/settings/notifications", &fields).await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
@@ -236,7 +241,7 @@ async fn every_event_kind_reaches_the_receiver_signed_and_a_failed_delivery_is_r
     assert_eq!(
         created["text"],
         format!(
-            "New connection \"Claude Desktop\" for demo. {public}/console/connections/{connection}"
+            "Connection created: \"Claude Desktop\" for demo. {public}/console/connections/{connection}"
         )
     );
     assert!(created["timestamp"].as_str().unwrap().ends_with('Z'));
@@ -330,7 +335,7 @@ async fn every_event_kind_reaches_the_receiver_signed_and_a_failed_delivery_is_r
     assert_eq!(refusals["data"]["window_minutes"], 5);
     assert!(
         refusals["text"].as_str().unwrap().starts_with(
-            "Connection \"Claude Desktop\" of demo was refused 5 times within 5 minutes."
+            "Repeated refusals: connection \"Claude Desktop\" of demo was refused 5 times within 5 minutes."
         ),
         "{refusals}"
     );
@@ -358,7 +363,13 @@ async fn every_event_kind_reaches_the_receiver_signed_and_a_failed_delivery_is_r
     assert_eq!(revoked.status, StatusCode::SEE_OTHER);
     let revoked = receiver.one("connection.revoked").await;
     assert_eq!(revoked["data"]["connection_id"], connection);
-    assert!(revoked["text"].as_str().unwrap().contains("was revoked"));
+    assert!(
+        revoked["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Connection revoked: \"Claude Desktop\" of demo."),
+        "{revoked}"
+    );
 
     assert_eq!(receiver.seen.bad_signatures.load(Ordering::SeqCst), 0);
     assert_nothing_secret(&receiver, &[&key, &secret, &secret[6..]]);
@@ -522,6 +533,71 @@ async fn the_settings_form_refuses_bad_urls_and_anyone_but_an_administrator() {
     let text = format!("{pairs:?}");
     assert!(text.contains("notify_secret"));
     assert!(!text.contains(&first[6..]) && !text.contains("whsec_"));
+}
+
+#[tokio::test]
+async fn the_teams_format_posts_an_adaptive_card_signed_like_the_rest() {
+    let (app, _) = gateway(None).await;
+    let receiver = Receiver::start(0).await;
+    let admin = Console::signed_in(&app, "admin", "admin").await;
+    configure_as(&admin, &receiver, "teams").await;
+    let settings = admin.get("/console/settings").await;
+    assert!(
+        settings.body.contains(r#"<option value="teams" selected>"#),
+        "the stored format is shown"
+    );
+    let made = admin
+        .post(
+            "/console/new/api-key",
+            &[("name", "Teams bot"), ("user", "demo"), ("scope", "read")],
+        )
+        .await;
+    assert!(made.location.is_some(), "{}", made.body);
+    let message = receiver.one("message").await;
+    // Signed and identified as every format is: the webhook-id is the outbox event's id.
+    let outbox = delivered(&app).await;
+    assert_eq!(receiver.of_type("message")[0].0, outbox[0].id);
+    let card = &message["attachments"][0];
+    assert_eq!(
+        card["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    let card = &card["content"];
+    assert_eq!(card["type"], "AdaptiveCard");
+    assert_eq!(card["body"][0]["text"], "Connection created");
+    assert_eq!(card["body"][1]["text"], "\"Teams bot\" for demo.");
+    assert_eq!(
+        card["body"][2]["facts"],
+        json!([{"title": "Connection", "value": "Teams bot"}, {"title": "User", "value": "demo"}])
+    );
+    let button = &card["actions"][0];
+    assert_eq!(button["type"], "Action.OpenUrl");
+    assert!(
+        button["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/console/connections/", app.base)),
+        "{button}"
+    );
+    assert_eq!(receiver.seen.bad_signatures.load(Ordering::SeqCst), 0);
+
+    // An unknown format is refused by name, and nothing changes.
+    let bad = admin
+        .post(
+            "/console/settings/notifications",
+            &[
+                ("notify_url", &receiver.url()),
+                ("notify_format", "discord"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        element_text(&bad.body, "notify_url-error").as_deref(),
+        Some("unknown notification format 'discord': use standard or teams")
+    );
+    let stored = Config::load(&app.state.store).await.unwrap();
+    assert_eq!(stored.format, notify::Format::Teams);
 }
 
 #[tokio::test]
