@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::notify_form::NotifyForm;
+use super::notify_form::{NotifyForm, deliveries};
 use super::{Layout, Tab};
 use crate::clock::format_utc;
 use crate::notify::Config;
@@ -259,7 +259,10 @@ pub(super) async fn settings(
     user.require_admin()?;
     let s = state.settings.get(&state.store).await?;
     let mut page = settings_page(&user, &state, &s);
-    page.notify = NotifyForm::stored(&Config::load(&state.store).await?);
+    page.notify = NotifyForm {
+        deliveries: deliveries(&state.store).await?,
+        ..NotifyForm::stored(&Config::load(&state.store).await?)
+    };
     render(&page)
 }
 

@@ -9,7 +9,7 @@ use axum::response::Response;
 use secrecy::ExposeSecret;
 
 use super::admin::settings_page;
-use super::notify_form::{NotifyForm, boxes, formats};
+use super::notify_form::{NotifyForm, boxes, deliveries, formats};
 use crate::notify::{self, Config, Format, Kind};
 use crate::state::AppState;
 use crate::web::session::Post;
@@ -42,6 +42,7 @@ pub(super) async fn save(
                 url: typed_url.chars().take(2048).collect(),
                 events: boxes(|k| events.contains(&k)),
                 formats: formats(typed_format.parse().unwrap_or(stored.format)),
+                deliveries: deliveries(&state.store).await?,
                 error: Some(e.to_string()),
                 ..NotifyForm::stored(&stored)
             };
@@ -69,6 +70,7 @@ pub(super) async fn save(
         "notification settings saved");
     page.notify = NotifyForm {
         new_secret: fresh.map(|(text, _)| text.expose_secret().to_owned()),
+        deliveries: deliveries(&state.store).await?,
         ..NotifyForm::stored(&Config::load(&state.store).await?)
     };
     render(&page)

@@ -2,6 +2,8 @@
 //! lease, so replicas share the work without sending one attempt twice) and the per-connection
 //! refusal counts behind the "repeated refusals" event.
 
+use sqlx::AssertSqlSafe;
+
 use super::{Result, Store, on_pool};
 use crate::clock::Millis;
 
@@ -22,6 +24,7 @@ pub struct OutboxRow {
 pub struct OutboxState {
     pub id: String,
     pub kind: String,
+    pub created_at: Millis,
     pub attempts: i64,
     pub delivered_at: Option<Millis>,
     pub failed_at: Option<Millis>,
@@ -115,12 +118,29 @@ impl Store {
     }
 
     /// Every outbox row, oldest first.
+    /// Every event, oldest first.
     pub async fn list_outbox(&self) -> Result<Vec<OutboxState>> {
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, OutboxState>(
-            "SELECT id, kind, attempts, delivered_at, failed_at, last_error FROM notify_outbox
-             ORDER BY created_at, id")
+        self.outbox_states("ORDER BY created_at, id", i64::MAX)
+            .await
+    }
+
+    /// The newest `limit` events, newest first: what Server Settings shows.
+    pub async fn recent_outbox(&self, limit: i64) -> Result<Vec<OutboxState>> {
+        self.outbox_states("ORDER BY created_at DESC, id DESC", limit)
+            .await
+    }
+
+    async fn outbox_states(&self, order: &'static str, limit: i64) -> Result<Vec<OutboxState>> {
+        let sql = format!(
+            "SELECT id, kind, created_at, attempts, delivered_at, failed_at, last_error
+             FROM notify_outbox {order} LIMIT $1"
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, OutboxState>(AssertSqlSafe(sql.as_str()))
+            .bind(limit)
             .fetch_all(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Adds `count` refusals at `at` to the connection's window (a new window when the last

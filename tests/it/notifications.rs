@@ -250,6 +250,14 @@ async fn every_event_kind_reaches_the_receiver_signed_and_a_failed_delivery_is_r
     assert_eq!(rows[0].attempts, 2, "{rows:?}");
     assert!(rows[0].delivered_at.is_some() && rows[0].failed_at.is_none());
     assert_eq!(rows[0].last_error, None);
+    let page = admin.get("/console/settings").await;
+    assert_eq!(
+        page.body
+            .matches(r#"<tr class="row" data-status="delivered">"#)
+            .count(),
+        1,
+        "Server Settings lists the delivered event"
+    );
 
     // approval.requested, through an MCP call of a gated tool.
     app.set_policy(connection, |p| {
@@ -546,6 +554,7 @@ async fn the_teams_format_posts_an_adaptive_card_signed_like_the_rest() {
         settings.body.contains(r#"<option value="teams" selected>"#),
         "the stored format is shown"
     );
+    assert!(settings.body.contains(r#"id="notify-no-deliveries""#));
     let made = admin
         .post(
             "/console/new/api-key",
@@ -630,6 +639,25 @@ async fn a_receiver_that_never_recovers_is_given_up_after_the_bounded_attempts()
         tried,
         "tried after giving up"
     );
+    // Server Settings lists it, given up, with its attempts and the last error (signed in
+    // anew: the hours of backoff on the test clock ended the first session).
+    let admin = Console::signed_in(&app, "admin", "admin").await;
+    let page = admin.get("/console/settings").await;
+    let table = &page.body[page
+        .body
+        .find(r#"id="notify-deliveries""#)
+        .expect("the list")..];
+    let row = &table[table.find(r#"<tr class="row""#).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    for shown in [
+        r#"data-status="failed""#,
+        "<code>connection.created</code>",
+        ">Given up</span>",
+        &format!(r#"class="num">{MAX_ATTEMPTS}</td>"#),
+        ">HTTP 503</td>",
+    ] {
+        assert!(row.contains(shown), "{shown} in {row}");
+    }
 
     // The cleanup job keeps a closed event 30 days, then forgets it.
     let state = &app.state;
