@@ -97,6 +97,7 @@ impl App {
             s.clock.clone(),
             s.audit.clone(),
             target,
+            &s.urls.public,
         )?);
         Ok(self)
     }

@@ -203,16 +203,14 @@ pub struct ServeArgs {
     /// linked, else at its first console sign-in). Alternative: `user grant LOGIN --role admin`.
     #[arg(long, env = "GATEWAY_BOOTSTRAP_ADMIN")]
     pub bootstrap_admin: Option<String>,
-    /// Stream every audit entry to this webhook as it is written (https, or http to this
-    /// machine), in batches signed as Standard Webhooks. Off when unset.
-    #[arg(
-        long,
-        env = "GATEWAY_AUDIT_STREAM_URL",
-        requires = "audit_stream_secret"
-    )]
+    /// Stream every audit entry as it is written: to a webhook (https, or http to this
+    /// machine), in batches signed as Standard Webhooks; or to a syslog collector as RFC 5424
+    /// messages (syslog+tls://host[:6514], or syslog+tcp://localhost:PORT for a local relay;
+    /// options ?format=json|cef and, for TLS, ?ca=FILE). Off when unset.
+    #[arg(long, env = "GATEWAY_AUDIT_STREAM_URL")]
     pub audit_stream_url: Option<String>,
-    /// The audit stream's signing secret, whsec_ and base64 (give it by the environment, not
-    /// the command line).
+    /// The webhook audit stream's signing secret, whsec_ and base64 (give it by the
+    /// environment, not the command line); not for syslog.
     #[arg(
         long,
         env = "GATEWAY_AUDIT_STREAM_SECRET",

@@ -1,20 +1,26 @@
-//! The continuous audit stream: entries POSTed, as they are committed, in batches to a webhook
-//! that the Standard Webhooks headers sign — at least once, each chain in its order, resuming
-//! from a stored position per writer, and never in a request's way.
+//! The continuous audit stream: entries sent, as they are committed, in batches to a webhook
+//! that the Standard Webhooks headers sign, or to a syslog collector ([`syslog`]) — at least
+//! once, each chain in its order, resuming from a stored position per writer, and never in a
+//! request's way.
 //!
 //! Why per writer: a writer (one gateway process) numbers its entries 1, 2, 3 … and commits
 //! them in that order, so "everything of writer W up to seq N" is an exact position, where an
 //! id would not be (on PostgreSQL a replica's batch can commit after a later id's). A
 //! streaming process registers its own writer and holds a lease on it; when a process is
 //! gone, its lease runs out and any streaming replica takes over the rest of its chain. A
-//! position moves only after the receiver answered 2xx, so a receiver that dies mid-batch gets
-//! the batch again: receivers de-duplicate on (writer, seq).
+//! position moves only after the receiver answered 2xx (a syslog collector, which answers
+//! nothing: once the connection outlived the batch, see [`syslog`]), so a receiver that dies
+//! mid-batch gets the batch again: receivers de-duplicate on (writer, seq).
 //! Requests never wait on the stream: it reads what the audit writer committed, so a slow or
 //! absent receiver only makes the stream lag behind the database.
 
-use std::time::Duration;
+pub mod syslog;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -36,7 +42,10 @@ pub const DRAIN: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("--audit-stream-url: '{0}' is not an http(s) URL")]
+    #[error(
+        "--audit-stream-url: '{0}' is not an http(s) or syslog URL (https://…, \
+         syslog+tls://host[:port], syslog+tcp://localhost:port)"
+    )]
     BadUrl(String),
     #[error(
         "--audit-stream-url: '{0}' would send the audit log in plain text: use https (plain \
@@ -45,6 +54,18 @@ pub enum Error {
     PlainHttp(String),
     #[error("--audit-stream-secret (GATEWAY_AUDIT_STREAM_SECRET): {0}")]
     Secret(#[from] webhook::Error),
+    #[error(
+        "--audit-stream-url: a webhook stream is signed: give --audit-stream-secret \
+         (GATEWAY_AUDIT_STREAM_SECRET) too"
+    )]
+    NoSecret,
+    #[error(
+        "--audit-stream-secret signs webhook deliveries; a syslog stream has no signature \
+         (leave it out)"
+    )]
+    SecretForSyslog,
+    #[error(transparent)]
+    Syslog(#[from] syslog::Error),
     #[error("cannot start the audit stream's HTTP client: {0}")]
     Client(String),
 }
@@ -58,25 +79,63 @@ enum Failure {
     Receiver(String),
 }
 
-/// Where the stream goes: the webhook's URL and the secret its deliveries are signed with.
+/// Where the stream goes: a webhook's URL and the secret its deliveries are signed with, or a
+/// syslog collector.
 #[derive(Debug, Clone)]
-pub struct Target {
-    url: Url,
-    secret: webhook::Secret,
+pub enum Target {
+    Webhook { url: Url, secret: webhook::Secret },
+    Syslog(syslog::Destination),
 }
 
 impl Target {
-    /// An https URL (or http to this machine) and a `whsec_` secret.
-    pub fn new(url: &str, secret: &str) -> Result<Self, Error> {
+    /// An https URL (or http to this machine) with a `whsec_` secret, or a syslog URL
+    /// without one.
+    pub fn new(url: &str, secret: Option<&str>) -> Result<Self, Error> {
+        let bad = || Error::BadUrl(url.to_owned());
+        if let Some(destination) = Url::parse(url)
+            .ok()
+            .as_ref()
+            .and_then(syslog::Destination::parse)
+        {
+            return match secret {
+                Some(_) => Err(Error::SecretForSyslog),
+                None => Ok(Self::Syslog(destination?)),
+            };
+        }
         let parsed = webhook::url(url).map_err(|e| match e {
             webhook::Error::PlainHttp(_) => Error::PlainHttp(url.to_owned()),
-            _ => Error::BadUrl(url.to_owned()),
+            _ => bad(),
         })?;
-        Ok(Self {
+        Ok(Self::Webhook {
             url: parsed,
-            secret: secret.parse()?,
+            secret: secret.ok_or(Error::NoSecret)?.parse()?,
         })
     }
+
+    /// The URL without a query (which may hold options), for log lines.
+    pub fn shown(&self) -> String {
+        match self {
+            Self::Webhook { url, .. } => {
+                format!("{}{}", url.origin().ascii_serialization(), url.path())
+            }
+            Self::Syslog(d) => d.shown().to_owned(),
+        }
+    }
+}
+
+/// How entries leave: signed POSTs, or syslog with its batches awaiting confirmation.
+enum Sink {
+    Webhook {
+        url: Url,
+        secret: webhook::Secret,
+        client: webhook::Sender,
+    },
+    Syslog {
+        sender: syslog::Syslog,
+        /// Per writer, the last entry written on the current connection but not yet
+        /// confirmed, with the time of each batch's write.
+        unconfirmed: Mutex<HashMap<String, Vec<(Instant, i64)>>>,
+    },
 }
 
 /// A running stream: what [`Stream::run`] needs.
@@ -84,19 +143,34 @@ pub struct Stream {
     store: Store,
     clock: Clock,
     audit: AuditLog,
-    target: Target,
-    client: webhook::Sender,
+    sink: Sink,
 }
 
 impl Stream {
-    pub fn new(store: Store, clock: Clock, audit: AuditLog, target: Target) -> Result<Self, Error> {
-        let client = webhook::Sender::new().map_err(|e| Error::Client(e.to_string()))?;
+    /// `public` is the gateway's public URL: a syslog message's HOSTNAME is its host.
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        audit: AuditLog,
+        target: Target,
+        public: &str,
+    ) -> Result<Self, Error> {
+        let sink = match target {
+            Target::Webhook { url, secret } => Sink::Webhook {
+                url,
+                secret,
+                client: webhook::Sender::new().map_err(|e| Error::Client(e.to_string()))?,
+            },
+            Target::Syslog(destination) => Sink::Syslog {
+                sender: syslog::Syslog::new(destination, public),
+                unconfirmed: Mutex::default(),
+            },
+        };
         Ok(Self {
             store,
             clock,
             audit,
-            target,
-            client,
+            sink,
         })
     }
 
@@ -150,9 +224,30 @@ impl Stream {
     }
 
     /// The last rounds at shutdown, so that a stopping gateway leaves no tail for a replica.
+    /// A syslog connection is then closed gracefully: a collector that closes its side in turn
+    /// has read everything, which confirms what was still waiting.
     async fn drain(&self) {
         let rounds = async { while let Ok(true) = self.round().await {} };
-        if tokio::time::timeout(DRAIN, rounds).await.is_err() {
+        let finished = tokio::time::timeout(DRAIN, rounds).await.is_ok();
+        if let Sink::Syslog {
+            sender,
+            unconfirmed,
+        } = &self.sink
+            && sender.close(Duration::from_secs(2)).await
+        {
+            let last: Vec<(String, i64)> = unconfirmed
+                .lock()
+                .await
+                .drain()
+                .filter_map(|(writer, batches)| Some((writer, batches.last()?.1)))
+                .collect();
+            for (writer, seq) in last {
+                if let Err(e) = self.store.advance_stream(&writer, self.owner(), seq).await {
+                    tracing::warn!(error = %e, "audit stream: cannot store the last position");
+                }
+            }
+        }
+        if !finished {
             tracing::warn!(
                 "audit stream: shutdown came before every entry was delivered; a streaming replica or the next start delivers the rest"
             );
@@ -175,47 +270,125 @@ impl Stream {
             .store
             .claim_stream_writers(self.owner(), now, now + LEASE)
             .await?;
+        let result = self.deliver_held(&held).await;
+        if let Sink::Syslog {
+            sender,
+            unconfirmed,
+        } = &self.sink
+        {
+            let mut unconfirmed = unconfirmed.lock().await;
+            if result.is_err() || !sender.alive().await {
+                // What the lost connection carried is written again from the stored positions.
+                unconfirmed.clear();
+                sender.reset().await;
+            } else {
+                unconfirmed.retain(|writer, _| held.iter().any(|p| &p.writer == writer));
+                self.confirm(&mut unconfirmed).await?;
+            }
+        }
+        result
+    }
+
+    async fn deliver_held(&self, held: &[store::StreamPosition]) -> Result<bool, Failure> {
         let mut more = false;
         for position in held {
+            let from = self.sent(&position.writer, position.seq).await;
             let page = self
                 .store
-                .audit_writer_page(&position.writer, position.seq, BATCH)
+                .audit_writer_page(&position.writer, from, BATCH)
                 .await?;
             let (Some(first), Some(last)) = (page.first(), page.last()) else {
                 continue;
             };
             let (first, last) = (first.seq.unwrap_or(0), last.seq.unwrap_or(0));
-            if first != position.seq + 1 {
+            if first != from + 1 {
                 tracing::warn!(
                     writer = %position.writer,
-                    missing_from = position.seq + 1,
+                    missing_from = from + 1,
                     missing_to = first - 1,
                     "audit stream: entries were deleted (retention) before they were delivered"
                 );
             }
             self.deliver(&position.writer, (first, last), &page).await?;
-            self.store
-                .advance_stream(&position.writer, self.owner(), last)
-                .await?;
             more |= page.len() as i64 == BATCH;
         }
         Ok(more)
     }
 
-    /// POSTs one batch, signed; Ok only for a 2xx answer.
+    /// Where `writer`'s next page starts: its stored position, or past what this connection
+    /// has written and not yet confirmed.
+    async fn sent(&self, writer: &str, stored: i64) -> i64 {
+        match &self.sink {
+            Sink::Webhook { .. } => stored,
+            Sink::Syslog { unconfirmed, .. } => unconfirmed
+                .lock()
+                .await
+                .get(writer)
+                .and_then(|batches| batches.last())
+                .map_or(stored, |&(_, seq)| seq.max(stored)),
+        }
+    }
+
+    /// Stores the position of every syslog batch the connection has outlived long enough.
+    async fn confirm(
+        &self,
+        unconfirmed: &mut HashMap<String, Vec<(Instant, i64)>>,
+    ) -> Result<(), Failure> {
+        let due = Instant::now().checked_sub(syslog::CONFIRM_AFTER);
+        for (writer, batches) in unconfirmed.iter_mut() {
+            let ripe = batches
+                .iter()
+                .take_while(|(at, _)| due.is_some_and(|due| *at <= due))
+                .count();
+            if let Some(&(_, seq)) = ripe.checked_sub(1).and_then(|i| batches.get(i)) {
+                self.store.advance_stream(writer, self.owner(), seq).await?;
+                batches.drain(..ripe);
+            }
+        }
+        unconfirmed.retain(|_, batches| !batches.is_empty());
+        Ok(())
+    }
+
+    /// Sends one batch: a signed POST (Ok only for a 2xx answer, and the position stored at
+    /// once), or syslog messages (written; the position waits for confirmation).
     async fn deliver(
         &self,
         writer: &str,
         (first, last): (i64, i64),
         page: &[AuditRow],
     ) -> Result<(), Failure> {
-        let now = self.clock.now();
-        let body = message(writer, now, page).to_string().into_bytes();
-        let id = format!("audit_{writer}_{first}-{last}");
-        self.client
-            .post(&self.target.url, &self.target.secret, &id, now / 1000, body)
-            .await
-            .map_err(Failure::Receiver)
+        match &self.sink {
+            Sink::Webhook {
+                url,
+                secret,
+                client,
+            } => {
+                let now = self.clock.now();
+                let body = message(writer, now, page).to_string().into_bytes();
+                let id = format!("audit_{writer}_{first}-{last}");
+                client
+                    .post(url, secret, &id, now / 1000, body)
+                    .await
+                    .map_err(Failure::Receiver)?;
+                self.store
+                    .advance_stream(writer, self.owner(), last)
+                    .await?;
+                Ok(())
+            }
+            Sink::Syslog {
+                sender,
+                unconfirmed,
+            } => {
+                sender.send(page).await.map_err(Failure::Receiver)?;
+                unconfirmed
+                    .lock()
+                    .await
+                    .entry(writer.to_owned())
+                    .or_default()
+                    .push((Instant::now(), last));
+                Ok(())
+            }
+        }
     }
 }
 
@@ -248,23 +421,39 @@ mod tests {
             "http://localhost/audit",
             "http://[::1]:8080/",
         ] {
-            assert!(Target::new(ok, SECRET).is_ok(), "{ok}");
+            assert!(Target::new(ok, Some(SECRET)).is_ok(), "{ok}");
         }
         assert!(matches!(
-            Target::new("http://siem.example.com/ingest", SECRET),
+            Target::new("http://siem.example.com/ingest", Some(SECRET)),
             Err(Error::PlainHttp(_))
         ));
         assert!(matches!(
-            Target::new("ftp://siem.example.com/", SECRET),
+            Target::new("ftp://siem.example.com/", Some(SECRET)),
             Err(Error::BadUrl(_))
         ));
         assert!(matches!(
-            Target::new("siem.example.com", SECRET),
+            Target::new("siem.example.com", Some(SECRET)),
             Err(Error::BadUrl(_))
         ));
         assert!(matches!(
-            Target::new("https://siem.example.com/", "hunter2"),
+            Target::new("https://siem.example.com/", Some("hunter2")),
             Err(Error::Secret(_))
+        ));
+        assert!(matches!(
+            Target::new("https://siem.example.com/", None),
+            Err(Error::NoSecret)
+        ));
+        assert!(matches!(
+            Target::new("syslog+tls://siem.example.com", Some(SECRET)),
+            Err(Error::SecretForSyslog)
+        ));
+        assert!(matches!(
+            Target::new("syslog+tcp://siem.example.com:514", None),
+            Err(Error::Syslog(syslog::Error::PlainTcp(_)))
+        ));
+        assert!(matches!(
+            Target::new("syslog+tcp://127.0.0.1:514", None),
+            Ok(Target::Syslog(_))
         ));
     }
 

@@ -54,13 +54,15 @@ pub(super) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await
     .map_err(|e| super::listen_error(args.http.listen, e))?;
-    let app = match (&args.audit_stream_url, &args.audit_stream_secret) {
-        (Some(url), Some(secret)) => {
-            let app = app.with_audit_stream(AuditStreamTarget::new(url, secret)?)?;
-            tracing::info!(to = %url.split('?').next().unwrap_or(url), "streaming the audit log");
+    let app = match &args.audit_stream_url {
+        Some(url) => {
+            let target = AuditStreamTarget::new(url, args.audit_stream_secret.as_deref())?;
+            let to = target.shown();
+            let app = app.with_audit_stream(target)?;
+            tracing::info!(%to, "streaming the audit log");
             app
         }
-        _ => app,
+        None => app,
     };
     tracing::info!(
         listen = %app.local_addr(),

@@ -25,7 +25,7 @@ use crate::helpers::TestApp;
 const SECRET_B64: &str = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// What the receiver took: each delivery's writer and its entries' (seq, hash), in arrival order.
-type Deliveries = Arc<Mutex<Vec<(String, Vec<(i64, String)>)>>>;
+pub type Deliveries = Arc<Mutex<Vec<(String, Vec<(i64, String)>)>>>;
 
 /// A webhook receiver on a fixed port; dropping (or killing) it closes the listener and every
 /// connection, as the death of its process would.
@@ -131,18 +131,18 @@ async fn receive(
 }
 
 fn target(url: &str) -> Target {
-    Target::new(url, &format!("whsec_{SECRET_B64}")).unwrap()
+    Target::new(url, Some(&format!("whsec_{SECRET_B64}"))).unwrap()
 }
 
 /// A port nothing listens on (bound, then released).
-async fn free_addr() -> SocketAddr {
+pub async fn free_addr() -> SocketAddr {
     let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     probe.local_addr().unwrap()
 }
 
 /// `writer`'s entries as the receiver has them: duplicates (re-deliveries) dropped, and
 /// checked never to go back to an earlier entry otherwise.
-fn received(got: &Deliveries, writer: &str) -> Vec<(i64, String)> {
+pub fn received(got: &Deliveries, writer: &str) -> Vec<(i64, String)> {
     let mut out: Vec<(i64, String)> = Vec::new();
     for (w, entries) in got.lock().unwrap().iter().filter(|(w, _)| w == writer) {
         for (seq, hash) in entries {
@@ -160,7 +160,7 @@ fn received(got: &Deliveries, writer: &str) -> Vec<(i64, String)> {
 }
 
 /// The writer's chain as the database has it: (seq, hash in hex).
-async fn stored(app: &TestApp, writer: &str) -> Vec<(i64, String)> {
+pub async fn stored(app: &TestApp, writer: &str) -> Vec<(i64, String)> {
     let mut rows: Vec<(i64, String)> = app
         .audit()
         .await
@@ -176,7 +176,7 @@ async fn stored(app: &TestApp, writer: &str) -> Vec<(i64, String)> {
 }
 
 /// Waits until the receiver has every stored entry of `writer`.
-async fn delivered(app: &TestApp, got: &Deliveries, writer: &str) -> Vec<(i64, String)> {
+pub async fn delivered(app: &TestApp, got: &Deliveries, writer: &str) -> Vec<(i64, String)> {
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         app.state.audit.flush().await;
@@ -190,7 +190,7 @@ async fn delivered(app: &TestApp, got: &Deliveries, writer: &str) -> Vec<(i64, S
     }
 }
 
-async fn list(app: &TestApp, key: &str) {
+pub async fn list(app: &TestApp, key: &str) {
     let started = Instant::now();
     let status = app
         .post(

@@ -32,6 +32,7 @@ mod actions;
 mod approvals;
 mod audit_chain;
 mod audit_stream;
+mod audit_syslog;
 mod budgets;
 mod bulk;
 mod chatter;
