@@ -21,6 +21,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
+use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::audit::{export, outcome};
@@ -178,10 +179,12 @@ const OPEN: u8 = 0;
 const CLOSED: u8 = 1;
 const BROKEN: u8 = 2;
 
-/// One connection: its write half, and how the reader half has seen it end.
+/// One connection: its write half, and how the reader half has seen it end. Dropping it
+/// ends the reader too (the halves share the socket, which closes only when both are gone).
 struct Link {
     write: WriteHalf<Box<dyn Io>>,
     ended: Arc<AtomicU8>,
+    _reader: AbortOnDropHandle<()>,
 }
 
 impl Link {
@@ -308,7 +311,7 @@ impl Syslog {
         let (mut read, write) = tokio::io::split(connected);
         let ended = Arc::new(AtomicU8::new(OPEN));
         let flag = ended.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut sink = [0u8; 512];
             let end = loop {
                 match read.read(&mut sink).await {
@@ -319,7 +322,11 @@ impl Syslog {
             };
             flag.store(end, Ordering::SeqCst);
         });
-        Ok(Link { write, ended })
+        Ok(Link {
+            write,
+            ended,
+            _reader: AbortOnDropHandle::new(reader),
+        })
     }
 }
 
