@@ -41,6 +41,13 @@ pub enum Error {
     UnknownEvent(String),
     #[error("unknown notification format '{0}': use standard or teams")]
     UnknownFormat(String),
+    #[error(
+        "{0} is a Microsoft Teams Workflows address, which takes Adaptive Cards only: choose \
+         the Microsoft Teams Workflows format"
+    )]
+    TeamsNeedsCards(String),
+    #[error("{0} is a Slack address, which shows a text: choose the Standard format")]
+    SlackNeedsText(String),
     #[error(transparent)]
     Secret(#[from] secrets::Error),
     #[error(transparent)]
@@ -235,6 +242,19 @@ pub fn parse_url(text: &str) -> Result<Option<Url>, Error> {
     }
 }
 
+/// Refuses a format the URL's service would take without showing anything: the Standard body
+/// at a Teams Workflows trigger (Azure Logic Apps or Power Platform hosts), or a card at Slack.
+pub fn check_format(url: &Url, format: Format) -> Result<(), Error> {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
+    let workflows = under("logic.azure.com") || under("powerplatform.com");
+    match format {
+        Format::Standard if workflows => Err(Error::TeamsNeedsCards(host)),
+        Format::Teams if under("hooks.slack.com") => Err(Error::SlackNeedsText(host)),
+        _ => Ok(()),
+    }
+}
+
 /// A new signing secret: its `whsec_` text (to show once) and that text sealed for storage.
 pub fn new_secret(keyring: &Keyring) -> Result<(SecretString, String), Error> {
     let bytes = secrets::random_bytes::<32>()?;
@@ -312,6 +332,39 @@ pub async fn count_refusals(store: &Store, refused: &[(i64, i64, Millis)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_format_the_service_would_not_show_is_refused() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        let flow = url(
+            "https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke",
+        );
+        let power = url(
+            "https://default1.environment.api.powerplatform.com/powerautomate/automations/direct/workflows/x",
+        );
+        let slack = url("https://hooks.slack.com/services/T0/B0/x");
+        let other = url("https://hooks.example.com/x");
+        assert!(check_format(&flow, Format::Teams).is_ok());
+        assert!(check_format(&power, Format::Teams).is_ok());
+        assert!(matches!(
+            check_format(&flow, Format::Standard),
+            Err(Error::TeamsNeedsCards(_))
+        ));
+        assert!(matches!(
+            check_format(&power, Format::Standard),
+            Err(Error::TeamsNeedsCards(_))
+        ));
+        assert!(check_format(&slack, Format::Standard).is_ok());
+        assert!(matches!(
+            check_format(&slack, Format::Teams),
+            Err(Error::SlackNeedsText(_))
+        ));
+        assert!(
+            check_format(&other, Format::Standard).is_ok()
+                && check_format(&other, Format::Teams).is_ok()
+        );
+        assert!(check_format(&url("https://notlogic.azure.com/x"), Format::Standard).is_ok());
+    }
 
     #[test]
     fn event_lists_round_trip_and_refuse_unknown_names() {

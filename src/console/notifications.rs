@@ -33,8 +33,13 @@ pub(super) async fn save(
     let stored = Config::load(&state.store).await?;
     let mut page = settings_page(&user, &state, &settings);
     let typed_format = form.get("notify_format").map_or("standard", |f| f.as_str());
-    let parsed =
-        notify::parse_url(typed_url).and_then(|url| Ok((url, typed_format.parse::<Format>()?)));
+    let parsed = notify::parse_url(typed_url).and_then(|url| {
+        let format = typed_format.parse::<Format>()?;
+        if let Some(url) = &url {
+            notify::check_format(url, format)?;
+        }
+        Ok((url, format))
+    });
     let (url, format) = match parsed {
         Ok(parsed) => parsed,
         Err(e) => {

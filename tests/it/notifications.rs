@@ -605,8 +605,26 @@ async fn the_teams_format_posts_an_adaptive_card_signed_like_the_rest() {
         element_text(&bad.body, "notify_url-error").as_deref(),
         Some("unknown notification format 'discord': use standard or teams")
     );
+    // A Teams Workflows URL with the Standard body (which it would not show) is refused.
+    let flow =
+        "https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke";
+    let bad = admin
+        .post(
+            "/console/settings/notifications",
+            &[("notify_url", flow), ("notify_format", "standard")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        element_text(&bad.body, "notify_url-error").as_deref(),
+        Some(
+            "prod-12.westeurope.logic.azure.com is a Microsoft Teams Workflows address, which \
+             takes Adaptive Cards only: choose the Microsoft Teams Workflows format"
+        )
+    );
     let stored = Config::load(&app.state.store).await.unwrap();
     assert_eq!(stored.format, notify::Format::Teams);
+    assert_eq!(stored.url.unwrap().as_str(), receiver.url());
 }
 
 #[tokio::test]
