@@ -2,8 +2,8 @@
 //! parsed with this file's own code. The collector is killed mid-stream (its sockets closed
 //! with data unread, as its process's death would) and started again — nothing lost, nothing
 //! out of order, requests never waiting; a graceful shutdown stores the last position once the
-//! collector has closed its side; and over TLS, against a CA made here with `openssl`, each
-//! entry arrives as a CEF line.
+//! collector has closed its side; over TLS, against a CA made here with `openssl`, each entry
+//! arrives as a CEF line; and a real rsyslog parses every message as RFC 5424.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use odoo_mcp_gateway::app::AuditStreamTarget as Target;
 use odoo_mcp_gateway::connections::Scope;
 use odoo_mcp_gateway::store::Store;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::task::JoinSet;
 
@@ -400,5 +400,124 @@ async fn over_tls_each_entry_arrives_as_a_cef_line_and_an_unknown_ca_is_refused(
     list(&app, &key).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(refused.lock().unwrap().is_empty());
+    app.stop().await;
+}
+
+/// A real syslog daemon, rsyslog, with a TCP input on a free port writing each message's
+/// parsed RFC 5424 fields, one line per message, into a file.
+struct Rsyslog {
+    port: u16,
+    out: std::path::PathBuf,
+    _child: tokio::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
+
+impl Rsyslog {
+    /// `None` when rsyslog is not installed here (an error under `CI`).
+    async fn start() -> Option<Self> {
+        if !Path::new(RSYSLOGD).exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "rsyslog is required under CI: run .ci/setup"
+            );
+            eprintln!("SKIPPED: the rsyslog test needs {RSYSLOGD} (apt-get install rsyslog)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = dir.path().join("messages");
+        let config = format!(
+            r#"global(workDirectory="{work}")
+module(load="imtcp")
+template(name="fields" type="string" string="%pri%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%\n")
+ruleset(name="gateway") {{ action(type="omfile" file="{out}" template="fields") }}
+input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="gateway")
+"#,
+            work = dir.path().display(),
+            out = out.display(),
+        );
+        let conf = dir.path().join("rsyslog.conf");
+        std::fs::write(&conf, config).unwrap();
+        let child = tokio::process::Command::new(RSYSLOGD)
+            .arg("-n")
+            .arg("-f")
+            .arg(&conf)
+            .arg("-i")
+            .arg(dir.path().join("rsyslogd.pid"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("rsyslogd starts");
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "rsyslogd never listened"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Some(Self {
+            port,
+            out,
+            _child: child,
+            _dir: dir,
+        })
+    }
+
+    /// The lines written so far.
+    fn lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.out)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsyslog_parses_every_message_as_rfc_5424_with_the_entry_as_its_msg() {
+    let Some(rsyslog) = Rsyslog::start().await else {
+        return;
+    };
+    let url = format!("syslog+tcp://127.0.0.1:{}", rsyslog.port);
+    let app = TestApp::spawn_streaming(None, Target::new(&url, None).unwrap()).await;
+    let (_, key) = app.api_key("admin", Scope::ReadOnly).await;
+    for _ in 0..3 {
+        list(&app, &key).await;
+    }
+    let entries = app.audit().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rsyslog.lines().len() < entries.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let lines = rsyslog.lines();
+    assert_eq!(lines.len(), entries.len(), "{lines:#?}");
+    for (line, entry) in lines.iter().zip(entries.iter().rev()) {
+        let fields: Vec<&str> = line.splitn(8, '|').collect();
+        assert_eq!(fields.len(), 8, "{line}");
+        // PRI: facility 13 (log audit), severity 6 (informational) for a success.
+        assert_eq!(fields[0], "110", "{line}");
+        let at = chrono::DateTime::parse_from_rfc3339(fields[1]).expect("an RFC 3339 time");
+        assert_eq!(at.timestamp_millis(), entry.at, "{line}");
+        assert_eq!(
+            &fields[2..7],
+            ["127.0.0.1", "odoo-mcp-gateway", "-", "audit", "-"],
+            "{line}"
+        );
+        let msg: Value = serde_json::from_str(fields[7].trim_start()).expect("the MSG is JSON");
+        assert_eq!(msg["id"], entry.id, "{line}");
+        assert_eq!(msg["seq"], json!(entry.seq), "{line}");
+        assert_eq!(msg["method"], entry.method.as_str(), "{line}");
+    }
     app.stop().await;
 }
