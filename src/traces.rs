@@ -163,6 +163,23 @@ impl TraceParent {
             TraceState::default(),
         )))
     }
+
+    /// The `tracestate` that came with this `traceparent` (from the same place: W3C ties the
+    /// two), carried on to every span of the request. One that is not well formed is dropped,
+    /// as W3C says, and the `traceparent` kept.
+    pub fn with_state(self, tracestate: Option<&str>) -> Self {
+        let Some(state) = tracestate.and_then(|t| t.parse::<TraceState>().ok()) else {
+            return self;
+        };
+        let c = self.0;
+        Self(SpanContext::new(
+            c.trace_id(),
+            c.span_id(),
+            c.trace_flags(),
+            true,
+            state,
+        ))
+    }
 }
 
 /// The open span of a request and the context its work runs in.
@@ -322,6 +339,23 @@ mod tests {
             TraceParent::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x")
                 .is_some_and(|p| !p.0.is_sampled())
         );
+    }
+
+    #[test]
+    fn a_tracestate_rides_with_its_traceparent_unless_malformed() {
+        let parent = || {
+            TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap()
+        };
+        let kept = parent().with_state(Some("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"));
+        assert_eq!(
+            kept.0.trace_state().header(),
+            "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"
+        );
+        assert_eq!(kept.0.trace_id(), parent().0.trace_id());
+        assert!(kept.0.is_sampled() && kept.0.is_remote());
+        for dropped in [None, Some("not a list entry"), Some("UPPER=1")] {
+            assert_eq!(parent().with_state(dropped).0.trace_state().header(), "");
+        }
     }
 
     #[test]

@@ -132,15 +132,16 @@ pub(super) async fn guard(
     entry.finish(&state, response).await
 }
 
-/// The client's trace context: MCP's `params._meta.traceparent` (SEP-414, 2026-07-28), else
-/// the HTTP `traceparent` header. `_meta` wins: it is the context of this very request, set
-/// by the MCP client, where a header may have been set by a proxy in between.
+/// The client's trace context: MCP's `params._meta.traceparent` (SEP-414, 2026-07-28) with its
+/// `tracestate`, else the HTTP headers. `_meta` wins: it is the context of this very request,
+/// set by the MCP client, where a header may have been set by a proxy in between.
 fn traceparent(headers: &HeaderMap, body: Option<&Value>) -> Option<TraceParent> {
-    let meta = body
-        .and_then(|b| b.pointer("/params/_meta/traceparent"))
-        .and_then(Value::as_str)
-        .and_then(TraceParent::parse);
-    meta.or_else(|| traceparent_header(headers))
+    let meta = body.and_then(|b| b.pointer("/params/_meta"));
+    let field = |name: &str| meta.and_then(|m| m.get(name)).and_then(Value::as_str);
+    let from_meta = field("traceparent")
+        .and_then(TraceParent::parse)
+        .map(|p| p.with_state(field("tracestate")));
+    from_meta.or_else(|| traceparent_header(headers))
 }
 
 /// `{mcp.method.name} {target}`, as OpenTelemetry's MCP conventions name a server span.

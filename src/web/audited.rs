@@ -248,12 +248,12 @@ impl Entry {
     }
 }
 
-/// The W3C `traceparent` header of a request, when it is well formed.
+/// The W3C `traceparent` header of a request, when it is well formed, with its `tracestate`.
 pub(crate) fn traceparent_header(headers: &HeaderMap) -> Option<TraceParent> {
-    headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    header("traceparent")
         .and_then(TraceParent::parse)
+        .map(|p| p.with_state(header("tracestate")))
 }
 
 /// Server Settings' payload logging (off when the settings cannot be read).

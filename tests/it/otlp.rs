@@ -33,6 +33,9 @@ pub(crate) const HEADER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 pub(crate) const HEADER_PARENT: &str = "00f067aa0ba902b7";
 const META_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const META_PARENT: &str = "b7ad6b7169203331";
+/// The vendor state each of the two contexts comes with (W3C Trace Context's examples).
+const HEADER_STATE: &str = "congo=t61rcWkgMzE";
+const META_STATE: &str = "rojo=00f067aa0ba902b7";
 /// In the call's arguments only: no span may carry it, as a value or a key.
 pub(crate) const SECRET_NEEDLE: &str = "Needle-7f3a";
 
@@ -135,8 +138,12 @@ pub(crate) fn search(meta: Option<Value>) -> String {
 /// `search` with `meta`, sent with the `traceparent` header of [`HEADER_TRACE`]: it succeeds.
 async fn search_with_header(app: &TestApp, key: &str, meta: Option<Value>) {
     let header = format!("00-{HEADER_TRACE}-{HEADER_PARENT}-01");
+    let headers = [
+        ("traceparent", header.as_str()),
+        ("tracestate", HEADER_STATE),
+    ];
     let response = app
-        .post_with(Some(key), &search(meta), &[("traceparent", &header)])
+        .post_with(Some(key), &search(meta), &headers)
         .send()
         .await
         .unwrap();
@@ -156,10 +163,14 @@ async fn spans_form_the_request_tree(started: (TestApp, Received)) {
     let (connection, key) = app.api_key("demo", Scope::Full).await;
     search_with_header(&app, &key, None).await;
     // `_meta` wins over a header: the MCP client's own context for this request.
-    let meta = json!({"traceparent": format!("00-{META_TRACE}-{META_PARENT}-01")});
+    let meta = json!({"traceparent": format!("00-{META_TRACE}-{META_PARENT}-01"),
+                      "tracestate": META_STATE});
     search_with_header(&app, &key, Some(meta)).await;
 
-    for (trace, parent) in [(HEADER_TRACE, HEADER_PARENT), (META_TRACE, META_PARENT)] {
+    for (trace, parent, state) in [
+        (HEADER_TRACE, HEADER_PARENT, HEADER_STATE),
+        (META_TRACE, META_PARENT, META_STATE),
+    ] {
         let spans = trace_of(&got, trace).await;
         let requests: Vec<&Span> = spans
             .iter()
@@ -171,6 +182,12 @@ async fn spans_form_the_request_tree(started: (TestApp, Received)) {
             hex(&request.parent_span_id),
             parent,
             "the client's span is the parent"
+        );
+        // The tracestate that came with that traceparent rides on every span of the request.
+        assert!(
+            spans.iter().all(|s| s.trace_state == state),
+            "{state}: {:?}",
+            spans.iter().map(|s| &s.trace_state).collect::<Vec<_>>()
         );
         assert_eq!(request.name, "tools/call search_records");
         for (key, want) in [
