@@ -58,7 +58,7 @@ pub enum Error {
 
 impl From<Error> for ToolError {
     fn from(error: Error) -> Self {
-        Self::Refused(error.to_string())
+        Self::NotConfirmed(error.to_string())
     }
 }
 

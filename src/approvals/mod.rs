@@ -8,6 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::audit::outcome;
+use crate::audit::rule::Rule;
 use crate::calls::ToolContext;
 use crate::calls::tools;
 use crate::calls::{Principal, ToolError, admit, companies};
@@ -255,8 +256,7 @@ pub async fn expire_due(state: &AppState, now: Millis) -> Result<usize, store::E
         state,
         &expired,
         now,
-        "approval/expire",
-        outcome::SUCCESS,
+        ("approval/expire", outcome::SUCCESS, Some(Rule::Approval)),
         "expired unanswered",
     )
     .await?;
@@ -279,8 +279,7 @@ pub async fn fail_interrupted(state: &AppState, now: Millis) -> Result<usize, st
         state,
         &failed,
         now,
-        "approval/execute",
-        outcome::ERROR,
+        ("approval/execute", outcome::ERROR, None),
         INTERRUPTED,
     )
     .await?;
@@ -290,12 +289,12 @@ pub async fn fail_interrupted(state: &AppState, now: Millis) -> Result<usize, st
 const INTERRUPTED: &str = "The approved call was interrupted (the gateway stopped while running it); \
     it was not retried, because it may or may not have reached Odoo.";
 
+/// Audits requests the gateway closed by itself; `rule` when that closing refused the call.
 async fn audit_closed(
     state: &AppState,
     ids: &[String],
     now: Millis,
-    method: &str,
-    outcome: &str,
+    (method, outcome, rule): (&str, &str, Option<Rule>),
     detail: &str,
 ) -> Result<(), store::Error> {
     for id in ids {
@@ -307,6 +306,7 @@ async fn audit_closed(
                 connection_id: Some(row.connection_id),
                 outcome: outcome.into(),
                 error: Some(format!("{detail}: {}", row.summary)),
+                rule: rule.map(|r| r.as_str().to_owned()),
                 ..AuditRow::default()
             };
             state.audit.record(event).await;
@@ -347,6 +347,8 @@ async fn decide(
         user_login: Some(decider.login.clone()),
         outcome: outcome::SUCCESS.into(),
         error: reason.map(str::to_owned),
+        // A rejection is the approval gate refusing the call (the decision itself succeeded).
+        rule: (to == State::Rejected).then(|| Rule::Approval.as_str().to_owned()),
         ..AuditRow::default()
     };
     state.audit.record(event).await;

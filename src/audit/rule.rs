@@ -28,6 +28,9 @@ pub enum Rule {
     Records,
     /// Field limits.
     Fields,
+    /// A person's no: an approval request rejected or left to expire, a confirmation in chat
+    /// declined, unanswered or no longer valid.
+    Approval,
     /// Another refusal of the gateway's own (e.g. a method `execute_method` does not run).
     Other,
 }
@@ -47,6 +50,7 @@ impl Rule {
             Self::Operations => "operations",
             Self::Records => "records",
             Self::Fields => "fields",
+            Self::Approval => "approval",
             Self::Other => "other",
         }
     }

@@ -27,6 +27,10 @@ pub enum ToolError {
     /// The gateway refuses the call for a reason of its own; the message says why.
     #[error("{0}")]
     Refused(String),
+    /// The person in the chat did not confirm the call (declined, did not answer, or the
+    /// confirmation is not valid for it); the message says which.
+    #[error("{0}")]
+    NotConfirmed(String),
     /// The connection's write budget or a tool limit is used up for this window; the message
     /// names the rule and when it resets.
     #[error("{}", .0.message())]
@@ -77,6 +81,7 @@ impl ToolError {
         match self {
             Self::Denied(denial) => Some(denial.rule()),
             Self::Refused(_) => Some(Rule::Other),
+            Self::NotConfirmed(_) => Some(Rule::Approval),
             Self::OverBudget(_) => Some(Rule::Budget),
             _ => None,
         }
@@ -85,7 +90,9 @@ impl ToolError {
     /// A short outcome word for logs, metrics and the audit log.
     pub fn outcome(&self) -> &'static str {
         match self {
-            Self::Denied(_) | Self::Refused(_) => crate::audit::outcome::DENIED,
+            Self::Denied(_) | Self::Refused(_) | Self::NotConfirmed(_) => {
+                crate::audit::outcome::DENIED
+            }
             Self::OverBudget(_) => crate::audit::outcome::RATE_LIMITED,
             _ => crate::audit::outcome::ERROR,
         }

@@ -83,7 +83,9 @@ impl From<LinkError> for Failure {
 impl From<ToolError> for Failure {
     fn from(error: ToolError) -> Self {
         let status = match &error {
-            ToolError::Denied(_) | ToolError::Refused(_) => StatusCode::FORBIDDEN,
+            ToolError::Denied(_) | ToolError::Refused(_) | ToolError::NotConfirmed(_) => {
+                StatusCode::FORBIDDEN
+            }
             ToolError::NotFound(_) => StatusCode::NOT_FOUND,
             ToolError::OverBudget(_) => StatusCode::TOO_MANY_REQUESTS,
             ToolError::InvalidArguments { .. } => StatusCode::BAD_REQUEST,

@@ -204,6 +204,7 @@ async fn approved_call_runs_once_as_the_requester_and_the_ai_gets_the_result() {
     let approve = f.audit("approval/approve").await;
     assert_eq!(approve.len(), 1);
     assert_eq!(approve[0].user_login.as_deref(), Some("admin"));
+    assert_eq!(approve[0].rule, None, "an approval refuses nothing");
     assert_eq!(approve[0].tool.as_deref(), Some("update_record"));
     let execute = f.audit("approval/execute").await;
     assert_eq!(execute.len(), 1);
@@ -413,6 +414,11 @@ async fn rejection_needs_a_reason_closes_the_request_and_runs_nothing() {
     assert!(matches!(approve, Err(Error::NotPending(ref s)) if s.as_db() == "rejected"));
     let reject = f.audit("approval/reject").await;
     assert_eq!(reject.len(), 1);
+    assert_eq!(
+        reject[0].rule.as_deref(),
+        Some("approval"),
+        "the gate refused the call"
+    );
     assert_eq!(reject[0].error.as_deref(), Some("We keep this customer."));
     assert_eq!(reject[0].user_login.as_deref(), Some("admin"));
     assert!(f.audit("approval/execute").await.is_empty());
@@ -468,6 +474,11 @@ async fn unanswered_requests_expire_by_the_clock() {
     );
     let expired = f.audit("approval/expire").await;
     assert_eq!(expired.len(), 2);
+    assert!(
+        expired
+            .iter()
+            .all(|e| e.rule.as_deref() == Some("approval"))
+    );
     assert!(
         expired[0]
             .error

@@ -208,6 +208,16 @@ async fn a_declined_or_unticked_confirmation_refuses_the_call() {
         );
     }
     assert!(chat.partner(DWAYNE).is_some());
+    // Each refusal is the person's no: the approval rule, as the dashboard counts it.
+    let refusals: Vec<Option<String>> = chat
+        .app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|r| r.outcome == "denied")
+        .map(|r| r.rule)
+        .collect();
+    assert_eq!(refusals, vec![Some("approval".to_owned()); 3]);
     let methods = chat.methods().await;
     assert_eq!(methods.len(), 6, "{methods:?}");
     assert!(
