@@ -35,6 +35,49 @@ struct TimeoutLabels {
     kind: &'static str,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DeliveryLabels {
+    channel: &'static str,
+    result: &'static str,
+}
+
+/// What leaves the gateway in the background, for [`Metrics::delivery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// A batch of the continuous audit stream (webhook POST or syslog write).
+    AuditStream,
+    /// One notification event's attempt.
+    Notifications,
+}
+
+impl Channel {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::AuditStream => "audit_stream",
+            Self::Notifications => "notifications",
+        }
+    }
+}
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Delivered,
+    Failed,
+    /// A notification given up after its last attempt.
+    GivenUp,
+}
+
+impl Delivery {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::GivenUp => "given_up",
+        }
+    }
+}
+
 fn duration_histogram() -> Histogram {
     // 0.25 ms … ~4 s
     Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
@@ -50,6 +93,8 @@ pub struct Metrics {
     connections: Gauge,
     connection_waits: Counter,
     http_timeouts: Family<TimeoutLabels, Counter>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    stream_entries: Counter,
 }
 
 impl Default for Metrics {
@@ -105,6 +150,18 @@ impl Default for Metrics {
             "Connections closed or requests answered 408 for slowness (header, body, idle)",
             http_timeouts.clone(),
         );
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "deliveries",
+            "Background deliveries by channel (audit_stream batches, notifications events) and result",
+            deliveries.clone(),
+        );
+        let stream_entries = Counter::default();
+        registry.register(
+            "audit_stream_entries",
+            "Audit entries the stream sent (a webhook's 2xx, or written to the syslog collector)",
+            stream_entries.clone(),
+        );
         Self {
             registry,
             tool_calls,
@@ -115,6 +172,8 @@ impl Default for Metrics {
             connections,
             connection_waits,
             http_timeouts,
+            deliveries,
+            stream_entries,
         }
     }
 }
@@ -160,6 +219,18 @@ impl Metrics {
         self.http_timeouts
             .get_or_create(&TimeoutLabels { kind })
             .inc();
+    }
+
+    /// One background delivery attempt; `entries` the audit entries a stream batch carried.
+    pub fn delivery(&self, channel: Channel, result: Delivery, entries: u64) {
+        if (channel, result) == (Channel::AuditStream, Delivery::Delivered) {
+            self.stream_entries.inc_by(entries);
+        }
+        let labels = DeliveryLabels {
+            channel: channel.as_str(),
+            result: result.as_str(),
+        };
+        self.deliveries.get_or_create(&labels).inc();
     }
 
     /// The text exposition format.

@@ -17,6 +17,7 @@
 pub mod syslog;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -26,6 +27,7 @@ use url::Url;
 
 use super::AuditLog;
 use crate::clock::{Clock, Millis};
+use crate::metrics::{Channel, Delivery, Metrics};
 use crate::store::{self, AuditRow, Store};
 use crate::webhook;
 
@@ -144,6 +146,7 @@ pub struct Stream {
     clock: Clock,
     audit: AuditLog,
     sink: Sink,
+    metrics: Arc<Metrics>,
 }
 
 impl Stream {
@@ -151,7 +154,7 @@ impl Stream {
     pub fn new(
         store: Store,
         clock: Clock,
-        audit: AuditLog,
+        (audit, metrics): (AuditLog, Arc<Metrics>),
         target: Target,
         public: &str,
     ) -> Result<Self, Error> {
@@ -171,6 +174,7 @@ impl Stream {
             clock,
             audit,
             sink,
+            metrics,
         })
     }
 
@@ -349,9 +353,26 @@ impl Stream {
         Ok(())
     }
 
-    /// Sends one batch: a signed POST (Ok only for a 2xx answer, and the position stored at
-    /// once), or syslog messages (written; the position waits for confirmation).
+    /// Sends one batch, counted in the metrics.
     async fn deliver(
+        &self,
+        writer: &str,
+        seqs: (i64, i64),
+        page: &[AuditRow],
+    ) -> Result<(), Failure> {
+        let sent = self.send(writer, seqs, page).await;
+        let result = match &sent {
+            Ok(()) => Delivery::Delivered,
+            Err(_) => Delivery::Failed,
+        };
+        self.metrics
+            .delivery(Channel::AuditStream, result, page.len() as u64);
+        sent
+    }
+
+    /// A signed POST (Ok only for a 2xx answer, and the position stored at once), or syslog
+    /// messages (written; the position waits for confirmation).
+    async fn send(
         &self,
         writer: &str,
         (first, last): (i64, i64),

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::message::message;
 use super::{Config, Format};
 use crate::clock::{Clock, Millis};
+use crate::metrics::{Channel, Delivery, Metrics};
 use crate::secrets::Keyring;
 use crate::store::{OutboxRow, Store};
 use crate::webhook;
@@ -34,6 +35,7 @@ pub struct Deliverer {
     store: Store,
     clock: Clock,
     keyring: Arc<Keyring>,
+    metrics: Arc<Metrics>,
     /// The console's public base URL, for the link in each message.
     public: String,
     /// This process's name in the leases.
@@ -45,7 +47,7 @@ impl Deliverer {
     pub fn new(
         store: Store,
         clock: Clock,
-        keyring: Arc<Keyring>,
+        (keyring, metrics): (Arc<Keyring>, Arc<Metrics>),
         public: &str,
         owner: &str,
     ) -> Result<Self, reqwest::Error> {
@@ -54,6 +56,7 @@ impl Deliverer {
             store,
             clock,
             keyring,
+            metrics,
             public: public.trim_end_matches('/').to_owned(),
             owner: owner.to_owned(),
             client,
@@ -123,14 +126,20 @@ impl Deliverer {
         result: Result<(), String>,
     ) -> Result<(), crate::store::Error> {
         let now = self.clock.now();
+        let count = |result| self.metrics.delivery(Channel::Notifications, result, 0);
         match result {
-            Ok(()) => self.store.outbox_delivered(&row.id, &self.owner, now).await,
+            Ok(()) => {
+                count(Delivery::Delivered);
+                self.store.outbox_delivered(&row.id, &self.owner, now).await
+            }
             Err(error) => {
                 let retry_at = (row.attempts < MAX_ATTEMPTS).then(|| now + backoff(row.attempts));
                 if retry_at.is_none() {
+                    count(Delivery::GivenUp);
                     tracing::warn!(id = %row.id, kind = %row.kind, attempts = row.attempts, %error,
                         "notifications: gave up on an event");
                 } else {
+                    count(Delivery::Failed);
                     tracing::info!(id = %row.id, attempts = row.attempts, %error,
                         "notifications: delivery failed; retrying with backoff");
                 }

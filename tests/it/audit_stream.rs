@@ -247,6 +247,14 @@ async fn survives_a_killed_receiver((app, receiver, got): (TestApp, Receiver, De
     }
     let all = delivered(&app, &got, &writer).await;
     assert!(all.len() >= 60, "{} entries", all.len());
+    // The metrics saw it: failed batches while the receiver was dead, every entry sent.
+    let stream = |result: &str| {
+        app.metric(&format!(
+            "omg_deliveries_total{{channel=\"audit_stream\",result=\"{result}\"}}"
+        ))
+    };
+    assert!(stream("failed") > 0 && stream("delivered") > 0);
+    assert!(app.metric("omg_audit_stream_entries_total") >= all.len() as u64);
     app.stop().await;
 }
 

@@ -335,6 +335,15 @@ impl TestApp {
         self.state.metrics.render()
     }
 
+    /// One series' value (`omg_x_total{label="v"}`), 0 while it has none.
+    pub fn metric(&self, series: &str) -> u64 {
+        let wanted = format!("{series} ");
+        self.metrics()
+            .lines()
+            .find_map(|line| line.strip_prefix(&wanted))
+            .map_or(0, |n| n.trim().parse().unwrap())
+    }
+
     /// Links `login` with its demo password (the login itself), as `user link` does.
     pub async fn link(&self, login: &str) {
         self.link_with(login, login).await;

@@ -31,11 +31,9 @@ async fn answer(
 }
 
 fn fast_answers(app: &TestApp, method: &str) -> u64 {
-    let wanted = format!("omg_mcp_fast_answers_total{{method=\"{method}\"}} ");
-    app.metrics()
-        .lines()
-        .find_map(|line| line.strip_prefix(&wanted))
-        .map_or(0, |n| n.trim().parse().unwrap())
+    app.metric(&format!(
+        "omg_mcp_fast_answers_total{{method=\"{method}\"}}"
+    ))
 }
 
 fn all_fast_answers(app: &TestApp) -> u64 {

@@ -650,6 +650,16 @@ async fn a_receiver_that_never_recovers_is_given_up_after_the_bounded_attempts()
     }
     let tried = receiver.seen.attempts.load(Ordering::SeqCst);
     assert_eq!(tried, MAX_ATTEMPTS as usize);
+    let series = |result: &str| {
+        app.metric(&format!(
+            "omg_deliveries_total{{channel=\"notifications\",result=\"{result}\"}}"
+        ))
+    };
+    assert_eq!(
+        (series("failed"), series("given_up"), series("delivered")),
+        (MAX_ATTEMPTS as u64 - 1, 1, 0),
+        "every attempt counted once"
+    );
     app.state.clock.advance(16 * 60_000);
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert_eq!(
