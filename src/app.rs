@@ -95,7 +95,8 @@ impl App {
         self.stream = Some(Stream::new(
             s.store.clone(),
             s.clock.clone(),
-            (s.audit.clone(), s.metrics.clone()),
+            s.audit.clone(),
+            s.metrics.clone(),
             target,
             &s.urls.public,
         )?);
@@ -166,7 +167,8 @@ impl App {
         Deliverer::new(
             s.store.clone(),
             s.clock.clone(),
-            (s.keyring.clone(), s.metrics.clone()),
+            s.keyring.clone(),
+            s.metrics.clone(),
             &s.urls.public,
             s.audit.writer(),
         )

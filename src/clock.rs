@@ -56,6 +56,13 @@ pub fn format_utc_ms(at: Millis) -> String {
     format_with(at, "%Y-%m-%d %H:%M:%S%.3f UTC")
 }
 
+/// RFC 3339 in UTC to the millisecond (`2026-11-26T14:21:05.123Z`), for machines (webhook
+/// bodies, syslog); `None` when out of range.
+pub fn rfc3339_ms(at: Millis) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
 /// `at` in UTC after a chrono `pattern` (`%H:%M`, `%d %b`), `-` when out of range.
 pub fn format_with(at: Millis, pattern: &str) -> String {
     chrono::DateTime::from_timestamp_millis(at)

@@ -48,9 +48,11 @@ pub fn url(text: &str) -> Result<Url, Error> {
     }
 }
 
-fn is_loopback(host: Option<Host<&str>>) -> bool {
+/// Whether a URL's host is this machine: `localhost` or a loopback address (the one test of
+/// "plain text only to this machine", for webhooks, syslog and OAuth redirects alike).
+pub(crate) fn is_loopback<S: AsRef<str>>(host: Option<Host<S>>) -> bool {
     match host {
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Domain(name)) => name.as_ref().eq_ignore_ascii_case("localhost"),
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,

@@ -256,7 +256,9 @@ pub async fn expire_due(state: &AppState, now: Millis) -> Result<usize, store::E
         state,
         &expired,
         now,
-        ("approval/expire", outcome::SUCCESS, Some(Rule::Approval)),
+        "approval/expire",
+        outcome::SUCCESS,
+        Some(Rule::Approval),
         "expired unanswered",
     )
     .await?;
@@ -279,7 +281,9 @@ pub async fn fail_interrupted(state: &AppState, now: Millis) -> Result<usize, st
         state,
         &failed,
         now,
-        ("approval/execute", outcome::ERROR, None),
+        "approval/execute",
+        outcome::ERROR,
+        None,
         INTERRUPTED,
     )
     .await?;
@@ -294,7 +298,9 @@ async fn audit_closed(
     state: &AppState,
     ids: &[String],
     now: Millis,
-    (method, outcome, rule): (&str, &str, Option<Rule>),
+    method: &str,
+    outcome: &str,
+    rule: Option<Rule>,
     detail: &str,
 ) -> Result<(), store::Error> {
     for id in ids {

@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::AuditLog;
-use crate::clock::{Clock, Millis};
+use crate::clock::{Clock, Millis, rfc3339_ms};
 use crate::metrics::{Channel, Delivery, Metrics};
 use crate::store::{self, AuditRow, Store};
 use crate::webhook;
@@ -93,7 +93,6 @@ impl Target {
     /// An https URL (or http to this machine) with a `whsec_` secret, or a syslog URL
     /// without one.
     pub fn new(url: &str, secret: Option<&str>) -> Result<Self, Error> {
-        let bad = || Error::BadUrl(url.to_owned());
         if let Some(destination) = Url::parse(url)
             .ok()
             .as_ref()
@@ -106,7 +105,7 @@ impl Target {
         }
         let parsed = webhook::url(url).map_err(|e| match e {
             webhook::Error::PlainHttp(_) => Error::PlainHttp(url.to_owned()),
-            _ => bad(),
+            _ => Error::BadUrl(url.to_owned()),
         })?;
         Ok(Self::Webhook {
             url: parsed,
@@ -154,7 +153,8 @@ impl Stream {
     pub fn new(
         store: Store,
         clock: Clock,
-        (audit, metrics): (AuditLog, Arc<Metrics>),
+        audit: AuditLog,
+        metrics: Arc<Metrics>,
         target: Target,
         public: &str,
     ) -> Result<Self, Error> {
@@ -239,16 +239,10 @@ impl Stream {
         } = &self.sink
             && sender.close(Duration::from_secs(2)).await
         {
-            let last: Vec<(String, i64)> = unconfirmed
-                .lock()
-                .await
-                .drain()
-                .filter_map(|(writer, batches)| Some((writer, batches.last()?.1)))
-                .collect();
-            for (writer, seq) in last {
-                if let Err(e) = self.store.advance_stream(&writer, self.owner(), seq).await {
-                    tracing::warn!(error = %e, "audit stream: cannot store the last position");
-                }
+            // Everything written so far is confirmed.
+            let mut unconfirmed = unconfirmed.lock().await;
+            if let Err(e) = self.confirm(&mut unconfirmed, Instant::now()).await {
+                tracing::warn!(error = %e, "audit stream: cannot store the last position");
             }
         }
         if !finished {
@@ -287,7 +281,9 @@ impl Stream {
                 sender.reset().await;
             } else {
                 unconfirmed.retain(|writer, _| held.iter().any(|p| &p.writer == writer));
-                self.confirm(&mut unconfirmed).await?;
+                if let Some(due) = Instant::now().checked_sub(syslog::CONFIRM_AFTER) {
+                    self.confirm(&mut unconfirmed, due).await?;
+                }
             }
         }
         result
@@ -333,17 +329,14 @@ impl Stream {
         }
     }
 
-    /// Stores the position of every syslog batch the connection has outlived long enough.
+    /// Stores the position of every syslog batch written at or before `due`.
     async fn confirm(
         &self,
         unconfirmed: &mut HashMap<String, Vec<(Instant, i64)>>,
+        due: Instant,
     ) -> Result<(), Failure> {
-        let due = Instant::now().checked_sub(syslog::CONFIRM_AFTER);
         for (writer, batches) in unconfirmed.iter_mut() {
-            let ripe = batches
-                .iter()
-                .take_while(|(at, _)| due.is_some_and(|due| *at <= due))
-                .count();
+            let ripe = batches.iter().take_while(|(at, _)| *at <= due).count();
             if let Some(&(_, seq)) = ripe.checked_sub(1).and_then(|i| batches.get(i)) {
                 self.store.advance_stream(writer, self.owner(), seq).await?;
                 batches.drain(..ripe);
@@ -416,11 +409,9 @@ impl Stream {
 /// A delivery's body: Standard Webhooks' `type`, `timestamp`, `data` envelope around the
 /// writer and its entries, each as `audit export --format jsonl` writes it.
 fn message(writer: &str, now: Millis, page: &[AuditRow]) -> serde_json::Value {
-    let timestamp = chrono::DateTime::from_timestamp_millis(now)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     json!({
         "type": "audit.entries",
-        "timestamp": timestamp,
+        "timestamp": rfc3339_ms(now),
         "data": {
             "writer": writer,
             "entries": page.iter().map(super::export::entry).collect::<Vec<_>>(),

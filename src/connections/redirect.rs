@@ -14,7 +14,7 @@
 //! Never accepted: fragments, `http` to anything but loopback, and `javascript:`, `data:`,
 //! `file:` and similar schemes.
 
-use url::{Host, Url};
+use url::Url;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Registrar {
@@ -109,12 +109,7 @@ fn is_known_callback(url: &Url) -> bool {
 }
 
 pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    crate::webhook::is_loopback(url.host())
 }
 
 /// Whether `requested` (from an authorization request) is one of `registered`: the same string,

@@ -47,7 +47,8 @@ impl Deliverer {
     pub fn new(
         store: Store,
         clock: Clock,
-        (keyring, metrics): (Arc<Keyring>, Arc<Metrics>),
+        keyring: Arc<Keyring>,
+        metrics: Arc<Metrics>,
         public: &str,
         owner: &str,
     ) -> Result<Self, reqwest::Error> {
@@ -112,7 +113,7 @@ impl Deliverer {
             }
         };
         for row in &claimed {
-            let result = self.deliver((&url, config.format), &secret, row).await;
+            let result = self.deliver(&url, config.format, &secret, row).await;
             if let Err(e) = self.record(row, result).await {
                 tracing::warn!(error = %e, id = %row.id, "notifications: cannot record a delivery");
             }
@@ -153,11 +154,11 @@ impl Deliverer {
     /// POSTs one event; Ok only for a 2xx answer.
     async fn deliver(
         &self,
-        config: (&url::Url, Format),
+        url: &url::Url,
+        format: Format,
         secret: &webhook::Secret,
         row: &OutboxRow,
     ) -> Result<(), String> {
-        let (url, format) = config;
         let body = message(&self.public, format, row)?.to_string().into_bytes();
         self.client
             .post(url, secret, &row.id, self.clock.now() / 1000, body)

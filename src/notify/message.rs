@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{Format, Kind, Subject};
+use crate::clock::rfc3339_ms;
 use crate::store::OutboxRow;
 
 /// The body of `row`'s delivery in `format`.
@@ -14,12 +15,10 @@ pub fn message(public: &str, format: Format, row: &OutboxRow) -> Result<Value, S
     let said = Said::of(public, kind, &subject);
     Ok(match format {
         Format::Standard => {
-            let timestamp = chrono::DateTime::from_timestamp_millis(row.created_at)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
             json!({
                 "text": said.text(),
                 "type": kind.as_str(),
-                "timestamp": timestamp,
+                "timestamp": rfc3339_ms(row.created_at),
                 "data": subject,
             })
         }

@@ -118,7 +118,6 @@ impl Store {
     }
 
     /// Every outbox row, oldest first.
-    /// Every event, oldest first.
     pub async fn list_outbox(&self) -> Result<Vec<OutboxState>> {
         self.outbox_states("ORDER BY created_at, id", i64::MAX)
             .await

@@ -25,6 +25,7 @@ use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::audit::{export, outcome};
+use crate::clock::rfc3339_ms;
 use crate::store::AuditRow;
 
 /// How long a written batch must be outlived by its connection before it counts as delivered.
@@ -91,17 +92,16 @@ impl Destination {
         let text = url.as_str().to_owned();
         let host = url.host_str().filter(|h| !h.is_empty());
         let host = host.ok_or_else(|| Error::NoHost(text.clone()))?;
-        // IPv6 literals come bracketed; the socket wants them bare. (The URL crate leaves the
-        // host of a non-http scheme as text, so an address is recognised here.)
+        // The URL crate leaves the host of a non-http scheme as text: parsed here, so an
+        // address is recognised as one.
+        if !tls && !crate::webhook::is_loopback(url::Host::parse(host).ok()) {
+            return Err(Error::PlainTcp(text));
+        }
+        // IPv6 literals come bracketed; the socket wants them bare.
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        if !tls && !loopback {
-            return Err(Error::PlainTcp(text));
-        }
         let port = match (url.port(), tls) {
             (Some(port), _) => port,
             (None, true) => 6514,
@@ -352,9 +352,7 @@ fn header_field(text: &str, most: usize) -> String {
 /// One entry as an RFC 5424 message: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG`,
 /// with the entry's own time, MSGID `audit`, no structured data, and the entry as MSG.
 pub fn message(hostname: &str, body: Body, row: &AuditRow) -> String {
-    let timestamp = chrono::DateTime::from_timestamp_millis(row.at)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_else(|| "-".to_owned());
+    let timestamp = rfc3339_ms(row.at).unwrap_or_else(|| "-".to_owned());
     let text = match body {
         Body::Json => export::jsonl(row),
         Body::Cef => export::cef(row),
