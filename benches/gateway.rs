@@ -33,21 +33,25 @@
 //! search_read` (`execute_kw res.partner search_read` with domain `[]`, fields
 //! `["display_name"]`, limit 20, offset 0 — what `search_records` sends; on JSON-2 `POST
 //! /json/2/res.partner/search_read` with the bearer key) against `gw tools/call search_records
-//! {"model": "res.partner", "limit": 20}`, at c=1 and at the high level. The two are
-//! **interleaved**: alternating slices (`BENCH_SLICE_MS`, default 1000, at c=1;
-//! `BENCH_SLICE_HIGH_MS`, default 5000, at the high level, where requests queue ~1 s in
-//! Odoo), direct first in even rounds and the gateway first in odd ones, from one HTTP client
-//! (the same reqwest the gateway uses towards Odoo), until each side has had `BENCH_SECS`
-//! (default 20 in this mode). It reports p50/p99 and req/s for each, each round's p50
-//! difference (how steady it is), and the aims: added p50 (gateway p50 − direct p50) ≤ 0.3 ms
-//! at c=1, gateway/direct throughput ≥ 0.95× at the high level.
+//! {"model": "res.partner", "limit": 20}`, at c=1 and at the high level, from one HTTP client
+//! (the same reqwest the gateway uses towards Odoo). At c=1 the two go **in pairs of single
+//! requests** (`BENCH_PAIRS`, default 1000), direct first in even pairs and the gateway first
+//! in odd ones, and the added latency is the median of the per-pair differences: real Odoo's
+//! latency swings by milliseconds from one request to the next, so a difference of two medians
+//! over separate slices moved by ±5–10 ms from round to round, many times what is measured. At
+//! the high level they are **interleaved** in alternating slices (`BENCH_SLICE_HIGH_MS`,
+//! default 5000, where requests queue ~1 s in Odoo) until each side has had `BENCH_SECS`
+//! (default 20 in this mode). It reports p50/p99 and req/s for each and the aims: added p50
+//! (the median per-pair difference) ≤ 0.3 ms at c=1, gateway/direct throughput ≥ 0.95× at the
+//! high level.
 //!
 //! Environment: `BENCH_SECS` (measured seconds per workload, default 5), `BENCH_WARMUP_SECS`
 //! (default 1), `BENCH_CONCURRENCY` (the high level, default 32), `BENCH_TMPDIR` (parent of
 //! the temporary data directory, default the system temp dir), `BENCH_ONLY` (comma-separated
 //! words; run only the workloads whose name contains one; simulator mode), `BENCH_GW_LOG` (the
 //! gateway's log filter, default `warn`; e.g. `info` to see each tool call's Odoo time on
-//! stderr), `BENCH_REAL_ODOO`, `BENCH_SLICE_MS`, `BENCH_SLICE_HIGH_MS` and `REAL_ODOO` (above).
+//! stderr), `BENCH_REAL_ODOO`, `BENCH_SLICE_MS` (simulator mode), `BENCH_PAIRS`,
+//! `BENCH_SLICE_HIGH_MS` and `REAL_ODOO` (above).
 //!
 //! Run with `cargo bench --bench gateway`, or `BENCH_REAL_ODOO=18,19 cargo bench --bench gateway`.
 
@@ -695,6 +699,16 @@ fn json_part(body: &str) -> &str {
 }
 
 impl Workload {
+    /// Sends one request and checks its answer cheaply: its latency in µs, `None` on a failure.
+    async fn timed(&self, http: &reqwest::Client) -> Option<u32> {
+        let t0 = Instant::now();
+        let ok = self
+            .send(http, |status, body| self.check.fast(status, body))
+            .await
+            .unwrap_or(false);
+        ok.then(|| t0.elapsed().as_micros().min(u32::MAX as u128) as u32)
+    }
+
     /// Sends one request and hands the status and body to `inspect`.
     async fn send<T>(
         &self,
@@ -811,6 +825,37 @@ async fn interleaved(
     Ok((samples.map(Sample::stats), steadiness))
 }
 
+/// Measures `pair` at concurrency 1 request by request on `http`, `pairs` times, the first workload first
+/// in even pairs and the second first in odd ones. Returns both sides' figures and the median of
+/// the per-pair differences (second − first): in front of a real Odoo, whose latency swings by
+/// milliseconds from one request to the next, that is a far steadier estimate of what the
+/// second adds than a difference of two medians, each taken over slices of its own.
+async fn paired(http: &reqwest::Client, pair: [&Workload; 2], pairs: usize) -> ([Stats; 2], i64) {
+    let mut samples = [Sample::default(), Sample::default()];
+    let mut differences = Vec::with_capacity(pairs);
+    for i in 0..pairs {
+        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        let mut took = [None; 2];
+        for side in order {
+            took[side] = pair[side].timed(http).await;
+            match took[side] {
+                Some(us) => samples[side].latencies_us.push(us),
+                None => samples[side].errors += 1,
+            }
+        }
+        if let [Some(first), Some(second)] = took {
+            differences.push(i64::from(second) - i64::from(first));
+        }
+    }
+    // Each side's time is its own requests' time (one at a time).
+    for s in &mut samples {
+        s.secs = s.latencies_us.iter().map(|&us| f64::from(us)).sum::<f64>() / 1e6;
+    }
+    differences.sort_unstable();
+    let median = differences.get(differences.len() / 2).copied().unwrap_or(0);
+    (samples.map(Sample::stats), median)
+}
+
 /// Runs `w` from `concurrency` tasks on one client until `duration` has passed (requests in
 /// flight then are finished and counted, and so is the time they take).
 async fn load(
@@ -830,16 +875,9 @@ async fn load(
             let mut latencies: Vec<u32> = Vec::with_capacity(1 << 16);
             let mut errors = 0u64;
             while Instant::now() < deadline {
-                let t0 = Instant::now();
-                let ok = w
-                    .send(&http, |status, body| w.check.fast(status, body))
-                    .await
-                    .unwrap_or(false);
-                let us = t0.elapsed().as_micros().min(u32::MAX as u128) as u32;
-                if ok {
-                    latencies.push(us);
-                } else {
-                    errors += 1;
+                match w.timed(&http).await {
+                    Some(us) => latencies.push(us),
+                    None => errors += 1,
                 }
             }
             (latencies, errors)
