@@ -82,7 +82,9 @@ pub(super) async fn guard(
     let note = entry.note();
     let ip = entry.ip;
     let work = async {
-        match admit(&state, token.as_deref(), ip, body).await {
+        // Boxed, as the tool call in `FastPath::answer` is: its store reads' states would
+        // otherwise make this future larger, and every move of it dearer.
+        match Box::pin(admit(&state, token.as_deref(), ip, body)).await {
             Ok((principal, bytes)) => {
                 note.connection(Some(principal.connection.id));
                 note.user(&principal.login);
