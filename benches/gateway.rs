@@ -825,11 +825,11 @@ async fn interleaved(
     Ok((samples.map(Sample::stats), steadiness))
 }
 
-/// Measures `pair` at concurrency 1 request by request on `http`, `pairs` times, the first workload first
-/// in even pairs and the second first in odd ones. Returns both sides' figures and the median of
-/// the per-pair differences (second − first): in front of a real Odoo, whose latency swings by
-/// milliseconds from one request to the next, that is a far steadier estimate of what the
-/// second adds than a difference of two medians, each taken over slices of its own.
+/// Measures `pair` at concurrency 1 request by request on `http`, `pairs` times, the first
+/// workload first in even pairs and the second first in odd ones. Returns both sides' figures
+/// and the median of the per-pair differences (second − first): in front of a real Odoo, whose
+/// latency swings by milliseconds from one request to the next, that is a far steadier estimate
+/// of what the second adds than a difference of two medians, each over slices of its own.
 async fn paired(http: &reqwest::Client, pair: [&Workload; 2], pairs: usize) -> ([Stats; 2], i64) {
     let mut samples = [Sample::default(), Sample::default()];
     let mut differences = Vec::with_capacity(pairs);
