@@ -34,11 +34,14 @@
 //! `["display_name"]`, limit 20, offset 0 — what `search_records` sends; on JSON-2 `POST
 //! /json/2/res.partner/search_read` with the bearer key) against `gw tools/call search_records
 //! {"model": "res.partner", "limit": 20}`, at c=1 and at the high level, from one HTTP client
-//! (the same reqwest the gateway uses towards Odoo). At c=1 the two go **in pairs of single
-//! requests** (`BENCH_PAIRS`, default 1000), direct first in even pairs and the gateway first
-//! in odd ones, and the added latency is the median of the per-pair differences: real Odoo's
-//! latency swings by milliseconds from one request to the next, so a difference of two medians
-//! over separate slices moved by ±5–10 ms from round to round, many times what is measured. At
+//! (the same reqwest the gateway uses towards Odoo). A third side, `relayed search_read`, sends
+//! the direct call through an HTTP relay with nothing in between (`benches/gateway/relay.rs`:
+//! the gateway's stack, axum in and reqwest out, in a process of its own): the floor that any
+//! proxy pays on this machine. At c=1 the three go **in rounds of single requests**
+//! (`BENCH_PAIRS` rounds, default 1000), the order changing from round to round, and the added
+//! latency is the median of the per-round differences: real Odoo's latency swings by
+//! milliseconds from one request to the next, so a difference of two medians over separate
+//! slices moved by ±5–10 ms from round to round, many times what is measured. At
 //! the high level they are **interleaved** in alternating slices (`BENCH_SLICE_HIGH_MS`,
 //! default 5000, where requests queue ~1 s in Odoo) until each side has had `BENCH_SECS`
 //! (default 20 in this mode). It reports p50/p99 and req/s for each and the aims: added p50
@@ -51,7 +54,9 @@
 //! words; run only the workloads whose name contains one; simulator mode), `BENCH_GW_LOG` (the
 //! gateway's log filter, default `warn`; e.g. `info` to see each tool call's Odoo time on
 //! stderr), `BENCH_REAL_ODOO`, `BENCH_SLICE_MS` (simulator mode), `BENCH_PAIRS`,
-//! `BENCH_SLICE_HIGH_MS` and `REAL_ODOO` (above).
+//! `BENCH_SLICE_HIGH_MS` and `REAL_ODOO` (above), `BENCH_GATEWAY` (the path of another build of
+//! the gateway to measure instead of this one, for before/after runs; the simulator stays this
+//! build's).
 //!
 //! Run with `cargo bench --bench gateway`, or `BENCH_REAL_ODOO=18,19 cargo bench --bench gateway`.
 
@@ -66,8 +71,16 @@ use serde_json::{Value, json};
 
 #[path = "gateway/real_odoo.rs"]
 mod real_odoo;
+#[path = "gateway/relay.rs"]
+mod relay;
 
 const BIN: &str = env!("CARGO_BIN_EXE_odoo-mcp-gateway");
+
+/// The gateway measured (`user link`, `connection create` and `serve`): `BENCH_GATEWAY`, else
+/// this build's; the simulator is always this build's, so an A/B run changes only the gateway.
+fn gateway_bin() -> String {
+    std::env::var("BENCH_GATEWAY").unwrap_or_else(|_| BIN.into())
+}
 const PROTOCOL_VERSION: &str = "2025-06-18";
 
 // Targets: the aims of the performance issue, as ratios within one run where they can be.
@@ -91,6 +104,30 @@ impl Children {
         let pid = child.id();
         self.0.push((name, child));
         pid
+    }
+
+    /// Starts `command`, a server that prints its URL as its first line: the URL and its pid.
+    fn start_announced(
+        &mut self,
+        name: &'static str,
+        command: &mut Command,
+    ) -> Result<(String, u32)> {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting the {name}"))?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let pid = self.push(name, child);
+        let mut lines = BufReader::new(stdout);
+        let mut url = String::new();
+        lines.read_line(&mut url)?;
+        let url = url.trim().to_owned();
+        ensure!(url.starts_with("http://"), "the {name} printed {url:?}");
+        // Keep draining its stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+        Ok((url, pid))
     }
 }
 
@@ -127,6 +164,7 @@ fn main() -> Result<()> {
     rustls::crypto::ring::default_provider()
         .install_default()
         .map_err(|_| anyhow::anyhow!("a rustls crypto provider was already installed"))?;
+    relay::serve_if_asked()?;
 
     if real.is_empty() {
         simulator_main(&opts)
@@ -142,33 +180,17 @@ fn simulator_main(opts: &Opts) -> Result<()> {
     let mut children = Children::default();
     let data = data_dir.path().to_str().context("non-UTF-8 temp path")?;
 
-    // 1. The simulator: its URL is the first line of its stdout.
-    let mut sim = Command::new(BIN)
-        .args([
-            "--log-level",
-            "warn",
-            "simulator",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--odoo-version", "19"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting the simulator")?;
-    let sim_stdout = sim.stdout.take().context("simulator stdout")?;
-    let sim_pid = children.push("simulator", sim);
-    let mut lines = BufReader::new(sim_stdout);
-    let mut odoo_url = String::new();
-    lines.read_line(&mut odoo_url)?;
-    let odoo_url = odoo_url.trim().to_owned();
-    ensure!(
-        odoo_url.starts_with("http://"),
-        "simulator printed {odoo_url:?}"
-    );
-    // Keep draining its stdout so it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    // 1. The simulator.
+    let mut sim = Command::new(BIN);
+    sim.args([
+        "--log-level",
+        "warn",
+        "simulator",
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .args(["--odoo-version", "19"]);
+    let (odoo_url, sim_pid) = children.start_announced("simulator", &mut sim)?;
 
     // 2. Link demo and create a connection.
     let odoo_flags = ["--odoo-url", &odoo_url, "--odoo-db", "demo"];
@@ -212,7 +234,7 @@ fn temp_data_dir() -> Result<tempfile::TempDir> {
 
 /// `user link demo` with `secret` (a password or an API key) on its standard input.
 fn link_demo(data: &str, odoo_flags: &[&str], secret: &str) -> Result<()> {
-    let mut link = Command::new(BIN)
+    let mut link = Command::new(gateway_bin())
         .args(["--log-level", "warn", "user", "link", "demo"])
         .args(["--data-dir", data])
         .args(odoo_flags)
@@ -242,7 +264,7 @@ fn start_gateway(
     };
     let listen = format!("127.0.0.1:{port}");
     let gw_log = std::env::var("BENCH_GW_LOG").unwrap_or_else(|_| "warn".into());
-    let gw = Command::new(BIN)
+    let gw = Command::new(gateway_bin())
         .args(["--log-level", &gw_log, "serve", "--listen", &listen])
         .args(["--data-dir", data])
         .args(odoo_flags)
@@ -786,34 +808,42 @@ fn percentile(sorted: &[u32], p: f64) -> u64 {
     u64::from(sorted[i])
 }
 
-/// Measures `pair` at concurrency `c` in alternating slices on one client, the first workload
-/// first in even rounds and the second first in odd ones, until each has had `opts.measure`:
-/// drift in a shared machine's load then hits both alike, and their ratio holds where figures
-/// measured one after the other do not. Also says how steady the p50 difference (second −
-/// first) was from round to round.
-async fn interleaved(
-    pair: [&Workload; 2],
+/// The order of the sides in round `round`: rotated by one every two rounds and reversed in odd
+/// ones, so each side goes first, last and in between as often as the others.
+fn order<const N: usize>(round: usize) -> [usize; N] {
+    let mut order: [usize; N] = std::array::from_fn(|i| (i + round / 2) % N);
+    if round % 2 == 1 {
+        order.reverse();
+    }
+    order
+}
+
+/// Measures `sides` at concurrency `c` in alternating slices on one client, the order changing
+/// from round to round (`order`), until each has had `opts.measure`: drift in a shared machine's
+/// load then hits all alike, and their ratios hold where figures measured one after the other
+/// do not. Also says how steady the p50 difference (last − first) was from round to round.
+async fn interleaved<const N: usize>(
+    sides: [&Workload; N],
     c: usize,
     slice: Duration,
     opts: &Opts,
-) -> Result<([Stats; 2], String)> {
+) -> Result<([Stats; N], String)> {
     let rounds = opts.measure.as_millis().div_ceil(slice.as_millis()).max(1) as usize;
     let http = client(c)?;
-    for w in pair {
+    for w in sides {
         let _ = load(&http, w, c, opts.warmup).await;
     }
-    let mut samples = [Sample::default(), Sample::default()];
+    let mut samples: [Sample; N] = std::array::from_fn(|_| Sample::default());
     let mut added_per_round = Vec::with_capacity(rounds);
     for round in 0..rounds {
-        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-        let mut p50 = [0i64; 2];
-        for i in order {
-            let mut s = load(&http, pair[i], c, slice).await;
+        let mut p50 = [0i64; N];
+        for i in order::<N>(round) {
+            let mut s = load(&http, sides[i], c, slice).await;
             s.latencies_us.sort_unstable();
             p50[i] = percentile(&s.latencies_us, 0.50) as i64;
             samples[i].merge(s);
         }
-        added_per_round.push(p50[1] - p50[0]);
+        added_per_round.push(p50[N - 1] - p50[0]);
     }
     added_per_round.sort_unstable();
     let steadiness = format!(
@@ -825,35 +855,47 @@ async fn interleaved(
     Ok((samples.map(Sample::stats), steadiness))
 }
 
-/// Measures `pair` at concurrency 1 request by request on `http`, `pairs` times, the first
-/// workload first in even pairs and the second first in odd ones. Returns both sides' figures
-/// and the median of the per-pair differences (second − first): in front of a real Odoo, whose
-/// latency swings by milliseconds from one request to the next, that is a far steadier estimate
-/// of what the second adds than a difference of two medians, each over slices of its own.
-async fn paired(http: &reqwest::Client, pair: [&Workload; 2], pairs: usize) -> ([Stats; 2], i64) {
-    let mut samples = [Sample::default(), Sample::default()];
-    let mut differences = Vec::with_capacity(pairs);
-    for i in 0..pairs {
-        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
-        let mut took = [None; 2];
-        for side in order {
-            took[side] = pair[side].timed(http).await;
+/// Measures `sides` at concurrency 1 request by request on `http`: `rounds` rounds of one
+/// request each, in an order that changes from round to round (`order`). Returns each side's
+/// figures and the rounds in which every request succeeded, their times in µs: in front of a
+/// real Odoo, whose latency swings by milliseconds from one request to the next, the median of
+/// the per-round differences (`median_difference`) is a far steadier estimate of what one side
+/// adds to another than a difference of two medians, each over slices of its own.
+async fn in_rounds<const N: usize>(
+    http: &reqwest::Client,
+    sides: [&Workload; N],
+    rounds: usize,
+) -> ([Stats; N], Vec<[u32; N]>) {
+    let mut samples: [Sample; N] = std::array::from_fn(|_| Sample::default());
+    let mut complete = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let mut took = [None; N];
+        for side in order::<N>(round) {
+            took[side] = sides[side].timed(http).await;
             match took[side] {
                 Some(us) => samples[side].latencies_us.push(us),
                 None => samples[side].errors += 1,
             }
         }
-        if let [Some(first), Some(second)] = took {
-            differences.push(i64::from(second) - i64::from(first));
+        if took.iter().all(Option::is_some) {
+            complete.push(took.map(Option::unwrap_or_default));
         }
     }
     // Each side's time is its own requests' time (one at a time).
     for s in &mut samples {
         s.secs = s.latencies_us.iter().map(|&us| f64::from(us)).sum::<f64>() / 1e6;
     }
+    (samples.map(Sample::stats), complete)
+}
+
+/// The median over `rounds` of side `b`'s time minus side `a`'s, in µs.
+fn median_difference<const N: usize>(rounds: &[[u32; N]], a: usize, b: usize) -> i64 {
+    let mut differences: Vec<i64> = rounds
+        .iter()
+        .map(|r| i64::from(r[b]) - i64::from(r[a]))
+        .collect();
     differences.sort_unstable();
-    let median = differences.get(differences.len() / 2).copied().unwrap_or(0);
-    (samples.map(Sample::stats), median)
+    differences.get(differences.len() / 2).copied().unwrap_or(0)
 }
 
 /// Runs `w` from `concurrency` tasks on one client until `duration` has passed (requests in
@@ -900,7 +942,7 @@ async fn load(
 /// A new API-key connection for `demo`, with rate limits high enough not to refuse the load:
 /// the benchmark measures the pipeline, not the (correct) refusal of its load.
 fn create_key(data: &str, name: &str) -> Result<String> {
-    let out = Command::new(BIN)
+    let out = Command::new(gateway_bin())
         .args(["--log-level", "warn", "connection", "create"])
         .args(["--user", "demo", "--name", name, "--data-dir", data])
         .args([
@@ -927,42 +969,36 @@ fn create_key(data: &str, name: &str) -> Result<String> {
 /// dotted path to resolve), Model Operations, Record and Field limits, approvals, the write
 /// budget, a tool limit (one more counter taken per call) and its own rate limits.
 fn govern(data: &str, name: &str) -> Result<()> {
-    use odoo_mcp_gateway::store::Store;
-    use odoo_mcp_gateway::values::Limit;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let store = Store::open(None, std::path::Path::new(data)).await?;
-        let connections = store.list_connections().await?;
-        let c = connections
-            .iter()
-            .find(|c| c.name == name)
-            .context("the governed connection")?;
-        let mut policy = c.policy.clone();
-        policy.allowed_ips = "127.0.0.0/8\n::1".parse().unwrap();
-        policy.blocked_ips = "10.0.0.0/8\n2001:db8::/32".parse().unwrap();
-        policy.allowed_tools = "search_records\nget_record\ncount_records".parse().unwrap();
-        policy.allowed_models = "res.partner\nres.country\nres.company".parse().unwrap();
-        policy.model_operations = "res.partner: read\nres.company: read".parse().unwrap();
-        policy.record_limits = "res.partner: [('active', '=', True), ('id', '>', 0)]"
-            .parse()
-            .unwrap();
-        policy.field_limits = "res.partner: vat, bank_*\nres.country: *_format"
-            .parse()
-            .unwrap();
-        policy.approval_tools = "count_records".parse().unwrap();
-        let plenty = Limit::new(Limit::MAX.into());
-        (policy.write_per_minute, policy.write_per_day) = (plenty, plenty);
-        policy.tool_limits = format!("search_records: {0}/minute, {0}/day", Limit::MAX)
-            .parse()
-            .unwrap();
-        store
-            .update_policy(c.id, "benchmark: every rule on", &policy)
-            .await?;
-        store.close().await;
-        anyhow::Ok(())
-    })
+    // In SQL rather than through the store, which would first migrate the data directory to this
+    // build's schema: `BENCH_GATEWAY` may be another build. Each value is the text the form
+    // writes, and the gateway parses it on every read (the bench's checks would fail first).
+    let max = odoo_mcp_gateway::values::Limit::MAX;
+    let db = rusqlite::Connection::open(std::path::Path::new(data).join("gateway.db"))?;
+    let changed = db.execute(
+        "UPDATE connections SET description = 'benchmark: every rule on',
+             allowed_ips = ?2, blocked_ips = ?3, allowed_tools = ?4, allowed_models = ?5,
+             model_operations = ?6, record_limits = ?7, field_limits = ?8, approval_tools = ?9,
+             write_per_minute = ?10, write_per_day = ?10, tool_limits = ?11
+         WHERE name = ?1",
+        rusqlite::params![
+            name,
+            "127.0.0.0/8\n::1",
+            "10.0.0.0/8\n2001:db8::/32",
+            "search_records\nget_record\ncount_records",
+            "res.partner\nres.country\nres.company",
+            "res.partner: read\nres.company: read",
+            "res.partner: [('active', '=', True), ('id', '>', 0)]",
+            "res.partner: vat, bank_*\nres.country: *_format",
+            "count_records",
+            i64::from(max),
+            format!("search_records: {max}/minute, {max}/day"),
+        ],
+    )?;
+    ensure!(
+        changed == 1,
+        "the governed connection: {changed} rows changed"
+    );
+    Ok(())
 }
 
 fn client(concurrency: usize) -> Result<reqwest::Client> {

@@ -1,6 +1,7 @@
 //! The real-Odoo mode (`BENCH_REAL_ODOO=18,19`, described in the bench's header): the gateway
 //! in front of a real Odoo started by the `real-odoo` tool, `search_records` through the gateway
-//! against the same `search_read` sent straight to Odoo, in alternating slices.
+//! against the same `search_read` sent straight to Odoo and through a relay with nothing in
+//! between, in rounds of single requests at c=1 and alternating slices at the high level.
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -10,9 +11,9 @@ use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use super::{
-    Check, Children, Opts, Results, Target, Workload, client, create_key, env_u64, interleaved,
-    link_demo, load, paired, print_preamble, report, rss_kb, start_gateway, temp_data_dir,
-    validate, wait_healthy,
+    Check, Children, Opts, Results, Target, Workload, client, create_key, env_u64, in_rounds,
+    interleaved, link_demo, load, median_difference, print_preamble, relay, report, rss_kb,
+    start_gateway, temp_data_dir, validate, wait_healthy,
 };
 
 /// Aims of the performance issue on real Odoo: at most 0.3 ms added to the median at c=1, and
@@ -126,17 +127,17 @@ pub(super) fn main(spec: &str, opts: &Opts) -> Result<()> {
     // At the high level a request waits ~1 s in Odoo's queue, and each slice ends by draining
     // the requests in flight: its slices are long.
     let run = Run {
-        pairs: env_u64("BENCH_PAIRS", 1000).max(1) as usize,
+        rounds: env_u64("BENCH_PAIRS", 1000).max(1) as usize,
         high_slice: Duration::from_millis(env_u64("BENCH_SLICE_HIGH_MS", 5000).max(1)),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     println!(
-        "\nodoo-mcp-gateway on real Odoo: at c=1 {} pairs of single requests, direct and \
-         gateway in turn; at c={} the two interleaved in slices of {} ms, {} s each; after {} s \
-         warm-up each",
-        run.pairs,
+        "\nodoo-mcp-gateway on real Odoo: at c=1 {} rounds of single requests, direct, relayed \
+         and through the gateway, in an order that changes each round; at c={} the three \
+         interleaved in slices of {} ms, {} s each; after {} s warm-up each",
+        run.rounds,
         opts.high,
         run.high_slice.as_millis(),
         opts.measure.as_secs(),
@@ -173,14 +174,20 @@ pub(super) fn main(spec: &str, opts: &Opts) -> Result<()> {
         let api_key = create_key(data, "bench")?;
         let (gw_url, gw_pid) = start_gateway(&mut children, data, &flags)?;
         eprintln!("{}: gateway pid {gw_pid}", setup.label());
+        let relay_url = relay::start(&mut children, &odoo.url)?;
         let (direct, gateway) = workloads(setup, &odoo, &gw_url, api_key);
+        let relayed = Workload {
+            name: "relayed search_read",
+            url: direct.url.replacen(&odoo.url, &relay_url, 1),
+            ..direct.clone()
+        };
         rt.block_on(async {
             wait_healthy(&gw_url).await?;
-            validate(&client(1)?, &[&direct, &gateway]).await?;
-            measure_pair(
+            validate(&client(1)?, &[&direct, &relayed, &gateway]).await?;
+            measure(
                 setup,
                 &gw_url,
-                [&direct, &gateway],
+                [&direct, &relayed, &gateway],
                 opts,
                 run,
                 &mut results,
@@ -249,30 +256,37 @@ fn workloads(setup: Setup, odoo: &Odoo, gw_url: &str, api_key: String) -> (Workl
     (direct, gateway)
 }
 
-/// Measures `direct` and `gateway` request by request at c=1 (`paired`) and interleaved in
-/// slices at the high level.
-async fn measure_pair(
+/// Measures `direct`, `relayed` (the same call through an HTTP relay with nothing in between,
+/// `relay.rs`) and `gateway` request by request at c=1 (`in_rounds`) and interleaved in slices at
+/// the high level.
+async fn measure(
     setup: Setup,
     gw_url: &str,
-    pair: [&Workload; 2],
+    sides: [&Workload; 3],
     opts: &Opts,
     run: Run,
     results: &mut Results,
     targets: &mut Vec<Target>,
 ) -> Result<()> {
     let label = setup.label();
-    let [direct, gateway] = pair;
+    let [direct, relayed, gateway] = sides;
     let http = client(1)?;
-    for w in pair {
+    for w in sides {
         let _ = load(&http, w, 1, opts.warmup).await;
     }
     let before = tool_seconds(&http, gw_url).await?;
-    let ([d1, g1], added) = paired(&http, pair, run.pairs).await;
+    let ([d1, r1, g1], rounds) = in_rounds(&http, sides, run.rounds).await;
     let after = tool_seconds(&http, gw_url).await?;
+    let added = median_difference(&rounds, 0, 2);
     println!(
-        "  {label} c=1: median of {} per-pair differences {added} µs (p50s {} and {} µs)",
-        g1.requests.min(d1.requests),
+        "  {label} c=1: over {} rounds, the median per-round difference to direct is {} µs \
+         through the relay and {added} µs through the gateway, which is {} µs beyond the relay \
+         (p50s {}, {} and {} µs)",
+        rounds.len(),
+        median_difference(&rounds, 0, 1),
+        median_difference(&rounds, 1, 2),
         d1.p50_us,
+        r1.p50_us,
         g1.p50_us
     );
     // Where the added time goes, from means (each side's time is its requests' time, one at a
@@ -291,15 +305,21 @@ async fn measure_pair(
             tool_ms - direct_ms
         );
     }
-    results.push(&format!("{label}: {}", direct.name), 1, d1);
-    results.push(&format!("{label}: {}", gateway.name), 1, g1);
-    let ([dh, gh], steadiness) = interleaved(pair, opts.high, run.high_slice, opts).await?;
-    println!("  {label} c={}: {steadiness}", opts.high);
+    for (w, stats) in [(direct, d1), (relayed, r1), (gateway, g1)] {
+        results.push(&format!("{label}: {}", w.name), 1, stats);
+    }
+    let ([dh, rh, gh], steadiness) = interleaved(sides, opts.high, run.high_slice, opts).await?;
+    println!(
+        "  {label} c={}: {steadiness}; the relay at {:.2}× direct",
+        opts.high,
+        rh.rps / dh.rps
+    );
     let ratio = gh.rps / dh.rps;
-    results.push(&format!("{label}: {}", direct.name), opts.high, dh);
-    results.push(&format!("{label}: {}", gateway.name), opts.high, gh);
+    for (w, stats) in [(direct, dh), (relayed, rh), (gateway, gh)] {
+        results.push(&format!("{label}: {}", w.name), opts.high, stats);
+    }
     targets.push(Target {
-        what: format!("{label}: added p50 at c=1 (median per-pair difference)"),
+        what: format!("{label}: added p50 at c=1 (median per-round difference)"),
         measured: format!("{:.2} ms", added as f64 / 1000.0),
         goal: "≤ 0.3 ms",
         met: added as f64 <= AIM_ADDED_P50_US,
@@ -313,10 +333,11 @@ async fn measure_pair(
     Ok(())
 }
 
-/// How long each level runs: pairs of single requests at c=1, slices at the high level.
+/// How long each level runs: rounds of single requests at c=1 (`BENCH_PAIRS`, the name it had
+/// when there were two sides), slices at the high level.
 #[derive(Clone, Copy)]
 struct Run {
-    pairs: usize,
+    rounds: usize,
     high_slice: Duration,
 }
 

@@ -5,6 +5,13 @@
 //! own read transaction, so it sees every commit made before it — by this process, the CLI or
 //! anything else — and a revoked or rotated key is refused on the very next request, as before.
 //!
+//! Rows found are kept with the revision they were read at (`key_holder_revision`, which the
+//! schema's triggers move with every change to connections, Odoo users and settings, in the
+//! change's own transaction). A key seen before costs one read of that one row while the
+//! revision stands; any change makes the next lookup read the join again. The usage columns of
+//! a kept row (`request_count`, `last_used_at`) are as of its read: nothing on the hot path
+//! uses them.
+//!
 //! The read blocks its tokio worker for the few microseconds of one indexed lookup; WAL readers
 //! do not wait for writers, and a busy or failing read falls back to the sqlx path.
 
@@ -24,6 +31,13 @@ use crate::values::{BadValue, Limit, Policy};
 /// Connections kept open for reuse (more are opened under load and closed after).
 const IDLE: usize = 4;
 
+/// Rows kept at most: past it they are all let go and read again (a gateway has far fewer keys
+/// in use at once).
+const KEPT: usize = 1024;
+
+/// The revision alone: the whole read when the key's row is kept at it.
+const REVISION_SQL: &str = "SELECT n FROM key_holder_revision";
+
 pub struct KeyReader {
     path: PathBuf,
     sql: String,
@@ -32,6 +46,14 @@ pub struct KeyReader {
     /// the read itself.
     positions: OnceLock<HashMap<String, usize>>,
     idle: Mutex<Vec<rusqlite::Connection>>,
+    kept: Mutex<Kept>,
+}
+
+/// The rows found at one revision, by key hash.
+#[derive(Default)]
+struct Kept {
+    revision: i64,
+    rows: HashMap<Vec<u8>, KeyHolderRow>,
 }
 
 impl std::fmt::Debug for KeyReader {
@@ -51,9 +73,16 @@ impl KeyReader {
         let path = pool.connect_options().get_filename().to_path_buf();
         path.is_file().then(|| Self {
             path,
-            sql: key_holder_sql(),
+            // The revision in the same statement, so a row is kept with the revision it was
+            // read at.
+            sql: key_holder_sql().replacen(
+                "SELECT",
+                "SELECT (SELECT n FROM key_holder_revision) AS revision,",
+                1,
+            ),
             positions: OnceLock::new(),
             idle: Mutex::default(),
+            kept: Mutex::default(),
         })
     }
 
@@ -63,6 +92,43 @@ impl KeyReader {
             Some(c) => c,
             None => open(&self.path)?,
         };
+        let found = match self.kept_row(&connection, hash) {
+            Ok(None) => self.read(&connection, hash).map(|(revision, row)| {
+                self.keep(hash, revision, row.as_ref());
+                row
+            }),
+            kept => kept,
+        };
+        self.give_back(connection);
+        found
+    }
+
+    /// The row kept for `hash`, if there is one and the revision has not moved since.
+    fn kept_row(
+        &self,
+        connection: &rusqlite::Connection,
+        hash: &[u8],
+    ) -> Result<Option<KeyHolderRow>> {
+        if !lock(&self.kept).rows.contains_key(hash) {
+            return Ok(None);
+        }
+        let revision: i64 = connection
+            .prepare_cached(REVISION_SQL)?
+            .query_row([], |row| row.get(0))?;
+        let kept = lock(&self.kept);
+        Ok(kept
+            .rows
+            .get(hash)
+            .filter(|_| kept.revision == revision)
+            .cloned())
+    }
+
+    /// The revision and the row, read together.
+    fn read(
+        &self,
+        connection: &rusqlite::Connection,
+        hash: &[u8],
+    ) -> Result<(i64, Option<KeyHolderRow>)> {
         let found = connection
             .prepare_cached(&self.sql)
             .and_then(|mut statement| {
@@ -71,28 +137,47 @@ impl KeyReader {
                     names.enumerate().map(|(i, n)| (n.to_owned(), i)).collect()
                 });
                 statement
-                    .query_row([hash], |row| Ok(key_holder(&Columns { row, positions })))
+                    .query_row([hash], |row| {
+                        let row = Columns { row, positions };
+                        Ok(row.get("revision").map(|r| (r, key_holder(&row))))
+                    })
                     .optional()
             });
-        self.give_back(connection);
         match found {
-            Ok(Some(Ok(row))) => Ok(Some(row)),
-            Ok(Some(Err(fail))) => Err(fail.into()),
-            Ok(None) => Ok(None),
-            Err(e) => Err(e.into()),
+            Ok(Some(Ok((revision, Ok(row))))) => Ok((revision, Some(row))),
+            Ok(Some(Ok((_, Err(fail))))) => Err(fail.into()),
+            Ok(Some(Err(e))) | Err(e) => Err(e.into()),
+            // An unknown key is not kept: its revision does not matter.
+            Ok(None) => Ok((0, None)),
         }
     }
 
+    /// Keeps `row` as read at `revision`; rows kept at another revision are let go.
+    fn keep(&self, hash: &[u8], revision: i64, row: Option<&KeyHolderRow>) {
+        let Some(row) = row else { return };
+        let mut kept = lock(&self.kept);
+        if kept.revision != revision || kept.rows.len() >= KEPT {
+            kept.rows.clear();
+            kept.revision = revision;
+        }
+        kept.rows.insert(hash.to_vec(), row.clone());
+    }
+
     fn take(&self) -> Option<rusqlite::Connection> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+        lock(&self.idle).pop()
     }
 
     fn give_back(&self, connection: rusqlite::Connection) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = lock(&self.idle);
         if idle.len() < IDLE {
             idle.push(connection);
         }
     }
+}
+
+/// A poisoned lock still holds whole values: each is replaced or cleared in one step.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn open(path: &Path) -> Result<rusqlite::Connection> {

@@ -167,9 +167,6 @@ pub struct RollupRow {
 /// The latency columns, in order.
 const LATENCY_COLUMNS: &str = "l0, l1, l2, l3, l4, l5, l6, l7, l8, l9, l10";
 
-/// Rows of one upsert: 18 parameters each, within both engines' limits.
-pub(super) const KEYS_PER_UPSERT: usize = 256;
-
 /// Read by position: bucket, connection, value, events, total, then the latency buckets.
 impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for RollupRow
 where
@@ -195,8 +192,7 @@ where
     }
 }
 
-/// `INSERT INTO audit_rollup … ON CONFLICT … DO UPDATE` adding `tallies` (at most
-/// [`KEYS_PER_UPSERT`]) to the rows there.
+/// `INSERT INTO audit_rollup … ON CONFLICT … DO UPDATE` adding `tallies` to the rows there.
 pub(super) fn upsert_rollups<'a, DB>(tallies: &'a [(RollupKey, Tally)]) -> sqlx::QueryBuilder<DB>
 where
     DB: sqlx::Database,

@@ -45,6 +45,7 @@ conformance!(
     sealed_credentials_come_back_byte_identical,
     insert_connection_then_get_joins_the_user,
     an_unreadable_stored_value_fails_the_read_naming_its_column,
+    the_in_place_key_lookup_sees_every_change_on_the_next_read,
     connection_needs_an_existing_user,
     find_connection_by_key_hash,
     key_hash_is_unique,
@@ -821,6 +822,114 @@ mod cases {
                 policy
             );
         }
+    }
+
+    /// SQLite's in-place key lookup keeps the rows it found while the schema's revision stands:
+    /// every change to what it reads — policy, revocation, key, credential, master switch, also
+    /// by hand in SQL — moves the revision, and the very next read has it. The usage count alone
+    /// leaves it (the audit writer updates it with every batch).
+    pub async fn the_in_place_key_lookup_sees_every_change_on_the_next_read(store: Store) {
+        let Some(reader) = KeyReader::for_store(&store) else {
+            assert_eq!(store.engine(), "postgres", "a SQLite file gets a reader");
+            return;
+        };
+        let Store::Sqlite(pool) = &store else {
+            unreachable!("a reader is for SQLite")
+        };
+        let revision = || async {
+            sqlx::query_scalar::<_, i64>("SELECT n FROM key_holder_revision")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        };
+        let owner = link(&store, "demo", 6, "Marc Demo").await;
+        let (hash, rotated) = ([0x51u8; 32], [0x52u8; 32]);
+        let id = store
+            .insert_connection(&api_key("k", owner.id, &hash), T0)
+            .await
+            .unwrap();
+        // Read twice: the second comes from what the first kept.
+        let same_as_pooled = |hash: [u8; 32]| {
+            let reader = &reader;
+            let store = &store;
+            async move {
+                let in_place = reader.find_key_holder(&hash).unwrap();
+                assert_eq!(
+                    format!("{:?}", reader.find_key_holder(&hash).unwrap()),
+                    format!("{in_place:?}")
+                );
+                let pooled = store.find_key_holder(&hash).await.unwrap();
+                assert_eq!(format!("{in_place:?}"), format!("{pooled:?}"));
+                in_place
+            }
+        };
+        let first = same_as_pooled(hash).await.unwrap();
+
+        let before = revision().await;
+        store.record_uses(id, 5, T0 + 1).await.unwrap();
+        assert_eq!(revision().await, before, "a usage update keeps the rows");
+        let kept = reader.find_key_holder(&hash).unwrap().unwrap();
+        assert_eq!(
+            kept.connection.request_count,
+            first.connection.request_count
+        );
+
+        let policy = Policy {
+            allowed_tools: ToolList::parse(["search_records"]).unwrap(),
+            ..Policy::default()
+        };
+        assert!(store.update_policy(id, "narrowed", &policy).await.unwrap());
+        let row = same_as_pooled(hash).await.unwrap();
+        assert_eq!(row.connection.policy, policy);
+        assert_eq!(row.connection.request_count, 5, "read again whole");
+
+        assert!(store.set_revoked(id, T0 + 2, false).await.unwrap());
+        let row = same_as_pooled(hash).await.unwrap();
+        assert_eq!(row.connection.revoked_at, Some(T0 + 2));
+        assert!(store.clear_revoked(id, false).await.unwrap());
+        assert_eq!(
+            same_as_pooled(hash).await.unwrap().connection.revoked_at,
+            None
+        );
+
+        let relinked = NewOdooUser {
+            login: "demo",
+            odoo_uid: 6,
+            name: "Marc Demo",
+            protocol: "jsonrpc",
+            secret_sealed: b"sealed anew",
+        };
+        store.upsert_odoo_user(&relinked, T0 + 3).await.unwrap();
+        let row = same_as_pooled(hash).await.unwrap();
+        assert_eq!(
+            row.holder_secret.as_deref(),
+            Some(b"sealed anew".as_slice())
+        );
+        assert_eq!(row.holder_protocol.as_deref(), Some("jsonrpc"));
+
+        store.put_setting("mcp_enabled", "false").await.unwrap();
+        let row = same_as_pooled(hash).await.unwrap();
+        assert_eq!(row.mcp_switch.as_deref(), Some("false"));
+
+        execute(&store, "UPDATE connections SET description = 'by hand'").await;
+        let row = same_as_pooled(hash).await.unwrap();
+        assert_eq!(row.connection.description, "by hand");
+
+        assert!(
+            store
+                .replace_key(id, "omg_rotatedd", &rotated)
+                .await
+                .unwrap()
+        );
+        assert!(
+            same_as_pooled(hash).await.is_none(),
+            "the old key is gone at once"
+        );
+        assert_eq!(same_as_pooled(rotated).await.unwrap().connection.id, id);
+
+        execute(&store, "DELETE FROM connections").await;
+        assert!(same_as_pooled(rotated).await.is_none());
+        assert!(revision().await > before);
     }
 
     async fn execute(store: &Store, sql: &str) {
