@@ -32,12 +32,10 @@ impl Ran {
         }
     }
 
-    /// The tool result the client gets.
-    pub(crate) fn into_result(self) -> rmcp::model::CallToolResult {
+    /// The structured answer the client gets.
+    pub(crate) fn into_value(self) -> Value {
         match self {
-            Self::Done(value) | Self::Pending(value) => {
-                rmcp::model::CallToolResult::structured(value)
-            }
+            Self::Done(value) | Self::Pending(value) => value,
         }
     }
 }

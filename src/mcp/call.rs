@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use rmcp::ErrorData;
-use rmcp::model::{CallToolRequestParams, CallToolResponse, InputRequiredResult};
+use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, InputRequiredResult};
 use serde_json::Map;
 
 use crate::approvals::chat::{self, Decision, Turn};
@@ -32,6 +32,26 @@ pub(super) enum Reached {
     Ask(Box<InputRequiredResult>),
 }
 
+/// How a call ended, before it is put in rmcp's types: a structured answer stays a value, so the
+/// fast path can write its bytes itself and serialise it once (rmcp's
+/// `CallToolResult::structured` serialises it for the text block, and the message again).
+pub(super) enum Answer {
+    Structured(serde_json::Value),
+    Response(CallToolResponse),
+}
+
+impl Answer {
+    /// The answer as rmcp's handler sends it.
+    pub(super) fn into_response(self) -> CallToolResponse {
+        match self {
+            Self::Structured(value) => {
+                CallToolResponse::Complete(CallToolResult::structured(value))
+            }
+            Self::Response(response) => response,
+        }
+    }
+}
+
 /// What the audit entry's method gets besides `tools/call`, so the log tells a call confirmed
 /// in chat from one that was not.
 const CONFIRMED: &str = "confirmed in chat";
@@ -46,7 +66,7 @@ pub(super) async fn answer_call(
     note: Option<&Note>,
     turn: &Turn,
     request: CallToolRequestParams,
-) -> Result<CallToolResponse, ErrorData> {
+) -> Result<Answer, ErrorData> {
     let started = Instant::now();
     let outcome = run_tool(
         state,
@@ -81,11 +101,11 @@ pub(super) async fn answer_call(
         "tools/call"
     );
     match outcome {
-        Ok(Reached::Ran(ran) | Reached::Confirmed(ran)) => {
-            Ok(CallToolResponse::Complete(ran.into_result()))
-        }
-        Ok(Reached::Ask(ask)) => Ok(CallToolResponse::InputRequired(*ask)),
-        Err(error) => error.into_response().map(CallToolResponse::Complete),
+        Ok(Reached::Ran(ran) | Reached::Confirmed(ran)) => Ok(Answer::Structured(ran.into_value())),
+        Ok(Reached::Ask(ask)) => Ok(Answer::Response(CallToolResponse::InputRequired(*ask))),
+        Err(error) => error
+            .into_response()
+            .map(|result| Answer::Response(CallToolResponse::Complete(result))),
     }
 }
 

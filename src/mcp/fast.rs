@@ -8,10 +8,13 @@
 //! these very bytes, takes this path ([`FastPath::answer`] says which); anything else — an
 //! `Origin`, an unusual `Accept`, protocol version 2026-07-28 with its per-request metadata,
 //! extra params — goes to rmcp, which accepts or refuses it as before. The bytes are rmcp's
-//! own serialisation of its own types, made once at start-up; tests hold the two paths equal
-//! byte for byte.
+//! own serialisation of its own types, made once at start-up (each set of listed tools once,
+//! then sent without a copy); tests hold the two paths equal byte for byte.
 
-use axum::body::Body;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::body::{Body, Bytes};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -29,6 +32,7 @@ use crate::connections::Connection;
 use crate::policy;
 use crate::state::AppState;
 use crate::web::audited::Note;
+use crate::web::segments::Segments;
 
 /// What the fast path needs, built once per server.
 pub(super) struct FastPath {
@@ -37,7 +41,14 @@ pub(super) struct FastPath {
     /// Each catalog tool's `tools/list` entry as rmcp serialises it for a pre-2026-07-28 peer,
     /// in catalog order.
     tools: Vec<Vec<u8>>,
+    /// `{"tools":[…]}` for each set of listed tools asked for so far (a bit per catalog tool),
+    /// sent without a copy: most of a `tools/list` is these ~76 KB.
+    lists: Mutex<HashMap<u64, Bytes>>,
 }
+
+/// Tool lists kept at most: past it they are let go and made again (policies that list
+/// different tools are few).
+const KEPT_LISTS: usize = 256;
 
 /// A host, lower-cased without IPv6 brackets, and its port when one is named.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,6 +95,7 @@ impl FastPath {
                 .filter_map(|h| allowed_authority(h))
                 .collect(),
             tools,
+            lists: Mutex::default(),
         }
     }
 
@@ -104,7 +116,11 @@ impl FastPath {
         state.metrics.fast_answer(hot.method());
         let body = match hot {
             Hot::Ping => message(&id, |out| out.extend_from_slice(b"{}")),
-            Hot::ListTools => message(&id, |out| self.tool_list(&principal.connection, out)),
+            Hot::ListTools => {
+                let list = self.tool_list(listed(&principal.connection));
+                let parts = [opening(&id).into(), list, Bytes::from_static(b"}")];
+                return Some(json_response(Body::new(Segments::new(parts))));
+            }
             Hot::CallTool(request) => {
                 // Only versions before 2026-07-28 come here: their clients cannot be asked in
                 // chat (and a retry with inputResponses has params this path leaves to rmcp).
@@ -120,37 +136,54 @@ impl FastPath {
                     request,
                 ))
                 .await;
-                // rmcp's own message types and serialisation, as its handler would send them.
-                let message = match answered {
-                    Ok(result) => ServerJsonRpcMessage::response(
-                        for_legacy_peer(ServerResult::from(result)),
-                        id,
-                    ),
-                    Err(error) => ServerJsonRpcMessage::error(error, Some(id)),
-                };
-                serde_json::to_vec(&message).expect("an MCP message serialises")
+                match answered {
+                    // An object is what every peer before 2026-07-28 takes as structured content.
+                    Ok(call::Answer::Structured(value)) if value.is_object() => {
+                        message(&id, |out| structured_result(&value, out))
+                    }
+                    // rmcp's own message types and serialisation, as its handler sends them.
+                    answered => {
+                        let message = match answered.map(call::Answer::into_response) {
+                            Ok(result) => ServerJsonRpcMessage::response(
+                                for_legacy_peer(ServerResult::from(result)),
+                                id,
+                            ),
+                            Err(error) => ServerJsonRpcMessage::error(error, Some(id)),
+                        };
+                        serde_json::to_vec(&message).expect("an MCP message serialises")
+                    }
+                }
             }
         };
-        Some(json_response(body))
+        Some(json_response(Body::from(body)))
     }
 
-    /// Writes `{"tools":[…]}` with the tools this connection may call, as `tools/list`
-    /// filters them.
-    fn tool_list(&self, connection: &Connection, out: &mut Vec<u8>) {
-        let visible = CATALOG
-            .iter()
-            .zip(&self.tools)
-            .filter(|(spec, _)| policy::listed(connection, spec))
-            .map(|(_, bytes)| bytes.as_slice());
-        out.reserve(16 * 1024);
+    /// `{"tools":[…]}` with the catalog tools in `listed`, made once per set.
+    fn tool_list(&self, listed: u64) -> Bytes {
+        if let Some(list) = lock(&self.lists).get(&listed) {
+            return list.clone();
+        }
+        let mut out = Vec::with_capacity(96 * 1024);
         out.extend_from_slice(br#"{"tools":["#);
-        for (i, tool) in visible.enumerate() {
-            if i > 0 {
+        let chosen = self
+            .tools
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| listed & (1 << i) != 0);
+        for (n, (_, tool)) in chosen.enumerate() {
+            if n > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(tool);
         }
         out.extend_from_slice(b"]}");
+        let list = Bytes::from(out);
+        let mut lists = lock(&self.lists);
+        if lists.len() >= KEPT_LISTS {
+            lists.clear();
+        }
+        lists.insert(listed, list.clone());
+        list
     }
 
     /// The transport checks rmcp makes before any method, where they certainly pass:
@@ -301,20 +334,53 @@ fn for_legacy_peer(mut result: ServerResult) -> ServerResult {
     result
 }
 
+/// The catalog tools `connection` may call, a bit each in catalog order, as `tools/list`
+/// filters them.
+fn listed(connection: &Connection) -> u64 {
+    CATALOG
+        .iter()
+        .enumerate()
+        .filter(|(_, spec)| policy::listed(connection, spec))
+        .fold(0, |bits, (i, _)| bits | 1 << i)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A JSON-RPC response as rmcp writes one: `jsonrpc`, `id`, `result`, in that order, with
-/// `write_result` writing the result in place (the tool list is ~15 KB: not copied twice).
+/// `write_result` writing the result in place.
 fn message(id: &RequestId, write_result: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-    serde_json::to_writer(&mut out, id).expect("a JSON value serialises");
-    out.extend_from_slice(br#","result":"#);
+    let mut out = opening(id);
     write_result(&mut out);
     out.push(b'}');
     out
 }
 
-fn json_response(body: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(body));
+/// A response's bytes before its result.
+fn opening(id: &RequestId) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+    serde_json::to_writer(&mut out, id).expect("a JSON value serialises");
+    out.extend_from_slice(br#","result":"#);
+    out
+}
+
+/// The tool result rmcp writes for `CallToolResult::structured(value)`: the value as JSON text in
+/// one text block, the same bytes as the structured content, and `isError` false. Serialised
+/// once: rmcp serialises it for the text, then again in the message, and escapes the text.
+fn structured_result(value: &Value, out: &mut Vec<u8>) {
+    let json = serde_json::to_string(value).expect("a JSON value serialises");
+    out.reserve(2 * json.len() + 96);
+    out.extend_from_slice(br#"{"content":[{"type":"text","text":"#);
+    serde_json::to_writer(&mut *out, &json).expect("a string serialises");
+    out.extend_from_slice(br#"}],"structuredContent":"#);
+    out.extend_from_slice(json.as_bytes());
+    out.extend_from_slice(br#","isError":false}"#);
+}
+
+fn json_response(body: Body) -> Response {
+    let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -325,7 +391,9 @@ fn json_response(body: Vec<u8>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use rmcp::model::{EmptyResult, NumberOrString, ServerJsonRpcMessage};
+    use rmcp::model::{
+        CallToolResponse, CallToolResult, EmptyResult, NumberOrString, ServerJsonRpcMessage,
+    };
     use serde_json::json;
 
     use super::*;
@@ -371,24 +439,39 @@ mod tests {
         assert!(n < 64, "a subset is a bit mask");
         for mask in tool_subsets(n) {
             let chosen: Vec<_> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
-            let mut spliced = br#"{"tools":["#.to_vec();
-            for (k, i) in chosen.iter().enumerate() {
-                if k > 0 {
-                    spliced.push(b',');
-                }
-                spliced.extend_from_slice(&fast.tools[*i]);
-            }
-            spliced.extend_from_slice(b"]}");
             let tools = chosen.iter().map(|i| CATALOG[*i].to_mcp()).collect();
             let id = ids().remove(mask as usize % 4);
+            let mut sent = opening(&id);
+            sent.extend_from_slice(&fast.tool_list(mask));
+            sent.push(b'}');
             assert_eq!(
-                String::from_utf8(message(&id, |out| out.extend_from_slice(&spliced))).unwrap(),
+                String::from_utf8(sent).unwrap(),
                 String::from_utf8(rmcp_bytes(
                     id,
                     ServerResult::ListToolsResult(ListToolsResult::with_all_items(tools))
                 ))
                 .unwrap(),
                 "tool subset {mask:#b}"
+            );
+        }
+        assert!(lock(&fast.lists).len() <= KEPT_LISTS);
+    }
+
+    #[test]
+    fn a_structured_result_is_the_bytes_rmcp_writes() {
+        let values = [
+            json!({}),
+            json!({"model": "res.partner", "count": 2, "offset": 0, "next_offset": null,
+                   "records": [{"id": 7, "display_name": "Azure \"Interior\"\n\u{1}é😀"},
+                               {"id": 8, "amount": 1.5e-7, "big": u64::MAX, "neg": -3,
+                                "tags": [true, false, null, [], {}], "slash": "a/b\\c"}]}),
+            json!({"status": "pending_approval", "approval_id": 3, "message": "\t<held>"}),
+        ];
+        for (id, value) in ids().into_iter().zip(values.iter().cycle()) {
+            let result = CallToolResponse::Complete(CallToolResult::structured(value.clone()));
+            assert_eq!(
+                String::from_utf8(message(&id, |out| structured_result(value, out))).unwrap(),
+                String::from_utf8(rmcp_bytes(id, ServerResult::from(result))).unwrap()
             );
         }
     }

@@ -112,7 +112,11 @@ impl ServerHandler for GatewayServer {
             request.request_state.as_deref(),
         );
         let carried = parts(&ctx).and_then(|p| p.extensions.get::<Carried>().cloned());
-        let answer = call::answer_call(&self.state, principal, note, &turn, request);
+        let answer = async {
+            call::answer_call(&self.state, principal, note, &turn, request)
+                .await
+                .map(call::Answer::into_response)
+        };
         Carried::resume(carried, answer).await
     }
 

@@ -1,9 +1,11 @@
 //! What the web surfaces share: the one audit layer of /mcp and OAuth, the signed-in web session (cookie,
-//! CSRF token, the signed-in person and their role), the error pages every failure maps to, and
-//! the headers and helpers of every HTML page.
+//! CSRF token, the signed-in person and their role), the error pages every failure maps to, a
+//! body sent in parts without copying them together, and the headers and helpers of every HTML
+//! page.
 
 pub(crate) mod audited;
 mod error;
+pub(crate) mod segments;
 pub(crate) mod session;
 
 use askama::Template;
