@@ -485,7 +485,7 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
         let ratio = lh.rps / hh.rps;
         targets.push(Target {
             what: format!("tools/list / GET /healthz throughput at c={}", opts.high),
-            measured: format!("{:.0} % ({:.0} req/s)", ratio * 100.0, lh.rps),
+            measured: format!("{:.1} % ({:.0} req/s)", ratio * 100.0, lh.rps),
             goal: "≥ 40 %",
             met: ratio >= TARGET_LIST_OF_HEALTHZ,
         });
@@ -691,20 +691,19 @@ impl Check {
     }
 
     /// The cheap check used under load (the client shares the CPUs with the servers): the
-    /// JSON-RPC envelope's first key after `id` is `result`, and the tool said no error.
+    /// JSON-RPC envelope's first key after `id` is `result`, and the tool said no error. On
+    /// bytes: validating a 76 KB tool list as UTF-8 on every answer cost the load generator
+    /// more than the check tells (the first answer is parsed whole).
     fn fast(self, status: u16, body: &[u8]) -> bool {
+        let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
         match self {
             Check::Status(s) => status == s,
             Check::JsonArray => status == 200 && body.first() == Some(&b'['),
             Check::JsonRpcResult | Check::ToolOk => {
-                let Ok(text) = std::str::from_utf8(body) else {
-                    return false;
-                };
-                let head = &text[..text.len().min(96)];
-                let ok =
-                    status == 200 && head.contains("\"result\"") && !head.contains("\"error\"");
+                let head = &body[..body.len().min(96)];
+                let ok = status == 200 && has(head, b"\"result\"") && !has(head, b"\"error\"");
                 match self {
-                    Check::ToolOk => ok && text.contains("\"isError\":false"),
+                    Check::ToolOk => ok && has(body, b"\"isError\":false"),
                     _ => ok,
                 }
             }
