@@ -5,6 +5,8 @@
 //! connection, then drives each workload for a fixed duration at concurrency 1 and 32:
 //!
 //! * `direct search_read`: JSON-RPC `execute_kw` straight to the simulator (the baseline);
+//! * `relayed search_read`: the same call through a relay with nothing in between
+//!   (`benches/gateway/relay.rs`), interleaved with the two around it: the floor of any hop;
 //! * `gw tools/call`: `search_records` through the gateway (which uses JSON-RPC too);
 //! * `gw tools/list`;
 //! * `gw call, no rules` against `gw call, every rule on`: the same call (with a dotted path)
@@ -199,8 +201,9 @@ fn simulator_main(opts: &Opts) -> Result<()> {
     let governed_key = create_key(data, "bench-governed")?;
     govern(data, "bench-governed")?;
 
-    // 3. The gateway on a free port.
+    // 3. The gateway on a free port, and a relay to the simulator with nothing in between.
     let (gw_url, gw_pid) = start_gateway(&mut children, data, &odoo_flags)?;
+    let relay_url = relay::start(&mut children, &odoo_url)?;
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -208,6 +211,7 @@ fn simulator_main(opts: &Opts) -> Result<()> {
     let report = rt.block_on(run(
         RunArgs {
             odoo_url,
+            relay_url,
             gw_url,
             api_key,
             governed_key,
@@ -279,6 +283,7 @@ fn start_gateway(
 
 struct RunArgs {
     odoo_url: String,
+    relay_url: String,
     gw_url: String,
     api_key: String,
     governed_key: String,
@@ -335,6 +340,12 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
         body: Some(direct_body),
         check: Check::JsonRpcResult,
     };
+    // The floor of any hop: the same call through the relay.
+    let relayed = Workload {
+        name: "relayed search_read",
+        url: format!("{}/jsonrpc", a.relay_url),
+        ..direct.clone()
+    };
     let gw_mcp = format!("{}/mcp", a.gw_url);
     let call = Workload {
         name: "gw tools/call search_records",
@@ -390,7 +401,7 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
     validate(
         &probe,
         &[
-            &direct, &call, &list, &ping, &bad_key, &healthz, &plain, &governed,
+            &direct, &relayed, &call, &list, &ping, &bad_key, &healthz, &plain, &governed,
         ],
     )
     .await?;
@@ -398,8 +409,8 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
     // The pairs behind a ratio run interleaved (see `interleaved`); the rest one after another.
     let slice = Duration::from_millis(env_u64("BENCH_SLICE_MS", 1000).max(1));
     let plan: Vec<(Vec<&Workload>, usize)> = vec![
-        (vec![&direct, &call], 1),
-        (vec![&direct, &call], opts.high),
+        (vec![&direct, &relayed, &call], 1),
+        (vec![&direct, &relayed, &call], opts.high),
         (vec![&list], 1),
         (vec![&healthz, &list], opts.high),
         (vec![&bad_key], opts.high),
@@ -441,7 +452,15 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
                 results.push(second.name, c, b);
                 println!("  ({steadiness})");
             }
-            _ => unreachable!("steps are one workload or a pair"),
+            [first, second, third] => {
+                let sides = [first, second, third];
+                let (stats, steadiness) = interleaved(sides, c, slice, opts).await?;
+                for (w, s) in sides.into_iter().zip(stats) {
+                    results.push(w.name, c, s);
+                }
+                println!("  ({steadiness})");
+            }
+            _ => unreachable!("steps are one to three workloads"),
         }
     }
     let rules_ratio = results
@@ -457,6 +476,20 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
 
     // A target whose workloads were filtered out is skipped.
     let mut targets = Vec::new();
+    if let (Some(d1), Some(r1), Some(rh), Some(dh)) = (
+        results.find(direct.name, 1),
+        results.find(relayed.name, 1),
+        results.find(relayed.name, opts.high),
+        results.find(direct.name, opts.high),
+    ) {
+        println!(
+            "\nthe floor of any hop: a relay with nothing in between adds {} µs to the p50 at c=1 \
+             and runs at {:.0} % of direct at c={}",
+            r1.p50_us as i64 - d1.p50_us as i64,
+            rh.rps / dh.rps * 100.0,
+            opts.high
+        );
+    }
     if let (Some(d1), Some(g1)) = (results.find(direct.name, 1), results.find(call.name, 1)) {
         let added = g1.p50_us as f64 - d1.p50_us as f64;
         targets.push(Target {
