@@ -341,11 +341,7 @@ async fn run(a: RunArgs, opts: &Opts) -> Result<()> {
         check: Check::JsonRpcResult,
     };
     // The floor of any hop: the same call through the relay.
-    let relayed = Workload {
-        name: "relayed search_read",
-        url: format!("{}/jsonrpc", a.relay_url),
-        ..direct.clone()
-    };
+    let relayed = relay::relayed(&direct, &a.odoo_url, &a.relay_url);
     let gw_mcp = format!("{}/mcp", a.gw_url);
     let call = Workload {
         name: "gw tools/call search_records",

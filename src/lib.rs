@@ -13,6 +13,7 @@ pub mod console; // the admin web UI
 pub(crate) mod fault;
 pub(crate) mod files; // /files: one-time download and upload links // internal errors: the cause kept, logged once per surface
 pub mod jobs; // background jobs
+pub(crate) mod locks; // a poisoned lock's value, used as it is
 pub(crate) mod mcp; // the /mcp endpoint: guard, governance pipeline, MCP server
 pub(crate) mod metrics; // Prometheus registry
 pub mod notify; // notification webhooks: the outbox and its deliverer

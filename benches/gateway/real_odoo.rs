@@ -176,11 +176,7 @@ pub(super) fn main(spec: &str, opts: &Opts) -> Result<()> {
         eprintln!("{}: gateway pid {gw_pid}", setup.label());
         let relay_url = relay::start(&mut children, &odoo.url)?;
         let (direct, gateway) = workloads(setup, &odoo, &gw_url, api_key);
-        let relayed = Workload {
-            name: "relayed search_read",
-            url: direct.url.replacen(&odoo.url, &relay_url, 1),
-            ..direct.clone()
-        };
+        let relayed = relay::relayed(&direct, &odoo.url, &relay_url);
         rt.block_on(async {
             wait_healthy(&gw_url).await?;
             validate(&client(1)?, &[&direct, &relayed, &gateway]).await?;

@@ -15,7 +15,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::Response;
 
-use super::Children;
+use super::{Children, Workload};
 
 const UPSTREAM_VAR: &str = "BENCH_RELAY_TO";
 
@@ -75,6 +75,15 @@ async fn forward(http: &reqwest::Client, upstream: &str, request: Request) -> Re
         response = response.header(header::CONTENT_TYPE, value);
     }
     Ok(response.body(Body::from(answer.bytes().await?))?)
+}
+
+/// `direct`, a request to `upstream`, sent through the relay at `relay_url` instead.
+pub(super) fn relayed(direct: &Workload, upstream: &str, relay_url: &str) -> Workload {
+    Workload {
+        name: "relayed search_read",
+        url: direct.url.replacen(upstream, relay_url, 1),
+        ..direct.clone()
+    }
 }
 
 /// Starts a relay to `upstream` and returns its URL.

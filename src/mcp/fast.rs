@@ -29,6 +29,7 @@ use crate::approvals::chat::Turn;
 use crate::calls::Principal;
 use crate::catalog::CATALOG;
 use crate::connections::Connection;
+use crate::locks::lock;
 use crate::policy;
 use crate::state::AppState;
 use crate::web::audited::Note;
@@ -169,8 +170,8 @@ impl FastPath {
             .tools
             .iter()
             .enumerate()
-            .filter(|(i, _)| listed & (1 << i) != 0);
-        for (n, (_, tool)) in chosen.enumerate() {
+            .filter_map(|(i, tool)| (listed & (1 << i) != 0).then_some(tool));
+        for (n, tool) in chosen.enumerate() {
             if n > 0 {
                 out.push(b',');
             }
@@ -342,10 +343,6 @@ fn listed(connection: &Connection) -> u64 {
         .enumerate()
         .filter(|(_, spec)| policy::listed(connection, spec))
         .fold(0, |bits, (i, _)| bits | 1 << i)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A JSON-RPC response as rmcp writes one: `jsonrpc`, `id`, `result`, in that order, with

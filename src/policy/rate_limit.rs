@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use crate::catalog::Tool;
 use crate::clock::{DAY_MS, MINUTE_MS, Millis, format_utc};
+use crate::locks::lock;
 use crate::settings::ServerSettings;
 use crate::store::{self, RateKey, Store};
 use crate::values::{Limit, Policy};
@@ -270,7 +271,7 @@ impl RateLimiter {
     /// Drops counters of windows that are over (the local map; the shared table is pruned by a job).
     pub fn forget_before(&self, now: Millis) {
         if let Self::Local(counters) = self {
-            let mut map = counters.lock().unwrap_or_else(|e| e.into_inner());
+            let mut map = lock(counters);
             map.retain(|(_, _, window, start), _| *start >= window.start(now));
         }
     }
@@ -289,7 +290,7 @@ fn count_local(
     limit: i64,
     step: Step,
 ) -> bool {
-    let mut map = counters.lock().unwrap_or_else(|e| e.into_inner());
+    let mut map = lock(counters);
     let count = map.entry(key).or_insert(0);
     match step {
         Step::Take if *count >= limit => false,

@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 
 use crate::clock::{HOUR_MS, Millis};
+use crate::locks::lock;
 
 pub const REGISTRATIONS_PER_HOUR: usize = 20;
 const WINDOW: Millis = HOUR_MS;
@@ -26,7 +27,7 @@ impl RegistrationLimiter {
     /// Counts one registration from `ip` at `now`, or refuses it with the milliseconds until
     /// the next one is allowed.
     pub fn take(&self, ip: IpAddr, now: Millis) -> Result<(), Millis> {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let mut seen = lock(&self.seen);
         if seen.len() >= PRUNE_AT {
             seen.retain(|_, times| times.back().is_some_and(|t| now - t < WINDOW));
         }

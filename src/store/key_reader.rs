@@ -26,6 +26,7 @@ use rusqlite::{OpenFlags, OptionalExtension, Row};
 
 use super::connections::key_holder_sql;
 use super::{ConnectionRow, Error, KeyHolderRow, Result, Store};
+use crate::locks::lock;
 use crate::values::{BadValue, Limit, Policy};
 
 /// Connections kept open for reuse (more are opened under load and closed after).
@@ -93,9 +94,11 @@ impl KeyReader {
             None => open(&self.path)?,
         };
         let found = match self.kept_row(&connection, hash) {
-            Ok(None) => self.read(&connection, hash).map(|(revision, row)| {
-                self.keep(hash, revision, row.as_ref());
-                row
+            Ok(None) => self.read(&connection, hash).map(|found| {
+                found.map(|(revision, row)| {
+                    self.keep(hash, revision, &row);
+                    row
+                })
             }),
             kept => kept,
         };
@@ -123,12 +126,12 @@ impl KeyReader {
             .cloned())
     }
 
-    /// The revision and the row, read together.
+    /// The row and the revision it was read at, read together.
     fn read(
         &self,
         connection: &rusqlite::Connection,
         hash: &[u8],
-    ) -> Result<(i64, Option<KeyHolderRow>)> {
+    ) -> Result<Option<(i64, KeyHolderRow)>> {
         let found = connection
             .prepare_cached(&self.sql)
             .and_then(|mut statement| {
@@ -144,17 +147,16 @@ impl KeyReader {
                     .optional()
             });
         match found {
-            Ok(Some(Ok((revision, Ok(row))))) => Ok((revision, Some(row))),
+            Ok(Some(Ok((revision, Ok(row))))) => Ok(Some((revision, row))),
             Ok(Some(Ok((_, Err(fail))))) => Err(fail.into()),
             Ok(Some(Err(e))) | Err(e) => Err(e.into()),
-            // An unknown key is not kept: its revision does not matter.
-            Ok(None) => Ok((0, None)),
+            Ok(None) => Ok(None),
         }
     }
 
-    /// Keeps `row` as read at `revision`; rows kept at another revision are let go.
-    fn keep(&self, hash: &[u8], revision: i64, row: Option<&KeyHolderRow>) {
-        let Some(row) = row else { return };
+    /// Keeps `row` as read at `revision`; rows kept at another revision are let go. An unknown
+    /// key has no row and is never kept.
+    fn keep(&self, hash: &[u8], revision: i64, row: &KeyHolderRow) {
         let mut kept = lock(&self.kept);
         if kept.revision != revision || kept.rows.len() >= KEPT {
             kept.rows.clear();
@@ -173,11 +175,6 @@ impl KeyReader {
             idle.push(connection);
         }
     }
-}
-
-/// A poisoned lock still holds whole values: each is replaced or cleared in one step.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn open(path: &Path) -> Result<rusqlite::Connection> {

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::audit::rule::Rule;
 use crate::audit::{self, outcome};
 use crate::connections;
+use crate::locks::lock;
 use crate::policy::client_ip;
 use crate::state::AppState;
 use crate::store::AuditRow;
@@ -114,7 +115,7 @@ impl Note {
     }
 
     fn facts(&self) -> MutexGuard<'_, Facts> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.0)
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     // leaves: no import of the crate
     &[
-        "clock", "secrets", "fault", "odoo", "catalog", "metrics", "webhook", "traces",
+        "clock", "locks", "secrets", "fault", "odoo", "catalog", "metrics", "webhook", "traces",
     ],
     &["values"],
     &["transport"],
